@@ -1,0 +1,3 @@
+from lianfang.cli.main import run
+
+run()

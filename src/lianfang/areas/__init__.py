@@ -1,0 +1,1 @@
+"""The administrative tree: city → county/district → town/street → village/community."""

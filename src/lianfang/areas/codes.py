@@ -1,0 +1,63 @@
+"""Official 12-digit division codes and their short forms (32, 3206, 320612, 320612101, ...)."""
+
+from __future__ import annotations
+
+from lianfang.areas.choices import AreaLevel
+from lianfang.errors import InvalidInputError
+
+SHORT_LENGTHS = {
+    2: AreaLevel.province,
+    4: AreaLevel.city,
+    6: AreaLevel.county,
+    9: AreaLevel.town,
+    12: AreaLevel.village,
+}
+LEVEL_LENGTHS = {level: length for length, level in SHORT_LENGTHS.items()}
+
+
+def _invalid(raw: str) -> InvalidInputError:
+    return InvalidInputError(
+        f"区划代码「{raw}」格式不正确：应为 2、4、6、9 或 12 位数字",
+        f"area code {raw!r} is malformed: expected 2, 4, 6, 9 or 12 digits",
+    )
+
+
+def level_of(code: str) -> AreaLevel:
+    """The level of a 12-digit code, read from its trailing zeros."""
+    for length in (2, 4, 6, 9):
+        if code[length:].strip("0") == "":
+            return SHORT_LENGTHS[length]
+    return AreaLevel.village
+
+
+def normalise(raw: str) -> str:
+    """The 12-digit form of a code given in any of its accepted forms."""
+    code = raw.strip()
+    if not code.isascii() or not code.isdigit() or len(code) not in SHORT_LENGTHS:
+        raise _invalid(raw)
+    full = code.ljust(12, "0")
+    if len(code) < 12 and level_of(full) is not SHORT_LENGTHS[len(code)]:
+        raise _invalid(raw)
+    if full[:2] == "00":
+        raise _invalid(raw)
+    return full
+
+
+def short(code: str) -> str:
+    """The short form of a 12-digit code: the digits that identify it at its level."""
+    return code[: LEVEL_LENGTHS[level_of(code)]]
+
+
+def parent_of(code: str) -> str | None:
+    """The 12-digit code of the parent division, None for a province."""
+    level = level_of(code)
+    lengths = [2, 4, 6, 9, 12]
+    index = lengths.index(LEVEL_LENGTHS[level])
+    if index == 0:
+        return None
+    return code[: lengths[index - 1]].ljust(12, "0")
+
+
+def contains(ancestor: str, code: str) -> bool:
+    """True when ``code`` is ``ancestor`` or lies below it."""
+    return code.startswith(short(ancestor))

@@ -1,0 +1,1 @@
+"""Users, roles, area scope, sign-in sessions, API tokens and the audit log."""

@@ -1,0 +1,65 @@
+"""Who is acting and what they may reach: every service call checks both."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, true
+from sqlalchemy.orm import InstrumentedAttribute
+
+from lianfang.areas import codes
+from lianfang.auth.choices import Permission, Role
+from lianfang.errors import PermissionDenied
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The signed-in user (or the operator at the CLI) on whose behalf a service acts."""
+
+    user_id: int | None
+    username: str
+    role: Role
+    area_code: str | None
+    ip: str | None = None
+
+    @property
+    def prefix(self) -> str:
+        """The code prefix every reachable area starts with ('' for everything)."""
+        return codes.short(self.area_code) if self.area_code else ""
+
+    def can(self, permission: Permission) -> bool:
+        """True when the role holds the permission."""
+        return permission in self.role.permissions
+
+    def require(self, permission: Permission) -> None:
+        """Raise unless the role holds the permission."""
+        if not self.can(permission):
+            raise PermissionDenied(
+                f"您的角色（{self.role.zh}）没有「{permission.zh}」权限",
+                f"your role ({self.role.en}) may not {permission.en}",
+            )
+
+    def reaches(self, code: str) -> bool:
+        """True when the area lies within this actor's scope."""
+        return code.startswith(self.prefix)
+
+    def require_area(self, code: str, name: str | None = None) -> None:
+        """Raise unless the area lies within this actor's scope."""
+        if not self.reaches(code):
+            label = f"{name}（{codes.short(code)}）" if name else codes.short(code)
+            raise PermissionDenied(
+                f"{label} 不在您的管辖范围内",
+                f"area {codes.short(code)} is outside your scope",
+            )
+
+    def area_filter(
+        self, column: InstrumentedAttribute[str] | InstrumentedAttribute[str | None]
+    ) -> ColumnElement[bool]:
+        """A WHERE clause keeping rows whose area code lies within scope."""
+        if not self.prefix:
+            return true()
+        return column.like(f"{self.prefix}%")
+
+
+SYSTEM = Actor(user_id=None, username="system", role=Role.admin, area_code=None)
+"""The actor for work the operator runs at the CLI with direct database access."""

@@ -1,0 +1,253 @@
+"""Users, passwords (Argon2), web sessions and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from lianfang.areas import codes
+from lianfang.areas.models import Area
+from lianfang.auth import audit
+from lianfang.auth.choices import AuditAction, Permission, Role
+from lianfang.auth.models import ApiToken, User, UserSession
+from lianfang.auth.schemas import UserCreate
+from lianfang.auth.scope import Actor
+from lianfang.errors import AuthenticationError, ConflictError, InvalidInputError, PermissionDenied
+from lianfang.timeutil import utcnow
+
+_hasher = PasswordHasher()
+_BAD_SIGN_IN = AuthenticationError("用户名或密码错误", "wrong username or password")
+
+
+def digest(secret: str) -> str:
+    """The SHA-256 of a random secret, as stored (the secret itself never is)."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def actor_for(user: User, ip: str | None = None) -> Actor:
+    """The actor a signed-in user acts as."""
+    return Actor(
+        user_id=user.id, username=user.username, role=user.role, area_code=user.area_code, ip=ip
+    )
+
+
+def create_user(*, session: Session, actor: Actor, user_in: UserCreate) -> User:
+    """Create a user inside the actor's scope with a role no more senior than the actor's."""
+    actor.require(Permission.users_manage)
+    area_code = codes.normalise(user_in.area_code) if user_in.area_code else None
+    _check_grant(session, actor, user_in.role, area_code)
+    if session.scalar(select(User.id).where(User.username == user_in.username)) is not None:
+        raise ConflictError(
+            f"用户名 {user_in.username} 已存在", f"username {user_in.username} is taken"
+        )
+    user = User(
+        username=user_in.username,
+        display_name=user_in.display_name,
+        role=user_in.role,
+        area_code=area_code,
+        password_hash=_hasher.hash(user_in.password),
+        active=True,
+    )
+    session.add(user)
+    session.flush()
+    audit.record(
+        session=session,
+        actor=actor,
+        action=AuditAction.create,
+        entity_type="user",
+        entity_id=str(user.id),
+        area_code=area_code,
+        detail={"username": user.username, "role": user.role.value},
+    )
+    return user
+
+
+def _check_grant(session: Session, actor: Actor, role: Role, area_code: str | None) -> None:
+    if role.rank < actor.role.rank:
+        raise PermissionDenied(
+            f"不能创建比自己级别高的角色（{role.zh}）",
+            f"cannot create a more senior role ({role.en})",
+        )
+    if area_code is None:
+        if role is not Role.admin:
+            raise InvalidInputError(
+                "除系统管理员外，每个用户都必须指定管辖区划",
+                "every user but an administrator needs an area",
+            )
+        return
+    if session.get(Area, area_code) is None:
+        raise InvalidInputError(
+            f"区划 {codes.short(area_code)} 尚未导入",
+            f"area {codes.short(area_code)} is not loaded",
+        )
+    actor.require_area(area_code)
+
+
+def list_users(*, session: Session, actor: Actor) -> list[User]:
+    """Users whose scope lies within the actor's (all of them for an administrator)."""
+    actor.require(Permission.users_manage)
+    statement = select(User).order_by(User.id)
+    if actor.prefix:
+        statement = statement.where(actor.area_filter(User.area_code))
+    return list(session.scalars(statement))
+
+
+def authenticate(*, session: Session, username: str, password: str, ip: str | None) -> User:
+    """Check a username and password; every attempt is audited."""
+    user = session.scalar(select(User).where(User.username == username))
+    ok = False
+    if user is not None and user.active:
+        try:
+            ok = _hasher.verify(user.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            ok = False
+    else:
+        _hasher.hash(password)  # same cost whether or not the user exists
+    if not ok or user is None:
+        who = Actor(
+            user_id=user.id if user else None,
+            username=username[:64],
+            role=Role.viewer,
+            area_code=None,
+            ip=ip,
+        )
+        audit.record(
+            session=session,
+            actor=who,
+            action=AuditAction.sign_in_failed,
+            entity_type="user",
+            area_code=user.area_code if user else None,
+        )
+        raise _BAD_SIGN_IN
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    audit.record(
+        session=session,
+        actor=actor_for(user, ip),
+        action=AuditAction.sign_in,
+        entity_type="user",
+        entity_id=str(user.id),
+    )
+    return user
+
+
+@dataclass(frozen=True)
+class NewSession:
+    """A fresh web session: the cookie value is only known here."""
+
+    cookie: str
+    csrf_token: str
+
+
+def open_session(*, session: Session, user: User, hours: float, ip: str | None) -> NewSession:
+    """Start a web session for a signed-in user."""
+    cookie = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(32)
+    session.add(
+        UserSession(
+            id_hash=digest(cookie),
+            user_id=user.id,
+            csrf_token=csrf,
+            expires_at=utcnow() + timedelta(hours=hours),
+            ip=ip,
+        )
+    )
+    session.flush()
+    return NewSession(cookie=cookie, csrf_token=csrf)
+
+
+def resolve_session(*, session: Session, cookie: str) -> tuple[User, UserSession] | None:
+    """The user and session behind a cookie, None when unknown, expired or deactivated."""
+    row = session.execute(
+        select(User, UserSession)
+        .join(UserSession, UserSession.user_id == User.id)
+        .where(UserSession.id_hash == digest(cookie))
+    ).first()
+    if row is None:
+        return None
+    user, web = row
+    if web.expires_at <= utcnow() or not user.active:
+        return None
+    return user, web
+
+
+def close_session(*, session: Session, cookie: str, actor: Actor) -> None:
+    """End a web session."""
+    session.execute(delete(UserSession).where(UserSession.id_hash == digest(cookie)))
+    audit.record(
+        session=session,
+        actor=actor,
+        action=AuditAction.sign_out,
+        entity_type="user",
+        entity_id=str(actor.user_id),
+    )
+
+
+def issue_token(
+    *, session: Session, user: User, name: str, days: int, ip: str | None
+) -> tuple[str, ApiToken]:
+    """Issue an API bearer token; the plain token is returned once and stored hashed."""
+    plain = "lf_" + secrets.token_urlsafe(32)
+    token = ApiToken(
+        user_id=user.id,
+        name=name,
+        token_hash=digest(plain),
+        expires_at=utcnow() + timedelta(days=days),
+    )
+    session.add(token)
+    session.flush()
+    audit.record(
+        session=session,
+        actor=actor_for(user, ip),
+        action=AuditAction.token_issued,
+        entity_type="api_token",
+        entity_id=str(token.id),
+        detail={"name": name},
+    )
+    return plain, token
+
+
+def resolve_token(*, session: Session, plain: str) -> User | None:
+    """The user behind a bearer token, None when unknown, expired, revoked or deactivated."""
+    row = session.execute(
+        select(User, ApiToken)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == digest(plain))
+    ).first()
+    if row is None:
+        return None
+    user, token = row
+    if token.revoked_at is not None or token.expires_at <= utcnow() or not user.active:
+        return None
+    return user
+
+
+def get_user(*, session: Session, username: str) -> User | None:
+    """Get a user by username."""
+    return session.scalar(select(User).where(User.username == username))
+
+
+def set_password(*, session: Session, actor: Actor, user: User, password: str) -> None:
+    """Set a user's password (10 characters or more)."""
+    actor.require(Permission.users_manage)
+    if user.area_code:
+        actor.require_area(user.area_code)
+    if len(password) < 10:
+        raise InvalidInputError("密码至少 10 个字符", "a password needs 10 characters or more")
+    user.password_hash = _hasher.hash(password)
+    audit.record(
+        session=session,
+        actor=actor,
+        action=AuditAction.update,
+        entity_type="user",
+        entity_id=str(user.id),
+        area_code=user.area_code,
+        detail={"password": "reset"},
+    )

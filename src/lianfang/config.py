@@ -1,0 +1,91 @@
+"""Typed settings, read from the environment (``LIANFANG_*``) or ``lianfang.toml``."""
+
+from __future__ import annotations
+
+import enum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+class Environment(enum.StrEnum):
+    development = "development"
+    production = "production"
+
+
+class Settings(BaseSettings):
+    """Every setting lianfang reads; see docs/settings.md."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="LIANFANG_", toml_file="lianfang.toml", extra="forbid"
+    )
+
+    environment: Environment = Field(
+        Environment.development,
+        description="development or production; production requires HTTPS cookies.",
+    )
+    database_url: str = Field(
+        "sqlite:///lianfang.db",
+        description="SQLAlchemy URL: sqlite:///FILE or postgresql://USER@HOST/DB.",
+    )
+    host: str = Field("127.0.0.1", description="Address `lianfang serve` listens on.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `lianfang serve` listens on.")
+    language: str = Field("zh", description="Default interface language: zh or en.")
+    session_hours: float = Field(
+        12.0, gt=0, le=24 * 30, description="How long a web sign-in lasts, in hours."
+    )
+    token_days: int = Field(90, ge=1, le=3650, description="How long an API token lasts, in days.")
+    cookie_secure: bool = Field(
+        False, description="Send the session cookie over HTTPS only (forced on in production)."
+    )
+    admin_password: str | None = Field(
+        None,
+        description="Password `lianfang init` gives the administrator; random when unset.",
+        repr=False,
+    )
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        if value not in ("zh", "en"):
+            raise ValueError("language must be zh or en")
+        return value
+
+    @model_validator(mode="after")
+    def _production_rules(self) -> Settings:
+        if self.environment is Environment.production:
+            self.cookie_secure = True
+            if self.admin_password is not None and len(self.admin_password) < 12:
+                raise ValueError("LIANFANG_ADMIN_PASSWORD must have 12 characters or more")
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The database file when the URL is SQLite, else None."""
+        if self.database_url.startswith("sqlite:///"):
+            return Path(self.database_url.removeprefix("sqlite:///"))
+        return None
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Read the settings once per process."""
+    return Settings()

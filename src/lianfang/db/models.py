@@ -1,0 +1,18 @@
+"""Every table, imported in one place so that migrations and tests see the whole schema."""
+
+from lianfang.areas.models import Area, AreaBoundary, AreaPopulation
+from lianfang.auth.models import ApiToken, AuditEvent, User, UserSession
+from lianfang.db.base import Base
+
+metadata = Base.metadata
+
+__all__ = [
+    "ApiToken",
+    "Area",
+    "AreaBoundary",
+    "AreaPopulation",
+    "AuditEvent",
+    "User",
+    "UserSession",
+    "metadata",
+]

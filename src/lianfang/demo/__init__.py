@@ -1,0 +1,1 @@
+"""The demo world: real Nantong divisions with placed coordinates and synthetic figures."""

@@ -228,3 +228,41 @@ def _check_point(
             )
         values.append(value)
     return code, values[0], values[1]
+
+
+POPULATION_COLUMNS = ("age_0_14", "age_15_59", "age_60_64", "age_65_79", "age_80_plus")
+
+
+def read_population(path: Path | Traversable) -> dict[str, list[int]]:
+    """Village populations from a CSV: code, age_0_14, age_15_59, age_60_64, age_65_79,
+    age_80_plus (whole numbers of residents)."""
+    found: dict[str, list[int]] = {}
+    errors: list[ImportRowError] = []
+    for number, row in _rows(path, ("code", *POPULATION_COLUMNS)):
+        try:
+            code = codes.normalise(row["code"] or "")
+        except InvalidInputError as exc:
+            errors.append(
+                ImportRowError(sheet=path.name, row=number, column="code", zh=exc.zh, en=exc.en)
+            )
+            continue
+        values: list[int] = []
+        for column in POPULATION_COLUMNS:
+            raw = (row[column] or "").strip()
+            if not raw.isdigit():
+                errors.append(
+                    ImportRowError(
+                        sheet=path.name,
+                        row=number,
+                        column=column,
+                        zh=f"「{raw}」不是非负整数",
+                        en=f"{raw!r} is not a non-negative whole number",
+                    )
+                )
+                break
+            values.append(int(raw))
+        else:
+            found[code] = values
+    if errors:
+        _raise_if_errors(errors, path)
+    return found

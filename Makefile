@@ -1,0 +1,46 @@
+# The one Makefile: CI (.ci/run) calls these targets; the README names `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+
+.PHONY: demo test test-sqlite lint typecheck bench vendor browser-deps clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+## Build the Nantong demo world in ./lianfang.db and serve it at http://127.0.0.1:8000
+demo: $(STAMP)
+	$(BIN)/lianfang demo
+
+## Run the whole test suite (SQLite; PostgreSQL too when LIANFANG_TEST_DATABASE_URL is set;
+## browser tests in Debian's Chromium, installed here when missing)
+test: $(STAMP) browser-deps
+	$(BIN)/python -m pytest
+
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi 'Noto Sans CJK'; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	  else echo "browser tests need: sudo apt-get install chromium fonts-noto-cjk" >&2; exit 1; fi; \
+	fi
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+## Run every benchmark and write BENCHMARKS.md
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+## Fetch the vendored JavaScript again from the npm registry (versions in web/static/vendor/VENDOR.md)
+vendor:
+	bash scripts/vendor-js.sh
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

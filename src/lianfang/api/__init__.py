@@ -1,0 +1,1 @@
+"""The HTTP application: create_app(), dependencies, error mapping."""

@@ -1,0 +1,35 @@
+"""create_app(): the FastAPI application with the API, the pages and the vendored static files."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+
+from lianfang import __version__
+from lianfang.api import errors
+from lianfang.api.routes import router as api_router
+from lianfang.config import Settings, get_settings
+from lianfang.db.engine import make_engine, make_sessionmaker
+from lianfang.web.pages import STATIC_DIR
+from lianfang.web.pages import router as page_router
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    """Build the application on the configured (or given) database."""
+    settings = settings or get_settings()
+    engine = engine or make_engine(settings.database_url)
+    app = FastAPI(
+        title="lianfang 联防",
+        version=__version__,
+        description="联防联控指挥调度平台 API — joint prevention and control command and dispatch. "
+        "Authenticate with `POST /api/auth/token`, then send `Authorization: Bearer <token>`.",
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+    errors.install(app)
+    app.include_router(api_router, prefix="/api")
+    app.include_router(page_router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app

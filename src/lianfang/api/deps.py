@@ -1,0 +1,85 @@
+"""FastAPI dependencies: the request's database session and who is asking."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from lianfang.auth import service as auth
+from lianfang.auth.models import User, UserSession
+from lianfang.auth.scope import Actor
+from lianfang.config import Settings
+from lianfang.errors import AuthenticationError, PermissionDenied
+
+SESSION_COOKIE = "lianfang_session"
+CSRF_HEADER = "X-CSRF-Token"
+
+
+def get_settings_dep(request: Request) -> Settings:
+    """The application's settings."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """A database session for one request; writes commit explicitly before answering."""
+    session: Session = request.app.state.sessionmaker()
+    try:
+        yield session
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+def client_ip(request: Request) -> str | None:
+    """The caller's address, as the server sees it."""
+    return request.client.host if request.client else None
+
+
+def _from_bearer(request: Request, session: Session) -> User | None:
+    header = request.headers.get("Authorization", "")
+    if not header.lower().startswith("bearer "):
+        return None
+    user = auth.resolve_token(session=session, plain=header[7:].strip())
+    if user is None:
+        raise AuthenticationError("令牌无效或已过期", "the token is invalid or has expired")
+    return user
+
+
+def web_session(request: Request, session: Session) -> tuple[User, UserSession] | None:
+    """The signed-in user and web session behind the request's cookie, if any."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    return auth.resolve_session(session=session, cookie=cookie) if cookie else None
+
+
+def get_actor(request: Request, session: SessionDep) -> Actor:
+    """Who is calling the API: a bearer token, else the web session cookie (with CSRF on writes)."""
+    user = _from_bearer(request, session)
+    if user is None:
+        found = web_session(request, session)
+        if found is None:
+            raise AuthenticationError("请先登录", "sign in first")
+        user, web = found
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            check_csrf(web, request.headers.get(CSRF_HEADER))
+    return auth.actor_for(user, client_ip(request))
+
+
+def check_csrf(web: UserSession, token: str | None) -> None:
+    """Refuse a cookie-authenticated write whose CSRF token does not match the session's."""
+    if not token or token != web.csrf_token:
+        raise PermissionDenied(
+            "表单已失效，请刷新页面后重试", "stale form (CSRF check failed); reload"
+        )
+
+
+CurrentActor = Annotated[Actor, Depends(get_actor)]

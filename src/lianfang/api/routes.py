@@ -1,0 +1,10 @@
+"""Every API router, mounted in one place."""
+
+from fastapi import APIRouter
+
+from lianfang.areas.routes import router as areas_router
+from lianfang.auth.routes import router as auth_router
+
+router = APIRouter()
+router.include_router(auth_router)
+router.include_router(areas_router)

@@ -1,0 +1,1 @@
+"""The ``lianfang`` command line: one module per command group."""

@@ -1,0 +1,86 @@
+"""What every command shares: the database, the acting operator, console output."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from lianfang.auth.choices import Role
+from lianfang.auth.scope import Actor
+from lianfang.config import Settings, get_settings
+from lianfang.db.engine import make_engine, make_sessionmaker, transaction
+from lianfang.db.migrate import current_revision, head_revision
+from lianfang.errors import DatabaseUnavailableError
+
+console = Console()
+errors = Console(stderr=True)
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db", help="Database URL (default: LIANFANG_DATABASE_URL or sqlite:///lianfang.db)."
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def settings_for(db: str | None) -> Settings:
+    """The settings, with ``--db`` taking precedence over the environment and lianfang.toml."""
+    if db:
+        os.environ["LIANFANG_DATABASE_URL"] = db
+        get_settings.cache_clear()
+    return get_settings()
+
+
+def open_engine(db: str | None, *, require_schema: bool = True) -> Engine:
+    """Connect to the database; unless told otherwise, insist that its schema is current."""
+    engine = make_engine(settings_for(db).database_url)
+    if require_schema:
+        current, head = current_revision(engine), head_revision(engine)
+        if current != head:
+            state = "没有数据表" if current is None else f"版本 {current}，需要 {head}"
+            state_en = "has no schema" if current is None else f"is at {current}, needs {head}"
+            raise DatabaseUnavailableError(
+                f"数据库{state}：请先运行 lianfang init",
+                f"the database {state_en}: run lianfang init",
+            )
+    return engine
+
+
+@contextmanager
+def unit_of_work(db: str | None) -> Iterator[Session]:
+    """One all-or-nothing transaction on the configured database."""
+    engine = open_engine(db)
+    try:
+        with transaction(make_sessionmaker(engine)) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def operator() -> Actor:
+    """The person at the terminal: they hold the database credentials, so act as administrator;
+    the audit log names their operating-system account."""
+    try:
+        name = getpass.getuser()
+    except (KeyError, OSError):
+        name = "unknown"
+    return Actor(user_id=None, username=f"cli:{name}"[:64], role=Role.admin, area_code=None)
+
+
+def language() -> str:
+    """The language messages are printed in."""
+    return get_settings().language
+
+
+def say(zh: str, en: str) -> None:
+    """Print a line in the configured language."""
+    console.print(zh if language() == "zh" else en)

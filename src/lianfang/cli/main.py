@@ -1,0 +1,76 @@
+"""The ``lianfang`` command: mounts every command group; turns errors into one-line messages."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+import typer
+from pydantic import ValidationError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from lianfang import __version__
+from lianfang.cli import areas, common, serve, setup, users
+from lianfang.errors import LianfangError
+
+app = typer.Typer(
+    name="lianfang",
+    help="联防 lianfang — joint prevention and control command and dispatch.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.command("init")(setup.init)
+app.command("demo")(setup.demo)
+app.command("serve")(serve.serve)
+app.add_typer(areas.app, name="areas")
+app.add_typer(users.app, name="user")
+
+
+@app.callback(invoke_without_command=True)
+def main(
+    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
+) -> None:
+    """联防 lianfang — joint prevention and control command and dispatch."""
+    if version:
+        common.console.print(f"lianfang {__version__}")
+        raise typer.Exit()
+
+
+def _fail(message: str, code: int) -> int:
+    common.errors.print(f"[bold red]错误 / error:[/] {message}", highlight=False, soft_wrap=True)
+    return code
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the CLI and exit with its code; no traceback reaches the user unless LIANFANG_DEBUG=1."""
+    code = _run(argv)
+    sys.exit(code)
+
+
+def _run(argv: list[str] | None) -> int:  # noqa: PLR0911 (one return per kind of failure)
+    try:
+        result = app(args=argv, standalone_mode=False)
+    except LianfangError as exc:
+        return _fail(exc.message(common.language()), exc.exit_code)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        return _fail("已取消 / aborted", 130)
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        return _fail(f"{where}: {first['msg']}", 2)
+    except OperationalError as exc:
+        return _fail(f"数据库错误 / database error: {str(exc.orig or exc).splitlines()[0]}", 3)
+    except SQLAlchemyError as exc:
+        if os.environ.get("LIANFANG_DEBUG") == "1":
+            raise
+        return _fail(f"数据库错误 / database error: {str(exc).splitlines()[0]}", 3)
+    except (OSError, UnicodeDecodeError) as exc:
+        return _fail(str(exc), 1)
+    return result if isinstance(result, int) else 0

@@ -1,0 +1,156 @@
+"""``lianfang init`` and ``lianfang demo``."""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lianfang.areas.loading import DEFAULT_CITY, load_directory
+from lianfang.areas.models import Area
+from lianfang.auth import service as auth
+from lianfang.auth.choices import Role
+from lianfang.auth.schemas import UserCreate
+from lianfang.auth.scope import Actor
+from lianfang.cli import serve as serve_cmd
+from lianfang.cli.common import DbOption, console, open_engine, operator, say, settings_for
+from lianfang.db.engine import make_sessionmaker, transaction
+from lianfang.db.migrate import upgrade
+from lianfang.demo import accounts, world
+
+
+class Scale(enum.StrEnum):
+    demo = "demo"
+    city = "city"
+
+
+def _password() -> tuple[str, bool]:
+    """The administrator's password from LIANFANG_ADMIN_PASSWORD, else a fresh random one."""
+    given = settings_for(None).admin_password
+    return (given, False) if given else (secrets.token_urlsafe(12), True)
+
+
+def _prepare(db: str | None) -> None:
+    """Create or upgrade the schema."""
+    engine = open_engine(db, require_schema=False)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+
+
+def _has_areas(session: Session) -> bool:
+    return session.scalar(select(Area.code).limit(1)) is not None
+
+
+def init(db: DbOption = None) -> None:
+    """Create or upgrade the schema, load Nantong's areas and create the administrator."""
+    _prepare(db)
+    engine = open_engine(db)
+    actor = operator()
+    with transaction(make_sessionmaker(engine)) as session:
+        if not _has_areas(session):
+            with console.status("正在导入南通市区划 / loading Nantong's divisions…"):
+                report = load_directory(session=session, actor=actor, within=DEFAULT_CITY)
+            say(f"已导入区划 {report.inserted} 个", f"loaded {report.inserted} areas")
+        if auth.get_user(session=session, username="admin") is None:
+            password, generated = _password()
+            auth.create_user(
+                session=session,
+                actor=actor,
+                user_in=UserCreate(
+                    username="admin", display_name="系统管理员", role=Role.admin, password=password
+                ),
+            )
+            _announce_admin(password, generated)
+        else:
+            say(
+                "管理员 admin 已存在，未修改其密码",
+                "administrator 'admin' exists; password unchanged",
+            )
+    engine.dispose()
+    say("数据库已就绪", "the database is ready")
+
+
+def _announce_admin(password: str, generated: bool) -> None:
+    if generated:
+        say(
+            f"已创建管理员 admin，一次性密码：[bold]{password}[/]（请妥善保存，不会再次显示）",
+            f"created administrator 'admin' with one-time password [bold]{password}[/] "
+            "(keep it: it is not shown again)",
+        )
+    else:
+        say(
+            "已创建管理员 admin，密码取自 LIANFANG_ADMIN_PASSWORD",
+            "created administrator 'admin' with the password in LIANFANG_ADMIN_PASSWORD",
+        )
+
+
+def demo(
+    db: DbOption = None,
+    scale: Annotated[
+        Scale,
+        typer.Option(
+            help="demo: a sample of key persons; city: all residents aged 65+ (domains that "
+            "generate people read this; the areas are the same at both scales)."
+        ),
+    ] = Scale.demo,
+    seed: Annotated[int, typer.Option(help="Seed for everything the demo generates.")] = 20230105,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Build only; do not serve.")] = False,
+) -> None:
+    """Build the Nantong demo world (real divisions, placed coordinates, synthetic figures), then
+    serve it. Demo accounts get one password, printed at the end."""
+    _prepare(db)
+    engine = open_engine(db)
+    actor = operator()
+    password, _generated = _password()
+    with transaction(make_sessionmaker(engine)) as session:
+        report = _build_world(session, actor, seed)
+        planned = accounts.plan(session=session, actor=actor, city=DEFAULT_CITY)
+        accounts.ensure(session=session, actor=actor, accounts=planned, password=password)
+    engine.dispose()
+    say(
+        f"演示数据（规模 {scale.value}，种子 {seed}）：{report.counties} 个县区、{report.towns} 个乡镇、"
+        f"{report.villages} 个村（社区），常住人口 {report.residents:,}；村和乡镇位置为推算，非实测。",
+        f"demo world (scale {scale.value}, seed {seed}): {report.counties} counties, "
+        f"{report.towns} towns, {report.villages} villages, {report.residents:,} residents; "
+        "town and village positions are placed, not surveyed.",
+    )
+    _print_accounts(planned, password)
+    if not no_serve:
+        settings = settings_for(None)
+        serve_cmd.start(settings.host, settings.port)
+
+
+def _build_world(session: Session, actor: Actor, seed: int) -> world.WorldReport:
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("构建演示数据 / building", total=None)
+
+        def tick(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=f"构建演示数据 / {stage}", completed=done, total=total)
+
+        return world.build(session=session, actor=actor, seed=seed, progress=tick)
+
+
+def _print_accounts(planned: list[accounts.DemoAccount], password: str) -> None:
+    table = Table(title="演示账号 / demo accounts")
+    for header in ("用户名 username", "角色 role", "管辖 area"):
+        table.add_column(header)
+    for account in planned:
+        table.add_row(account.username, account.role.zh, account.area_name)
+    console.print(table)
+    say(
+        f"以上账号的密码均为：[bold]{password}[/]", f"password for all of them: [bold]{password}[/]"
+    )

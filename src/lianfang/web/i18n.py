@@ -1,0 +1,82 @@
+"""Interface text in Chinese (default) and English, and which one a request gets."""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+LANG_COOKIE = "lianfang_lang"
+LANGUAGES = ("zh", "en")
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "app.name": ("联防联控指挥调度平台", "Joint Prevention and Control Command"),
+    "app.short": ("联防", "lianfang"),
+    "nav.home": ("首页", "Home"),
+    "nav.my_area": ("我的辖区", "My area"),
+    "nav.api": ("接口文档", "API docs"),
+    "nav.sign_out": ("退出", "Sign out"),
+    "nav.language": ("English", "中文"),
+    "login.title": ("登录", "Sign in"),
+    "login.username": ("用户名", "Username"),
+    "login.password": ("密码", "Password"),
+    "login.submit": ("登录", "Sign in"),
+    "login.hint": (
+        "账号由上级管理员分配；演示账号见 lianfang demo 的输出。",
+        "Accounts are issued by your administrator; demo accounts are printed by lianfang demo.",
+    ),
+    "home.welcome": ("您好，{name}", "Hello, {name}"),
+    "home.role": ("角色：{role}；管辖范围：{area}", "Role: {role}; scope: {area}"),
+    "home.switch": ("切换区域", "Go to an area"),
+    "home.search_placeholder": (
+        "输入区划名称或代码，如 如东 或 320623",
+        "Name or code, e.g. 如东 or 320623",
+    ),
+    "home.no_results": ("没有找到匹配的区划", "No matching area"),
+    "area.all": ("全部", "all"),
+    "area.population": ("常住人口", "Residents"),
+    "area.aged65": ("65岁及以上", "Aged 65+"),
+    "area.aged80": ("80岁及以上", "Aged 80+"),
+    "area.share65": ("65岁及以上占比", "Share aged 65+"),
+    "area.counties": ("县（市、区）", "Counties"),
+    "area.towns": ("乡镇（街道）", "Towns/streets"),
+    "area.villages": ("村（社区）", "Villages/communities"),
+    "area.children": ("下级区划", "Subdivisions"),
+    "area.code": ("代码", "Code"),
+    "area.name": ("名称", "Name"),
+    "area.map": ("地图", "Map"),
+    "area.no_children": ("这是最基层的区划。", "This is the lowest level."),
+    "area.placed_notice": (
+        "说明：乡镇、村（社区）的位置是演示时在县界内推算的，并非实测坐标；"
+        "可用 lianfang areas import-coords 导入实测坐标。",
+        "Note: town and village positions were placed inside the county "
+        "boundary for the demo, not surveyed; import real ones with "
+        "lianfang areas import-coords.",
+    ),
+    "area.synthetic_notice": (
+        "人口按年龄段为演示合成数据，县区合计与2020年第七次人口普查一致。",
+        "Population by age band is synthetic demo data; county totals match the 2020 census.",
+    ),
+    "area.no_population": ("尚无人口数据", "No population data"),
+    "area.legend_town": ("乡镇（街道）", "Town/street"),
+    "area.legend_village": ("村（社区）", "Village/community"),
+    "area.updated": ("数据更新时间", "Data updated"),
+    "area.coords": ("坐标", "Coordinates"),
+    "error.title": ("无法完成请求", "Request refused"),
+    "error.back": ("返回首页", "Back to home"),
+    "table.none": ("—", "—"),
+}
+
+
+def request_language(request: Request) -> str:
+    """The language of a request: ?lang=, then the cookie, then the server's default."""
+    for candidate in (request.query_params.get("lang"), request.cookies.get(LANG_COOKIE)):
+        if candidate in LANGUAGES:
+            return candidate
+    settings = getattr(request.app.state, "settings", None)
+    return settings.language if settings is not None else "zh"
+
+
+def translate(language: str, key: str, **values: object) -> str:
+    """The text for a key in a language, with {placeholders} filled."""
+    zh, en = MESSAGES[key]
+    text = zh if language == "zh" else en
+    return text.format(**values) if values else text

@@ -1,0 +1,204 @@
+"""The pages people use: sign-in, home with the area switcher, the area page."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from lianfang.api.deps import (
+    SESSION_COOKIE,
+    SessionDep,
+    SettingsDep,
+    check_csrf,
+    client_ip,
+    web_session,
+)
+from lianfang.areas import codes
+from lianfang.areas import service as areas
+from lianfang.areas.choices import AGE_BANDS, CoordSource, PopulationSource
+from lianfang.auth import service as auth
+from lianfang.auth.models import User, UserSession
+from lianfang.auth.scope import Actor
+from lianfang.errors import AuthenticationError, LianfangError
+from lianfang.timeutil import format_local
+from lianfang.web.i18n import LANG_COOKIE, LANGUAGES, request_language, translate
+
+HERE = Path(__file__).parent
+STATIC_DIR = HERE / "static"
+LOGIN_CSRF_COOKIE = "lianfang_login_csrf"
+templates = Jinja2Templates(directory=HERE / "templates")
+templates.env.globals.update(
+    format_local=format_local,
+    AGE_BANDS=AGE_BANDS,
+    CoordSource=CoordSource,
+    PopulationSource=PopulationSource,
+)
+
+router = APIRouter(include_in_schema=False)
+
+
+class SignedIn:
+    """The signed-in user of a page request, with their web session."""
+
+    def __init__(self, user: User, web: UserSession, actor: Actor) -> None:
+        self.user = user
+        self.web = web
+        self.actor = actor
+
+
+def signed_in(request: Request, session: SessionDep) -> SignedIn:
+    """The page's user; anyone else is sent to sign in."""
+    found = web_session(request, session)
+    if found is None:
+        raise AuthenticationError("请先登录", "sign in first")
+    user, web = found
+    return SignedIn(user, web, auth.actor_for(user, client_ip(request)))
+
+
+SignedInDep = Annotated[SignedIn, Depends(signed_in)]
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any], status_code: int = 200
+) -> HTMLResponse:
+    """Render a template with the language helpers every page uses."""
+    language = request_language(request)
+
+    def t(key: str, **values: object) -> str:
+        return translate(language, key, **values)
+
+    return templates.TemplateResponse(
+        request, name, {"lang": language, "t": t, **context}, status_code=status_code
+    )
+
+
+def render_error(request: Request, status_code: int, message: str) -> HTMLResponse:
+    """A page that says why a request was refused."""
+    return render(
+        request,
+        "error.html",
+        {"status": status_code, "message": message, "me": None},
+        status_code=status_code,
+    )
+
+
+def _safe_next(target: str | None) -> str:
+    """Only follow a local path after sign-in."""
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and not urlsplit(target).netloc
+    ):
+        return target
+    return "/"
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, next: str = "/", error: str | None = None) -> HTMLResponse:
+    token = secrets.token_urlsafe(24)
+    response = render(
+        request,
+        "auth/login.html",
+        {"csrf": token, "next": _safe_next(next), "error": error, "me": None},
+    )
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict")
+    return response
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    username: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+    csrf_token: Annotated[str, Form()],
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    language = request_language(request)
+    if not csrf_token or csrf_token != request.cookies.get(LOGIN_CSRF_COOKIE):
+        return login_page(request, next, translate(language, "error.title"))
+    try:
+        user = auth.authenticate(
+            session=session, username=username.strip(), password=password, ip=client_ip(request)
+        )
+    except LianfangError as exc:
+        session.commit()  # keep the failed attempt in the audit log
+        return login_page(request, next, exc.message(language))
+    opened = auth.open_session(
+        session=session, user=user, hours=settings.session_hours, ip=client_ip(request)
+    )
+    session.commit()
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        opened.cookie,
+        httponly=True,
+        samesite="lax",
+        secure=settings.cookie_secure,
+        max_age=int(settings.session_hours * 3600),
+    )
+    response.delete_cookie(LOGIN_CSRF_COOKIE)
+    return response
+
+
+@router.post("/logout")
+def logout(
+    request: Request, session: SessionDep, me: SignedInDep, csrf_token: Annotated[str, Form()]
+) -> Response:
+    check_csrf(me.web, csrf_token)
+    auth.close_session(session=session, cookie=request.cookies[SESSION_COOKIE], actor=me.actor)
+    session.commit()
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.get("/lang/{language}")
+def switch_language(language: str, next: str = "/") -> Response:
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    if language in LANGUAGES:
+        response.set_cookie(LANG_COOKIE, language, max_age=365 * 24 * 3600, samesite="lax")
+    return response
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, session: SessionDep, me: SignedInDep) -> HTMLResponse:
+    scope = None
+    if me.user.area_code:
+        scope = areas.detail(session=session, actor=me.actor, code=me.user.area_code)
+    return render(request, "home.html", {"me": me, "scope": scope})
+
+
+@router.get("/areas/search", response_class=HTMLResponse)
+def search_fragment(
+    request: Request, session: SessionDep, me: SignedInDep, q: str = ""
+) -> HTMLResponse:
+    found = (
+        areas.search(session=session, actor=me.actor, query=q[:50], limit=15) if q.strip() else []
+    )
+    return render(request, "areas/_search_results.html", {"results": found, "q": q, "me": me})
+
+
+@router.get("/areas/{code}", response_class=HTMLResponse)
+def area_page(code: str, request: Request, session: SessionDep, me: SignedInDep) -> HTMLResponse:
+    info = areas.detail(session=session, actor=me.actor, code=code)
+    kids = areas.children(session=session, actor=me.actor, code=code)
+    return render(
+        request,
+        "areas/area.html",
+        {
+            "me": me,
+            "info": info,
+            "children": kids,
+            "short": codes.short,
+            "reachable": [me.actor.reaches(a.code) for a in info.ancestors],
+        },
+    )

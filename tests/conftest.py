@@ -1,0 +1,107 @@
+"""Fixtures: one migrated, seeded database per back end; every test rolls back its changes."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+from lianfang.api.app import create_app
+from lianfang.api.deps import get_session
+from lianfang.auth.choices import Role
+from lianfang.auth.scope import SYSTEM
+from lianfang.config import Settings
+from lianfang.db.engine import make_engine, make_sessionmaker, transaction
+from lianfang.db.migrate import upgrade
+from lianfang.demo import world
+from tests.factories import PASSWORD, ROLE_AREAS, make_user, role_username
+
+PG_URL = os.environ.get("LIANFANG_TEST_DATABASE_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+SEED = 7
+
+
+def reset_postgres(url: str) -> None:
+    """Empty the test database (it belongs to the test run)."""
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def seeded_engine(url: str) -> Engine:
+    """Migrate, build the Nantong demo world and add one user per role."""
+    engine = make_engine(url)
+    upgrade(engine)
+    with transaction(make_sessionmaker(engine)) as session:
+        world.build(session=session, actor=SYSTEM, seed=SEED)
+        for role, area in ROLE_AREAS.items():
+            make_user(session, username=role_username(role), role=role, area_code=area)
+    return engine
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+           ) -> Iterator[Engine]:
+    """The seeded database of one back end, shared by the whole run."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    else:
+        assert PG_URL is not None
+        reset_postgres(PG_URL)
+        url = PG_URL
+    built = seeded_engine(url)
+    yield built
+    built.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session whose every change, commits included, is rolled back after the test."""
+    connection = engine.connect()
+    outer = connection.begin()
+    db = Session(bind=connection, join_transaction_mode="create_savepoint",
+                 expire_on_commit=False)
+    try:
+        yield db
+    finally:
+        db.close()
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def settings() -> Settings:
+    """Settings as a development server would have them."""
+    return Settings(database_url="sqlite://", admin_password=None)
+
+
+@pytest.fixture
+def client(engine: Engine, session: Session, settings: Settings) -> Iterator[TestClient]:
+    """The application in-process, on the test's rolled-back session."""
+    app = create_app(settings, engine)
+    app.dependency_overrides[get_session] = lambda: session
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def bearer(client: TestClient, role: Role) -> dict[str, str]:
+    """Authorization headers for the standing test user of a role."""
+    answer = client.post("/api/auth/token",
+                         json={"username": role_username(role), "password": PASSWORD})
+    assert answer.status_code == 200, answer.text
+    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    """Where tests leave screenshots and reports for people to look at."""
+    path = Path(__file__).resolve().parent.parent / "artifacts"
+    path.mkdir(exist_ok=True)
+    return path

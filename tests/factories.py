@@ -1,0 +1,51 @@
+"""Test data: users of every role, scoped the way the demo world scopes them."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from lianfang.auth import service as auth
+from lianfang.auth.choices import Role
+from lianfang.auth.models import User
+from lianfang.auth.schemas import UserCreate
+from lianfang.auth.scope import SYSTEM, Actor
+
+PASSWORD = "correct-horse-battery"
+CITY = "320600000000"  # 南通市
+COUNTY = "320623000000"  # 如东县
+TOWN = "320623001000"  # 掘港街道
+VILLAGE = "320623001001"  # first village of 掘港街道
+OTHER_TOWN = "320623100000"  # 栟茶镇, same county
+OTHER_COUNTY_TOWN = "320612001000"  # 金沙街道, 通州区
+
+ROLE_AREAS: dict[Role, str | None] = {
+    Role.admin: None,
+    Role.city_commander: CITY,
+    Role.district_operator: COUNTY,
+    Role.town_operator: TOWN,
+    Role.village_worker: VILLAGE,
+    Role.hospital_operator: CITY,
+    Role.safety_inspector: CITY,
+    Role.viewer: CITY,
+}
+
+
+def make_user(
+    session: Session, *, username: str, role: Role, area_code: str | None,
+    password: str = PASSWORD, actor: Actor = SYSTEM,
+) -> User:
+    """Create a user through the service, as an administrator would."""
+    return auth.create_user(session=session, actor=actor, user_in=UserCreate(
+        username=username, display_name=f"测试{username}", role=role, area_code=area_code,
+        password=password))
+
+
+def role_username(role: Role) -> str:
+    """The username of the standing test user of a role."""
+    return f"t_{role.value}"
+
+
+def actor_of(role: Role) -> Actor:
+    """An actor of a role scoped as in ROLE_AREAS (no database user behind it)."""
+    return Actor(user_id=None, username=role_username(role), role=role,
+                 area_code=ROLE_AREAS[role])

@@ -1,0 +1,1 @@
+"""Benchmarks for lianfang: run them all with ``make bench`` (``python -m benchmarks``)."""

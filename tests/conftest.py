@@ -47,8 +47,9 @@ def seeded_engine(url: str) -> Engine:
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-           ) -> Iterator[Engine]:
+def engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
     """The seeded database of one back end, shared by the whole run."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
@@ -66,8 +67,7 @@ def session(engine: Engine) -> Iterator[Session]:
     """A session whose every change, commits included, is rolled back after the test."""
     connection = engine.connect()
     outer = connection.begin()
-    db = Session(bind=connection, join_transaction_mode="create_savepoint",
-                 expire_on_commit=False)
+    db = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
     try:
         yield db
     finally:
@@ -93,8 +93,9 @@ def client(engine: Engine, session: Session, settings: Settings) -> Iterator[Tes
 
 def bearer(client: TestClient, role: Role) -> dict[str, str]:
     """Authorization headers for the standing test user of a role."""
-    answer = client.post("/api/auth/token",
-                         json={"username": role_username(role), "password": PASSWORD})
+    answer = client.post(
+        "/api/auth/token", json={"username": role_username(role), "password": PASSWORD}
+    )
     assert answer.status_code == 200, answer.text
     return {"Authorization": f"Bearer {answer.json()['access_token']}"}
 

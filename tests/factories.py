@@ -31,13 +31,26 @@ ROLE_AREAS: dict[Role, str | None] = {
 
 
 def make_user(
-    session: Session, *, username: str, role: Role, area_code: str | None,
-    password: str = PASSWORD, actor: Actor = SYSTEM,
+    session: Session,
+    *,
+    username: str,
+    role: Role,
+    area_code: str | None,
+    password: str = PASSWORD,
+    actor: Actor = SYSTEM,
 ) -> User:
     """Create a user through the service, as an administrator would."""
-    return auth.create_user(session=session, actor=actor, user_in=UserCreate(
-        username=username, display_name=f"测试{username}", role=role, area_code=area_code,
-        password=password))
+    return auth.create_user(
+        session=session,
+        actor=actor,
+        user_in=UserCreate(
+            username=username,
+            display_name=f"测试{username}",
+            role=role,
+            area_code=area_code,
+            password=password,
+        ),
+    )
 
 
 def role_username(role: Role) -> str:
@@ -47,5 +60,4 @@ def role_username(role: Role) -> str:
 
 def actor_of(role: Role) -> Actor:
     """An actor of a role scoped as in ROLE_AREAS (no database user behind it)."""
-    return Actor(user_id=None, username=role_username(role), role=role,
-                 area_code=ROLE_AREAS[role])
+    return Actor(user_id=None, username=role_username(role), role=role, area_code=ROLE_AREAS[role])

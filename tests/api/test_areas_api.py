@@ -65,4 +65,6 @@ def test_without_credentials_the_api_answers_401(client: TestClient) -> None:
     answer = client.get("/api/areas/3206")
     assert answer.status_code == 401
     assert answer.headers["WWW-Authenticate"] == "Bearer"
-    assert client.get("/api/areas/3206", headers={"Authorization": "Bearer nope"}).status_code == 401
+    assert (
+        client.get("/api/areas/3206", headers={"Authorization": "Bearer nope"}).status_code == 401
+    )

@@ -17,8 +17,9 @@ from tests.factories import OTHER_COUNTY_TOWN, OTHER_TOWN, TOWN, VILLAGE
 
 ALL = frozenset(Role)
 MANAGERS = frozenset({Role.admin, Role.city_commander, Role.district_operator})
-CITY_WIDE = frozenset({Role.admin, Role.city_commander, Role.hospital_operator,
-                       Role.safety_inspector, Role.viewer})
+CITY_WIDE = frozenset(
+    {Role.admin, Role.city_commander, Role.hospital_operator, Role.safety_inspector, Role.viewer}
+)
 REACH_TOWN = CITY_WIDE | {Role.district_operator, Role.town_operator}
 
 
@@ -37,39 +38,65 @@ class Case:
 CASES = [
     Case("GET", "/api/me", "/api/me", ALL),
     Case("GET", "/api/users", "/api/users", MANAGERS),
-    Case("POST", "/api/users", "/api/users", MANAGERS, 201,
-         {"username": "new_viewer", "display_name": "新用户", "role": "viewer",
-          "area_code": TOWN, "password": "long-enough-pw"}),
-    Case("POST", "/api/users", "/api/users#other-county", CITY_WIDE & MANAGERS, 201,
-         {"username": "new_viewer2", "display_name": "新用户", "role": "viewer",
-          "area_code": OTHER_COUNTY_TOWN, "password": "long-enough-pw"}),
+    Case(
+        "POST",
+        "/api/users",
+        "/api/users",
+        MANAGERS,
+        201,
+        {
+            "username": "new_viewer",
+            "display_name": "新用户",
+            "role": "viewer",
+            "area_code": TOWN,
+            "password": "long-enough-pw",
+        },
+    ),
+    Case(
+        "POST",
+        "/api/users",
+        "/api/users#other-county",
+        CITY_WIDE & MANAGERS,
+        201,
+        {
+            "username": "new_viewer2",
+            "display_name": "新用户",
+            "role": "viewer",
+            "area_code": OTHER_COUNTY_TOWN,
+            "password": "long-enough-pw",
+        },
+    ),
     Case("GET", "/api/audit", "/api/audit", MANAGERS),
     Case("GET", "/api/areas", "/api/areas?q=街道", ALL),
-    *[Case("GET", f"/api/areas/{{code}}{tail}", f"/api/areas/{code}{tail}", allowed)
-      for tail in ("", "/children", "/map")
-      for code, allowed in (
-          (VILLAGE, ALL),
-          (TOWN, REACH_TOWN),
-          (OTHER_TOWN, CITY_WIDE | {Role.district_operator}),
-          (OTHER_COUNTY_TOWN, CITY_WIDE),
-          ("3206", CITY_WIDE),
-      )],
+    *[
+        Case("GET", f"/api/areas/{{code}}{tail}", f"/api/areas/{code}{tail}", allowed)
+        for tail in ("", "/children", "/map")
+        for code, allowed in (
+            (VILLAGE, ALL),
+            (TOWN, REACH_TOWN),
+            (OTHER_TOWN, CITY_WIDE | {Role.district_operator}),
+            (OTHER_COUNTY_TOWN, CITY_WIDE),
+            ("3206", CITY_WIDE),
+        )
+    ],
 ]
 PUBLIC = {("POST", "/api/auth/token")}
 
 
 def test_every_api_route_is_in_the_matrix(engine: Engine) -> None:
     app = create_app(Settings(database_url="sqlite://"), engine)
-    routes = {(method.upper(), path) for path, item in app.openapi()["paths"].items()
-              for method in item}
+    routes = {
+        (method.upper(), path) for path, item in app.openapi()["paths"].items() for method in item
+    }
     covered = {(case.method, case.route) for case in CASES} | PUBLIC
     assert routes == covered
 
 
 @pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.method} {c.url}")
-def test_role_may_call_endpoint_only_within_scope(client: TestClient, role: Role, case: Case
-                                                  ) -> None:
+def test_role_may_call_endpoint_only_within_scope(
+    client: TestClient, role: Role, case: Case
+) -> None:
     url = case.url.split("#")[0]
     answer = client.request(case.method, url, json=case.body, headers=bearer(client, role))
     expected = case.ok if role in case.allowed else 403
@@ -86,8 +113,12 @@ def test_anonymous_callers_are_refused(client: TestClient, case: Case) -> None:
 
 def test_search_results_never_leave_scope(client: TestClient) -> None:
     for role in Role:
-        prefix = {Role.town_operator: "320623001", Role.village_worker: "320623001001",
-                  Role.district_operator: "320623"}.get(role, "")
-        rows = client.get("/api/areas", params={"q": "村", "limit": 100},
-                          headers=bearer(client, role)).json()
+        prefix = {
+            Role.town_operator: "320623001",
+            Role.village_worker: "320623001001",
+            Role.district_operator: "320623",
+        }.get(role, "")
+        rows = client.get(
+            "/api/areas", params={"q": "村", "limit": 100}, headers=bearer(client, role)
+        ).json()
         assert all(r["code"].startswith(prefix) for r in rows), role

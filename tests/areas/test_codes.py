@@ -23,8 +23,9 @@ def test_every_form_of_a_code_names_the_same_area(raw: str, full: str, level: Ar
     assert codes.normalise(codes.short(full)) == full
 
 
-@pytest.mark.parametrize("raw", ["", "3", "320", "32061", "3206121010011", "32a6", "００", "3200",
-                                 "320600", "00"])
+@pytest.mark.parametrize(
+    "raw", ["", "3", "320", "32061", "3206121010011", "32a6", "００", "3200", "320600", "00"]
+)
 def test_malformed_codes_are_refused_with_the_code_in_the_message(raw: str) -> None:
     with pytest.raises(InvalidInputError) as caught:
         codes.normalise(raw)

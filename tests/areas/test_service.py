@@ -16,8 +16,16 @@ from lianfang.demo.world import census_totals
 from lianfang.errors import ImportFileError, NotFoundError, PermissionDenied
 from tests.factories import COUNTY, OTHER_COUNTY_TOWN, OTHER_TOWN, TOWN, actor_of
 
-NANTONG_COUNTIES = {"通州区", "崇川区", "海门区", "如东县", "南通经济技术开发区", "启东市", "如皋市",
-                    "海安市"}
+NANTONG_COUNTIES = {
+    "通州区",
+    "崇川区",
+    "海门区",
+    "如东县",
+    "南通经济技术开发区",
+    "启东市",
+    "如皋市",
+    "海安市",
+}
 
 
 def test_nantong_has_its_real_divisions(session: Session) -> None:
@@ -45,9 +53,15 @@ def test_population_matches_the_census_and_rolls_up(session: Session) -> None:
 
 
 def test_every_village_has_placed_coordinates_and_is_marked_placed(session: Session) -> None:
-    missing = session.scalar(select(func.count()).select_from(Area).where(
-        Area.code.like("3206%"), Area.level.in_([AreaLevel.town, AreaLevel.village]),
-        Area.lon.is_(None)))
+    missing = session.scalar(
+        select(func.count())
+        .select_from(Area)
+        .where(
+            Area.code.like("3206%"),
+            Area.level.in_([AreaLevel.town, AreaLevel.village]),
+            Area.lon.is_(None),
+        )
+    )
     assert missing == 0
     data = service.map_data(session=session, actor=SYSTEM, code="3206")
     assert data.placed is True
@@ -62,22 +76,28 @@ def test_loading_again_changes_nothing(session: Session) -> None:
     assert report.unchanged == 1 + 1 + 8 + 136 + 2005
 
 
-def test_a_bad_row_writes_nothing_and_names_file_row_column(session: Session, tmp_path: Path
-                                                             ) -> None:
+def test_a_bad_row_writes_nothing_and_names_file_row_column(
+    session: Session, tmp_path: Path
+) -> None:
     for name in ("cities", "areas", "streets"):
         (tmp_path / f"{name}.csv").write_bytes(
-            __import__("gzip").decompress((JIANGSU / f"{name}.csv.gz").read_bytes()))
+            __import__("gzip").decompress((JIANGSU / f"{name}.csv.gz").read_bytes())
+        )
     (tmp_path / "villages.csv").write_text(
         "code,name,streetCode,provinceCode,cityCode,areaCode\n"
         '320623001999,"新村",320623001,32,3206,320623\n'
         '32062300199,"短码村",320623001,32,3206,320623\n'
-        '320623001998,"错上级村",320623002,32,3206,320623\n', encoding="utf-8")
+        '320623001998,"错上级村",320623002,32,3206,320623\n',
+        encoding="utf-8",
+    )
     before = session.scalar(select(func.count()).select_from(Area))
     with pytest.raises(ImportFileError) as caught:
         load_directory(session=session, actor=SYSTEM, directory=tmp_path, within="3206")
     rows = caught.value.rows
     assert [(r.sheet, r.row, r.column) for r in rows] == [
-        ("villages.csv", 3, "code"), ("villages.csv", 4, "streetCode")]
+        ("villages.csv", 3, "code"),
+        ("villages.csv", 4, "streetCode"),
+    ]
     assert "villages.csv 第 3 行「code」列" in caught.value.zh
     assert session.scalar(select(func.count()).select_from(Area)) == before
 
@@ -119,11 +139,20 @@ def test_unknown_code_is_not_found(session: Session) -> None:
 
 def test_coordinates_import_is_all_or_nothing(session: Session) -> None:
     with pytest.raises(NotFoundError):
-        service.set_coordinates(session=session, actor=SYSTEM, points={
-            TOWN: (121.1, 32.3), "320623999000": (121.0, 32.0)},
-            source=CoordSource.surveyed, label="t.csv")
-    count = service.set_coordinates(session=session, actor=SYSTEM, points={TOWN: (121.1, 32.3)},
-                                    source=CoordSource.surveyed, label="t.csv")
+        service.set_coordinates(
+            session=session,
+            actor=SYSTEM,
+            points={TOWN: (121.1, 32.3), "320623999000": (121.0, 32.0)},
+            source=CoordSource.surveyed,
+            label="t.csv",
+        )
+    count = service.set_coordinates(
+        session=session,
+        actor=SYSTEM,
+        points={TOWN: (121.1, 32.3)},
+        source=CoordSource.surveyed,
+        label="t.csv",
+    )
     assert count == 1
     town = session.get(Area, TOWN)
     assert town is not None
@@ -132,8 +161,13 @@ def test_coordinates_import_is_all_or_nothing(session: Session) -> None:
 
 def test_population_import_replaces_and_is_audited(session: Session) -> None:
     village = "320623001001"
-    service.set_population(session=session, actor=SYSTEM, bands={village: [1, 2, 3, 4, 5]},
-                           source=PopulationSource.census, year=2022)
+    service.set_population(
+        session=session,
+        actor=SYSTEM,
+        bands={village: [1, 2, 3, 4, 5]},
+        source=PopulationSource.census,
+        year=2022,
+    )
     row = session.get(AreaPopulation, village)
     assert row is not None
     assert (row.age_80_plus, row.source, row.year) == (5, PopulationSource.census, 2022)
@@ -145,5 +179,10 @@ def test_population_import_replaces_and_is_audited(session: Session) -> None:
 
 def test_only_managers_change_areas(session: Session) -> None:
     with pytest.raises(PermissionDenied):
-        service.set_coordinates(session=session, actor=actor_of(Role.city_commander),
-                                points={}, source=CoordSource.surveyed, label="x")
+        service.set_coordinates(
+            session=session,
+            actor=actor_of(Role.city_commander),
+            points={},
+            source=CoordSource.surveyed,
+            label="x",
+        )

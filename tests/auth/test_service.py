@@ -43,7 +43,10 @@ def test_sign_in_succeeds_and_failures_are_audited(session: Session) -> None:
         auth.authenticate(session=session, username=username, password="wrong-password", ip=None)
     failed = _last_event(session)
     assert (failed.action, failed.username, failed.area_code) == (
-        AuditAction.sign_in_failed, username, TOWN)
+        AuditAction.sign_in_failed,
+        username,
+        TOWN,
+    )
     with pytest.raises(AuthenticationError):
         auth.authenticate(session=session, username="nobody", password="x", ip=None)
 
@@ -58,28 +61,42 @@ def test_a_deactivated_user_cannot_sign_in(session: Session) -> None:
 
 def test_operators_add_users_only_below_them_and_inside_their_area(session: Session) -> None:
     district = actor_of(Role.district_operator)
-    made = make_user(session, username="li", role=Role.town_operator, area_code=TOWN,
-                     actor=district)
+    made = make_user(
+        session, username="li", role=Role.town_operator, area_code=TOWN, actor=district
+    )
     assert made.area_code == TOWN
     with pytest.raises(PermissionDenied):
-        make_user(session, username="li2", role=Role.town_operator, area_code=OTHER_COUNTY_TOWN,
-                  actor=district)
+        make_user(
+            session,
+            username="li2",
+            role=Role.town_operator,
+            area_code=OTHER_COUNTY_TOWN,
+            actor=district,
+        )
     with pytest.raises(PermissionDenied):
-        make_user(session, username="li3", role=Role.city_commander, area_code=COUNTY,
-                  actor=district)
+        make_user(
+            session, username="li3", role=Role.city_commander, area_code=COUNTY, actor=district
+        )
     with pytest.raises(PermissionDenied):
-        make_user(session, username="li4", role=Role.viewer, area_code=TOWN,
-                  actor=actor_of(Role.town_operator))
+        make_user(
+            session,
+            username="li4",
+            role=Role.viewer,
+            area_code=TOWN,
+            actor=actor_of(Role.town_operator),
+        )
     with pytest.raises(ConflictError):
         make_user(session, username="li", role=Role.viewer, area_code=TOWN, actor=district)
     with pytest.raises(InvalidInputError):
-        make_user(session, username="li5", role=Role.viewer, area_code=None,
-                  actor=actor_of(Role.admin))
+        make_user(
+            session, username="li5", role=Role.viewer, area_code=None, actor=actor_of(Role.admin)
+        )
 
 
 def test_user_list_is_scoped(session: Session) -> None:
-    seen = {u.username for u in auth.list_users(session=session,
-                                                 actor=actor_of(Role.district_operator))}
+    seen = {
+        u.username for u in auth.list_users(session=session, actor=actor_of(Role.district_operator))
+    }
     assert role_username(Role.town_operator) in seen
     assert role_username(Role.city_commander) not in seen
     assert role_username(Role.admin) not in seen

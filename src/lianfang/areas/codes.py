@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy import ColumnElement, true
+
 from lianfang.areas.choices import AreaLevel
 from lianfang.errors import InvalidInputError
 
@@ -61,3 +63,15 @@ def parent_of(code: str) -> str | None:
 def contains(ancestor: str, code: str) -> bool:
     """True when ``code`` is ``ancestor`` or lies below it."""
     return code.startswith(short(ancestor))
+
+
+def in_subtree(
+    column: ColumnElement[str] | ColumnElement[str | None], prefix: str
+) -> ColumnElement[bool]:
+    """SQL: the 12-digit code in ``column`` lies at or below the area with this short prefix.
+
+    A range on the code rather than LIKE, so both SQLite and PostgreSQL answer it from the
+    primary-key index whatever the collation."""
+    if not prefix:
+        return true()
+    return column.between(prefix.ljust(12, "0"), prefix.ljust(12, "9"))

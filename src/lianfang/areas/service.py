@@ -100,7 +100,7 @@ def _counts_below(session: Session, prefix: str, width: int) -> dict[str, AreaCo
     deeper = [level for level in COUNT_FIELDS if codes.LEVEL_LENGTHS[level] > width]
     rows = session.execute(
         select(key, Area.level, func.count())
-        .where(Area.code.like(f"{prefix}%"), Area.level.in_(deeper))
+        .where(codes.in_subtree(Area.code, prefix), Area.level.in_(deeper))
         .group_by(key, Area.level)
     ).all()
     found: dict[str, dict[str, int]] = defaultdict(dict)
@@ -115,7 +115,7 @@ def _population_below(session: Session, prefix: str, width: int) -> dict[str, Po
     sums = [func.sum(getattr(AreaPopulation, column)) for column in BAND_COLUMNS]
     rows = session.execute(
         select(key, AreaPopulation.source, *sums)
-        .where(AreaPopulation.area_code.like(f"{prefix}%"))
+        .where(codes.in_subtree(AreaPopulation.area_code, prefix))
         .group_by(key, AreaPopulation.source)
     ).all()
     found: dict[str, PopulationRead] = {}
@@ -156,7 +156,9 @@ def map_data(*, session: Session, actor: Actor, code: str) -> MapData:
     boundaries = session.execute(
         select(AreaBoundary.area_code, AreaBoundary.geometry, Area.name)
         .join(Area, Area.code == AreaBoundary.area_code)
-        .where(AreaBoundary.area_code.like(f"{shown_prefix}%"), Area.level == AreaLevel.county)
+        .where(
+            codes.in_subtree(AreaBoundary.area_code, shown_prefix), Area.level == AreaLevel.county
+        )
     ).all()
     features = [
         {
@@ -188,7 +190,7 @@ def _points(session: Session, area: Area) -> list[MapPoint]:
         statement = statement.where(Area.code == area.code)
     else:
         statement = statement.where(
-            Area.code.like(f"{codes.short(area.code)}%"), Area.level.in_(levels)
+            codes.in_subtree(Area.code, codes.short(area.code)), Area.level.in_(levels)
         )
     return [
         MapPoint(
@@ -296,7 +298,8 @@ def boundaries(*, session: Session, actor: Actor, prefix: str) -> dict[str, str]
     actor.require(Permission.areas_read)
     rows = session.execute(
         select(AreaBoundary.area_code, AreaBoundary.geometry).where(
-            AreaBoundary.area_code.like(f"{prefix}%"), actor.area_filter(AreaBoundary.area_code)
+            codes.in_subtree(AreaBoundary.area_code, prefix),
+            actor.area_filter(AreaBoundary.area_code),
         )
     )
     return {code: geometry for code, geometry in rows}
@@ -401,7 +404,7 @@ def villages_by_county(*, session: Session, actor: Actor, prefix: str) -> dict[s
     rows = session.scalars(
         select(Area)
         .where(
-            Area.code.like(f"{prefix}%"),
+            codes.in_subtree(Area.code, prefix),
             Area.level == AreaLevel.village,
             actor.area_filter(Area.code),
         )
@@ -418,7 +421,11 @@ def list_level(*, session: Session, actor: Actor, prefix: str, level: AreaLevel)
     return list(
         session.scalars(
             select(Area)
-            .where(Area.code.like(f"{prefix}%"), Area.level == level, actor.area_filter(Area.code))
+            .where(
+                codes.in_subtree(Area.code, prefix),
+                Area.level == level,
+                actor.area_filter(Area.code),
+            )
             .order_by(Area.code)
         )
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, true
+from sqlalchemy import ColumnElement
 from sqlalchemy.orm import InstrumentedAttribute
 
 from lianfang.areas import codes
@@ -56,9 +56,7 @@ class Actor:
         self, column: InstrumentedAttribute[str] | InstrumentedAttribute[str | None]
     ) -> ColumnElement[bool]:
         """A WHERE clause keeping rows whose area code lies within scope."""
-        if not self.prefix:
-            return true()
-        return column.like(f"{self.prefix}%")
+        return codes.in_subtree(column, self.prefix)
 
 
 SYSTEM = Actor(user_id=None, username="system", role=Role.admin, area_code=None)

@@ -78,8 +78,8 @@ def _check_grant(session: Session, actor: Actor, role: Role, area_code: str | No
     if area_code is None:
         if role is not Role.admin:
             raise InvalidInputError(
-                "除系统管理员外，每个用户都必须指定管辖区划",
-                "every user but an administrator needs an area",
+                "除系统管理员外，每个用户都必须指定管辖区划（area_code，命令行 --area）",
+                "every user but an administrator needs an area (area_code; --area in the CLI)",
             )
         return
     if session.get(Area, area_code) is None:

@@ -42,7 +42,14 @@ def settings_for(db: str | None) -> Settings:
 
 def open_engine(db: str | None, *, require_schema: bool = True) -> Engine:
     """Connect to the database; unless told otherwise, insist that its schema is current."""
-    engine = make_engine(settings_for(db).database_url)
+    settings = settings_for(db)
+    path = settings.sqlite_path
+    if require_schema and path is not None and str(path) != ":memory:" and not path.exists():
+        raise DatabaseUnavailableError(
+            f"数据库文件 {path} 不存在：请先运行 lianfang init",
+            f"database file {path} does not exist: run lianfang init",
+        )
+    engine = make_engine(settings.database_url)
     if require_schema:
         current, head = current_revision(engine), head_revision(engine)
         if current != head:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sys
 
-import click
 import typer
 from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -49,18 +48,14 @@ def run(argv: list[str] | None = None) -> int:
     sys.exit(code)
 
 
-def _run(argv: list[str] | None) -> int:  # noqa: PLR0911 (one return per kind of failure)
+def _run(argv: list[str] | None) -> int:
+    """Click reports usage errors itself (exit 2); our errors become one line each."""
     try:
-        result = app(args=argv, standalone_mode=False)
+        app(args=argv, prog_name="lianfang")
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except LianfangError as exc:
         return _fail(exc.message(common.language()), exc.exit_code)
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.exceptions.Abort:
-        return _fail("已取消 / aborted", 130)
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
@@ -73,4 +68,6 @@ def _run(argv: list[str] | None) -> int:  # noqa: PLR0911 (one return per kind o
         return _fail(f"数据库错误 / database error: {str(exc).splitlines()[0]}", 3)
     except (OSError, UnicodeDecodeError) as exc:
         return _fail(str(exc), 1)
-    return result if isinstance(result, int) else 0
+    except KeyboardInterrupt:
+        return _fail("已取消 / aborted", 130)
+    return 0

@@ -68,3 +68,10 @@ def test_without_credentials_the_api_answers_401(client: TestClient) -> None:
     assert (
         client.get("/api/areas/3206", headers={"Authorization": "Bearer nope"}).status_code == 401
     )
+
+
+def test_a_refused_token_request_is_kept_in_the_audit_log(client: TestClient) -> None:
+    refused = client.post("/api/auth/token", json={"username": "t_viewer", "password": "wrong"})
+    assert refused.status_code == 401
+    events = client.get("/api/audit", headers=bearer(client, Role.admin)).json()["items"]
+    assert any(e["action"] == "sign_in_failed" and e["username"] == "t_viewer" for e in events)

@@ -8,12 +8,14 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from lianfang.api.app import create_app
+from lianfang.auth import service as auth
 from lianfang.auth.choices import Role
 from lianfang.config import Settings
 from tests.conftest import bearer
-from tests.factories import OTHER_COUNTY_TOWN, OTHER_TOWN, TOWN, VILLAGE
+from tests.factories import OTHER_COUNTY_TOWN, OTHER_TOWN, TOWN, VILLAGE, role_username
 
 ALL = frozenset(Role)
 MANAGERS = frozenset({Role.admin, Role.city_commander, Role.district_operator})
@@ -66,6 +68,22 @@ CASES = [
             "password": "long-enough-pw",
         },
     ),
+    Case(
+        "PATCH",
+        "/api/users/{user_id}",
+        "/api/users/{town_user}",
+        MANAGERS,
+        200,
+        {"display_name": "改名"},
+    ),
+    Case(
+        "PATCH",
+        "/api/users/{user_id}",
+        "/api/users/{commander_user}",
+        frozenset({Role.admin, Role.city_commander}),
+        200,
+        {"display_name": "改名"},
+    ),
     Case("GET", "/api/audit", "/api/audit", MANAGERS),
     Case("GET", "/api/areas", "/api/areas?q=街道", ALL),
     *[
@@ -83,6 +101,18 @@ CASES = [
 PUBLIC = {("POST", "/api/auth/token")}
 
 
+def concrete(url: str, session: Session) -> str:
+    """The URL with the ids of the standing test users filled in."""
+    ids = {
+        name: auth.get_user(session=session, username=role_username(role))
+        for name, role in (
+            ("town_user", Role.town_operator),
+            ("commander_user", Role.city_commander),
+        )
+    }
+    return url.split("#")[0].format(**{k: v.id for k, v in ids.items() if v is not None})
+
+
 def test_every_api_route_is_in_the_matrix(engine: Engine) -> None:
     app = create_app(Settings(database_url="sqlite://"), engine)
     routes = {
@@ -95,10 +125,11 @@ def test_every_api_route_is_in_the_matrix(engine: Engine) -> None:
 @pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.method} {c.url}")
 def test_role_may_call_endpoint_only_within_scope(
-    client: TestClient, role: Role, case: Case
+    client: TestClient, session: Session, role: Role, case: Case
 ) -> None:
-    url = case.url.split("#")[0]
-    answer = client.request(case.method, url, json=case.body, headers=bearer(client, role))
+    answer = client.request(
+        case.method, concrete(case.url, session), json=case.body, headers=bearer(client, role)
+    )
     expected = case.ok if role in case.allowed else 403
     assert answer.status_code == expected, answer.text
     if expected == 403:
@@ -106,8 +137,8 @@ def test_role_may_call_endpoint_only_within_scope(
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.method} {c.url}")
-def test_anonymous_callers_are_refused(client: TestClient, case: Case) -> None:
-    answer = client.request(case.method, case.url.split("#")[0], json=case.body)
+def test_anonymous_callers_are_refused(client: TestClient, session: Session, case: Case) -> None:
+    answer = client.request(case.method, concrete(case.url, session), json=case.body)
     assert answer.status_code == 401
 
 

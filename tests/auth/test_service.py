@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from lianfang.auth import service as auth
 from lianfang.auth.choices import AuditAction, Permission, Role
 from lianfang.auth.models import ApiToken, AuditEvent, UserSession
-from lianfang.auth.schemas import UserCreate
+from lianfang.auth.schemas import UserCreate, UserUpdate
 from lianfang.errors import AuthenticationError, ConflictError, InvalidInputError, PermissionDenied
 from lianfang.timeutil import utcnow
 from tests.factories import (
@@ -134,3 +134,51 @@ def test_roles_carry_labels_and_permissions() -> None:
 def test_user_create_validates_the_username() -> None:
     with pytest.raises(ValueError, match="username"):
         UserCreate(username="有空 格", display_name="x", role=Role.viewer, password="x" * 12)
+
+
+def test_disabling_a_user_ends_sessions_and_tokens(session: Session) -> None:
+    user = auth.get_user(session=session, username=role_username(Role.town_operator))
+    assert user is not None
+    opened = auth.open_session(session=session, user=user, hours=1, ip=None)
+    plain, _ = auth.issue_token(session=session, user=user, name="t", days=1, ip=None)
+    auth.update_user(
+        session=session,
+        actor=actor_of(Role.district_operator),
+        user=user,
+        user_in=UserUpdate(active=False),
+    )
+    assert auth.resolve_session(session=session, cookie=opened.cookie) is None
+    assert auth.resolve_token(session=session, plain=plain) is None
+    assert session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)).one().revoked_at
+    event = _last_event(session)
+    assert (event.action, event.entity_id) == (AuditAction.update, str(user.id))
+    with pytest.raises(AuthenticationError):
+        auth.authenticate(session=session, username=user.username, password=PASSWORD, ip=None)
+
+
+def test_nobody_changes_a_more_senior_or_out_of_scope_user(session: Session) -> None:
+    commander = auth.get_user(session=session, username=role_username(Role.city_commander))
+    admin = auth.get_user(session=session, username=role_username(Role.admin))
+    assert commander is not None
+    assert admin is not None
+    district = actor_of(Role.district_operator)
+    with pytest.raises(PermissionDenied):
+        auth.update_user(
+            session=session, actor=district, user=commander, user_in=UserUpdate(display_name="x")
+        )
+    with pytest.raises(PermissionDenied):
+        auth.update_user(
+            session=session,
+            actor=actor_of(Role.city_commander),
+            user=admin,
+            user_in=UserUpdate(active=False),
+        )
+    town_user = auth.get_user(session=session, username=role_username(Role.town_operator))
+    assert town_user is not None
+    with pytest.raises(PermissionDenied):  # moving someone out of one's own area
+        auth.update_user(
+            session=session,
+            actor=district,
+            user=town_user,
+            user_in=UserUpdate(area_code=OTHER_COUNTY_TOWN),
+        )

@@ -29,9 +29,11 @@ def test_commander_sees_nantong_with_map_and_eight_counties(
     expect(chart.locator("canvas").first).to_be_visible()
     drawn = page.evaluate(
         "() => echarts.getInstanceByDom(document.getElementById('area-map'))"
-        ".getOption().series.map(s => s.data.length)")
+        ".getOption().series.map(s => s.data.length)"
+    )
     assert drawn == [136, 2005]
     expect(page.get_by_test_id("placed-notice")).to_be_visible()
+    expect(page.get_by_test_id("demo-banner")).to_contain_text("种子 7")
     assert page.evaluate("() => document.fonts.check('16px \"Noto Sans CJK SC\"', '南通')")
     page.screenshot(path=str(artifacts / "nantong-area.png"), full_page=True)
 

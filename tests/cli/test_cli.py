@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from lianfang.areas.models import Area
 from lianfang.auth import service as auth
 from lianfang.db.engine import make_engine, make_sessionmaker, transaction
+from lianfang.demo import service as demo_service
 
 ADMIN_PASSWORD = "cli-admin-password"
 
@@ -226,3 +227,48 @@ def test_every_command_has_help() -> None:
 
 def test_the_console_script_is_installed() -> None:
     assert shutil.which("lianfang") or Path(sys.executable).with_name("lianfang").exists()
+
+
+def test_users_are_disabled_and_enabled(db: str) -> None:
+    assert (
+        lianfang(
+            "user",
+            "add",
+            "zhao_v",
+            "--role",
+            "viewer",
+            "--area",
+            "3206",
+            "--password",
+            "zhao-password-1",
+            db=db,
+        ).returncode
+        == 0
+    )
+    assert lianfang("user", "disable", "zhao_v", db=db).returncode == 0
+    listed = json.loads(lianfang("user", "list", "--json", db=db).stdout)
+    assert next(u for u in listed if u["username"] == "zhao_v")["active"] is False
+    assert lianfang("user", "enable", "zhao_v", db=db).returncode == 0
+    assert "nobody" in one_line_error(lianfang("user", "disable", "nobody", db=db))
+
+
+def test_demo_builds_records_itself_and_refuses_real_data(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    env = {"LIANFANG_ADMIN_PASSWORD": "demo-password-1"}
+    built = lianfang("demo", "--no-serve", "--seed", "11", "--scale", "city", db=url, env=env)
+    assert built.returncode == 0, built.stderr
+    assert "7,726,635" in built.stdout
+    assert "demo-password-1" in built.stdout
+    engine = make_engine(url)
+    with transaction(make_sessionmaker(engine)) as session:
+        build = demo_service.latest(session=session)
+        assert build is not None
+        assert (build.seed, build.scale, build.area_code) == (11, "city", "320600000000")
+        auth.authenticate(session=session, username="village", password="demo-password-1", ip=None)
+    engine.dispose()
+    coords = tmp_path / "real.csv"
+    coords.write_text("code,lon,lat\n320623001001,121.2,32.3\n", encoding="utf-8")
+    assert lianfang("areas", "import-coords", str(coords), db=url).returncode == 0
+    refused = lianfang("demo", "--no-serve", db=url, env=env)
+    assert refused.returncode == 1
+    assert "实测坐标 1 个" in one_line_error(refused)

@@ -42,9 +42,8 @@ def test_times_come_back_aware_utc_and_naive_ones_are_refused(session: Session) 
     session.expire(event)
     assert event.at.utcoffset() is not None
     assert event.at.utcoffset().total_seconds() == 0  # type: ignore[union-attr]
-    naive = AuditEvent(
-        username="x", action=AuditAction.create, entity_type="test", at=datetime(2023, 1, 5, 10, 0)
-    )  # noqa: DTZ001
+    moment = datetime(2023, 1, 5, 10, 0)  # noqa: DTZ001 (naive on purpose)
+    naive = AuditEvent(username="x", action=AuditAction.create, entity_type="test", at=moment)
     session.add(naive)
     with pytest.raises(Exception, match="naive"):
         session.flush()

@@ -33,7 +33,7 @@ def test_town_seats_are_spread_out() -> None:
     seats, _ = place_county(SQUARE, towns, np.random.default_rng(1))
     xy = np.array(list(seats.values()))
     gaps = np.sqrt(((xy[:, None] - xy[None]) ** 2).sum(-1)) + np.eye(9)
-    # nine evenly spread seats in a 0.5° square are about 0.17° apart; random ones often nearly touch
+    # nine evenly spread seats in a 0.5° square lie about 0.17° apart; random ones nearly touch
     assert gaps.min() > 0.08
 
 

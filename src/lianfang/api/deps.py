@@ -83,3 +83,14 @@ def check_csrf(web: UserSession, token: str | None) -> None:
 
 
 CurrentActor = Annotated[Actor, Depends(get_actor)]
+
+
+def sign_in(session: Session, request: Request, username: str, password: str) -> User:
+    """Check a password; a failed attempt is committed to the audit log before the error."""
+    try:
+        return auth.authenticate(
+            session=session, username=username, password=password, ip=client_ip(request)
+        )
+    except AuthenticationError:
+        session.commit()
+        raise

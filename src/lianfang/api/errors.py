@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import OperationalError
 
-from lianfang.errors import AuthenticationError, LianfangError
+from lianfang.errors import AuthenticationError, DatabaseUnavailableError, LianfangError
 from lianfang.web.i18n import request_language
 
 
@@ -49,7 +50,20 @@ async def validation_error(request: Request, exc: Exception) -> Response:
     )
 
 
+async def database_error(request: Request, exc: Exception) -> Response:
+    """The database went away mid-request: say so (503) rather than fail with a 500."""
+    assert isinstance(exc, OperationalError)
+    reason = str(exc.orig or exc).strip().splitlines()[0]
+    return await lianfang_error(
+        request,
+        DatabaseUnavailableError(
+            f"数据库暂时不可用：{reason}", f"the database is unavailable: {reason}"
+        ),
+    )
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers."""
     app.add_exception_handler(LianfangError, lianfang_error)
+    app.add_exception_handler(OperationalError, database_error)
     app.add_exception_handler(RequestValidationError, validation_error)

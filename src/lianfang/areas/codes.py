@@ -39,7 +39,13 @@ def normalise(raw: str) -> str:
         raise _invalid(raw)
     full = code.ljust(12, "0")
     if len(code) < 12 and level_of(full) is not SHORT_LENGTHS[len(code)]:
-        raise _invalid(raw)
+        expected, actual = SHORT_LENGTHS[len(code)], level_of(full)
+        raise InvalidInputError(
+            f"区划代码「{raw}」有误：{len(code)} 位代码应指{expected.zh}，"
+            f"它读作{actual.zh}代码 {short(full)}",
+            f"area code {raw!r} is wrong: a {len(code)}-digit code names a {expected.en}, "
+            f"but this one reads as the {actual.en} code {short(full)}",
+        )
     if full[:2] == "00":
         raise _invalid(raw)
     return full

@@ -1,4 +1,4 @@
-"""Division files in the ``china-division`` format: read, check every row, report file/row/column."""
+"""Division files in the ``china-division`` format: every row checked, errors by file/row/column."""
 
 from __future__ import annotations
 
@@ -74,8 +74,7 @@ def _rows(path: Traversable, required: tuple[str, ...]) -> Iterator[tuple[int, d
                 f"{path.name} 缺少列：{'、'.join(missing)}",
                 f"{path.name} lacks column(s): {', '.join(missing)}",
             )
-        for number, row in enumerate(reader, start=2):
-            yield number, row
+        yield from enumerate(reader, start=2)
 
 
 def _check_row(

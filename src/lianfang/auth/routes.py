@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from lianfang.api.deps import CurrentActor, SessionDep, SettingsDep, client_ip
+from lianfang.api.deps import CurrentActor, SessionDep, SettingsDep, client_ip, sign_in
 from lianfang.auth import audit
 from lianfang.auth import service as auth
 from lianfang.auth.schemas import (
@@ -16,6 +16,7 @@ from lianfang.auth.schemas import (
     TokenRead,
     UserCreate,
     UserRead,
+    UserUpdate,
 )
 from lianfang.errors import NotFoundError
 
@@ -27,9 +28,7 @@ def create_token(
     body: TokenCreate, request: Request, session: SessionDep, settings: SettingsDep
 ) -> TokenRead:
     """Sign in with username and password; the bearer token is shown once."""
-    user = auth.authenticate(
-        session=session, username=body.username, password=body.password, ip=client_ip(request)
-    )
+    user = sign_in(session, request, body.username, body.password)
     plain, token = auth.issue_token(
         session=session, user=user, name=body.name, days=settings.token_days, ip=client_ip(request)
     )
@@ -56,6 +55,17 @@ def list_users(session: SessionDep, actor: CurrentActor) -> list[UserRead]:
 def create_user(body: UserCreate, session: SessionDep, actor: CurrentActor) -> UserRead:
     """Add a user within your scope with a role no more senior than yours."""
     user = auth.create_user(session=session, actor=actor, user_in=body)
+    session.commit()
+    return UserRead.model_validate(user)
+
+
+@router.patch("/users/{user_id}", response_model=UserRead, summary="Change a user")
+def update_user(
+    user_id: int, body: UserUpdate, session: SessionDep, actor: CurrentActor
+) -> UserRead:
+    """Change a user's display name, role, area or status (active=false signs them out)."""
+    user = auth.get_user_by_id(session=session, actor=actor, user_id=user_id)
+    auth.update_user(session=session, actor=actor, user=user, user_in=body)
     session.commit()
     return UserRead.model_validate(user)
 

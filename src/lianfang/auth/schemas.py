@@ -30,6 +30,15 @@ class UserCreate(UserBase):
     password: str = Field(min_length=10, max_length=200, repr=False)
 
 
+class UserUpdate(BaseModel):
+    """Fields to change; those left out stay as they are."""
+
+    display_name: str | None = Field(None, min_length=1, max_length=100)
+    role: Role | None = None
+    area_code: str | None = Field(None, description="new scope root (any code form)")
+    active: bool | None = Field(None, description="false signs the user out everywhere")
+
+
 class UserRead(UserBase):
     model_config = ConfigDict(from_attributes=True)
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from lianfang.areas import codes
@@ -17,9 +17,15 @@ from lianfang.areas.models import Area
 from lianfang.auth import audit
 from lianfang.auth.choices import AuditAction, Permission, Role
 from lianfang.auth.models import ApiToken, User, UserSession
-from lianfang.auth.schemas import UserCreate
+from lianfang.auth.schemas import UserCreate, UserUpdate
 from lianfang.auth.scope import Actor
-from lianfang.errors import AuthenticationError, ConflictError, InvalidInputError, PermissionDenied
+from lianfang.errors import (
+    AuthenticationError,
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDenied,
+)
 from lianfang.timeutil import utcnow
 
 _hasher = PasswordHasher()
@@ -88,6 +94,62 @@ def _check_grant(session: Session, actor: Actor, role: Role, area_code: str | No
             f"area {codes.short(area_code)} is not loaded",
         )
     actor.require_area(area_code)
+
+
+def get_user_by_id(*, session: Session, actor: Actor, user_id: int) -> User:
+    """Get a user the actor may manage."""
+    actor.require(Permission.users_manage)
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFoundError(f"没有编号为 {user_id} 的用户", f"no user with id {user_id}")
+    _require_manageable(actor, user)
+    return user
+
+
+def _require_manageable(actor: Actor, user: User) -> None:
+    if user.area_code is None and actor.area_code is not None:
+        raise PermissionDenied(
+            "只有系统管理员能修改系统管理员", "only an administrator may change one"
+        )
+    if user.area_code is not None:
+        actor.require_area(user.area_code)
+    if user.role.rank < actor.role.rank:
+        raise PermissionDenied(
+            f"不能修改比自己级别高的用户（{user.role.zh}）",
+            f"cannot change a more senior user ({user.role.en})",
+        )
+
+
+def update_user(*, session: Session, actor: Actor, user: User, user_in: UserUpdate) -> User:
+    """Change a user's name, role, scope or status; deactivating ends their sessions and tokens."""
+    _require_manageable(actor, user)
+    changes = user_in.model_dump(exclude_unset=True, exclude_none=True)
+    if "area_code" in changes:
+        changes["area_code"] = codes.normalise(changes["area_code"])
+    if "role" in changes or "area_code" in changes:
+        _check_grant(
+            session, actor, changes.get("role", user.role), changes.get("area_code", user.area_code)
+        )
+    for field, value in changes.items():
+        setattr(user, field, value)
+    if changes.get("active") is False:
+        session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+        session.execute(
+            update(ApiToken)
+            .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
+    session.flush()
+    audit.record(
+        session=session,
+        actor=actor,
+        action=AuditAction.update,
+        entity_type="user",
+        entity_id=str(user.id),
+        area_code=user.area_code,
+        detail={k: str(v) for k, v in changes.items()},
+    )
+    return user
 
 
 def list_users(*, session: Session, actor: Actor) -> list[User]:

@@ -126,6 +126,7 @@ def _print_detail(info: AreaDetail, kids: list[AreaChild]) -> None:
                 else "residents {0:,}, aged 65+ {1:,} ({2:.1%})"
             ).format(p.total, p.aged_65_plus, p.share_65_plus or 0)
         )
+    _print_provenance(info, kids)
     if not kids:
         return
     table = Table()
@@ -153,12 +154,33 @@ def _print_detail(info: AreaDetail, kids: list[AreaChild]) -> None:
     console.print(table)
 
 
+def _print_provenance(info: AreaDetail, kids: list[AreaChild]) -> None:
+    """Say when what is shown was placed or synthesised for the demo."""
+    placed = info.area.coord_source is CoordSource.placed or any(
+        k.coord_source is CoordSource.placed for k in kids
+    )
+    synthetic = (
+        info.population is not None and PopulationSource.synthetic in info.population.sources
+    )
+    if placed:
+        say(
+            "注：乡镇、村（社区）的位置为演示推算，非实测坐标。",
+            "note: town and village positions are placed for the demo, not surveyed.",
+        )
+    if synthetic:
+        say(
+            "注：按年龄段的人口为演示合成数据（县区合计与2020年普查一致）。",
+            "note: population by age band is synthetic demo data (county totals match the "
+            "2020 census).",
+        )
+
+
 @app.command("import-coords")
 def import_coords(
     file: ExistingFile,
     db: DbOption = None,
 ) -> None:
-    """Replace coordinates with surveyed ones from a CSV (code, lon, lat; WGS-84); all-or-nothing."""
+    """Replace coordinates with surveyed ones from a CSV: code, lon, lat; all-or-nothing."""
     points = read_points(file)
     with unit_of_work(db) as session:
         count = service.set_coordinates(
@@ -179,8 +201,9 @@ def import_population(
     ] = 2020,
     db: DbOption = None,
 ) -> None:
-    """Replace village populations by age band from a CSV (code, age_0_14, age_15_59, age_60_64,
-    age_65_79, age_80_plus); all-or-nothing."""
+    """Replace village populations by age band from a CSV; all-or-nothing.
+
+    Columns: code, age_0_14, age_15_59, age_60_64, age_65_79, age_80_plus."""
     bands = read_population(file)
     with unit_of_work(db) as session:
         count = service.set_population(

@@ -59,7 +59,7 @@ def _run(argv: list[str] | None) -> int:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
-        return _fail(f"{where}: {first['msg']}", 2)
+        return _fail(f"{where}: {first['msg']}", 1)
     except OperationalError as exc:
         return _fail(f"数据库错误 / database error: {str(exc.orig or exc).splitlines()[0]}", 3)
     except SQLAlchemyError as exc:

@@ -54,27 +54,25 @@ def init(db: DbOption = None) -> None:
     _prepare(db)
     engine = open_engine(db)
     actor = operator()
+    password, generated = _password()
+    admin_in = UserCreate(
+        username="admin", display_name="系统管理员", role=Role.admin, password=password
+    )  # checked before anything is written
+    loaded = 0
     with transaction(make_sessionmaker(engine)) as session:
         if not _has_areas(session):
             with console.status("正在导入南通市区划 / loading Nantong's divisions…"):
-                report = load_directory(session=session, actor=actor, within=DEFAULT_CITY)
-            say(f"已导入区划 {report.inserted} 个", f"loaded {report.inserted} areas")
-        if auth.get_user(session=session, username="admin") is None:
-            password, generated = _password()
-            auth.create_user(
-                session=session,
-                actor=actor,
-                user_in=UserCreate(
-                    username="admin", display_name="系统管理员", role=Role.admin, password=password
-                ),
-            )
-            _announce_admin(password, generated)
-        else:
-            say(
-                "管理员 admin 已存在，未修改其密码",
-                "administrator 'admin' exists; password unchanged",
-            )
+                loaded = load_directory(session=session, actor=actor, within=DEFAULT_CITY).inserted
+        created = auth.get_user(session=session, username="admin") is None
+        if created:
+            auth.create_user(session=session, actor=actor, user_in=admin_in)
     engine.dispose()
+    if loaded:
+        say(f"已导入区划 {loaded} 个", f"loaded {loaded} areas")
+    if created:
+        _announce_admin(password, generated)
+    else:
+        say("管理员 admin 已存在，未修改其密码", "administrator 'admin' exists; password unchanged")
     say("数据库已就绪", "the database is ready")
 
 
@@ -97,27 +95,31 @@ def demo(
     scale: Annotated[
         Scale,
         typer.Option(
-            help="demo: a sample of key persons; city: all residents aged 65+ (domains that "
-            "generate people read this; the areas are the same at both scales)."
+            help="Recorded with the build: demo = a sample of key persons, city = every "
+            "resident aged 65+, for the domains that generate people. Areas are the same."
         ),
     ] = Scale.demo,
     seed: Annotated[int, typer.Option(help="Seed for everything the demo generates.")] = 20230105,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Build only; do not serve.")] = False,
 ) -> None:
-    """Build the Nantong demo world (real divisions, placed coordinates, synthetic figures), then
-    serve it. Demo accounts get one password, printed at the end."""
+    """Build the Nantong demo world and serve it.
+
+    Real divisions with placed coordinates and synthetic figures; refuses a database that holds
+    surveyed coordinates or census population. Every demo account (admin included) gets the one
+    password printed at the end: LIANFANG_ADMIN_PASSWORD, else a random one."""
     _prepare(db)
     engine = open_engine(db)
     actor = operator()
     password, _generated = _password()
     with transaction(make_sessionmaker(engine)) as session:
-        report = _build_world(session, actor, seed)
+        report = _build_world(session, actor, seed, scale.value)
         planned = accounts.plan(session=session, actor=actor, city=DEFAULT_CITY)
         accounts.ensure(session=session, actor=actor, accounts=planned, password=password)
     engine.dispose()
     say(
-        f"演示数据（规模 {scale.value}，种子 {seed}）：{report.counties} 个县区、{report.towns} 个乡镇、"
-        f"{report.villages} 个村（社区），常住人口 {report.residents:,}；村和乡镇位置为推算，非实测。",
+        f"演示数据（规模 {scale.value}，种子 {seed}）：{report.counties} 个县区、"
+        f"{report.towns} 个乡镇、{report.villages} 个村（社区），"
+        f"常住人口 {report.residents:,}；村和乡镇位置为推算，非实测。",
         f"demo world (scale {scale.value}, seed {seed}): {report.counties} counties, "
         f"{report.towns} towns, {report.villages} villages, {report.residents:,} residents; "
         "town and village positions are placed, not surveyed.",
@@ -128,7 +130,7 @@ def demo(
         serve_cmd.start(settings.host, settings.port)
 
 
-def _build_world(session: Session, actor: Actor, seed: int) -> world.WorldReport:
+def _build_world(session: Session, actor: Actor, seed: int, scale: str) -> world.WorldReport:
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -141,7 +143,7 @@ def _build_world(session: Session, actor: Actor, seed: int) -> world.WorldReport
         def tick(stage: str, done: int, total: int) -> None:
             bar.update(task, description=f"构建演示数据 / {stage}", completed=done, total=total)
 
-        return world.build(session=session, actor=actor, seed=seed, progress=tick)
+        return world.build(session=session, actor=actor, seed=seed, scale=scale, progress=tick)
 
 
 def _print_accounts(planned: list[accounts.DemoAccount], password: str) -> None:

@@ -1,4 +1,4 @@
-"""``lianfang user``: add and list users."""
+"""``lianfang user``: add, list, disable and enable users."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ from rich.table import Table
 from lianfang.areas import codes
 from lianfang.auth import service as auth
 from lianfang.auth.choices import Role
-from lianfang.auth.schemas import UserCreate, UserRead
+from lianfang.auth.schemas import UserCreate, UserRead, UserUpdate
 from lianfang.cli.common import DbOption, JsonOption, console, operator, say, unit_of_work
+from lianfang.errors import NotFoundError
 
-app = typer.Typer(help="Users: add and list.", no_args_is_help=True)
+app = typer.Typer(help="Users: add, list, disable and enable.", no_args_is_help=True)
 
 
 @app.command("add")
@@ -86,3 +87,32 @@ def list_users(as_json: JsonOption = False, db: DbOption = None) -> None:
             "启用" if user.active else "停用",
         )
     console.print(table)
+
+
+def _set_active(name: str, active: bool, db: str | None) -> None:
+    with unit_of_work(db) as session:
+        user = auth.get_user(session=session, username=name)
+        if user is None:
+            raise NotFoundError(f"没有用户名为 {name} 的用户", f"no user named {name}")
+        auth.update_user(
+            session=session, actor=operator(), user=user, user_in=UserUpdate(active=active)
+        )
+    if active:
+        say(f"已启用用户 {name}", f"enabled user {name}")
+    else:
+        say(
+            f"已停用用户 {name}，其登录和令牌均已失效",
+            f"disabled user {name}; their sessions and tokens no longer work",
+        )
+
+
+@app.command("disable")
+def disable(name: Annotated[str, typer.Argument(help="Username.")], db: DbOption = None) -> None:
+    """Disable a user: they cannot sign in, and their sessions and tokens stop working."""
+    _set_active(name, False, db)
+
+
+@app.command("enable")
+def enable(name: Annotated[str, typer.Argument(help="Username.")], db: DbOption = None) -> None:
+    """Enable a disabled user again (they sign in anew)."""
+    _set_active(name, True, db)

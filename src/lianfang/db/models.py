@@ -3,6 +3,7 @@
 from lianfang.areas.models import Area, AreaBoundary, AreaPopulation
 from lianfang.auth.models import ApiToken, AuditEvent, User, UserSession
 from lianfang.db.base import Base
+from lianfang.demo.models import DemoWorld
 
 metadata = Base.metadata
 
@@ -12,6 +13,7 @@ __all__ = [
     "AreaBoundary",
     "AreaPopulation",
     "AuditEvent",
+    "DemoWorld",
     "User",
     "UserSession",
     "metadata",

@@ -18,6 +18,8 @@ from lianfang.areas.loading import DEFAULT_CITY, load_directory
 from lianfang.areas.models import Area
 from lianfang.auth.scope import Actor
 from lianfang.demo import placement, population
+from lianfang.demo import service as demo_service
+from lianfang.errors import InvalidInputError
 
 Progress = Callable[[str, int, int], None]
 
@@ -45,12 +47,20 @@ def build(
     session: Session,
     actor: Actor,
     seed: int,
+    scale: str = "demo",
     city: str = DEFAULT_CITY,
     progress: Progress | None = None,
 ) -> WorldReport:
-    """Load the city, place its towns and villages, and give villages a population."""
+    """Load the city, place its towns and villages, give villages a population, record the build.
+
+    Refuses (ConflictError) when the city already holds surveyed coordinates or census figures."""
+    if scale not in demo_service.SCALES:
+        raise InvalidInputError(
+            f"规模须为 demo 或 city，而不是 {scale}", f"scale must be demo or city, not {scale!r}"
+        )
     tick = progress or (lambda _stage, _done, _total: None)
     prefix = codes.short(codes.normalise(city))
+    demo_service.refuse_real_data(session=session, prefix=prefix)
     load_directory(session=session, actor=actor, within=prefix)
     counties = service.list_level(
         session=session, actor=actor, prefix=prefix, level=AreaLevel.county
@@ -85,6 +95,9 @@ def build(
     )
     residents = _populate(session, actor, villages, seed)
     tick("population", 1, 1)
+    demo_service.record_build(
+        session=session, actor=actor, area_code=city_area.code, seed=seed, scale=scale
+    )
     return WorldReport(
         counties=len(counties),
         towns=len(towns),

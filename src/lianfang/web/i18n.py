@@ -60,6 +60,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "area.legend_village": ("村（社区）", "Village/community"),
     "area.updated": ("数据更新时间", "Data updated"),
     "area.coords": ("坐标", "Coordinates"),
+    "demo.banner": (
+        "演示环境：区划真实，位置与人口等数字为虚构（种子 {seed}，规模 {scale}，构建于 {when}）",
+        "Demo: real divisions; positions and figures are invented (seed {seed}, "
+        "scale {scale}, built {when})",
+    ),
     "error.title": ("无法完成请求", "Request refused"),
     "error.back": ("返回首页", "Back to home"),
     "table.none": ("—", "—"),

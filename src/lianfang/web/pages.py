@@ -17,6 +17,7 @@ from lianfang.api.deps import (
     SettingsDep,
     check_csrf,
     client_ip,
+    sign_in,
     web_session,
 )
 from lianfang.areas import codes
@@ -25,6 +26,7 @@ from lianfang.areas.choices import AGE_BANDS, CoordSource, PopulationSource
 from lianfang.auth import service as auth
 from lianfang.auth.models import User, UserSession
 from lianfang.auth.scope import Actor
+from lianfang.demo import service as demo_service
 from lianfang.errors import AuthenticationError, LianfangError
 from lianfang.timeutil import format_local
 from lianfang.web.i18n import LANG_COOKIE, LANGUAGES, request_language, translate
@@ -67,23 +69,31 @@ SignedInDep = Annotated[SignedIn, Depends(signed_in)]
 def render(
     request: Request, name: str, context: dict[str, Any], status_code: int = 200
 ) -> HTMLResponse:
-    """Render a template with the language helpers every page uses."""
+    """Render a template with the language helpers and the demo banner every page uses."""
     language = request_language(request)
 
     def t(key: str, **values: object) -> str:
         return translate(language, key, **values)
 
+    with request.app.state.sessionmaker() as session:
+        demo = demo_service.latest(session=session)
     return templates.TemplateResponse(
-        request, name, {"lang": language, "t": t, **context}, status_code=status_code
+        request,
+        name,
+        {"lang": language, "t": t, "demo": demo, **context},
+        status_code=status_code,
     )
 
 
 def render_error(request: Request, status_code: int, message: str) -> HTMLResponse:
-    """A page that says why a request was refused."""
+    """A page that says why a request was refused, with the signed-in user's navigation."""
+    with request.app.state.sessionmaker() as session:
+        found = web_session(request, session)
+        me = SignedIn(found[0], found[1], auth.actor_for(found[0])) if found else None
     return render(
         request,
         "error.html",
-        {"status": status_code, "message": message, "me": None},
+        {"status": status_code, "message": message, "me": me},
         status_code=status_code,
     )
 
@@ -126,11 +136,8 @@ def login(
     if not csrf_token or csrf_token != request.cookies.get(LOGIN_CSRF_COOKIE):
         return login_page(request, next, translate(language, "error.title"))
     try:
-        user = auth.authenticate(
-            session=session, username=username.strip(), password=password, ip=client_ip(request)
-        )
+        user = sign_in(session, request, username.strip(), password)
     except LianfangError as exc:
-        session.commit()  # keep the failed attempt in the audit log
         return login_page(request, next, exc.message(language))
     opened = auth.open_session(
         session=session, user=user, hours=settings.session_hours, ip=client_ip(request)

@@ -1,0 +1,66 @@
+"""Reading and recording demo-world builds."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from lianfang.areas.choices import CoordSource, PopulationSource
+from lianfang.areas.codes import in_subtree
+from lianfang.areas.models import Area, AreaPopulation
+from lianfang.auth import audit
+from lianfang.auth.choices import AuditAction, Permission
+from lianfang.auth.scope import Actor
+from lianfang.demo.models import DemoWorld
+from lianfang.errors import ConflictError
+
+SCALES = ("demo", "city")
+
+
+def record_build(
+    *, session: Session, actor: Actor, area_code: str, seed: int, scale: str
+) -> DemoWorld:
+    """Record that the demo world was (re)built."""
+    actor.require(Permission.areas_manage)
+    build = DemoWorld(area_code=area_code, seed=seed, scale=scale, built_by=actor.username)
+    session.add(build)
+    session.flush()
+    audit.record(
+        session=session,
+        actor=actor,
+        action=AuditAction.create,
+        entity_type="demo_world",
+        entity_id=str(build.id),
+        area_code=area_code,
+        detail={"seed": seed, "scale": scale},
+    )
+    return build
+
+
+def latest(*, session: Session) -> DemoWorld | None:
+    """The newest demo build, None on a database that holds no demo world."""
+    return session.scalars(select(DemoWorld).order_by(DemoWorld.id.desc()).limit(1)).first()
+
+
+def refuse_real_data(*, session: Session, prefix: str) -> None:
+    """Refuse to lay invented figures over surveyed coordinates or census population."""
+    surveyed = session.scalar(
+        select(func.count())
+        .select_from(Area)
+        .where(in_subtree(Area.code, prefix), Area.coord_source == CoordSource.surveyed)
+    )
+    census = session.scalar(
+        select(func.count())
+        .select_from(AreaPopulation)
+        .where(
+            in_subtree(AreaPopulation.area_code, prefix),
+            AreaPopulation.source == PopulationSource.census,
+        )
+    )
+    if surveyed or census:
+        raise ConflictError(
+            f"该数据库已有实测坐标 {surveyed} 个、统计人口 {census} 个村，演示数据不会覆盖它们；"
+            "请用 --db 指定另一个数据库运行 lianfang demo",
+            f"this database holds {surveyed} surveyed coordinates and {census} census "
+            "populations; the demo will not overwrite them: run lianfang demo with another --db",
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, true
+from sqlalchemy.orm import QueryableAttribute
 
 from lianfang.areas.choices import AreaLevel
 from lianfang.errors import InvalidInputError
@@ -72,7 +73,7 @@ def contains(ancestor: str, code: str) -> bool:
 
 
 def in_subtree(
-    column: ColumnElement[str] | ColumnElement[str | None], prefix: str
+    column: QueryableAttribute[str] | QueryableAttribute[str | None], prefix: str
 ) -> ColumnElement[bool]:
     """SQL: the 12-digit code in ``column`` lies at or below the area with this short prefix.
 

@@ -183,9 +183,7 @@ def _points(session: Session, area: Area) -> list[MapPoint]:
         if area.level is AreaLevel.province
         else [AreaLevel.town, AreaLevel.village]
     )
-    statement: Select[tuple[Area]] = select(Area).where(
-        Area.lon.is_not(None), Area.lat.is_not(None)
-    )
+    statement: Select[Area] = select(Area).where(Area.lon.is_not(None), Area.lat.is_not(None))
     if area.level is AreaLevel.village:
         statement = statement.where(Area.code == area.code)
     else:

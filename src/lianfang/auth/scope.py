@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import QueryableAttribute
 
 from lianfang.areas import codes
 from lianfang.auth.choices import Permission, Role
@@ -53,7 +53,7 @@ class Actor:
             )
 
     def area_filter(
-        self, column: InstrumentedAttribute[str] | InstrumentedAttribute[str | None]
+        self, column: QueryableAttribute[str] | QueryableAttribute[str | None]
     ) -> ColumnElement[bool]:
         """A WHERE clause keeping rows whose area code lies within scope."""
         return codes.in_subtree(column, self.prefix)

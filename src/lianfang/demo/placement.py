@@ -44,7 +44,7 @@ def sample_inside(shape: shapely.Geometry, count: int, rng: np.random.Generator)
 
 def _scaled(points: Points, lat0: float) -> Points:
     """Lon/lat scaled so that Euclidean distance is roughly proportional to kilometres."""
-    return points * np.array([np.cos(np.radians(lat0)), 1.0])
+    return np.asarray(points * np.array([np.cos(np.radians(lat0)), 1.0]), dtype=np.float64)
 
 
 def spread(

@@ -31,7 +31,7 @@ def allocate(total: int, weights: NDArray[np.float64]) -> NDArray[np.int64]:
     short = total - int(floor.sum())
     order = np.argsort(-(exact - floor), kind="stable")
     floor[order[:short]] += 1
-    return floor
+    return np.asarray(floor, dtype=np.int64)
 
 
 def is_community(name: str) -> bool:

@@ -44,12 +44,12 @@ def latest(*, session: Session) -> DemoWorld | None:
 
 def refuse_real_data(*, session: Session, prefix: str) -> None:
     """Refuse to lay invented figures over surveyed coordinates or census population."""
-    surveyed = session.scalar(
+    surveyed: int | None = session.scalar(
         select(func.count())
         .select_from(Area)
         .where(in_subtree(Area.code, prefix), Area.coord_source == CoordSource.surveyed)
     )
-    census = session.scalar(
+    census: int | None = session.scalar(
         select(func.count())
         .select_from(AreaPopulation)
         .where(

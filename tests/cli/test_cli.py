@@ -272,3 +272,11 @@ def test_demo_builds_records_itself_and_refuses_real_data(tmp_path: Path) -> Non
     refused = lianfang("demo", "--no-serve", db=url, env=env)
     assert refused.returncode == 1
     assert "实测坐标 1 个" in one_line_error(refused)
+
+
+def test_a_file_that_is_not_csv_is_named(db: str, tmp_path: Path) -> None:
+    binary = tmp_path / "photo.csv"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe\x00\x00garbage")
+    result = lianfang("areas", "import-coords", str(binary), db=db)
+    assert result.returncode == 1
+    assert "photo.csv 不是 UTF-8 编码的 CSV 文件" in one_line_error(result)

@@ -66,15 +66,22 @@ def open_text(path: Traversable) -> io.TextIOBase:
 
 
 def _rows(path: Traversable, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
-    with open_text(path) as handle:
-        reader = csv.DictReader(handle)
-        missing = [column for column in required if column not in (reader.fieldnames or [])]
-        if missing:
-            raise ImportFileError(
-                f"{path.name} 缺少列：{'、'.join(missing)}",
-                f"{path.name} lacks column(s): {', '.join(missing)}",
-            )
-        yield from enumerate(reader, start=2)
+    """Rows of a CSV file with their line numbers; the header must hold ``required``."""
+    try:
+        with open_text(path) as handle:
+            reader = csv.DictReader(handle)
+            missing = [column for column in required if column not in (reader.fieldnames or [])]
+            if missing:
+                raise ImportFileError(
+                    f"{path.name} 缺少列：{'、'.join(missing)}",
+                    f"{path.name} lacks column(s): {', '.join(missing)}",
+                )
+            yield from enumerate(reader, start=2)
+    except (UnicodeDecodeError, gzip.BadGzipFile, EOFError, csv.Error) as exc:
+        raise ImportFileError(
+            f"{path.name} 不是 UTF-8 编码的 CSV 文件（{type(exc).__name__}）",
+            f"{path.name} is not a UTF-8 CSV file ({type(exc).__name__}: {exc})",
+        ) from exc
 
 
 def _check_row(

@@ -29,13 +29,15 @@
         Object.assign({ name: box.dataset.town, type: "scatter", symbolSize: 9, zlevel: 2,
           itemStyle: { color: "#c23531", borderColor: "#fff", borderWidth: 1 },
           data: points(data, "town") }, system),
-        Object.assign({ name: box.dataset.village, type: "scatter", symbolSize: 4, zlevel: 1,
+        Object.assign({ name: box.dataset.village, type: "scatter", zlevel: 1,
+          symbolSize: data.points.length < 5 ? 12 : 4,
           itemStyle: { color: "#2f4554", opacity: 0.75 },
           data: points(data, "village") }, system)
       ]
     };
     if (hasShapes) {
-      option.geo = { map: mapName, roam: true, label: { show: true, fontFamily: font, color: "#444" },
+      option.geo = { map: mapName, roam: true, layoutCenter: ["50%", "48%"], layoutSize: "92%",
+        label: { show: true, fontFamily: font, color: "#444" },
         itemStyle: { areaColor: "#eef2f7", borderColor: "#7f8c9d" },
         emphasis: { itemStyle: { areaColor: "#dbe4f0" }, label: { show: true } } };
     } else {

@@ -109,14 +109,18 @@ def _print_detail(info: AreaDetail, kids: list[AreaChild]) -> None:
         f"[bold]{area.name}[/] {area.short_code}（{area.level.label(language())}）"
         + (f"  {chain}" if chain else "")
     )
-    counts = info.counts
-    console.print(
-        (
-            "下辖：县区 {0}，乡镇 {1}，村（社区）{2}"
-            if zh
-            else "below: {0} counties, {1} towns, {2} villages"
-        ).format(counts.counties, counts.towns, counts.villages)
-    )
+    below = [
+        (level, getattr(info.counts, field))
+        for level, field in (
+            (AreaLevel.county, "counties"),
+            (AreaLevel.town, "towns"),
+            (AreaLevel.village, "villages"),
+        )
+        if level.depth > area.level.depth
+    ]
+    if below:
+        parts = [f"{level.label(language())} {count:,}" for level, count in below]
+        console.print(("下辖：" if zh else "below: ") + ("，" if zh else ", ").join(parts))
     if info.population:
         p = info.population
         console.print(
@@ -129,29 +133,44 @@ def _print_detail(info: AreaDetail, kids: list[AreaChild]) -> None:
     _print_provenance(info, kids)
     if not kids:
         return
+    console.print(_children_table(info.area.level, kids))
+
+
+HEADERS = {
+    "code": ("代码", "code"),
+    "name": ("名称", "name"),
+    "towns": ("乡镇", "towns"),
+    "villages": ("村（社区）", "villages"),
+    "total": ("常住人口", "residents"),
+    "aged": ("65岁+", "65+"),
+    "share": ("65岁+占比", "65+ share"),
+}
+
+
+def _children_table(level: AreaLevel, kids: list[AreaChild]) -> Table:
+    """Children with the counts that apply at their level and their population."""
+    counted = [
+        field
+        for depth, field in ((AreaLevel.city.depth, "towns"), (AreaLevel.county.depth, "villages"))
+        if level.depth <= depth
+    ]
+    index = 0 if language() == "zh" else 1
     table = Table()
-    for header in (
-        "代码 code",
-        "名称 name",
-        "乡镇 towns",
-        "村 villages",
-        "人口 residents",
-        "65+",
-        "65+ %",
-    ):
-        table.add_column(header, justify="right" if header[0] not in "代名" else "left")
+    table.add_column(HEADERS["code"][index], no_wrap=True)
+    table.add_column(HEADERS["name"][index], no_wrap=True)
+    for key in [*counted, "total", "aged", "share"]:
+        table.add_column(HEADERS[key][index], justify="right", no_wrap=True)
     for kid in kids:
         pop = kid.population
         table.add_row(
             kid.short_code,
             kid.name,
-            str(kid.counts.towns),
-            str(kid.counts.villages),
+            *[f"{getattr(kid.counts, field):,}" for field in counted],
             f"{pop.total:,}" if pop else "—",
             f"{pop.aged_65_plus:,}" if pop else "—",
             f"{pop.share_65_plus:.1%}" if pop and pop.share_65_plus is not None else "—",
         )
-    console.print(table)
+    return table
 
 
 def _print_provenance(info: AreaDetail, kids: list[AreaChild]) -> None:

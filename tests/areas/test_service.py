@@ -1,7 +1,7 @@
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from lianfang.areas import service
@@ -186,3 +186,20 @@ def test_only_managers_change_areas(session: Session) -> None:
             source=CoordSource.surveyed,
             label="x",
         )
+
+
+def test_children_cost_a_fixed_number_of_queries(session: Session) -> None:
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    connection = session.connection()
+    event.listen(connection, "before_cursor_execute", count)
+    try:
+        for code in ("3206", COUNTY, TOWN):
+            statements.clear()
+            service.children(session=session, actor=SYSTEM, code=code)
+            assert 3 <= len(statements) <= 4, statements  # area, children, counts, population
+    finally:
+        event.remove(connection, "before_cursor_execute", count)

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: demo test test-sqlite lint typecheck bench vendor browser-deps clean
+.PHONY: demo test lint typecheck bench vendor browser-deps migration clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,8 +28,8 @@ browser-deps:
 	fi
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts docs
+	$(BIN)/ruff format --check src tests benchmarks scripts docs
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -41,6 +41,10 @@ bench: $(STAMP)
 ## Fetch the vendored JavaScript again from the npm registry (versions in web/static/vendor/VENDOR.md)
 vendor:
 	bash scripts/vendor-js.sh
+
+## New Alembic revision from the model changes: make migration m="what changed"
+migration: $(STAMP)
+	$(BIN)/python scripts/new_migration.py "$(m)"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,9 +1,17 @@
 import re
 
+import pytest
 from fastapi.testclient import TestClient
 
 from lianfang.auth.choices import Role
-from tests.factories import OTHER_COUNTY_TOWN, OTHER_TOWN, PASSWORD, TOWN, role_username
+from tests.factories import (
+    OTHER_COUNTY_TOWN,
+    OTHER_TOWN,
+    PASSWORD,
+    TOWN,
+    VILLAGE,
+    role_username,
+)
 
 
 def sign_in(client: TestClient, role: Role, password: str = PASSWORD, next_url: str = "/") -> str:
@@ -112,3 +120,23 @@ def test_the_area_switcher_finds_areas_in_scope(client: TestClient) -> None:
 def test_after_sign_in_only_local_paths_are_followed(client: TestClient) -> None:
     form = client.get("/login?next=https://evil.example/")
     assert 'name="next" value="/"' in form.text
+
+
+PAGE_SCOPE = [  # (path, roles that may open it); everyone else gets 403
+    (f"/areas/{VILLAGE}", set(Role)),
+    (f"/areas/{TOWN}", set(Role) - {Role.village_worker}),
+    (f"/areas/{OTHER_TOWN}", set(Role) - {Role.village_worker, Role.town_operator}),
+    (
+        f"/areas/{OTHER_COUNTY_TOWN}",
+        set(Role) - {Role.village_worker, Role.town_operator, Role.district_operator},
+    ),
+    ("/areas/3206", set(Role) - {Role.village_worker, Role.town_operator, Role.district_operator}),
+]
+
+
+@pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
+def test_every_page_respects_scope(client: TestClient, role: Role) -> None:
+    sign_in(client, role)
+    assert client.get("/").status_code == 200
+    for path, allowed in PAGE_SCOPE:
+        assert client.get(path).status_code == (200 if role in allowed else 403), path

@@ -1,0 +1,21 @@
+"""Epidemic forecast: the pure numerical core (numpy/scipy only) and, in service.py, the part
+that reads areas from the database and stores runs.
+
+>>> from lianfang.forecast import DiseaseParameters, Metapopulation, Scenario, simulate
+"""
+
+from lianfang.forecast.engine import Trajectory, simulate
+from lianfang.forecast.parameters import AGE_BANDS, DiseaseParameters
+from lianfang.forecast.population import Metapopulation
+from lianfang.forecast.scenario import FestivalReturn, Measure, Scenario
+
+__all__ = [
+    "AGE_BANDS",
+    "DiseaseParameters",
+    "FestivalReturn",
+    "Measure",
+    "Metapopulation",
+    "Scenario",
+    "Trajectory",
+    "simulate",
+]

@@ -5,6 +5,7 @@ that reads areas from the database and stores runs.
 """
 
 from lianfang.forecast.engine import Trajectory, simulate
+from lianfang.forecast.ensemble import Forecast, forecast
 from lianfang.forecast.parameters import AGE_BANDS, DiseaseParameters
 from lianfang.forecast.population import Metapopulation
 from lianfang.forecast.scenario import FestivalReturn, Measure, Scenario
@@ -13,9 +14,11 @@ __all__ = [
     "AGE_BANDS",
     "DiseaseParameters",
     "FestivalReturn",
+    "Forecast",
     "Measure",
     "Metapopulation",
     "Scenario",
     "Trajectory",
+    "forecast",
     "simulate",
 ]

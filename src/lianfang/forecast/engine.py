@@ -24,7 +24,7 @@ Example
 >>> from lianfang.forecast import DiseaseParameters, Metapopulation, Scenario, simulate
 >>> pop = Metapopulation.single([1500, 6000, 800, 1400, 300])
 >>> run = simulate(pop, DiseaseParameters(), Scenario(seed_per_100k=10), days=120)
->>> 0.5 < run.infections.sum() / pop.total < 1.0
+>>> bool(0.5 < run.infections.sum() / pop.total < 1.0)
 True
 """
 
@@ -41,6 +41,7 @@ from lianfang.forecast.population import Metapopulation
 from lianfang.forecast.scenario import DailyEffects, Scenario
 
 YOUNG_ADULTS = 1  # the age band returning migrant workers are counted in
+ELDERLY = np.array([0.0, 0.0, 0.0, 1.0, 1.0])  # the bands aged 65 and over
 
 
 @dataclass(frozen=True, eq=False)
@@ -55,6 +56,7 @@ class Trajectory:
     admissions_at_onset: FloatArray  # (days, villages)
     icu_at_onset: FloatArray  # (days, villages)
     deaths_at_onset: FloatArray  # (days, villages)
+    elderly_symptomatic: FloatArray  # (days, villages) onsets aged 65+ (antiviral demand)
     infections_by_age: FloatArray  # (days, ages)
     residents_end: FloatArray  # (villages, ages), returnees included
     susceptible_end: FloatArray  # (villages, ages)
@@ -66,18 +68,35 @@ class Trajectory:
 
 
 def contact_matrix(residents_by_age: FloatArray, raw: FloatArray | None = None) -> FloatArray:
-    """The contact matrix made reciprocal for this population: C_ab N_a = C_ba N_b."""
+    """The contact matrix made reciprocal for this population (C_ab N_a = C_ba N_b); bands with
+    nobody in them have no contacts."""
     c = np.asarray(CHINA_CONTACTS if raw is None else raw, dtype=np.float64)
-    n = np.maximum(residents_by_age, 1.0)
-    flows = (c * n[:, None] + (c * n[:, None]).T) / 2.0
-    return np.asarray(flows / n[:, None], dtype=np.float64)
+    n = np.asarray(residents_by_age, dtype=np.float64)
+    present = n > 0
+    flows = c * n[:, None]
+    flows = (flows + flows.T) / 2.0
+    out = np.zeros_like(c)
+    out[present] = flows[present] / n[present, None]
+    out[:, ~present] = 0.0
+    return out
 
 
-def transmission_rate(params: DiseaseParameters, contacts: FloatArray) -> float:
-    """β such that the next-generation matrix of a susceptible population has radius R0."""
+def transmission_rate(
+    params: DiseaseParameters, contacts: FloatArray, residents_by_age: FloatArray, dt: float = 0.0
+) -> float:
+    """β such that the next-generation matrix of a fully susceptible population has radius R0.
+
+    One infective of band b infects β·D·w_b·C_ab·N_a/N_b people of band a, where w_b weighs
+    asymptomatic infectiousness and D is the mean infectious time: T_I in continuous time, and
+    dt / (1 − e^(−dt/T_I)) when stepping by dt days (an infective counts at every step start)."""
     asym = params.array("asymptomatic_fraction")
     weight = (1 - asym) + params.asymptomatic_infectiousness * asym
-    ngm = contacts * weight[None, :] * params.infectious_days
+    n = np.asarray(residents_by_age, dtype=np.float64)
+    ratio = np.zeros((len(n), len(n)))
+    present = n > 0
+    ratio[np.ix_(present, present)] = n[present][:, None] / n[present][None, :]
+    duration = params.infectious_days if dt <= 0 else dt / -np.expm1(-dt / params.infectious_days)
+    ngm = contacts * ratio * weight[None, :] * duration
     radius = float(np.max(np.abs(np.linalg.eigvals(ngm))))
     return params.r0 / radius if radius > 0 else 0.0
 
@@ -125,9 +144,10 @@ def _severity(params: DiseaseParameters) -> tuple[FloatArray, ...]:
 
 
 def _prepare(
-    pop: Metapopulation, params: DiseaseParameters, scenario: Scenario, days: int
+    pop: Metapopulation, params: DiseaseParameters, scenario: Scenario, days: int, steps: int
 ) -> _Setup:
-    contacts = contact_matrix(pop.residents.sum(axis=0))
+    by_age = pop.residents.sum(axis=0)
+    contacts = contact_matrix(by_age)
     sym, visit, admit, icu, death = _severity(params)
     market = np.ones(days)
     if params.market_every_days > 0:
@@ -143,7 +163,7 @@ def _prepare(
                 arrivals[d] = per_day
         share = fest.infected_share
     return _Setup(
-        beta=transmission_rate(params, contacts),
+        beta=transmission_rate(params, contacts, by_age, 1.0 / steps),
         contacts=contacts,
         to_town=_groups(pop.town),
         to_county=_groups(pop.county),
@@ -274,10 +294,13 @@ def _binomial(
 ) -> None:
     """out = Binomial(n, p), skipping the cells where n or p is zero (most, most of the time)."""
     out.fill(0.0)
-    live = (n > 0) & (np.asarray(p) > 0) if not np.isscalar(p) else n > 0
-    index = np.flatnonzero(live)
+    if isinstance(p, float):
+        index = np.flatnonzero(n > 0)
+        chances: FloatArray | float = p
+    else:
+        index = np.flatnonzero((n > 0) & (p > 0))
+        chances = p.ravel()[index]
     if index.size:
-        chances = p if np.isscalar(p) else np.asarray(p).ravel()[index]
         out.ravel()[index] = rng.binomial(n.ravel()[index].astype(np.int64), chances)
 
 
@@ -298,7 +321,7 @@ def _arrive(kernel: _Kernel, day: int, rng: np.random.Generator | None) -> Float
     state.S[:, YOUNG_ADULTS] += arrivals - infected
     state.E[:, YOUNG_ADULTS] += infected
     kernel.refresh()
-    return infected
+    return np.asarray(infected, dtype=np.float64)
 
 
 def simulate(
@@ -316,9 +339,9 @@ def simulate(
     """
     if days < 1:
         raise ValueError("days must be at least 1")
-    setup = _prepare(pop, params, scenario, days)
-    state = _State(pop, params, whole=rng is not None)
     steps = steps_per_day or (2 if rng is None else 1)
+    setup = _prepare(pop, params, scenario, days, steps)
+    state = _State(pop, params, whole=rng is not None)
     _seed(pop, scenario, state, rng)
     kernel = _Kernel(setup, params, pop, state)
     out = _Recorder(days, pop.villages)
@@ -358,6 +381,7 @@ class _Recorder:
         self.admissions = np.zeros(shape)
         self.icu = np.zeros(shape)
         self.deaths = np.zeros(shape)
+        self.elderly = np.zeros(shape)
         self.by_age = np.zeros((days, N_AGES))
 
     def record(
@@ -377,15 +401,17 @@ class _Recorder:
                 severe,
                 severe * setup.p_icu,
                 setup.p_death * setup.effects.fatal[day],
+                ELDERLY,
             ],
             axis=1,
         )
-        counts = onsets @ weights  # one pass: (villages, 5) — a matmul beats five reductions
+        counts = onsets @ weights  # one pass: (villages, 6) — a matmul beats six reductions
         if rng is not None:
-            counts[:, 1:] = rng.poisson(counts[:, 1:])
+            counts[:, 1:5] = rng.poisson(counts[:, 1:5])
         self.symptomatic[day] = counts[:, 0]
         self.visits[day], self.admissions[day] = counts[:, 1], counts[:, 2]
         self.icu[day], self.deaths[day] = counts[:, 3], counts[:, 4]
+        self.elderly[day] = counts[:, 5]
         self.infections[day] = infections @ np.ones(N_AGES) + infected_arrivals
         self.by_age[day] = np.ones(len(infections)) @ infections
         self.by_age[day, YOUNG_ADULTS] += infected_arrivals.sum()
@@ -402,6 +428,7 @@ class _Recorder:
             admissions_at_onset=self.admissions,
             icu_at_onset=self.icu,
             deaths_at_onset=self.deaths,
+            elderly_symptomatic=self.elderly,
             infections_by_age=self.by_age,
             residents_end=state.N,
             susceptible_end=state.S,

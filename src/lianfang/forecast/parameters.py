@@ -234,7 +234,7 @@ class DiseaseParameters:
     def with_values(self, **changes: Any) -> DiseaseParameters:
         """A copy with some values changed (lists become tuples)."""
         clean = {k: tuple(v) if isinstance(v, list) else v for k, v in changes.items()}
-        return replace(self, **clean)
+        return replace(self, **clean)  # type: ignore[arg-type]  # checked in __post_init__
 
     @classmethod
     def describe(cls) -> list[dict[str, Any]]:

@@ -54,9 +54,12 @@ class Metapopulation:
         """Build from plain arrays; without towns every village is its own town, without
         counties all villages share one."""
         n = len(codes)
+        array = np.asarray(residents, dtype=np.float64)
+        if array.size != n * N_AGES:
+            raise ValueError(f"residents must be (villages, {N_AGES}), got shape {array.shape}")
         return cls(
             codes=tuple(codes),
-            residents=np.asarray(residents, dtype=np.float64).reshape(n, N_AGES),
+            residents=array.reshape(n, N_AGES),
             town=np.asarray(town if town is not None else range(n), dtype=np.int64),
             county=np.asarray(county if county is not None else np.zeros(n), dtype=np.int64),
             seed_weight=None if seed_weight is None else np.asarray(seed_weight, dtype=np.float64),

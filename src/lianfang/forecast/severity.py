@@ -1,0 +1,106 @@
+"""From onset to event: delays, bed census and demand for drugs.
+
+Visits, admissions, ICU admissions and deaths counted at symptom onset are moved to the day they
+happen by convolving with a discretised gamma delay (shape 2); bed census is admissions
+convolved with the probability of still being in bed k days later (exponential stay)::
+
+    events[t] = Σ_k onset[t − k] · P(delay = k)       census[t] = Σ_k admissions[t − k] · e^(−k/L)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+from lianfang.forecast.engine import Trajectory
+from lianfang.forecast.parameters import DiseaseParameters, FloatArray
+
+MAX_LAG_DAYS = 45
+MEASURES = (
+    "infections",
+    "symptomatic",
+    "visits",
+    "admissions",
+    "icu_admissions",
+    "hospital_census",
+    "icu_census",
+    "deaths",
+    "antipyretic_courses",
+    "antiviral_courses",
+)
+MEDICINE_SEEKING = 0.6
+"""Share of symptomatic cases that take an antipyretic course (assumption; Dec 2022 surveys)."""
+HIGH_RISK_ELDERLY = 0.35
+"""Share of symptomatic people aged 65+ who are high risk (red grade) and eligible for an
+antiviral (assumption until the key-population registry supplies grades)."""
+
+
+def delay_pmf(mean_days: float, shape: float = 2.0, max_lag: int = MAX_LAG_DAYS) -> FloatArray:
+    """P(delay = k days), k = 0…max_lag, of a gamma delay with the given mean."""
+    if mean_days <= 0:
+        pmf = np.zeros(max_lag + 1)
+        pmf[0] = 1.0
+        return pmf
+    edges = stats.gamma.cdf(np.arange(max_lag + 2) - 0.5, a=shape, scale=mean_days / shape)
+    pmf = np.diff(np.clip(edges, 0.0, 1.0))
+    return np.asarray(pmf / pmf.sum(), dtype=np.float64)
+
+
+def stay_survival(mean_days: float, max_lag: int = MAX_LAG_DAYS) -> FloatArray:
+    """P(still in bed k days after admission), exponential stay."""
+    return np.asarray(np.exp(-np.arange(max_lag + 1) / mean_days), dtype=np.float64)
+
+
+def convolve(series: FloatArray, kernel: FloatArray) -> FloatArray:
+    """Σ_k series[t − k] · kernel[k] along the first (day) axis, same length as ``series``."""
+    out = series * kernel[0]
+    for lag in range(1, min(len(kernel), len(series))):
+        out[lag:] += series[:-lag] * kernel[lag]
+    return np.asarray(out, dtype=np.float64)
+
+
+@dataclass(frozen=True, eq=False)
+class Outcomes:
+    """Every measure as (days, units) on the day it happens."""
+
+    series: dict[str, FloatArray]
+
+    def __getitem__(self, name: str) -> FloatArray:
+        return self.series[name]
+
+
+def outcomes(
+    run: Trajectory,
+    params: DiseaseParameters,
+    groups: np.ndarray | None = None,
+    n_groups: int | None = None,
+) -> Outcomes:
+    """Event-day series per village, or summed into ``groups`` (one index per village)."""
+
+    def fold(x: FloatArray) -> FloatArray:
+        if groups is None:
+            return x
+        width = n_groups if n_groups is not None else int(groups.max()) + 1
+        onehot = np.zeros((len(groups), width))
+        onehot[np.arange(len(groups)), groups] = 1.0
+        return np.asarray(x @ onehot, dtype=np.float64)
+
+    admissions = convolve(fold(run.admissions_at_onset), delay_pmf(params.onset_to_admission_days))
+    icu = convolve(fold(run.icu_at_onset), delay_pmf(params.onset_to_admission_days))
+    symptomatic = fold(run.symptomatic)
+    return Outcomes(
+        {
+            "infections": fold(run.infections),
+            "symptomatic": symptomatic,
+            "visits": convolve(fold(run.visits_at_onset), delay_pmf(params.onset_to_visit_days)),
+            "admissions": admissions,
+            "icu_admissions": icu,
+            "hospital_census": convolve(admissions, stay_survival(params.hospital_stay_days)),
+            "icu_census": convolve(icu, stay_survival(params.icu_stay_days)),
+            "deaths": convolve(fold(run.deaths_at_onset), delay_pmf(params.onset_to_death_days)),
+            "antipyretic_courses": symptomatic * MEDICINE_SEEKING,
+            "antiviral_courses": fold(run.elderly_symptomatic) * HIGH_RISK_ELDERLY,
+        }
+    )

@@ -9,6 +9,7 @@ convolved with the probability of still being in bed k days later (exponential s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -76,31 +77,53 @@ def outcomes(
     params: DiseaseParameters,
     groups: np.ndarray | None = None,
     n_groups: int | None = None,
+    measures: tuple[str, ...] = MEASURES,
 ) -> Outcomes:
-    """Event-day series per village, or summed into ``groups`` (one index per village)."""
-
-    def fold(x: FloatArray) -> FloatArray:
-        if groups is None:
-            return x
+    """Event-day series per village, or summed into ``groups`` (one index per village); only
+    the ``measures`` asked for are computed."""
+    onehot = None
+    if groups is not None:
         width = n_groups if n_groups is not None else int(groups.max()) + 1
         onehot = np.zeros((len(groups), width))
         onehot[np.arange(len(groups)), groups] = 1.0
-        return np.asarray(x @ onehot, dtype=np.float64)
+    done: dict[str, FloatArray] = {}
 
-    admissions = convolve(fold(run.admissions_at_onset), delay_pmf(params.onset_to_admission_days))
-    icu = convolve(fold(run.icu_at_onset), delay_pmf(params.onset_to_admission_days))
-    symptomatic = fold(run.symptomatic)
-    return Outcomes(
-        {
-            "infections": fold(run.infections),
-            "symptomatic": symptomatic,
-            "visits": convolve(fold(run.visits_at_onset), delay_pmf(params.onset_to_visit_days)),
-            "admissions": admissions,
-            "icu_admissions": icu,
-            "hospital_census": convolve(admissions, stay_survival(params.hospital_stay_days)),
-            "icu_census": convolve(icu, stay_survival(params.icu_stay_days)),
-            "deaths": convolve(fold(run.deaths_at_onset), delay_pmf(params.onset_to_death_days)),
-            "antipyretic_courses": symptomatic * MEDICINE_SEEKING,
-            "antiviral_courses": fold(run.elderly_symptomatic) * HIGH_RISK_ELDERLY,
-        }
-    )
+    def fold(x: FloatArray) -> FloatArray:
+        return x if onehot is None else np.asarray(x @ onehot, dtype=np.float64)
+
+    def get(name: str) -> FloatArray:
+        if name not in done:
+            done[name] = _build(name, run, params, fold, get)
+        return done[name]
+
+    return Outcomes({name: get(name) for name in measures})
+
+
+def _build(
+    name: str,
+    run: Trajectory,
+    params: DiseaseParameters,
+    fold: Callable[[FloatArray], FloatArray],
+    get: Callable[[str], FloatArray],
+) -> FloatArray:
+    """One measure, from the run or from measures already built."""
+    p = params
+    recipes: dict[str, Callable[[], FloatArray]] = {
+        "infections": lambda: fold(run.infections),
+        "symptomatic": lambda: fold(run.symptomatic),
+        "visits": lambda: convolve(fold(run.visits_at_onset), delay_pmf(p.onset_to_visit_days)),
+        "admissions": lambda: convolve(
+            fold(run.admissions_at_onset), delay_pmf(p.onset_to_admission_days)
+        ),
+        "icu_admissions": lambda: convolve(
+            fold(run.icu_at_onset), delay_pmf(p.onset_to_admission_days)
+        ),
+        "hospital_census": lambda: convolve(get("admissions"), stay_survival(p.hospital_stay_days)),
+        "icu_census": lambda: convolve(get("icu_admissions"), stay_survival(p.icu_stay_days)),
+        "deaths": lambda: convolve(fold(run.deaths_at_onset), delay_pmf(p.onset_to_death_days)),
+        "antipyretic_courses": lambda: get("symptomatic") * MEDICINE_SEEKING,
+        "antiviral_courses": lambda: fold(run.elderly_symptomatic) * HIGH_RISK_ELDERLY,
+    }
+    if name not in recipes:
+        raise ValueError(f"unknown measure {name!r}; known: {', '.join(MEASURES)}")
+    return recipes[name]()

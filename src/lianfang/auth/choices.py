@@ -11,6 +11,7 @@ class Permission(Choice):
     users_manage = ("users.manage", "管理用户", "manage users")
     audit_read = ("audit.read", "查看审计日志", "read the audit log")
     pii_reveal = ("pii.reveal", "查看完整个人信息", "reveal personal data")
+    forecast_run = ("forecast.run", "运行疫情预测", "run forecasts")
 
 
 class Role(Choice):
@@ -38,9 +39,19 @@ _READ = frozenset({Permission.areas_read})
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.admin: frozenset(Permission),
     Role.city_commander: _READ
-    | {Permission.users_manage, Permission.audit_read, Permission.pii_reveal},
+    | {
+        Permission.users_manage,
+        Permission.audit_read,
+        Permission.pii_reveal,
+        Permission.forecast_run,
+    },
     Role.district_operator: _READ
-    | {Permission.users_manage, Permission.audit_read, Permission.pii_reveal},
+    | {
+        Permission.users_manage,
+        Permission.audit_read,
+        Permission.pii_reveal,
+        Permission.forecast_run,
+    },
     Role.town_operator: _READ | {Permission.pii_reveal},
     Role.village_worker: _READ | {Permission.pii_reveal},
     Role.hospital_operator: _READ,

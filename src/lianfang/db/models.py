@@ -4,6 +4,7 @@ from lianfang.areas.models import Area, AreaBoundary, AreaPopulation
 from lianfang.auth.models import ApiToken, AuditEvent, User, UserSession
 from lianfang.db.base import Base
 from lianfang.demo.models import DemoWorld
+from lianfang.forecast.models import ForecastRun
 
 metadata = Base.metadata
 
@@ -14,6 +15,7 @@ __all__ = [
     "AreaPopulation",
     "AuditEvent",
     "DemoWorld",
+    "ForecastRun",
     "User",
     "UserSession",
     "metadata",

@@ -356,3 +356,21 @@ def _quality(observed: FloatArray, band: FloatArray, cut: int) -> dict[str, floa
         inside = (observed[seen] >= band[0][seen]) & (observed[seen] <= band[2][seen])
         out[f"{label}_coverage_90"] = float(inside.mean())
     return out
+
+
+def forecast_after_fit(
+    pop: Metapopulation,
+    params: DiseaseParameters,
+    scenario: Scenario,
+    observed: Observed,
+    result: FitResult,
+    days: int,
+    until: date | None,
+    rng: np.random.Generator,
+    draws: int = 40,
+) -> dict[str, FloatArray]:
+    """5/50/95% of each observed series for ``days`` from the first observation, from the
+    fitted parameters and their uncertainty."""
+    problem = _Problem(pop, params, scenario, observed.until(until), days)
+    covariance = None if result.covariance is None else np.asarray(result.covariance)
+    return predictive(problem, np.asarray(result.theta), covariance, days, draws, rng)

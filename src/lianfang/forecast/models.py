@@ -1,0 +1,53 @@
+"""Stored forecast runs and fits."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Enum, Float, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lianfang.choices import Choice
+from lianfang.db.base import Base
+from lianfang.timeutil import utcnow
+
+
+class RunKind(Choice):
+    forecast = ("forecast", "预测", "forecast", "#5470c6")
+    fit = ("fit", "拟合", "fit", "#91cc75")
+
+
+class RunStatus(Choice):
+    queued = ("queued", "排队中", "queued", "#909399")
+    running = ("running", "计算中", "running", "#e6a23c")
+    done = ("done", "已完成", "done", "#67c23a")
+    failed = ("failed", "失败", "failed", "#f56c6c")
+
+
+def _values(choice: type[RunKind] | type[RunStatus]) -> Enum:
+    return Enum(
+        choice,
+        native_enum=False,
+        length=16,
+        values_callable=lambda members: [m.value for m in members],
+    )
+
+
+class ForecastRun(Base):
+    """One forecast or fit for an area, with every input needed to reproduce it (parameters,
+    scenarios, seed, the population it ran on) and, once done, its results."""
+
+    __tablename__ = "forecast_run"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    area_code: Mapped[str] = mapped_column(String(12), ForeignKey("area.code"), index=True)
+    kind: Mapped[RunKind] = mapped_column(_values(RunKind))
+    status: Mapped[RunStatus] = mapped_column(_values(RunStatus), default=RunStatus.queued)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    inputs: Mapped[str] = mapped_column(Text)
+    result: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]

@@ -1,0 +1,166 @@
+"""Forecasts on real areas: the population from the database, runs stored with their inputs."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lianfang.areas import codes
+from lianfang.areas import service as areas
+from lianfang.areas.choices import AreaLevel
+from lianfang.areas.models import Area, AreaPopulation
+from lianfang.auth import audit
+from lianfang.auth.choices import AuditAction, Permission
+from lianfang.auth.scope import Actor
+from lianfang.demo.population import is_community
+from lianfang.errors import InvalidInputError, NotFoundError
+from lianfang.forecast.models import ForecastRun, RunKind, RunStatus
+from lianfang.forecast.population import Metapopulation
+from lianfang.timeutil import utcnow
+
+BANDS = ("age_0_14", "age_15_59", "age_60_64", "age_65_79", "age_80_plus")
+RURAL_SEED_WEIGHT = 0.2
+"""Weight of a rural village relative to an urban community in where the first infections
+appear (the Dec 2022 wave reached cities first)."""
+
+
+@dataclass(frozen=True)
+class AreaPopulationModel:
+    """An area's villages as the engine needs them, with the groups results are reported by."""
+
+    population: Metapopulation
+    groups: list[int]  # per village: index of the area's child it lies in
+    group_codes: list[str]
+    group_names: list[str]
+    coordinates: list[tuple[float | None, float | None]]
+    names: list[str]
+
+    def as_inputs(self) -> dict[str, Any]:
+        """What is stored with a run so that it can be reproduced."""
+        pop = self.population
+        return {
+            "codes": list(pop.codes),
+            "residents": pop.residents.round().astype(int).tolist(),
+            "town": pop.town.tolist(),
+            "county": pop.county.tolist(),
+            "seed_weight": None if pop.seed_weight is None else pop.seed_weight.tolist(),
+            "groups": self.groups,
+            "group_codes": self.group_codes,
+            "group_names": self.group_names,
+        }
+
+
+def population_for(*, session: Session, actor: Actor, code: str) -> AreaPopulationModel:
+    """The villages below an area with their residents by age band."""
+    area = areas.get_area(session=session, actor=actor, code=code)
+    prefix = codes.short(area.code)
+    rows = session.execute(
+        select(Area, AreaPopulation)
+        .join(AreaPopulation, AreaPopulation.area_code == Area.code)
+        .where(codes.in_subtree(Area.code, prefix), Area.level == AreaLevel.village)
+        .order_by(Area.code)
+    ).all()
+    if not rows:
+        raise InvalidInputError(
+            f"{area.name} 下没有带人口数据的村（社区），无法预测；请先导入人口",
+            f"no village below {area.name} has population figures: import them first",
+        )
+    kids = {k.code: k for k in areas.children(session=session, actor=actor, code=area.code)}
+    width = codes.LEVEL_LENGTHS[area.level.child] if area.level.child else 12
+    child_codes = sorted({v.code[:width].ljust(12, "0") for v, _ in rows})
+    child_index = {c: i for i, c in enumerate(child_codes)}
+    towns = sorted({v.code[:9] for v, _ in rows})
+    counties = sorted({v.code[:6] for v, _ in rows})
+    residents = np.array([[getattr(p, b) for b in BANDS] for _, p in rows], dtype=np.float64)
+    pop = Metapopulation.from_arrays(
+        [v.code for v, _ in rows],
+        residents,
+        [towns.index(v.code[:9]) for v, _ in rows],
+        [counties.index(v.code[:6]) for v, _ in rows],
+        [1.0 if is_community(v.name) else RURAL_SEED_WEIGHT for v, _ in rows],
+    )
+    return AreaPopulationModel(
+        population=pop,
+        groups=[child_index[v.code[:width].ljust(12, "0")] for v, _ in rows],
+        group_codes=child_codes,
+        group_names=[kids[c].name if c in kids else c for c in child_codes],
+        coordinates=[(v.lon, v.lat) for v, _ in rows],
+        names=[v.name for v, _ in rows],
+    )
+
+
+def create_run(
+    *, session: Session, actor: Actor, code: str, kind: RunKind, inputs: dict[str, Any]
+) -> ForecastRun:
+    """Queue a forecast or fit for an area, storing every input."""
+    actor.require(Permission.forecast_run)
+    area = areas.get_area(session=session, actor=actor, code=code)
+    run = ForecastRun(
+        area_code=area.code,
+        kind=kind,
+        status=RunStatus.queued,
+        progress=0.0,
+        inputs=json.dumps(inputs, ensure_ascii=False, default=str),
+        created_by=actor.username,
+    )
+    session.add(run)
+    session.flush()
+    audit.record(
+        session=session,
+        actor=actor,
+        action=AuditAction.create,
+        entity_type="forecast_run",
+        entity_id=str(run.id),
+        area_code=area.code,
+        detail={"kind": kind.value, "days": inputs.get("days"), "members": inputs.get("members")},
+    )
+    return run
+
+
+def get_run(*, session: Session, actor: Actor, run_id: int) -> ForecastRun:
+    """Get a run whose area lies within the actor's scope."""
+    actor.require(Permission.areas_read)
+    run = session.get(ForecastRun, run_id)
+    if run is None:
+        raise NotFoundError(f"没有编号为 {run_id} 的预测", f"no forecast run {run_id}")
+    actor.require_area(run.area_code)
+    return run
+
+
+def list_runs(
+    *, session: Session, actor: Actor, code: str | None = None, limit: int = 50
+) -> list[ForecastRun]:
+    """Runs within scope (optionally at one area), newest first."""
+    actor.require(Permission.areas_read)
+    statement = select(ForecastRun).where(actor.area_filter(ForecastRun.area_code))
+    if code is not None:
+        statement = statement.where(ForecastRun.area_code == codes.normalise(code))
+    return list(session.scalars(statement.order_by(ForecastRun.id.desc()).limit(limit)))
+
+
+def mark(
+    *,
+    session: Session,
+    run: ForecastRun,
+    status: RunStatus,
+    progress: float | None = None,
+    result: dict[str, Any] | None = None,
+    error: str | None = None,
+) -> None:
+    """Record a run's progress or outcome (the worker calls this as it goes)."""
+    run.status = status
+    if progress is not None:
+        run.progress = progress
+    if status is RunStatus.running and run.started_at is None:
+        run.started_at = utcnow()
+    if status in (RunStatus.done, RunStatus.failed):
+        run.finished_at = utcnow()
+    if result is not None:
+        run.result = json.dumps(result, ensure_ascii=False, default=str)
+    if error is not None:
+        run.error = error[:2000]

@@ -1,0 +1,179 @@
+"""Running a stored forecast or fit: reads its inputs, computes, writes progress and results.
+
+Called in-process by the CLI and in a separate process (``flows.start``) by the web, so that a
+long ensemble never blocks a page."""
+
+from __future__ import annotations
+
+import json
+import math
+import traceback
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import numpy as np
+from sqlalchemy.orm import Session, sessionmaker
+
+from lianfang.forecast.ensemble import Forecast, forecast
+from lianfang.forecast.fit import Observed, fit, forecast_after_fit
+from lianfang.forecast.models import ForecastRun, RunKind, RunStatus
+from lianfang.forecast.parameters import DiseaseParameters
+from lianfang.forecast.population import Metapopulation
+from lianfang.forecast.scenario import Scenario
+from lianfang.forecast.service import mark
+from lianfang.forecast.severity import MEASURES
+
+Tick = Callable[[float], None]
+
+
+def population_from(inputs: dict[str, Any]) -> Metapopulation:
+    """The population exactly as it was when the run was queued."""
+    return Metapopulation.from_arrays(
+        inputs["codes"],
+        inputs["residents"],
+        inputs["town"],
+        inputs["county"],
+        inputs.get("seed_weight"),
+    )
+
+
+def execute(
+    factory: sessionmaker[Session], run_id: int, workers: int = 1, tick: Tick | None = None
+) -> None:
+    """Compute a queued run and store its result (or its error)."""
+    with factory() as session:
+        run = session.get(ForecastRun, run_id)
+        if run is None:
+            return
+        inputs = json.loads(run.inputs)
+        kind = run.kind
+        mark(session=session, run=run, status=RunStatus.running, progress=0.0)
+        session.commit()
+
+    def progress(share: float) -> None:
+        with factory() as session:
+            current = session.get(ForecastRun, run_id)
+            if current is not None:
+                mark(session=session, run=current, status=RunStatus.running, progress=share)
+                session.commit()
+        if tick is not None:
+            tick(share)
+
+    try:
+        result = (
+            _forecast(inputs, workers, progress)
+            if kind is RunKind.forecast
+            else _fit(inputs, progress)
+        )
+    except Exception as exc:
+        with factory() as session:
+            failed = session.get(ForecastRun, run_id)
+            if failed is not None:
+                mark(
+                    session=session,
+                    run=failed,
+                    status=RunStatus.failed,
+                    error=f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}",
+                )
+                session.commit()
+        raise
+    with factory() as session:
+        finished = session.get(ForecastRun, run_id)
+        if finished is not None:
+            mark(session=session, run=finished, status=RunStatus.done, progress=1.0, result=result)
+            session.commit()
+
+
+def _forecast(inputs: dict[str, Any], workers: int, progress: Tick) -> dict[str, Any]:
+    pop = population_from(inputs)
+    params = DiseaseParameters().with_values(**inputs.get("parameters", {}))
+    scenarios = [Scenario.from_dict(s) for s in inputs["scenarios"]]
+    out = []
+    for index, scenario in enumerate(scenarios):
+
+        def step(done: int, total: int, index: int = index) -> None:
+            progress((index + done / total) / len(scenarios))
+
+        result = forecast(
+            pop,
+            params,
+            scenario,
+            inputs["days"],
+            members=inputs["members"],
+            seed=inputs["seed"],
+            groups=inputs["groups"],
+            group_names=inputs["group_names"],
+            workers=workers,
+            progress=step,
+        )
+        out.append(_summary(scenario, result, inputs))
+    return {
+        "scenarios": out,
+        "group_codes": inputs["group_codes"],
+        "group_names": inputs["group_names"],
+    }
+
+
+def _round(values: np.ndarray) -> list[Any]:
+    rounded: list[Any] = np.round(values, 1).tolist()
+    return rounded
+
+
+def _summary(scenario: Scenario, result: Forecast, inputs: dict[str, Any]) -> dict[str, Any]:
+    """What is stored for one scenario: bands per measure and group, peaks, village peak days."""
+    return {
+        "name": scenario.name,
+        "start": scenario.start.isoformat(),
+        "days": result.days,
+        "members": result.members,
+        "peaks": result.peak_table(),
+        "bands": {
+            m: {
+                "low": _round(result.bands[m][0].T),
+                "median": _round(result.bands[m][1].T),
+                "high": _round(result.bands[m][2].T),
+            }
+            for m in MEASURES
+        },
+        "village_peak_day": result.village_peak_day.astype(int).tolist(),
+        "surge_beds": result.surge_beds.tolist(),
+    }
+
+
+def _fit(inputs: dict[str, Any], progress: Tick) -> dict[str, Any]:
+    pop = population_from(inputs)
+    params = DiseaseParameters().with_values(**inputs.get("parameters", {}))
+    scenario = Scenario.from_dict(inputs["scenarios"][0])
+    series = {
+        k: np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+        for k, values in inputs["observed"].items()
+    }
+    observed = Observed(date.fromisoformat(inputs["observed_start"]), series)
+    until = date.fromisoformat(inputs["until"]) if inputs.get("until") else None
+    progress(0.05)
+    result = fit(pop, params, scenario, observed, until=until)
+    progress(0.9)
+    horizon = observed.days + int(inputs.get("days", 30))
+    bands = forecast_after_fit(
+        pop,
+        params,
+        scenario,
+        observed,
+        result,
+        horizon,
+        until,
+        np.random.default_rng(int(inputs.get("seed", 0))),
+    )
+    return {
+        **result.as_dict(),
+        "observed_start": observed.start.isoformat(),
+        "observed": {
+            k: [None if math.isnan(x) else x for x in v.tolist()]
+            for k, v in observed.series.items()
+        },
+        "predicted": {
+            k: {"low": _round(v[0]), "median": _round(v[1]), "high": _round(v[2])}
+            for k, v in bands.items()
+        },
+    }

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from lianfang import __version__
-from lianfang.cli import areas, common, serve, setup, users
+from lianfang.cli import areas, common, forecast, serve, setup, users
 from lianfang.errors import LianfangError
 
 app = typer.Typer(
@@ -25,6 +25,7 @@ app.command("demo")(setup.demo)
 app.command("serve")(serve.serve)
 app.add_typer(areas.app, name="areas")
 app.add_typer(users.app, name="user")
+app.add_typer(forecast.app, name="forecast")
 
 
 @app.callback(invoke_without_command=True)

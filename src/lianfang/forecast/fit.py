@@ -241,7 +241,7 @@ def _covariance(problem: _Problem, theta: FloatArray) -> FloatArray | None:
     """Inverse of the finite-difference Hessian of −log L at the optimum, if positive definite."""
     n = len(theta)
     step = np.full(n, 1e-3)
-    step[1] = 0.05  # days
+    step[1] = 1.0  # days: the run is interpolated between days, so smaller steps see its kinks
     hessian = np.zeros((n, n))
     f0 = problem(theta)
     for i in range(n):

@@ -55,20 +55,23 @@ class DiseaseParameters:
         ),
     )
     latent_days: float = field(
-        default=3.0,
+        default=2.0,
         metadata=_doc(
-            "mean time from infection to infectiousness (E)",
+            "mean time from infection to infectiousness (E); infectiousness starts about a day "
+            "before symptoms (incubation ≈ 3 d), and latent + infectious gives the mean "
+            "generation interval (5 d)",
             "days",
-            "Omicron incubation 3.0–3.4 d (Backer et al., Eurosurveillance 2022; Wu et al., JAMA "
-            "Netw Open 2022)",
+            "Omicron latent period ≈ 2 d, incubation 3.0–3.4 d, generation interval 3–5 d "
+            "(Backer et al., Eurosurveillance 2022; Manica et al., Lancet Reg Health Eur 2022)",
         ),
     )
     infectious_days: float = field(
-        default=5.0,
+        default=3.0,
         metadata=_doc(
             "mean infectious period (I)",
             "days",
-            "Omicron viral shedding ~5–7 d (Hay et al., eLife 2022); assumption within that range",
+            "chosen with latent_days so the mean generation interval is 5 d, the upper end of "
+            "Omicron estimates (Manica et al., Lancet Reg Health Eur 2022)",
         ),
     )
     asymptomatic_infectiousness: float = field(

@@ -1,0 +1,205 @@
+"""``lianfang forecast``: run the epidemic model on an area, or fit it to observed series."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy.orm import Session
+
+from lianfang.cli.common import DbOption, JsonOption, console, open_engine, operator, say
+from lianfang.db.engine import make_sessionmaker, transaction
+from lianfang.forecast import service, worker
+from lianfang.forecast.flows import WORKERS
+from lianfang.forecast.inputs import scenarios_from_json, series_from_csv
+from lianfang.forecast.models import ForecastRun, RunKind
+from lianfang.forecast.presets import baseline
+
+app = typer.Typer(
+    help="Epidemic forecast: run the model on an area, or fit it to data.", no_args_is_help=True
+)
+
+AreaOption = Annotated[str, typer.Option("--area", help="Area code (any form), e.g. 3206.")]
+
+
+def _queue(db: str | None, code: str, kind: RunKind, inputs: dict[str, Any]) -> int:
+    engine = open_engine(db)
+    try:
+        with transaction(make_sessionmaker(engine)) as session:
+            model = service.population_for(session=session, actor=operator(), code=code)
+            run = service.create_run(
+                session=session,
+                actor=operator(),
+                code=code,
+                kind=kind,
+                inputs={**inputs, **model.as_inputs()},
+            )
+            return run.id
+    finally:
+        engine.dispose()
+
+
+def _compute(db: str | None, run_id: int) -> dict[str, Any]:
+    engine = open_engine(db)
+    factory = make_sessionmaker(engine)
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+    )
+    try:
+        with Progress(*columns, console=console, transient=True) as bar:
+            task = bar.add_task(f"计算中 / computing run {run_id}", total=1.0)
+            worker.execute(
+                factory,
+                run_id,
+                workers=WORKERS,
+                tick=lambda share: bar.update(task, completed=share),
+            )
+        with factory() as session:
+            return _stored(session, run_id)
+    finally:
+        engine.dispose()
+
+
+def _stored(session: Session, run_id: int) -> dict[str, Any]:
+    run = session.get(ForecastRun, run_id)
+    assert run is not None
+    assert run.result is not None
+    result: dict[str, Any] = json.loads(run.result)
+    return {"run": run_id, "area_code": run.area_code, **result}
+
+
+@app.command("run")
+def run(
+    area: AreaOption,
+    days: Annotated[int, typer.Option(min=7, max=365, help="Days to simulate.")] = 120,
+    scenario: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            help="JSON file with one scenario or a list (compared side by side).",
+        ),
+    ] = None,
+    ensemble: Annotated[
+        int, typer.Option(min=0, max=500, help="Stochastic members (0: one deterministic run).")
+    ] = 0,
+    seed: Annotated[int, typer.Option(help="Seed of the ensemble.")] = 0,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """Forecast an area: peak date and height per child area, with 5–95% bands."""
+    scenarios = (
+        scenarios_from_json(scenario.read_text(encoding="utf-8"), scenario.name)
+        if scenario
+        else [baseline()]
+    )
+    inputs = {
+        "days": days,
+        "members": ensemble,
+        "seed": seed,
+        "scenarios": [_scenario_dict(s) for s in scenarios],
+        "parameters": {},
+    }
+    result = _compute(db, _queue(db, area, RunKind.forecast, inputs))
+    if as_json:
+        console.print_json(json.dumps(result, ensure_ascii=False))
+        return
+    for item in result["scenarios"]:
+        console.print(f"[bold]{item['name']}[/]（{item['members'] or '确定性 deterministic'}）")
+        console.print(_peak_table(item["peaks"], result["group_names"]))
+    say(f"结果已保存为预测 #{result['run']}", f"stored as forecast run #{result['run']}")
+
+
+def _scenario_dict(s: Any) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    data: dict[str, Any] = json.loads(json.dumps(asdict(s), default=str))
+    return data
+
+
+def _peak_table(peaks: list[dict[str, Any]], names: list[str]) -> Table:
+    table = Table()
+    for header in (
+        "区域 area",
+        "高峰日 peak",
+        "5%–95%",
+        "高峰日新增症状 peak/day",
+        "死亡 deaths",
+        "在院峰值 beds",
+    ):
+        table.add_column(header, justify="left" if header.startswith("区域") else "right")
+    labels = [*names, "合计 all"]
+    for label, row in zip(labels, peaks, strict=True):
+        table.add_row(
+            label,
+            row["peak_date"],
+            f"{row['peak_date_low'][5:]}–{row['peak_date_high'][5:]}",
+            f"{row['peak_symptomatic']:,.0f}",
+            f"{row['deaths']:,.0f}",
+            f"{row['peak_hospital_census']:,.0f}",
+        )
+    return table
+
+
+@app.command("fit")
+def fit(
+    area: AreaOption,
+    series: Annotated[
+        Path,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            help="CSV: date plus any of positives, visits, admissions, hospital_census.",
+        ),
+    ],
+    until: Annotated[
+        str | None,
+        typer.Option(help="Fit only the days up to this date (YYYY-MM-DD); forecast the rest."),
+    ] = None,
+    days: Annotated[
+        int, typer.Option(min=0, max=365, help="Days to forecast after the data.")
+    ] = 30,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """Fit transmission, start date and reporting to observed daily series of an area."""
+    observed = series_from_csv(series)
+    last = date.fromisoformat(until) if until else None
+    inputs = {
+        "days": days,
+        "seed": 0,
+        "until": last.isoformat() if last else None,
+        "observed_start": observed.start.isoformat(),
+        "observed": {
+            k: [None if v != v else v for v in values.tolist()]
+            for k, values in observed.series.items()
+        },
+        "scenarios": [_scenario_dict(baseline())],
+        "parameters": {},
+    }
+    result = _compute(db, _queue(db, area, RunKind.fit, inputs))
+    if as_json:
+        console.print_json(json.dumps(result, ensure_ascii=False))
+        return
+    table = Table(title="拟合结果 / fitted (95% interval)")
+    for header in ("参数 parameter", "估计 estimate", "下限 low", "上限 high"):
+        table.add_column(header)
+    for name, (value, low, high) in result["estimates"].items():
+        table.add_row(name, f"{value:.3g}", f"{low:.3g}", f"{high:.3g}")
+    console.print(table)
+    say(
+        f"流行开始于 {result['start']}；对数似然 {result['log_likelihood']:.1f}；"
+        f"用时 {result['seconds']:.1f} 秒；结果保存为 #{result['run']}",
+        f"epidemic start {result['start']}; log-likelihood {result['log_likelihood']:.1f}; "
+        f"{result['seconds']:.1f} s; stored as run #{result['run']}",
+    )
+    for name, quality in result["quality"].items():
+        console.print(f"{name}: " + ", ".join(f"{k} {v:.2f}" for k, v in quality.items()))

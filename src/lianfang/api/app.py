@@ -11,6 +11,8 @@ from lianfang.api import errors
 from lianfang.api.routes import router as api_router
 from lianfang.config import Settings, get_settings
 from lianfang.db.engine import make_engine, make_sessionmaker
+from lianfang.forecast import flows
+from lianfang.web.forecast_pages import router as forecast_page_router
 from lianfang.web.pages import STATIC_DIR
 from lianfang.web.pages import router as page_router
 
@@ -28,8 +30,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.start_forecast = flows.start  # tests swap in an in-process starter
     errors.install(app)
     app.include_router(api_router, prefix="/api")
     app.include_router(page_router)
+    app.include_router(forecast_page_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

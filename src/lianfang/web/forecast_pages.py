@@ -1,0 +1,104 @@
+"""Forecast pages: start a forecast for an area, watch its progress, read its results."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from lianfang.api.deps import SessionDep, check_csrf
+from lianfang.areas import service as areas
+from lianfang.auth.choices import Permission
+from lianfang.forecast import routes as api
+from lianfang.forecast import service
+from lianfang.forecast.models import RunKind, RunStatus
+from lianfang.forecast.schemas import ForecastCreate
+from lianfang.web.pages import SignedInDep, render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/forecast", response_class=HTMLResponse)
+def forecast_home(
+    request: Request, session: SessionDep, me: SignedInDep, area: str | None = None
+) -> HTMLResponse:
+    code = area or me.user.area_code or "32"
+    info = areas.detail(session=session, actor=me.actor, code=code)
+    runs = service.list_runs(session=session, actor=me.actor, code=info.area.code, limit=10)
+    return render(
+        request,
+        "forecast/home.html",
+        {
+            "me": me,
+            "info": info,
+            "runs": runs,
+            "presets": api.preset_dicts(),
+            "can_run": me.actor.can(Permission.forecast_run),
+        },
+    )
+
+
+@router.post("/forecast")
+def forecast_start(
+    request: Request,
+    session: SessionDep,
+    me: SignedInDep,
+    csrf_token: Annotated[str, Form()],
+    area_code: Annotated[str, Form()],
+    days: Annotated[int, Form()] = 120,
+    members: Annotated[int, Form()] = 0,
+    seed: Annotated[int, Form()] = 0,
+    preset: Annotated[list[str] | None, Form()] = None,
+) -> Response:
+    check_csrf(me.web, csrf_token)
+    chosen = [
+        p
+        for p in api.preset_dicts()
+        if not preset or any(p["name"].startswith(name) for name in preset)
+    ]
+    body = ForecastCreate(
+        area_code=area_code, days=days, members=members, seed=seed, scenarios=chosen
+    )
+    run = api.start(request, session, me.actor, body)
+    return RedirectResponse(f"/forecast/runs/{run.id}", status_code=303)
+
+
+@router.get("/forecast/runs/{run_id}", response_class=HTMLResponse)
+def forecast_run(
+    run_id: int, request: Request, session: SessionDep, me: SignedInDep
+) -> HTMLResponse:
+    run = service.get_run(session=session, actor=me.actor, run_id=run_id)
+    info = areas.detail(session=session, actor=me.actor, code=run.area_code)
+    data = None
+    if run.status is RunStatus.done and run.result:
+        inputs = json.loads(run.inputs)
+        data = {
+            "kind": run.kind.value,
+            "result": json.loads(run.result),
+            "villages": inputs.get("codes", []),
+            "area": run.area_code,
+        }
+    return render(
+        request,
+        "forecast/run.html",
+        {
+            "me": me,
+            "run": run,
+            "info": info,
+            "data": data,
+            "RunStatus": RunStatus,
+            "RunKind": RunKind,
+        },
+    )
+
+
+@router.get("/forecast/runs/{run_id}/progress", response_class=HTMLResponse)
+def forecast_progress(
+    run_id: int, request: Request, session: SessionDep, me: SignedInDep
+) -> Response:
+    run = service.get_run(session=session, actor=me.actor, run_id=run_id)
+    if run.status in (RunStatus.done, RunStatus.failed):
+        return Response(status_code=204, headers={"HX-Refresh": "true"})
+    return render(request, "forecast/_progress.html", {"me": me, "run": run})

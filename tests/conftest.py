@@ -87,6 +87,8 @@ def client(engine: Engine, session: Session, settings: Settings) -> Iterator[Tes
     """The application in-process, on the test's rolled-back session."""
     app = create_app(settings, engine)
     app.dependency_overrides[get_session] = lambda: session
+    app.state.started_forecasts = []
+    app.state.start_forecast = lambda _url, run_id: app.state.started_forecasts.append(run_id)
     with TestClient(app) as test_client:
         yield test_client
 

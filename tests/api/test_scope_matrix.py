@@ -13,7 +13,10 @@ from sqlalchemy.orm import Session
 from lianfang.api.app import create_app
 from lianfang.auth import service as auth
 from lianfang.auth.choices import Role
+from lianfang.auth.scope import SYSTEM
 from lianfang.config import Settings
+from lianfang.forecast import service as forecasts
+from lianfang.forecast.models import RunKind
 from tests.conftest import bearer
 from tests.factories import OTHER_COUNTY_TOWN, OTHER_TOWN, TOWN, VILLAGE, role_username
 
@@ -23,6 +26,7 @@ CITY_WIDE = frozenset(
     {Role.admin, Role.city_commander, Role.hospital_operator, Role.safety_inspector, Role.viewer}
 )
 REACH_TOWN = CITY_WIDE | {Role.district_operator, Role.town_operator}
+FORECASTERS = frozenset({Role.admin, Role.city_commander, Role.district_operator})
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,26 @@ CASES = [
         {"display_name": "改名"},
     ),
     Case("GET", "/api/audit", "/api/audit", MANAGERS),
+    Case("GET", "/api/forecast/parameters", "/api/forecast/parameters", ALL),
+    Case("GET", "/api/forecast/presets", "/api/forecast/presets", ALL),
+    Case("GET", "/api/forecast/runs", "/api/forecast/runs", ALL),
+    Case(
+        "POST",
+        "/api/forecast/runs",
+        "/api/forecast/runs",
+        FORECASTERS,
+        202,
+        {"area_code": TOWN, "days": 30},
+    ),
+    Case(
+        "POST",
+        "/api/forecast/runs",
+        "/api/forecast/runs#elsewhere",
+        FORECASTERS - {Role.district_operator},
+        202,
+        {"area_code": OTHER_COUNTY_TOWN, "days": 30},
+    ),
+    Case("GET", "/api/forecast/runs/{run_id}", "/api/forecast/runs/{town_run}", REACH_TOWN),
     Case("GET", "/api/areas", "/api/areas?q=街道", ALL),
     *[
         Case("GET", f"/api/areas/{{code}}{tail}", f"/api/areas/{code}{tail}", allowed)
@@ -102,7 +126,7 @@ PUBLIC = {("POST", "/api/auth/token")}
 
 
 def concrete(url: str, session: Session) -> str:
-    """The URL with the ids of the standing test users filled in."""
+    """The URL with the ids of the standing test users (and of a run in the town) filled in."""
     ids = {
         name: auth.get_user(session=session, username=role_username(role))
         for name, role in (
@@ -110,7 +134,13 @@ def concrete(url: str, session: Session) -> str:
             ("commander_user", Role.city_commander),
         )
     }
-    return url.split("#")[0].format(**{k: v.id for k, v in ids.items() if v is not None})
+    values = {k: v.id for k, v in ids.items() if v is not None}
+    if "{town_run}" in url:
+        run = forecasts.create_run(
+            session=session, actor=SYSTEM, code=TOWN, kind=RunKind.forecast, inputs={"days": 1}
+        )
+        values["town_run"] = run.id
+    return url.split("#")[0].format(**values)
 
 
 def test_every_api_route_is_in_the_matrix(engine: Engine) -> None:

@@ -46,7 +46,13 @@ async def validation_error(request: Request, exc: Exception) -> Response:
     where = ".".join(str(part) for part in first["loc"])
     return JSONResponse(
         status_code=422,
-        content={"error": "invalid", "message": f"{where}: {first['msg']}", "detail": exc.errors()},
+        content={
+            "error": "invalid",
+            "message": f"{where}: {first['msg']}",
+            "detail": [
+                {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()
+            ],
+        },
     )
 
 

@@ -1,0 +1,119 @@
+"""Forecasts through the API and the stored runs: queue, compute, read, reproduce."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from lianfang.auth.choices import Role
+from lianfang.forecast import forecast, worker
+from lianfang.forecast.models import ForecastRun, RunStatus
+from lianfang.forecast.parameters import DiseaseParameters
+from lianfang.forecast.scenario import Scenario
+from tests.conftest import bearer
+from tests.factories import TOWN
+
+
+def compute(session: Session, run_id: int) -> None:
+    """Do in-process what the worker process does, on the test's own connection."""
+    factory = sessionmaker(
+        bind=session.connection(), join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    worker.execute(factory, run_id)
+
+
+def test_a_forecast_is_queued_computed_and_read(client: TestClient, session: Session) -> None:
+    headers = bearer(client, Role.district_operator)
+    answer = client.post(
+        "/api/forecast/runs", headers=headers, json={"area_code": "320623001", "days": 60}
+    )
+    assert answer.status_code == 202, answer.text
+    run_id = answer.json()["id"]
+    assert answer.json()["status"] == "queued"
+    assert client.app.state.started_forecasts == [run_id]  # type: ignore[attr-defined]
+    compute(session, run_id)
+    body = client.get(f"/api/forecast/runs/{run_id}", headers=headers).json()
+    assert body["status"] == "done"
+    assert body["progress"] == 1.0
+    result = body["result"]
+    assert [s["name"][:5] for s in result["scenarios"]] == ["无额外措施", "抗病毒药+"]
+    villages = len(result["group_codes"])
+    assert villages == 31  # 掘港街道's villages and communities
+    for scenario in result["scenarios"]:
+        assert len(scenario["peaks"]) == villages + 1
+        assert len(scenario["bands"]["symptomatic"]["median"]) == villages + 1
+        assert len(scenario["village_peak_day"]) == villages
+    base, protect = (s["peaks"][-1] for s in result["scenarios"])
+    assert protect["deaths"] < base["deaths"]
+    listed = client.get("/api/forecast/runs", params={"area": "320623001"}, headers=headers)
+    assert [r["id"] for r in listed.json()] == [run_id]
+
+
+def test_stored_inputs_reproduce_the_published_figures(
+    client: TestClient, session: Session
+) -> None:
+    headers = bearer(client, Role.city_commander)
+    run_id = client.post(
+        "/api/forecast/runs",
+        headers=headers,
+        json={"area_code": TOWN, "days": 50, "members": 3, "seed": 9},
+    ).json()["id"]
+    compute(session, run_id)
+    run = session.get(ForecastRun, run_id)
+    assert run is not None
+    inputs, stored = json.loads(run.inputs), json.loads(run.result or "{}")
+    again = forecast(
+        worker.population_from(inputs),
+        DiseaseParameters(),
+        Scenario.from_dict(inputs["scenarios"][0]),
+        inputs["days"],
+        members=inputs["members"],
+        seed=inputs["seed"],
+        groups=inputs["groups"],
+        group_names=inputs["group_names"],
+    )
+    assert again.peak_table() == stored["scenarios"][0]["peaks"]
+    assert np.allclose(
+        np.round(again.bands["deaths"][1].T, 1), stored["scenarios"][0]["bands"]["deaths"]["median"]
+    )
+
+
+def test_a_failing_run_is_marked_failed_with_its_reason(
+    client: TestClient, session: Session
+) -> None:
+    headers = bearer(client, Role.admin)
+    run_id = client.post(
+        "/api/forecast/runs",
+        headers=headers,
+        json={"area_code": TOWN, "days": 30, "parameters": {"r0": -1}},
+    ).json()["id"]
+    with pytest.raises(ValueError, match="r0"):
+        compute(session, run_id)
+    run = session.get(ForecastRun, run_id)
+    assert run is not None
+    session.refresh(run)
+    assert run.status is RunStatus.failed
+    assert "r0" in (run.error or "")
+
+
+def test_bad_requests_name_the_problem(client: TestClient) -> None:
+    headers = bearer(client, Role.admin)
+    bad_scenario = client.post(
+        "/api/forecast/runs",
+        headers=headers,
+        json={"area_code": TOWN, "scenarios": [{"name": "x", "start": "not a date"}]},
+    )
+    assert bad_scenario.status_code == 422
+    assert "scenarios" in bad_scenario.json()["message"]
+    no_people = client.post("/api/forecast/runs", headers=headers, json={"area_code": "3201"})
+    assert no_people.status_code in (400, 404)
+
+
+def test_parameters_are_documented(client: TestClient) -> None:
+    rows = client.get("/api/forecast/parameters", headers=bearer(client, Role.viewer)).json()
+    assert {r["name"] for r in rows} >= {"r0", "latent_days", "hospital_given_infection"}
+    assert all(r["meaning"] and r["unit"] and r["source"] for r in rows)

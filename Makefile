@@ -36,6 +36,7 @@ typecheck: $(STAMP)
 
 ## Run every benchmark and write BENCHMARKS.md
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m benchmarks
 
 ## Fetch the vendored JavaScript again from the npm registry (versions in web/static/vendor/VENDOR.md)

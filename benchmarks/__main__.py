@@ -5,10 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from time import perf_counter
 
-from benchmarks import areas_children, areas_load, machine, report
+from benchmarks import areas_children, areas_load, forecast, machine, report
 from benchmarks.common import Table
 
-BENCHMARKS: tuple[Callable[[], Table], ...] = (areas_load.run, areas_children.run)
+BENCHMARKS: tuple[Callable[[], Table], ...] = (
+    areas_load.run,
+    areas_children.run,
+    forecast.against_epydemix,
+    forecast.cell_cost,
+    forecast.against_covasim,
+)
 OUTPUT = machine.ROOT / "BENCHMARKS.md"
 
 

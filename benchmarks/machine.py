@@ -15,7 +15,7 @@ import psycopg
 from benchmarks.common import POSTGRES_ADMIN, postgres_problem
 
 ROOT = Path(__file__).resolve().parent.parent
-LIBRARIES = ("sqlalchemy", "psycopg", "fastapi", "starlette", "pydantic")
+LIBRARIES = ("sqlalchemy", "psycopg", "fastapi", "starlette", "pydantic", "numpy", "scipy")
 
 
 def _proc_field(path: str, key: str) -> str | None:

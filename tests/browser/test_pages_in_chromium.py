@@ -84,3 +84,34 @@ def test_a_wrong_password_is_shown_on_the_form(page: Page, server: str) -> None:
     page.get_by_label("密码").fill("wrong-password")
     page.get_by_role("button", name="登录").click()
     expect(page.get_by_test_id("login-error")).to_contain_text("用户名或密码错误")
+
+
+def test_a_forecast_runs_in_the_background_and_is_drawn(
+    page: Page, server: str, artifacts: Path
+) -> None:
+    sign_in(page, server, role_username(Role.city_commander))
+    page.get_by_role("link", name="疫情预测").click()
+    page.goto(f"{server}/forecast?area=320623001")
+    page.locator("input[name=days]").fill("60")
+    page.get_by_test_id("forecast-start").click()
+    expect(page.get_by_test_id("forecast-progress")).to_be_visible()
+    expect(page.get_by_test_id("chart-curve")).to_have_attribute(
+        "data-rendered", "1", timeout=90_000
+    )
+    tables = page.get_by_test_id("peak-table")
+    expect(tables).to_have_count(2)
+    expect(tables.first.locator("tbody tr")).to_have_count(31 + 1)
+    expect(page.get_by_test_id("chart-map")).to_have_attribute("data-points", "31")
+    drawn = page.evaluate(
+        "() => echarts.getInstanceByDom(document.getElementById('chart-curve'))"
+        ".getOption().series.length"
+    )
+    assert drawn == 2 * 3  # two scenarios × (band low, band width, median)
+    page.screenshot(path=str(artifacts / "forecast-town.png"), full_page=True)
+
+
+def test_a_viewer_reads_forecasts_but_cannot_start_one(page: Page, server: str) -> None:
+    sign_in(page, server, role_username(Role.viewer))
+    page.goto(f"{server}/forecast?area=3206")
+    expect(page.get_by_test_id("forecast-form")).to_have_count(0)
+    expect(page.get_by_text("您的角色不能发起预测")).to_be_visible()

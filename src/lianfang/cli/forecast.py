@@ -18,7 +18,7 @@ from lianfang.forecast import service, worker
 from lianfang.forecast.flows import WORKERS
 from lianfang.forecast.inputs import scenarios_from_json, series_from_csv
 from lianfang.forecast.models import ForecastRun, RunKind
-from lianfang.forecast.presets import baseline
+from lianfang.forecast.presets import PRESETS, baseline
 
 app = typer.Typer(
     help="Epidemic forecast: run the model on an area, or fit it to data.", no_args_is_help=True
@@ -85,7 +85,8 @@ def run(
         typer.Option(
             exists=True,
             dir_okay=False,
-            help="JSON file with one scenario or a list (compared side by side).",
+            help="JSON file with one scenario or a list (compared side by side); default: the "
+            "Nantong presets (no extra measures; antivirals, oximeters, surge beds).",
         ),
     ] = None,
     ensemble: Annotated[
@@ -99,7 +100,7 @@ def run(
     scenarios = (
         scenarios_from_json(scenario.read_text(encoding="utf-8"), scenario.name)
         if scenario
-        else [baseline()]
+        else [make() for make in PRESETS.values()]
     )
     inputs = {
         "days": days,

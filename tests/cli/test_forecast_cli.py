@@ -1,0 +1,93 @@
+"""``lianfang forecast`` as a user runs it: on the demo world, with files."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.cli.test_cli import lianfang, one_line_error
+
+TOWN = "320623001"
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('fc') / 'demo.db'}"
+    built = lianfang(
+        "demo", "--no-serve", db=url, env={"LIANFANG_ADMIN_PASSWORD": "pw-long-enough"}
+    )
+    assert built.returncode == 0, built.stderr
+    return url
+
+
+@pytest.fixture(scope="module")
+def forecast_json(demo_db: str) -> dict:  # type: ignore[type-arg]
+    result = lianfang("forecast", "run", "--area", TOWN, "--days", "80", "--json", db=demo_db)
+    assert result.returncode == 0, result.stderr
+    data: dict = json.loads(result.stdout)  # type: ignore[type-arg]
+    return data
+
+
+def test_forecast_run_prints_peaks_per_village(demo_db: str, forecast_json: dict) -> None:  # type: ignore[type-arg]
+    assert len(forecast_json["scenarios"]) == 2
+    assert len(forecast_json["scenarios"][0]["peaks"]) == 31 + 1
+    table = lianfang("forecast", "run", "--area", TOWN, "--days", "40", db=demo_db)
+    assert table.returncode == 0
+    assert "高峰日" in table.stdout
+    assert "合计 all" in table.stdout
+
+
+def test_forecast_fit_recovers_the_curve_it_is_given(
+    demo_db: str,
+    forecast_json: dict,
+    tmp_path: Path,  # type: ignore[type-arg]
+) -> None:
+    scenario = forecast_json["scenarios"][0]
+    visits = np.array(scenario["bands"]["visits"]["median"][-1])
+    rng = np.random.default_rng(3)
+    observed = rng.poisson(visits)
+    start = date.fromisoformat(scenario["start"])
+    lines = ["date,visits"] + [
+        f"{start + timedelta(days=i)},{v}" for i, v in enumerate(observed) if i % 9 != 4
+    ]  # some days not reported
+    path = tmp_path / "series.csv"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    until = (start + timedelta(days=45)).isoformat()
+    result = lianfang(
+        "forecast",
+        "fit",
+        "--area",
+        TOWN,
+        "--series",
+        str(path),
+        "--until",
+        until,
+        "--json",
+        db=demo_db,
+    )
+    assert result.returncode == 0, result.stderr
+    fitted = json.loads(result.stdout)
+    _value, low, high = fitted["estimates"]["r0"]
+    assert low <= 3.0 <= high  # the default R0 that produced the series
+    assert fitted["quality"]["visits"]["forecast_coverage_90"] >= 0.6
+
+
+def test_bad_inputs_get_one_line(demo_db: str, tmp_path: Path) -> None:
+    series = tmp_path / "bad.csv"
+    series.write_text("date,visits\n2022-12-01,5\n2022-13-02,7\n", encoding="utf-8")
+    error = lianfang("forecast", "fit", "--area", TOWN, "--series", str(series), db=demo_db)
+    assert error.returncode == 1
+    assert "第 3 行「date」列" in error.stderr
+    scenario = tmp_path / "s.json"
+    scenario.write_text(
+        '{"name": "x", "measures": [{"name": "m", "start": "2022-12-01", "contact_factor": -1}]}',
+        encoding="utf-8",
+    )
+    bad = lianfang("forecast", "run", "--area", TOWN, "--scenario", str(scenario), db=demo_db)
+    assert "contact_factor" in one_line_error(bad)
+    empty = lianfang("forecast", "run", "--area", "3201", db=demo_db)
+    assert empty.returncode == 1

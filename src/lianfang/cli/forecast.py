@@ -139,10 +139,13 @@ def _peak_table(peaks: list[dict[str, Any]], names: list[str]) -> Table:
         table.add_column(header, justify="left" if header.startswith("区域") else "right")
     labels = [*names, "合计 all"]
     for label, row in zip(labels, peaks, strict=True):
+        spread = (
+            f"{row['peak_date_low'][5:]}–{row['peak_date_high'][5:]}" if row["peak_date"] else "—"
+        )
         table.add_row(
             label,
-            row["peak_date"],
-            f"{row['peak_date_low'][5:]}–{row['peak_date_high'][5:]}",
+            row["peak_date"] or "无暴发 no outbreak",
+            spread,
             f"{row['peak_symptomatic']:,.0f}",
             f"{row['deaths']:,.0f}",
             f"{row['peak_hospital_census']:,.0f}",

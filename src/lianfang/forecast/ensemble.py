@@ -45,8 +45,11 @@ class Forecast:
     def days(self) -> int:
         return int(self.bands["symptomatic"].shape[1])
 
-    def date_of(self, day: float) -> date:
-        return self.start + timedelta(days=round(day))
+    def date_of(self, day: float) -> str | None:
+        """The ISO date of a day index; None where there was no outbreak to peak."""
+        if not np.isfinite(day):
+            return None
+        return (self.start + timedelta(days=round(day))).isoformat()
 
     def peak_table(self) -> list[dict[str, Any]]:
         """Per group: peak date (median, 5%, 95%), peak height and totals (median)."""
@@ -56,9 +59,9 @@ class Forecast:
             rows.append(
                 {
                     "group": name,
-                    "peak_date": self.date_of(mid).isoformat(),
-                    "peak_date_low": self.date_of(low).isoformat(),
-                    "peak_date_high": self.date_of(high).isoformat(),
+                    "peak_date": self.date_of(mid),
+                    "peak_date_low": self.date_of(low),
+                    "peak_date_high": self.date_of(high),
                     "peak_symptomatic": float(self.peak_height[1, g]),
                     "peak_symptomatic_low": float(self.peak_height[0, g]),
                     "peak_symptomatic_high": float(self.peak_height[2, g]),
@@ -87,7 +90,7 @@ def _member(
     whole = {
         k: np.concatenate([v, v.sum(axis=1, keepdims=True)], axis=1) for k, v in folded.items()
     }
-    return whole, run.symptomatic.argmax(axis=0).astype(np.float64)
+    return whole, _peak_days(run.symptomatic, axis=0)
 
 
 def _chunk(args: tuple[Any, ...]) -> list[tuple[dict[str, FloatArray], FloatArray]]:
@@ -164,15 +167,32 @@ def _summarise(
         m: np.quantile(np.stack([r[0][m] for r in results]), QUANTILES, axis=0) for m in MEASURES
     }
     symptomatic = np.stack([r[0]["symptomatic"] for r in results])  # (members, days, groups)
-    peak_days = symptomatic.argmax(axis=1).astype(np.float64)
+    peak_days = _peak_days(symptomatic, axis=1)
     peak_heights = symptomatic.max(axis=1)
     return Forecast(
         start=scenario.start,
         groups=names,
         members=members,
         bands=bands,
-        peak_day=np.quantile(peak_days, QUANTILES, axis=0),
+        peak_day=_nanquantile(peak_days),
         peak_height=np.quantile(peak_heights, QUANTILES, axis=0),
-        village_peak_day=np.median(np.stack([r[1] for r in results]), axis=0),
+        village_peak_day=_nanquantile(np.stack([r[1] for r in results]))[1],
         surge_beds=beds,
     )
+
+
+def _peak_days(series: FloatArray, axis: int) -> FloatArray:
+    """Day of the maximum along ``axis``; NaN where fewer than one case a day ever appeared (the
+    outbreak died out or never arrived, so it has no peak)."""
+    days = series.argmax(axis=axis).astype(np.float64)
+    days[series.max(axis=axis) < 1.0] = np.nan
+    return np.asarray(days, dtype=np.float64)
+
+
+def _nanquantile(values: FloatArray) -> FloatArray:
+    """5/50/95% over members (axis 0), ignoring members without a peak; NaN if none had one."""
+    out = np.full((len(QUANTILES), *values.shape[1:]), np.nan)
+    some = np.isfinite(values).any(axis=0)
+    if some.any():
+        out[:, some] = np.nanquantile(values[:, some], QUANTILES, axis=0)
+    return out

@@ -136,7 +136,9 @@ def _summary(scenario: Scenario, result: Forecast, inputs: dict[str, Any]) -> di
             }
             for m in MEASURES
         },
-        "village_peak_day": result.village_peak_day.astype(int).tolist(),
+        "village_peak_day": [
+            None if not np.isfinite(d) else round(float(d)) for d in result.village_peak_day
+        ],
         "surge_beds": result.surge_beds.tolist(),
     }
 

@@ -74,7 +74,8 @@
         var points = [];
         data.villages.forEach(function (code, i) {
           var at = where[code];
-          if (at) { points.push({ name: at[2], value: [at[0], at[1], s0.village_peak_day[i]] }); }
+          var day = s0.village_peak_day[i];
+          if (at && day !== null) { points.push({ name: at[2], value: [at[0], at[1], day] }); }
         });
         var days = points.map(function (p) { return p.value[2]; });
         var name = "peak-" + data.area;

@@ -117,3 +117,20 @@ def test_parameters_are_documented(client: TestClient) -> None:
     rows = client.get("/api/forecast/parameters", headers=bearer(client, Role.viewer)).json()
     assert {r["name"] for r in rows} >= {"r0", "latent_days", "hospital_given_infection"}
     assert all(r["meaning"] and r["unit"] and r["source"] for r in rows)
+
+
+def test_stored_results_are_strict_json(client: TestClient, session: Session) -> None:
+    run_id = client.post(
+        "/api/forecast/runs",
+        headers=bearer(client, Role.admin),
+        json={"area_code": "320623001001", "days": 30, "members": 2},
+    ).json()["id"]
+    compute(session, run_id)
+    run = session.get(ForecastRun, run_id)
+    assert run is not None
+    session.refresh(run)
+
+    def refuse(token: str) -> None:
+        raise AssertionError(f"{token} in stored JSON")
+
+    json.loads(run.result or "", parse_constant=refuse)

@@ -197,7 +197,8 @@ def fit(
     for header in ("参数 parameter", "估计 estimate", "下限 low", "上限 high"):
         table.add_column(header)
     for name, (value, low, high) in result["estimates"].items():
-        table.add_row(name, f"{value:.3g}", f"{low:.3g}", f"{high:.3g}")
+        shown = [f"{x:.3g}" if x is not None else "—" for x in (value, low, high)]
+        table.add_row(name, *shown)
     console.print(table)
     say(
         f"流行开始于 {result['start']}；对数似然 {result['log_likelihood']:.1f}；"

@@ -91,6 +91,15 @@ class Observed:
         return Observed(self.start, cut)
 
 
+MAX_DISPERSION = 1e4
+"""Beyond this the negative binomial is Poisson for all practical purposes; capping it keeps an
+unidentifiable dispersion (Poisson-like data) from producing absurd draws."""
+
+
+def _dispersion(log_k: float) -> float:
+    return float(np.clip(np.exp(log_k), 0.5, MAX_DISPERSION))
+
+
 def simulate_series(
     pop: Metapopulation,
     params: DiseaseParameters,
@@ -174,7 +183,7 @@ class _Problem:
         self.evaluations += 1
         if not -LEAD_DAYS + 1 <= theta[1] <= 60 or not np.log(0.3) <= theta[0] <= np.log(20):
             return 1e12
-        k = float(np.exp(theta[-1]))
+        k = _dispersion(theta[-1])
         means = self.expected(theta, self.observed.days)
         total = 0.0
         for name in self.names:
@@ -238,12 +247,30 @@ def _starting_points(problem: _Problem, keep: int) -> list[FloatArray]:
 
 
 def _covariance(problem: _Problem, theta: FloatArray) -> FloatArray | None:
-    """Inverse of the finite-difference Hessian of −log L at the optimum, if positive definite."""
+    """Inverse of the finite-difference Hessian of −log L at the optimum.
+
+    When the dispersion is not identified (Poisson-like data: the likelihood is flat in k), it
+    is held at its estimate and the other parameters keep their uncertainty."""
+    hessian = _hessian(problem, theta)
+    for keep in (len(theta), len(theta) - 1):
+        block = hessian[:keep, :keep]
+        try:
+            inverse = np.linalg.inv(block)
+        except np.linalg.LinAlgError:
+            continue
+        if np.all(np.linalg.eigvalsh((inverse + inverse.T) / 2) > 0):
+            covariance = np.zeros_like(hessian)
+            covariance[:keep, :keep] = inverse
+            return covariance
+    return None
+
+
+def _hessian(problem: _Problem, theta: FloatArray) -> FloatArray:
+    """Central finite differences of −log L."""
     n = len(theta)
     step = np.full(n, 1e-3)
     step[1] = 1.0  # days: the run is interpolated between days, so smaller steps see its kinks
     hessian = np.zeros((n, n))
-    f0 = problem(theta)
     for i in range(n):
         for j in range(i, n):
             ei, ej = np.eye(n)[i] * step[i], np.eye(n)[j] * step[j]
@@ -254,14 +281,7 @@ def _covariance(problem: _Problem, theta: FloatArray) -> FloatArray | None:
                 + problem(theta - ei - ej)
             ) / (4 * step[i] * step[j])
             hessian[i, j] = hessian[j, i] = value
-    del f0
-    try:
-        covariance = np.linalg.inv(hessian)
-    except np.linalg.LinAlgError:
-        return None
-    if not np.all(np.linalg.eigvalsh((covariance + covariance.T) / 2) > 0):
-        return None
-    return np.asarray(covariance, dtype=np.float64)
+    return hessian
 
 
 def _interval(value: float, sd: float, log: bool) -> tuple[float, float, float]:
@@ -289,7 +309,9 @@ def _result(
     }
     for i, name in enumerate(problem.names):
         estimates[f"scale_{name}"] = _interval(theta[2 + i], sd[2 + i], log=True)
-    estimates["dispersion"] = _interval(theta[-1], sd[-1], log=True)
+    estimates["dispersion"] = _interval(
+        float(np.log(_dispersion(theta[-1]))), sd[-1] if sd[-1] > 0 else float("nan"), log=True
+    )
     start = problem.scenario.start + timedelta(days=round(float(theta[1])))
     bands = predictive(
         problem, theta, covariance, observed.days, draws=40, rng=np.random.default_rng(0)
@@ -329,7 +351,7 @@ def predictive(
     )
     samples: dict[str, list[FloatArray]] = {n: [] for n in problem.names}
     for t in thetas:
-        k = float(np.exp(t[-1]))
+        k = _dispersion(t[-1])
         for name, mu in problem.expected(np.asarray(t), days).items():
             draw = rng.negative_binomial(k, k / (k + mu), size=(5, days))
             samples[name].append(draw.astype(np.float64))

@@ -161,6 +161,19 @@ def mark(
     if status in (RunStatus.done, RunStatus.failed):
         run.finished_at = utcnow()
     if result is not None:
-        run.result = json.dumps(result, ensure_ascii=False, default=str)
+        run.result = json.dumps(
+            _json_safe(result), ensure_ascii=False, allow_nan=False, default=str
+        )
     if error is not None:
         run.error = error[:2000]
+
+
+def _json_safe(value: Any) -> Any:
+    """The value with NaN and infinities as null: pages and clients parse strict JSON."""
+    if isinstance(value, float):
+        return value if np.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value

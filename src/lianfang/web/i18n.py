@@ -109,6 +109,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "forecast.estimates": ("拟合参数", "Fitted parameters"),
     "forecast.estimate": ("估计值", "Estimate"),
+    "forecast.not_identified": ("数据不足以确定", "not identified by the data"),
     "error.title": ("无法完成请求", "Request refused"),
     "error.back": ("返回首页", "Back to home"),
     "table.none": ("—", "—"),

@@ -4,22 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Enum, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lianfang.areas.choices import AreaLevel, CoordSource, PopulationSource
-from lianfang.db.base import Base
+from lianfang.db.base import Base, choice_column
 from lianfang.timeutil import utcnow
-
-
-def enum_column(choice: type[AreaLevel] | type[CoordSource] | type[PopulationSource]) -> Enum:
-    """A portable enum column storing the value (VARCHAR, no native type)."""
-    return Enum(
-        choice,
-        native_enum=False,
-        length=16,
-        values_callable=lambda members: [member.value for member in members],
-    )
 
 
 class Area(Base):
@@ -30,11 +20,11 @@ class Area(Base):
 
     code: Mapped[str] = mapped_column(String(12), primary_key=True)
     parent_code: Mapped[str | None] = mapped_column(String(12), ForeignKey("area.code"), index=True)
-    level: Mapped[AreaLevel] = mapped_column(enum_column(AreaLevel), index=True)
+    level: Mapped[AreaLevel] = mapped_column(choice_column(AreaLevel), index=True)
     name: Mapped[str] = mapped_column(String(100), index=True)
     lon: Mapped[float | None] = mapped_column(Float)
     lat: Mapped[float | None] = mapped_column(Float)
-    coord_source: Mapped[CoordSource | None] = mapped_column(enum_column(CoordSource))
+    coord_source: Mapped[CoordSource | None] = mapped_column(choice_column(CoordSource))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     population: Mapped[AreaPopulation | None] = relationship(
@@ -55,7 +45,7 @@ class AreaPopulation(Base):
     age_60_64: Mapped[int] = mapped_column(Integer)
     age_65_79: Mapped[int] = mapped_column(Integer)
     age_80_plus: Mapped[int] = mapped_column(Integer)
-    source: Mapped[PopulationSource] = mapped_column(enum_column(PopulationSource))
+    source: Mapped[PopulationSource] = mapped_column(choice_column(PopulationSource))
     year: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -4,21 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lianfang.auth.choices import AuditAction, Role
-from lianfang.db.base import Base
+from lianfang.db.base import Base, choice_column
 from lianfang.timeutil import utcnow
-
-
-def _values(choice: type[Role] | type[AuditAction]) -> Enum:
-    return Enum(
-        choice,
-        native_enum=False,
-        length=32,
-        values_callable=lambda members: [member.value for member in members],
-    )
 
 
 class User(Base):
@@ -32,7 +23,7 @@ class User(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(100))
-    role: Mapped[Role] = mapped_column(_values(Role))
+    role: Mapped[Role] = mapped_column(choice_column(Role, 32))
     area_code: Mapped[str | None] = mapped_column(String(12), ForeignKey("area.code"), index=True)
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -77,7 +68,7 @@ class AuditEvent(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     user_id: Mapped[int | None] = mapped_column(Integer, index=True)
     username: Mapped[str] = mapped_column(String(64))
-    action: Mapped[AuditAction] = mapped_column(_values(AuditAction))
+    action: Mapped[AuditAction] = mapped_column(choice_column(AuditAction, 32))
     entity_type: Mapped[str] = mapped_column(String(64))
     entity_id: Mapped[str | None] = mapped_column(String(64))
     area_code: Mapped[str | None] = mapped_column(String(12), index=True)

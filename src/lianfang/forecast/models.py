@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Enum, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lianfang.choices import Choice
-from lianfang.db.base import Base
+from lianfang.db.base import Base, choice_column
 from lianfang.timeutil import utcnow
 
 
@@ -24,15 +24,6 @@ class RunStatus(Choice):
     failed = ("failed", "失败", "failed", "#f56c6c")
 
 
-def _values(choice: type[RunKind] | type[RunStatus]) -> Enum:
-    return Enum(
-        choice,
-        native_enum=False,
-        length=16,
-        values_callable=lambda members: [m.value for m in members],
-    )
-
-
 class ForecastRun(Base):
     """One forecast or fit for an area, with every input needed to reproduce it (parameters,
     scenarios, seed, the population it ran on) and, once done, its results."""
@@ -41,8 +32,8 @@ class ForecastRun(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     area_code: Mapped[str] = mapped_column(String(12), ForeignKey("area.code"), index=True)
-    kind: Mapped[RunKind] = mapped_column(_values(RunKind))
-    status: Mapped[RunStatus] = mapped_column(_values(RunStatus), default=RunStatus.queued)
+    kind: Mapped[RunKind] = mapped_column(choice_column(RunKind))
+    status: Mapped[RunStatus] = mapped_column(choice_column(RunStatus), default=RunStatus.queued)
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     inputs: Mapped[str] = mapped_column(Text)
     result: Mapped[str | None] = mapped_column(Text)

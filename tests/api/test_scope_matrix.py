@@ -39,6 +39,19 @@ class Case:
     allowed: frozenset[Role]
     ok: int = 200
     body: dict[str, Any] | None = field(default=None)
+    upload: bytes | None = None  # sent as a multipart file "series", with body as form fields
+
+    def send(self, client: TestClient, url: str, headers: dict[str, str] | None = None) -> Any:
+        """Make the call, as JSON or as a form with a file."""
+        if self.upload is not None:
+            return client.request(
+                self.method,
+                url,
+                data=self.body,
+                headers=headers,
+                files={"series": ("series.csv", self.upload, "text/csv")},
+            )
+        return client.request(self.method, url, json=self.body, headers=headers)
 
 
 CASES = [
@@ -109,6 +122,15 @@ CASES = [
         {"area_code": OTHER_COUNTY_TOWN, "days": 30},
     ),
     Case("GET", "/api/forecast/runs/{run_id}", "/api/forecast/runs/{town_run}", REACH_TOWN),
+    Case(
+        "POST",
+        "/api/forecast/fits",
+        "/api/forecast/fits",
+        FORECASTERS,
+        202,
+        {"area_code": TOWN},
+        b"date,visits\n2022-12-01,3\n2022-12-02,5\n",
+    ),
     Case("GET", "/api/areas", "/api/areas?q=街道", ALL),
     *[
         Case("GET", f"/api/areas/{{code}}{tail}", f"/api/areas/{code}{tail}", allowed)
@@ -157,9 +179,7 @@ def test_every_api_route_is_in_the_matrix(engine: Engine) -> None:
 def test_role_may_call_endpoint_only_within_scope(
     client: TestClient, session: Session, role: Role, case: Case
 ) -> None:
-    answer = client.request(
-        case.method, concrete(case.url, session), json=case.body, headers=bearer(client, role)
-    )
+    answer = case.send(client, concrete(case.url, session), bearer(client, role))
     expected = case.ok if role in case.allowed else 403
     assert answer.status_code == expected, answer.text
     if expected == 403:
@@ -168,7 +188,7 @@ def test_role_may_call_endpoint_only_within_scope(
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.method} {c.url}")
 def test_anonymous_callers_are_refused(client: TestClient, session: Session, case: Case) -> None:
-    answer = client.request(case.method, concrete(case.url, session), json=case.body)
+    answer = case.send(client, concrete(case.url, session))
     assert answer.status_code == 401
 
 

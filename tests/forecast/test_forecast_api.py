@@ -134,3 +134,49 @@ def test_stored_results_are_strict_json(client: TestClient, session: Session) ->
         raise AssertionError(f"{token} in stored JSON")
 
     json.loads(run.result or "", parse_constant=refuse)
+
+
+def test_a_fit_is_uploaded_computed_and_read(client: TestClient, session: Session) -> None:
+    headers = bearer(client, Role.district_operator)
+    forecast_id = client.post(
+        "/api/forecast/runs",
+        headers=headers,
+        json={
+            "area_code": TOWN,
+            "days": 70,
+            "scenarios": [{"name": "base", "start": "2022-12-01"}],
+        },
+    ).json()["id"]
+    compute(session, forecast_id)
+    made = client.get(f"/api/forecast/runs/{forecast_id}", headers=headers).json()
+    visits = np.array(made["result"]["scenarios"][0]["bands"]["visits"]["median"][-1])
+    observed = np.random.default_rng(2).poisson(visits)
+    rows = ["date,visits"] + [
+        f"2022-12-{d + 1:02d},{v}" if d < 31 else f"2023-01-{d - 30:02d},{v}"
+        for d, v in enumerate(observed[:60])
+    ]
+    answer = client.post(
+        "/api/forecast/fits",
+        headers=headers,
+        data={"area_code": TOWN, "until": "2023-01-15", "days": "10"},
+        files={"series": ("visits.csv", "\n".join(rows), "text/csv")},
+    )
+    assert answer.status_code == 202, answer.text
+    compute(session, answer.json()["id"])
+    fitted = client.get(f"/api/forecast/runs/{answer.json()['id']}", headers=headers).json()
+    assert fitted["kind"] == "fit"
+    assert fitted["status"] == "done"
+    _r0, low, high = fitted["result"]["estimates"]["r0"]
+    assert low <= 3.0 <= high
+    assert len(fitted["result"]["predicted"]["visits"]["median"]) == 60 + 10
+
+
+def test_a_bad_upload_names_the_row(client: TestClient) -> None:
+    answer = client.post(
+        "/api/forecast/fits",
+        headers=bearer(client, Role.admin),
+        data={"area_code": TOWN},
+        files={"series": ("v.csv", "date,visits\n2022-12-01,x\n", "text/csv")},
+    )
+    assert answer.status_code == 400
+    assert "v.csv 第 2 行「visits」列" in answer.json()["message"]

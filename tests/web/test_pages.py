@@ -140,3 +140,27 @@ def test_every_page_respects_scope(client: TestClient, role: Role) -> None:
     assert client.get("/").status_code == 200
     for path, allowed in PAGE_SCOPE:
         assert client.get(path).status_code == (200 if role in allowed else 403), path
+
+
+def test_the_forecast_page_uploads_a_series_for_a_fit(client: TestClient) -> None:
+    home = sign_in(client, Role.district_operator)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', home)
+    assert token is not None
+    page = client.get("/forecast?area=320623001")
+    assert 'data-testid="fit-form"' in page.text
+    answer = client.post(
+        "/forecast/fit",
+        follow_redirects=False,
+        data={"csrf_token": token.group(1), "area_code": "320623001000", "until": "2022-12-03"},
+        files={
+            "series": (
+                "v.csv",
+                "date,visits\n2022-12-01,1\n2022-12-02,2\n2022-12-04,4\n",
+                "text/csv",
+            )
+        },
+    )
+    assert answer.status_code == 303
+    run_page = client.get(answer.headers["location"])
+    assert "拟合" in run_page.text
+    assert client.app.state.started_forecasts  # type: ignore[attr-defined]

@@ -16,9 +16,9 @@ from lianfang.cli.common import DbOption, JsonOption, console, open_engine, oper
 from lianfang.db.engine import make_sessionmaker, transaction
 from lianfang.forecast import service, worker
 from lianfang.forecast.flows import WORKERS
-from lianfang.forecast.inputs import scenarios_from_json, series_from_csv
+from lianfang.forecast.inputs import fit_inputs, scenarios_from_json, series_from_csv
 from lianfang.forecast.models import ForecastRun, RunKind
-from lianfang.forecast.presets import PRESETS, baseline
+from lianfang.forecast.presets import PRESETS
 
 app = typer.Typer(
     help="Epidemic forecast: run the model on an area, or fit it to data.", no_args_is_help=True
@@ -106,7 +106,7 @@ def run(
         "days": days,
         "members": ensemble,
         "seed": seed,
-        "scenarios": [_scenario_dict(s) for s in scenarios],
+        "scenarios": [s.to_dict() for s in scenarios],
         "parameters": {},
     }
     result = _compute(db, _queue(db, area, RunKind.forecast, inputs))
@@ -117,13 +117,6 @@ def run(
         console.print(f"[bold]{item['name']}[/]（{item['members'] or '确定性 deterministic'}）")
         console.print(_peak_table(item["peaks"], result["group_names"]))
     say(f"结果已保存为预测 #{result['run']}", f"stored as forecast run #{result['run']}")
-
-
-def _scenario_dict(s: Any) -> dict[str, Any]:
-    from dataclasses import asdict
-
-    data: dict[str, Any] = json.loads(json.dumps(asdict(s), default=str))
-    return data
 
 
 def _peak_table(peaks: list[dict[str, Any]], names: list[str]) -> Table:
@@ -177,18 +170,7 @@ def fit(
     """Fit transmission, start date and reporting to observed daily series of an area."""
     observed = series_from_csv(series)
     last = date.fromisoformat(until) if until else None
-    inputs = {
-        "days": days,
-        "seed": 0,
-        "until": last.isoformat() if last else None,
-        "observed_start": observed.start.isoformat(),
-        "observed": {
-            k: [None if v != v else v for v in values.tolist()]
-            for k, values in observed.series.items()
-        },
-        "scenarios": [_scenario_dict(baseline())],
-        "parameters": {},
-    }
+    inputs = fit_inputs(observed, last, days)
     result = _compute(db, _queue(db, area, RunKind.fit, inputs))
     if as_json:
         console.print_json(json.dumps(result, ensure_ascii=False))

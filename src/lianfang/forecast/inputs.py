@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 from datetime import date
 from pathlib import Path
@@ -12,6 +13,7 @@ import numpy as np
 
 from lianfang.errors import ImportFileError, ImportRowError, InvalidInputError
 from lianfang.forecast.fit import SERIES, Observed
+from lianfang.forecast.presets import baseline
 from lianfang.forecast.scenario import Scenario
 
 
@@ -37,12 +39,17 @@ def scenarios_from_json(text: str, source: str) -> list[Scenario]:
 
 
 def series_from_csv(path: Path) -> Observed:
+    """Daily observations from a CSV file (see ``series_from_bytes``)."""
+    return series_from_bytes(path.read_bytes(), path.name)
+
+
+def series_from_bytes(content: bytes, name: str) -> Observed:
     """Daily observations: a ``date`` column and any of positives, visits, admissions,
     hospital_census (empty = not reported). Days may be missing; they become gaps."""
+    path = Path(name)
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            rows = list(csv.DictReader(handle))
-            columns = [c for c in (rows[0].keys() if rows else []) if c != "date"]
+        rows = list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"), newline="")))
+        columns = [c for c in (rows[0].keys() if rows else []) if c != "date"]
     except (UnicodeDecodeError, csv.Error) as exc:
         raise ImportFileError(
             f"{path.name} 不是 UTF-8 编码的 CSV 文件",
@@ -119,3 +126,19 @@ def _parse_rows(
             values[column] = float(raw)
         days[day] = values
     return days, errors
+
+
+def fit_inputs(observed: Observed, until: date | None, days: int) -> dict[str, Any]:
+    """What a fit run stores besides the population: the observations, the cut-off, the horizon."""
+    return {
+        "days": days,
+        "seed": 0,
+        "until": until.isoformat() if until else None,
+        "observed_start": observed.start.isoformat(),
+        "observed": {
+            k: [None if np.isnan(v) else float(v) for v in values]
+            for k, values in observed.series.items()
+        },
+        "scenarios": [baseline().to_dict()],
+        "parameters": {},
+    }

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 
 from lianfang.api.deps import CurrentActor, SessionDep
 from lianfang.forecast import service
-from lianfang.forecast.models import RunKind
+from lianfang.forecast.inputs import fit_inputs, series_from_bytes
+from lianfang.forecast.models import ForecastRun, RunKind
 from lianfang.forecast.parameters import DiseaseParameters
 from lianfang.forecast.presets import PRESETS
 from lianfang.forecast.schemas import ForecastCreate, ForecastRunRead
@@ -19,15 +20,7 @@ router = APIRouter(prefix="/forecast", tags=["forecast 疫情预测"])
 
 def preset_dicts() -> list[dict[str, Any]]:
     """The ready-made scenarios as JSON-ready dicts."""
-    return [_jsonable(asdict(make())) for make in PRESETS.values()]
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    return value.isoformat() if hasattr(value, "isoformat") else value
+    return [make().to_dict() for make in PRESETS.values()]
 
 
 @router.get("/parameters", summary="Disease parameters with meaning, unit and source")
@@ -53,22 +46,59 @@ def create_run(
 
 
 def start(request: Request, session: SessionDep, actor: CurrentActor, body: ForecastCreate) -> Any:
-    """Create the run, commit, and hand it to the configured starter (a worker process)."""
-    model = service.population_for(session=session, actor=actor, code=body.area_code)
+    """Queue a forecast from an API body or the page's form."""
     inputs = {
         "days": body.days,
         "members": body.members,
         "seed": body.seed,
         "scenarios": body.scenarios or preset_dicts(),
         "parameters": body.parameters,
-        **model.as_inputs(),
     }
+    return queue(request, session, actor, body.area_code, RunKind.forecast, inputs)
+
+
+def queue(
+    request: Request,
+    session: SessionDep,
+    actor: CurrentActor,
+    code: str,
+    kind: RunKind,
+    inputs: dict[str, Any],
+) -> ForecastRun:
+    """Store the run with the area's population, commit, and hand it to the starter (a worker
+    process) so that the caller is answered at once."""
+    model = service.population_for(session=session, actor=actor, code=code)
     run = service.create_run(
-        session=session, actor=actor, code=body.area_code, kind=RunKind.forecast, inputs=inputs
+        session=session, actor=actor, code=code, kind=kind, inputs={**inputs, **model.as_inputs()}
     )
     session.commit()
     request.app.state.start_forecast(request.app.state.settings.database_url, run.id)
     return run
+
+
+@router.post(
+    "/fits",
+    response_model=ForecastRunRead,
+    status_code=202,
+    summary="Fit the model to observed series",
+)
+def create_fit(
+    request: Request,
+    session: SessionDep,
+    actor: CurrentActor,
+    area_code: Annotated[str, Form(description="area code (any form)")],
+    series: Annotated[
+        UploadFile,
+        File(description="CSV: date plus any of positives, visits, admissions, hospital_census"),
+    ],
+    until: Annotated[date | None, Form(description="fit only up to this day")] = None,
+    days: Annotated[int, Form(ge=0, le=365, description="days to forecast after the data")] = 30,
+) -> ForecastRunRead:
+    """Queue a fit of R0, start and reporting to the uploaded series; poll the run as for
+    forecasts (its result holds estimates, intervals, quality and predicted bands)."""
+    observed = series_from_bytes(series.file.read(), series.filename or "series.csv")
+    run = queue(request, session, actor, area_code, RunKind.fit, fit_inputs(observed, until, days))
+    return ForecastRunRead.of(run, full=False)
 
 
 @router.get("/runs", response_model=list[ForecastRunRead], summary="Runs within your scope")

@@ -3,7 +3,8 @@ Festival return — and where the epidemic starts."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -102,6 +103,11 @@ class Scenario:
                 beds[d] += m.surge_beds
         fatal *= severe  # antivirals prevent deaths too: fewer severe cases
         return DailyEffects(contact=contact, severe=severe, fatal=fatal, surge_beds=beds)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data that ``from_dict`` reads back (dates as ISO strings)."""
+        data: dict[str, Any] = json.loads(json.dumps(asdict(self), default=str))
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Scenario:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from lianfang.api.deps import SessionDep, check_csrf
@@ -13,6 +14,7 @@ from lianfang.areas import service as areas
 from lianfang.auth.choices import Permission
 from lianfang.forecast import routes as api
 from lianfang.forecast import service
+from lianfang.forecast.inputs import fit_inputs, series_from_bytes
 from lianfang.forecast.models import RunKind, RunStatus
 from lianfang.forecast.schemas import ForecastCreate
 from lianfang.web.pages import SignedInDep, render
@@ -62,6 +64,26 @@ def forecast_start(
         area_code=area_code, days=days, members=members, seed=seed, scenarios=chosen
     )
     run = api.start(request, session, me.actor, body)
+    return RedirectResponse(f"/forecast/runs/{run.id}", status_code=303)
+
+
+@router.post("/forecast/fit")
+def fit_start(
+    request: Request,
+    session: SessionDep,
+    me: SignedInDep,
+    csrf_token: Annotated[str, Form()],
+    area_code: Annotated[str, Form()],
+    series: Annotated[UploadFile, File()],
+    until: Annotated[str, Form()] = "",
+    days: Annotated[int, Form()] = 30,
+) -> Response:
+    check_csrf(me.web, csrf_token)
+    observed = series_from_bytes(series.file.read(), series.filename or "series.csv")
+    last = date.fromisoformat(until) if until.strip() else None
+    run = api.queue(
+        request, session, me.actor, area_code, RunKind.fit, fit_inputs(observed, last, days)
+    )
     return RedirectResponse(f"/forecast/runs/{run.id}", status_code=303)
 
 

@@ -110,6 +110,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "forecast.estimates": ("拟合参数", "Fitted parameters"),
     "forecast.estimate": ("估计值", "Estimate"),
     "forecast.not_identified": ("数据不足以确定", "not identified by the data"),
+    "forecast.fit_title": ("用观测数据拟合", "Fit to observed data"),
+    "forecast.fit_explain": (
+        "上传 CSV：date 列，以及 positives（报告阳性）、visits（发热门诊）、"
+        "admissions（入院）、hospital_census（在院）中的任意几列；可只拟合到某日，"
+        "检验对其后的预测。",
+        "Upload a CSV: a date column and any of positives, visits, "
+        "admissions, hospital_census; fit up to a day to judge the forecast "
+        "of the rest.",
+    ),
+    "forecast.series": ("观测数据（CSV）", "Observed series (CSV)"),
+    "forecast.until": ("只拟合到（可选）", "Fit up to (optional)"),
+    "forecast.after": ("数据后再预测天数", "Days to forecast after the data"),
+    "forecast.fit_start": ("开始拟合", "Start fit"),
     "error.title": ("无法完成请求", "Request refused"),
     "error.back": ("返回首页", "Back to home"),
     "table.none": ("—", "—"),

@@ -92,7 +92,7 @@ def test_a_forecast_runs_in_the_background_and_is_drawn(
     sign_in(page, server, role_username(Role.city_commander))
     page.get_by_role("link", name="疫情预测").click()
     page.goto(f"{server}/forecast?area=320623001")
-    page.locator("input[name=days]").fill("60")
+    page.get_by_test_id("forecast-form").locator("input[name=days]").fill("60")
     page.get_by_test_id("forecast-start").click()
     expect(page.get_by_test_id("forecast-progress")).to_be_visible()
     expect(page.get_by_test_id("chart-curve")).to_have_attribute(

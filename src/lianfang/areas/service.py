@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Select, func, insert, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from lianfang.areas import codes
 from lianfang.areas.choices import AGE_BANDS, AreaLevel, CoordSource, PopulationSource
@@ -275,20 +275,38 @@ def _store_boundaries(
     session: Session, rows: Sequence[DivisionRow], shapes: Mapping[str, dict[str, Any]], source: str
 ) -> int:
     wanted = {row.code for row in rows} & set(shapes)
-    present = set(
-        session.scalars(select(AreaBoundary.area_code).where(AreaBoundary.area_code.in_(wanted)))
-    )
     records = [
         {"area_code": c, "geometry": json.dumps(shapes[c], separators=(",", ":")), "source": source}
         for c in sorted(wanted)
     ]
+    _upsert_by_area(session, AreaBoundary, records)
+    return len(records)
+
+
+def _existing(session: Session, column: QueryableAttribute[str], keys: Iterable[str]) -> set[str]:
+    """Which of the keys are already stored in ``column`` (asked in chunks of 5,000)."""
+    ordered = sorted(set(keys))
+    found: set[str] = set()
+    for start in range(0, len(ordered), 5000):
+        found.update(
+            session.scalars(select(column).where(column.in_(ordered[start : start + 5000])))
+        )
+    return found
+
+
+def _upsert_by_area(
+    session: Session,
+    model: type[AreaBoundary] | type[AreaPopulation],
+    records: list[dict[str, Any]],
+) -> None:
+    """Insert the records whose area has no row yet and update the others, in bulk."""
+    present = _existing(session, model.area_code, [r["area_code"] for r in records])
     fresh = [r for r in records if r["area_code"] not in present]
     if fresh:
-        session.execute(insert(AreaBoundary), fresh)
+        session.execute(insert(model), fresh)
     old = [r for r in records if r["area_code"] in present]
     if old:
-        session.execute(update(AreaBoundary), old)
-    return len(records)
+        session.execute(update(model), old)
 
 
 def boundaries(*, session: Session, actor: Actor, prefix: str) -> dict[str, str]:
@@ -334,12 +352,8 @@ def set_coordinates(
 
 def _require_loaded(session: Session, actor: Actor, wanted: Iterable[str]) -> None:
     wanted = set(wanted)
-    found: set[str] = set()
     ordered = sorted(wanted)
-    for start in range(0, len(ordered), 5000):
-        found.update(
-            session.scalars(select(Area.code).where(Area.code.in_(ordered[start : start + 5000])))
-        )
+    found = _existing(session, Area.code, ordered)
     missing = sorted(wanted - found)
     if missing:
         shown = "、".join(codes.short(c) for c in missing[:10])
@@ -369,7 +383,6 @@ def set_population(
             f"人口按村（社区）填报，{codes.short(not_villages[0])} 不是村（社区）",
             f"population is given per village; {codes.short(not_villages[0])} is not a village",
         )
-    present = set(session.scalars(select(AreaPopulation.area_code)))
     records = [
         {
             "area_code": code,
@@ -379,12 +392,7 @@ def set_population(
         }
         for code, values in bands.items()
     ]
-    fresh = [r for r in records if r["area_code"] not in present]
-    if fresh:
-        session.execute(insert(AreaPopulation), fresh)
-    old = [r for r in records if r["area_code"] in present]
-    if old:
-        session.execute(update(AreaPopulation), old)
+    _upsert_by_area(session, AreaPopulation, records)
     audit.record(
         session=session,
         actor=actor,

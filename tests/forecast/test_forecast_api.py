@@ -49,6 +49,7 @@ def test_a_forecast_is_queued_computed_and_read(client: TestClient, session: Ses
         assert len(scenario["village_peak_day"]) == villages
     base, protect = (s["peaks"][-1] for s in result["scenarios"])
     assert protect["deaths"] < base["deaths"]
+    assert base["antipyretic_courses"] > base["antiviral_courses"] > 0
     listed = client.get("/api/forecast/runs", params={"area": "320623001"}, headers=headers)
     assert [r["id"] for r in listed.json()] == [run_id]
 

@@ -69,6 +69,8 @@ class Forecast:
                     "deaths": float(self.bands["deaths"][1, :, g].sum()),
                     "peak_hospital_census": float(self.bands["hospital_census"][1, :, g].max()),
                     "peak_icu_census": float(self.bands["icu_census"][1, :, g].max()),
+                    "antipyretic_courses": float(self.bands["antipyretic_courses"][1, :, g].sum()),
+                    "antiviral_courses": float(self.bands["antiviral_courses"][1, :, g].sum()),
                 }
             )
         return rows

@@ -101,6 +101,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "forecast.peak_icu": ("重症峰值", "Peak ICU"),
     "forecast.deaths": ("死亡", "Deaths"),
     "forecast.infections": ("感染", "Infections"),
+    "forecast.antipyretics": ("退热药需求（疗程）", "Antipyretic courses"),
+    "forecast.antivirals": ("抗病毒药需求（疗程）", "Antiviral courses"),
     "forecast.all": ("合计", "All"),
     "forecast.map": ("各村高峰时间", "Peak date by village"),
     "forecast.fit_chart": (

@@ -26,7 +26,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "home.welcome": ("您好，{name}", "Hello, {name}"),
     "home.role": ("角色：{role}；管辖范围：{area}", "Role: {role}; scope: {area}"),
     "home.switch": ("切换区域", "Go to an area"),
-    "home.search_placeholder": (
+    "home.search_hint": (
         "输入区划名称或代码，如 如东 或 320623",
         "Name or code, e.g. 如东 or 320623",
     ),
@@ -141,7 +141,7 @@ def request_language(request: Request) -> str:
 
 
 def translate(language: str, key: str, **values: object) -> str:
-    """The text for a key in a language, with {placeholders} filled."""
+    """The text for a key in a language, with its {named} fields filled in."""
     zh, en = MESSAGES[key]
     text = zh if language == "zh" else en
     return text.format(**values) if values else text

@@ -61,3 +61,15 @@ def role_username(role: Role) -> str:
 def actor_of(role: Role) -> Actor:
     """An actor of a role scoped as in ROLE_AREAS (no database user behind it)."""
     return Actor(user_id=None, username=role_username(role), role=role, area_code=ROLE_AREAS[role])
+
+
+def id_number(born: str, seq: int = 1, region: str = "320623") -> str:
+    """A valid 18-digit resident ID for a birth date 'YYYYMMDD' (odd ``seq`` for men)."""
+    from lianfang.people.identity import check_digit
+
+    body = f"{region}{born}{seq:03d}"
+    return body + check_digit(body)
+
+
+VILLAGE_2 = "320623001002"  # second village of 掘港街道
+OTHER_TOWN_VILLAGE = "320623100001"  # a village of 栟茶镇

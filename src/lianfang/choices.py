@@ -21,6 +21,11 @@ class Choice(enum.StrEnum):
         member.colour = colour
         return member
 
+    @classmethod
+    def of(cls, value: str) -> Self:
+        """The member stored as ``value``."""
+        return cls._value2member_map_[value]  # type: ignore[return-value]
+
     def label(self, language: str = "zh") -> str:
         """The label in the given language."""
         return self.zh if language == "zh" else self.en

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -28,3 +28,8 @@ def format_local(moment: datetime | None, language: str = "zh") -> str:
     if language == "zh":
         return f"{when.year}年{when.month}月{when.day}日 {when:%H:%M}"
     return when.strftime("%Y-%m-%d %H:%M")
+
+
+def today() -> date:
+    """Today's date in Asia/Shanghai."""
+    return datetime.now(LOCAL_TZ).date()

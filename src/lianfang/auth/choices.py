@@ -12,6 +12,10 @@ class Permission(Choice):
     audit_read = ("audit.read", "查看审计日志", "read the audit log")
     pii_reveal = ("pii.reveal", "查看完整个人信息", "reveal personal data")
     forecast_run = ("forecast.run", "运行疫情预测", "run forecasts")
+    people_read = ("people.read", "查看重点人群", "read the key-population registry")
+    people_edit = ("people.edit", "登记与随访重点人群", "register and follow up key people")
+    people_export = ("people.export", "导出重点人群", "export the key-population registry")
+    people_grade = ("people.grade", "人工调整风险等级", "override risk grades")
 
 
 class Role(Choice):
@@ -36,6 +40,14 @@ class Role(Choice):
 
 
 _READ = frozenset({Permission.areas_read})
+_PEOPLE = frozenset(
+    {
+        Permission.people_read,
+        Permission.people_edit,
+        Permission.people_export,
+        Permission.pii_reveal,
+    }
+)
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.admin: frozenset(Permission),
     Role.city_commander: _READ
@@ -44,19 +56,22 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.audit_read,
         Permission.pii_reveal,
         Permission.forecast_run,
+        Permission.people_read,
+        Permission.people_export,
     },
     Role.district_operator: _READ
+    | _PEOPLE
     | {
         Permission.users_manage,
         Permission.audit_read,
-        Permission.pii_reveal,
         Permission.forecast_run,
+        Permission.people_grade,
     },
-    Role.town_operator: _READ | {Permission.pii_reveal},
-    Role.village_worker: _READ | {Permission.pii_reveal},
+    Role.town_operator: _READ | _PEOPLE | {Permission.people_grade},
+    Role.village_worker: _READ | _PEOPLE,
     Role.hospital_operator: _READ,
     Role.safety_inspector: _READ,
-    Role.viewer: _READ,
+    Role.viewer: _READ | {Permission.people_read},
 }
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Enum, MetaData
+from sqlalchemy import DateTime, Enum, MetaData, String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -57,3 +58,26 @@ class Base(DeclarativeBase):
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {datetime: UTCDateTime}  # noqa: RUF012 (SQLAlchemy reads it)
+
+
+class ChoiceSet(TypeDecorator[frozenset[Any]]):
+    """A set of Choice members stored as their sorted values joined by commas ('' when empty):
+    portable, readable in a sheet, and searchable with LIKE."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, choice: type[enum.StrEnum], length: int = 200) -> None:
+        super().__init__(length)
+        self.choice = choice
+
+    def process_bind_param(self, value: frozenset[Any] | None, dialect: Dialect) -> str:
+        return join_choices(value or ())
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> frozenset[Any]:
+        return frozenset(self.choice(v) for v in str(value or "").split(",") if v)
+
+
+def join_choices(values: Iterable[enum.StrEnum]) -> str:
+    """The stored form of a set of choices."""
+    return ",".join(sorted(str(v) for v in values))

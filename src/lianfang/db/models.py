@@ -5,6 +5,15 @@ from lianfang.auth.models import ApiToken, AuditEvent, User, UserSession
 from lianfang.db.base import Base
 from lianfang.demo.models import DemoWorld
 from lianfang.forecast.models import ForecastRun
+from lianfang.people.models import (
+    CoverageCell,
+    FollowUp,
+    GradeChange,
+    Person,
+    PersonChange,
+    ReferralAlert,
+    Responsible,
+)
 
 metadata = Base.metadata
 
@@ -14,8 +23,15 @@ __all__ = [
     "AreaBoundary",
     "AreaPopulation",
     "AuditEvent",
+    "CoverageCell",
     "DemoWorld",
+    "FollowUp",
     "ForecastRun",
+    "GradeChange",
+    "Person",
+    "PersonChange",
+    "ReferralAlert",
+    "Responsible",
     "User",
     "UserSession",
     "metadata",

@@ -1,0 +1,1 @@
+"""Sheets: one specification per kind of row, read from and written to .xlsx and .csv."""

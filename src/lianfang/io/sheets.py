@@ -1,0 +1,187 @@
+"""Sheet specifications and the tables read from, and written to, .xlsx and .csv files.
+
+A ``SheetSpec`` names its columns once, with their Chinese and English headers, whether a file
+must hold them, the values a cell may take (written as drop-down lists into templates) and whether
+the column is only exported (computed, ignored on import). Import and export share it, so an
+export reads back in.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from lianfang.errors import ImportFileError, ImportRowError
+
+MAX_REPORTED_ERRORS = 200
+FIRST_DATA_ROW = 2  # row 1 holds the headers, as a spreadsheet numbers it
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a sheet."""
+
+    key: str
+    zh: str
+    en: str
+    required: bool = False
+    choices: tuple[str, ...] = ()  # allowed cell values, offered as a drop-down list
+    export_only: bool = False
+    width: int = 12
+    note: str = ""  # what to write, shown in the template's second sheet
+
+
+@dataclass(frozen=True)
+class SheetSpec:
+    """The columns of one kind of sheet, in order."""
+
+    name: str
+    columns: tuple[Column, ...]
+
+    def column(self, key: str) -> Column:
+        """The column with this key."""
+        return next(c for c in self.columns if c.key == key)
+
+    @property
+    def importable(self) -> tuple[Column, ...]:
+        """The columns an import reads."""
+        return tuple(c for c in self.columns if not c.export_only)
+
+
+@dataclass
+class Table:
+    """Cells of a sheet as text, by column key, with the file's name for messages."""
+
+    source: str
+    headers: list[str]
+    rows: list[list[str]]
+    keys: dict[str, int] = field(default_factory=dict)  # column key -> index in a row
+
+    def values(self, key: str) -> list[str] | None:
+        """Every cell of a column, or None when the file lacks it."""
+        index = self.keys.get(key)
+        return (
+            None if index is None else [row[index] if index < len(row) else "" for row in self.rows]
+        )
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def cell_text(value: object) -> str:
+    """A cell as the text a user typed (whole numbers without '.0', dates as YYYY-MM-DD)."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return (
+            value.date().isoformat()
+            if value.time() == datetime.min.time()
+            else value.isoformat(" ")
+        )
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _decode(data: bytes, source: str) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ImportFileError(
+        f"{source} 不是 UTF-8 或 GB18030 编码的文本", f"{source} is not UTF-8 or GB18030 text"
+    )
+
+
+def _csv_rows(data: bytes, source: str) -> list[list[str]]:
+    try:
+        return list(csv.reader(io.StringIO(_decode(data, source), newline="")))
+    except csv.Error as exc:
+        raise ImportFileError(
+            f"{source} 不是有效的 CSV：{exc}", f"{source} is not valid CSV: {exc}"
+        ) from exc
+
+
+def _xlsx_rows(data: bytes, source: str) -> list[list[str]]:
+    from python_calamine import CalamineWorkbook  # imported here: only imports of xlsx need it
+
+    try:
+        sheet = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0)
+        return [[cell_text(v) for v in row] for row in sheet.to_python(skip_empty_area=False)]
+    except Exception as exc:  # calamine raises its own errors for every kind of broken file
+        raise ImportFileError(
+            f"{source} 不是有效的 Excel 工作簿（.xlsx）：{exc}",
+            f"{source} is not a valid .xlsx workbook: {exc}",
+        ) from exc
+
+
+def read(data: bytes, source: str, spec: SheetSpec) -> Table:
+    """The table in a .xlsx or .csv file, its headers matched to the spec (Chinese or English)."""
+    suffix = Path(source).suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        rows = _xlsx_rows(data, source)
+    elif suffix in (".csv", ".txt"):
+        rows = _csv_rows(data, source)
+    else:
+        raise ImportFileError(
+            f"{source}：只接受 .xlsx 或 .csv 文件",
+            f"{source}: only .xlsx and .csv files are accepted",
+        )
+    if not rows:
+        raise ImportFileError(f"{source} 是空的", f"{source} is empty")
+    headers = [h.strip() for h in rows[0]]
+    body = [r for r in rows[1:] if any(c.strip() for c in r)]
+    table = Table(source, headers, body)
+    _match_headers(table, spec)
+    return table
+
+
+def _match_headers(table: Table, spec: SheetSpec) -> None:
+    by_header = {c.zh: c for c in spec.columns} | {c.en.lower(): c for c in spec.columns}
+    for index, header in enumerate(table.headers):
+        column = by_header.get(header) or by_header.get(header.lower())
+        if column is not None and not column.export_only:
+            table.keys[column.key] = index
+    missing = [c for c in spec.columns if c.required and c.key not in table.keys]
+    if missing:
+        raise ImportFileError(
+            f"{table.source} 缺少必填列：{'、'.join(c.zh for c in missing)}",
+            f"{table.source} lacks required column(s): {', '.join(c.en for c in missing)}",
+        )
+
+
+def row_error(
+    table: Table, spec: SheetSpec, index: int, key: str, zh: str, en: str
+) -> ImportRowError:
+    """An error in data row ``index`` (0-based) of a table, named as the spreadsheet shows it."""
+    position = table.keys.get(key)
+    header = spec.column(key).zh if position is None else table.headers[position]
+    return ImportRowError(
+        sheet=table.source, row=index + FIRST_DATA_ROW, column=header, zh=zh, en=en
+    )
+
+
+def failed(table: Table, errors: Sequence[ImportRowError]) -> ImportFileError:
+    """The error that rejects a whole file because some rows are invalid."""
+    rows = len({e.row for e in errors})
+    return ImportFileError(
+        f"{table.source} 有 {rows} 行数据有误，未写入任何数据",
+        f"{table.source} has {rows} invalid row(s); nothing was written",
+        list(errors)[:MAX_REPORTED_ERRORS],
+    )
+
+
+def write_csv(spec: SheetSpec, rows: Iterable[Sequence[object]], language: str = "zh") -> bytes:
+    """A CSV file (UTF-8 with BOM, which Excel opens correctly) with the spec's headers."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out)
+    writer.writerow([c.zh if language == "zh" else c.en for c in spec.columns])
+    writer.writerows(rows)
+    return ("\ufeff" + out.getvalue()).encode("utf-8")

@@ -1,0 +1,161 @@
+"""Coverage of any area: how many red/yellow people each guarantee reaches, who is overdue.
+
+Counts come from ``coverage_cell``, a roll-up per village of people sharing one state, rebuilt for
+a village in the same transaction that changes its people — so it is always current — and small
+enough (a few rows per village) that the whole city sums in milliseconds. Whether a check-in is
+overdue depends on today, so the roll-up keeps the due date and the sum compares it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import ColumnElement, and_, case, delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from lianfang.areas import codes
+from lianfang.auth.choices import Permission
+from lianfang.auth.scope import Actor
+from lianfang.people.choices import AlertStatus, Grade, Guarantee
+from lianfang.people.models import CoverageCell, Person, ReferralAlert
+
+CHUNK = 1000
+FOLLOWED = (Grade.red, Grade.yellow)
+
+
+def refresh(*, session: Session, villages: Iterable[str]) -> None:
+    """Rebuild the roll-up rows of these villages from their people."""
+    ordered = sorted(set(villages))
+    for start in range(0, len(ordered), CHUNK):
+        chunk = ordered[start : start + CHUNK]
+        session.execute(delete(CoverageCell).where(CoverageCell.area_code.in_(chunk)))
+        state = (
+            Person.area_code, Person.grade, Person.responsible_id.is_not(None),
+            Person.last_contact_at.is_not(None), Person.due_on, Person.medicine_ok,
+            Person.treatment_ok,
+        )  # fmt: skip
+        grouped = select(*state, func.count()).where(Person.area_code.in_(chunk)).group_by(*state)
+        session.execute(
+            insert(CoverageCell).from_select(
+                [
+                    "area_code",
+                    "grade",
+                    "in_charge",
+                    "contacted",
+                    "due_on",
+                    "medicine_ok",
+                    "treatment_ok",
+                    "persons",
+                ],
+                grouped,
+            )
+        )
+
+
+@dataclass
+class Counts:
+    """The coverage figures of one area."""
+
+    code: str
+    name: str = ""
+    red: int = 0
+    yellow: int = 0
+    green: int = 0
+    covered: dict[Guarantee, int] = field(default_factory=lambda: dict.fromkeys(Guarantee, 0))
+    overdue: int = 0
+    alerts_open: int = 0
+
+    @property
+    def followed(self) -> int:
+        """Red and yellow people: those the four guarantees apply to."""
+        return self.red + self.yellow
+
+    @property
+    def total(self) -> int:
+        return self.red + self.yellow + self.green
+
+    def missing(self, guarantee: Guarantee) -> int:
+        """Red and yellow people whom a guarantee does not yet reach."""
+        return self.followed - self.covered[guarantee]
+
+    def share(self, guarantee: Guarantee) -> float | None:
+        """The share of red and yellow people a guarantee reaches (None when there are none)."""
+        return self.covered[guarantee] / self.followed if self.followed else None
+
+
+def _sum_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((condition, CoverageCell.persons), else_=0)), 0)
+
+
+def _figures(today: date) -> list[ColumnElement[int]]:
+    followed = CoverageCell.grade.in_(FOLLOWED)
+    checked = and_(CoverageCell.contacted, CoverageCell.due_on >= today)
+    return [
+        _sum_if(CoverageCell.grade == Grade.red),
+        _sum_if(CoverageCell.grade == Grade.yellow),
+        _sum_if(CoverageCell.grade == Grade.green),
+        _sum_if(and_(followed, CoverageCell.in_charge)),
+        _sum_if(and_(followed, checked)),
+        _sum_if(and_(followed, CoverageCell.medicine_ok)),
+        _sum_if(and_(followed, CoverageCell.treatment_ok)),
+        _sum_if(CoverageCell.due_on < today),
+    ]
+
+
+def _fill(counts: Counts, row: tuple[int, ...]) -> None:
+    counts.red, counts.yellow, counts.green = row[0], row[1], row[2]
+    counts.covered = dict(zip(Guarantee, row[3:7], strict=True))
+    counts.overdue = row[7]
+
+
+def summary(
+    *, session: Session, actor: Actor, code: str, today: date
+) -> tuple[Counts, list[Counts]]:
+    """Coverage of an area and of each of its children (empty for a village)."""
+    actor.require(Permission.people_read)
+    actor.require_area(code)
+    prefix = codes.short(code)
+    where = codes.in_subtree(CoverageCell.area_code, prefix)
+    total = Counts(code)
+    _fill(total, tuple(session.execute(select(*_figures(today)).where(where)).one()))
+    total.alerts_open = _alerts(session, prefix, None).get(prefix, 0)
+    children = _children(session, prefix, today)
+    return total, children
+
+
+def _children(session: Session, prefix: str, today: date) -> list[Counts]:
+    lengths = sorted(codes.LEVEL_LENGTHS.values())
+    deeper = [n for n in lengths if n > len(prefix)]
+    if not deeper:
+        return []
+    width = deeper[0]
+    child = func.substr(CoverageCell.area_code, 1, width)
+    rows = session.execute(
+        select(child, *_figures(today))
+        .where(codes.in_subtree(CoverageCell.area_code, prefix))
+        .group_by(child)
+    ).all()
+    alerts = _alerts(session, prefix, width)
+    out = []
+    for row in rows:
+        counts = Counts(str(row[0]).ljust(12, "0"))
+        _fill(counts, tuple(row[1:]))
+        counts.alerts_open = alerts.get(str(row[0]), 0)
+        out.append(counts)
+    return out
+
+
+def _alerts(session: Session, prefix: str, width: int | None) -> dict[str, int]:
+    """Open referral alerts under a prefix, in all (keyed by the prefix) or per child."""
+    where = (
+        codes.in_subtree(ReferralAlert.area_code, prefix),
+        ReferralAlert.status == AlertStatus.open,
+    )
+    if width is None:
+        return {prefix: session.scalar(select(func.count()).where(*where)) or 0}
+    key = func.substr(ReferralAlert.area_code, 1, width)
+    return {
+        str(k): n for k, n in session.execute(select(key, func.count()).where(*where).group_by(key))
+    }

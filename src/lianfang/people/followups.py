@@ -1,0 +1,172 @@
+"""Follow-ups (contacts with a key person) and the referral alerts they raise.
+
+Referral triggers: SpO2 below 93%; breathing difficulty; persistent high fever — 38.5 °C or more
+now and either reported for 3 days or more, or also recorded at a contact in the last 3 days.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from lianfang import timeutil
+from lianfang.areas import codes
+from lianfang.auth import audit
+from lianfang.auth.choices import AuditAction, Permission
+from lianfang.auth.scope import Actor
+from lianfang.errors import ConflictError, InvalidInputError, NotFoundError
+from lianfang.people import coverage, service
+from lianfang.people.choices import AlertReason, AlertStatus, ContactMethod, Symptom
+from lianfang.people.models import FollowUp, Person, ReferralAlert
+
+LOW_SPO2 = 93
+HIGH_FEVER_C = 38.5
+PERSISTENT_DAYS = 3
+CLOCK_SKEW = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Contact:
+    """What a follow-up form or API call records."""
+
+    method: ContactMethod
+    contacted_at: datetime | None = None  # now when not given
+    temperature_c: float | None = None
+    spo2_pct: int | None = None
+    symptoms: frozenset[Symptom] = frozenset()
+    fever_days: int | None = None
+    notes: str = ""
+    client_token: str | None = None  # the same token twice records one follow-up
+
+
+def _check(contact: Contact, when: datetime) -> None:
+    problems = []
+    if contact.temperature_c is not None and not 34.0 <= contact.temperature_c <= 43.0:
+        problems.append(("体温应在 34–43 ℃ 之间", "temperature must be 34–43 °C"))
+    if contact.spo2_pct is not None and not 50 <= contact.spo2_pct <= 100:
+        problems.append(("血氧饱和度应在 50–100% 之间", "SpO2 must be 50–100%"))
+    if contact.fever_days is not None and not 0 <= contact.fever_days <= 60:
+        problems.append(("发热天数应在 0–60 之间", "fever days must be 0–60"))
+    if when > timeutil.utcnow() + CLOCK_SKEW:
+        problems.append(("联系时间在未来", "the contact time is in the future"))
+    if problems:
+        raise InvalidInputError(
+            "；".join(p[0] for p in problems), "; ".join(p[1] for p in problems)
+        )
+
+
+def reasons(contact: Contact, recent_high_fever: bool) -> frozenset[AlertReason]:
+    """The referral triggers a contact meets."""
+    found = set()
+    if contact.spo2_pct is not None and contact.spo2_pct < LOW_SPO2:
+        found.add(AlertReason.low_spo2)
+    if Symptom.breathless in contact.symptoms:
+        found.add(AlertReason.breathless)
+    high = contact.temperature_c is not None and contact.temperature_c >= HIGH_FEVER_C
+    if high and ((contact.fever_days or 0) >= PERSISTENT_DAYS or recent_high_fever):
+        found.add(AlertReason.persistent_fever)
+    return frozenset(found)
+
+
+def _recent_high_fever(session: Session, person: Person, when: datetime) -> bool:
+    since = when - timedelta(days=PERSISTENT_DAYS)
+    earlier = session.scalar(
+        select(func.count()).where(
+            FollowUp.person_id == person.id,
+            FollowUp.contacted_at >= since,
+            FollowUp.contacted_at < when,
+            FollowUp.temperature_c >= HIGH_FEVER_C,
+        )
+    )
+    return bool(earlier)
+
+
+def record(
+    *, session: Session, actor: Actor, person_id: int, contact: Contact
+) -> tuple[FollowUp, ReferralAlert | None]:
+    """Record a contact, move the person's next check-in, and raise an alert when it meets a
+    referral trigger. Sending the same ``client_token`` again returns the first record."""
+    actor.require(Permission.people_edit)
+    person = service.get(session=session, actor=actor, person_id=person_id)
+    if contact.client_token:
+        earlier = session.scalar(
+            select(FollowUp).where(FollowUp.client_token == contact.client_token)
+        )
+        if earlier is not None:
+            if earlier.person_id != person.id:
+                raise ConflictError("该提交编号已用于其他人员", "client token already used")
+            alert = session.scalar(
+                select(ReferralAlert).where(ReferralAlert.follow_up_id == earlier.id)
+            )
+            return earlier, alert
+    when = contact.contacted_at or timeutil.utcnow()
+    _check(contact, when)
+    follow_up = FollowUp(
+        person_id=person.id, area_code=person.area_code, contacted_at=when, method=contact.method,
+        temperature_c=contact.temperature_c, spo2_pct=contact.spo2_pct,
+        symptoms=contact.symptoms, fever_days=contact.fever_days, notes=contact.notes.strip(),
+        username=actor.username, client_token=contact.client_token,
+    )  # fmt: skip
+    triggered = reasons(contact, _recent_high_fever(session, person, when))
+    session.add(follow_up)
+    session.flush()
+    alert = None
+    if triggered:
+        alert = ReferralAlert(
+            person_id=person.id, follow_up_id=follow_up.id, area_code=person.area_code,
+            reasons=triggered, raised_at=when,
+        )  # fmt: skip
+        session.add(alert)
+    if person.last_contact_at is None or when > person.last_contact_at:
+        person.last_contact_at = when
+        service.rederive(person)
+    session.flush()
+    coverage.refresh(session=session, villages=[person.area_code])
+    return follow_up, alert
+
+
+def alerts(
+    *, session: Session, actor: Actor, area: str, status: AlertStatus | None = AlertStatus.open,
+    limit: int = 100, offset: int = 0,
+) -> tuple[list[ReferralAlert], int]:  # fmt: skip
+    """Referral alerts under an area, newest first, and how many there are."""
+    actor.require(Permission.people_read)
+    actor.require_area(area)
+    where = [
+        codes.in_subtree(ReferralAlert.area_code, codes.short(area)),
+        actor.area_filter(ReferralAlert.area_code),
+    ]
+    if status is not None:
+        where.append(ReferralAlert.status == status)
+    total = session.scalar(select(func.count()).select_from(ReferralAlert).where(*where)) or 0
+    rows = session.scalars(
+        select(ReferralAlert)
+        .where(*where)
+        .order_by(ReferralAlert.id.desc())
+        .limit(min(limit, 500))
+        .offset(offset)
+    ).all()
+    return list(rows), total
+
+
+def close_alert(*, session: Session, actor: Actor, alert_id: int, note: str) -> ReferralAlert:
+    """Record how an alert was handled and close it."""
+    actor.require(Permission.people_edit)
+    alert = session.get(ReferralAlert, alert_id)
+    if alert is None or not actor.reaches(alert.area_code):
+        raise NotFoundError(f"没有编号为 {alert_id} 的预警", f"no alert {alert_id}")
+    if alert.status is AlertStatus.closed:
+        raise ConflictError("该预警已处置", "the alert is already closed")
+    if len(note.strip()) < service.MIN_REASON:
+        raise InvalidInputError("请说明处置情况（至少4个字）", "say how it was handled")
+    alert.status, alert.closed_at = AlertStatus.closed, timeutil.utcnow()
+    alert.closed_by, alert.close_note = actor.username, note.strip()
+    audit.record(
+        session=session, actor=actor, action=AuditAction.update, entity_type="referral_alert",
+        entity_id=str(alert.id), area_code=alert.area_code, detail={"note": note.strip()},
+    )  # fmt: skip
+    session.flush()
+    return alert

@@ -1,0 +1,335 @@
+"""Importing a people sheet: every row checked, then all written or nothing.
+
+Rows are matched to stored people by ID number wherever they were registered. A new ID creates a
+person; a row that differs from the stored person updates it and records what changed (and the
+grade change, if any); an identical row changes nothing. A column the file lacks leaves the stored
+values alone.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from lianfang import timeutil
+from lianfang.areas import codes
+from lianfang.areas.choices import AreaLevel
+from lianfang.areas.models import Area
+from lianfang.auth import audit
+from lianfang.auth.choices import AuditAction, Permission
+from lianfang.auth.scope import Actor
+from lianfang.db.base import join_choices
+from lianfang.db.bulk import insert_columns
+from lianfang.errors import ImportRowError, LianfangError
+from lianfang.io.sheets import Table, failed
+from lianfang.people import coverage, identity, records
+from lianfang.people.choices import ChangeSource, Condition, Grade, Living, ResponsibleKind
+from lianfang.people.models import GradeChange, Person, PersonChange, Responsible, encode_conditions
+from lianfang.people.records import INPUT_KEYS, Override
+from lianfang.people.sheet import CONDITION_KEY, Checker, Parsed, parse
+
+CHUNK = 5000
+RESPONSIBLE_KEYS = ("responsible", "responsible_kind", "responsible_phone")
+DEFAULTS: dict[str, Any] = {
+    "phone": "", "address": "", "living": Living.with_family, "conditions": {},
+    "vaccine_doses": 0, "last_dose_on": None, "arrived_on": None, "groups": frozenset(),
+    "followup_opt_in": False, "responsible_id": None, "kit_grade": None, "kit_on": None,
+    "hospital": "", "hospital_capabilities": frozenset(),
+}  # fmt: skip
+
+
+@dataclass
+class ImportResult:
+    """What an import did (or, for a dry run, would do)."""
+
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    responsibles_created: int = 0
+    dry_run: bool = False
+    villages: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Stored:
+    """A stored person as an import compares it."""
+
+    id: int
+    area_code: str
+    inputs: dict[str, Any]
+    registered_on: date
+    last_contact_at: Any
+    override: Override | None
+    grade: Grade
+
+
+def import_table(
+    *, session: Session, actor: Actor, table: Table, dry_run: bool = False,
+    source: ChangeSource = ChangeSource.sheet,
+) -> ImportResult:  # fmt: skip
+    """Check every row of a people table, then write all of it or nothing."""
+    actor.require(Permission.people_edit)
+    parsed, errors = parse(table)
+    check = Checker(table)
+    check.errors = errors
+    _check_areas(session, actor, check, parsed)
+    _check_cells_together(check, parsed)
+    stored = _stored(session, parsed.values["id_number"])
+    _check_scope_of_stored(actor, check, parsed, stored)
+    if check.errors:
+        raise failed(table, sorted(check.errors, key=lambda e: e.row))
+    result = ImportResult(rows=len(table), dry_run=dry_run)
+    responsibles = _responsibles(session, parsed, dry_run, result)
+    plan = _plan(parsed, stored, responsibles, result)
+    if dry_run:
+        return result
+    _write(session, actor, plan, source, result)
+    audit.record(
+        session=session, actor=actor, action=AuditAction.load, entity_type="person",
+        detail={"file": table.source, "rows": result.rows, "created": result.created,
+                "updated": result.updated, "unchanged": result.unchanged},
+    )  # fmt: skip
+    return result
+
+
+def _check_areas(session: Session, actor: Actor, check: Checker, parsed: Parsed) -> None:
+    wanted: dict[str, str | None] = {}
+    for raw in set(parsed.values["area_code"]):
+        try:
+            wanted[raw] = codes.normalise(raw) if raw else None
+        except LianfangError:
+            wanted[raw] = None
+    found = {
+        a.code: a
+        for chunk in _chunks(sorted({c for c in wanted.values() if c}))
+        for a in session.scalars(select(Area).where(Area.code.in_(chunk)))
+    }
+    column = parsed.values["area_code"]
+    for index, raw in enumerate(column):
+        problem = _area_problem(raw, wanted[raw], found, actor)
+        if problem:
+            check.add(index, "area_code", *problem)
+        column[index] = wanted[raw] or ""
+
+
+def _area_problem(
+    raw: str, code: str | None, found: dict[str, Area], actor: Actor
+) -> tuple[str, str] | None:
+    if not raw:
+        return "必填", "required"
+    area = found.get(code or "")
+    if code is None or area is None:
+        return f"区划代码「{raw}」不存在", f"area code {raw!r} does not exist"
+    if area.level is not AreaLevel.village:
+        return (f"「{area.name}」是{area.level.zh}，应填村（居）代码",
+                f"{area.name} is a {area.level.en}; a village code is needed")  # fmt: skip
+    if not actor.reaches(code):
+        return f"{area.name}（{code}）不在您的管辖范围内", f"{code} is outside your scope"
+    return None
+
+
+def _check_cells_together(check: Checker, parsed: Parsed) -> None:
+    values = parsed.values
+    for index, number in enumerate(values["id_number"]):
+        born = identity.birth_date(number) if len(number) == 18 else None
+        if born is None:
+            continue
+        if values.get("sex") and values["sex"][index] not in (None, identity.sex_of(number)):
+            check.add(index, "sex", "与身份证号不符", "does not match the ID number")
+        if values.get("birth_date") and values["birth_date"][index] not in (None, born):
+            check.add(index, "birth_date", f"与身份证号不符（{born}）", f"ID number says {born}")
+        for key in ("last_dose_on", "arrived_on", "kit_on"):
+            day = values.get(key, [None] * (index + 1))[index]
+            if day is not None and day < born:
+                check.add(index, key, "早于出生日期", "before the birth date")
+    for index, kit in enumerate(values.get("kit_grade", [])):
+        on = values.get("kit_on", [None] * (index + 1))[index]
+        if (kit is None) != (on is None):
+            key, zh, en = (
+                ("kit_on", "已填药包类别，须填发放日期", "a kit needs its delivery date")
+                if kit
+                else ("kit_grade", "已填发放日期，须填药包类别", "a delivery date needs its kit")
+            )
+            check.add(index, key, zh, en)
+
+
+def _stored(session: Session, numbers: list[str]) -> dict[str, Stored]:
+    out: dict[str, Stored] = {}
+    for chunk in _chunks(sorted(set(numbers))):
+        for person in session.scalars(select(Person).where(Person.id_number.in_(chunk))):
+            out[person.id_number] = Stored(
+                id=person.id, area_code=person.area_code,
+                inputs={key: getattr(person, key) for key in INPUT_KEYS},
+                registered_on=person.registered_on, last_contact_at=person.last_contact_at,
+                override=Override(person.grade, person.override_reason or "")
+                if person.override_reason is not None else None,
+                grade=person.grade,
+            )  # fmt: skip
+    return out
+
+
+def _check_scope_of_stored(
+    actor: Actor, check: Checker, parsed: Parsed, stored: dict[str, Stored]
+) -> None:
+    for index, number in enumerate(parsed.values["id_number"]):
+        found = stored.get(number)
+        if found is not None and not actor.reaches(found.area_code):
+            check.add(index, "id_number",
+                      f"此人已在 {found.area_code} 登记，不在您的管辖范围内",
+                      f"already registered in {found.area_code}, outside your scope")  # fmt: skip
+
+
+def _responsibles(
+    session: Session, parsed: Parsed, dry_run: bool, result: ImportResult
+) -> dict[tuple[str, str, str], int | None]:
+    if "responsible" not in parsed.present:
+        return {}
+    size = len(parsed.values["id_number"])
+    kinds = parsed.values.get("responsible_kind", [ResponsibleKind.village_doctor] * size)
+    phones = parsed.values.get("responsible_phone", [""] * size)
+    wanted = {
+        (village, name, phone): kind
+        for village, name, kind, phone in zip(
+            parsed.values["area_code"], parsed.values["responsible"], kinds, phones, strict=True
+        )
+        if name
+    }
+    known: dict[tuple[str, str, str], int | None] = {}
+    for chunk in _chunks(sorted({v for v, _, _ in wanted})):
+        for r in session.scalars(select(Responsible).where(Responsible.area_code.in_(chunk))):
+            known[(r.area_code, r.name, r.phone)] = r.id
+    fresh = [key for key in wanted if key not in known]
+    result.responsibles_created = len(fresh)
+    if not dry_run:
+        for village, name, phone in fresh:
+            made = Responsible(area_code=village, name=name, phone=phone,
+                               kind=wanted[(village, name, phone)])  # fmt: skip
+            session.add(made)
+            session.flush()
+            known[(village, name, phone)] = made.id
+    return known
+
+
+@dataclass
+class Plan:
+    """The rows to insert and update, and the history to record."""
+
+    new: list[dict[str, Any]] = field(default_factory=list)
+    changed: list[tuple[Stored, dict[str, Any], dict[str, list[Any]]]] = field(default_factory=list)
+
+
+def _inputs(
+    parsed: Parsed, index: int, base: dict[str, Any], responsibles: dict[Any, Any]
+) -> dict[str, Any]:
+    inputs = dict(base)
+    row = parsed.row(index)
+    for key in INPUT_KEYS:
+        if key in parsed.present:
+            inputs[key] = row[key]
+    if any(k.startswith(CONDITION_KEY) for k in parsed.present):
+        conditions = dict(base["conditions"])
+        for key in parsed.present:
+            if key.startswith(CONDITION_KEY):
+                conditions.pop(Condition.of(key.removeprefix(CONDITION_KEY)), None)
+        conditions.update(records.conditions_of(row))
+        inputs["conditions"] = conditions
+    if "responsible" in parsed.present:
+        name = row["responsible"]
+        ref = (row["area_code"], name, row.get("responsible_phone", ""))
+        inputs["responsible_id"] = responsibles.get(ref) if name else None
+    return inputs
+
+
+def _plan(
+    parsed: Parsed, stored: dict[str, Stored], responsibles: dict[Any, Any], result: ImportResult
+) -> Plan:
+    plan = Plan()
+    today = timeutil.today()
+    for index, number in enumerate(parsed.values["id_number"]):
+        old = stored.get(number)
+        inputs = _inputs(parsed, index, old.inputs if old else DEFAULTS, responsibles)
+        if old is None:
+            derived = records.derive(inputs, id_number=number, registered_on=today,
+                                     last_contact_at=None, override=None, today=today)  # fmt: skip
+            plan.new.append({"id_number": number, "registered_on": today} | inputs | derived)
+            result.villages.add(inputs["area_code"])
+            continue
+        diff = {k: [old.inputs[k], v] for k, v in inputs.items() if old.inputs[k] != v}
+        if not diff:
+            result.unchanged += 1
+            continue
+        derived = records.derive(inputs, id_number=number, registered_on=old.registered_on,
+                                 last_contact_at=old.last_contact_at, override=old.override,
+                                 today=today)  # fmt: skip
+        plan.changed.append((old, {"id": old.id} | inputs | derived, diff))
+        result.villages |= {old.area_code, inputs["area_code"]}
+    result.created, result.updated = len(plan.new), len(plan.changed)
+    return plan
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, frozenset):
+        return join_choices(value)
+    if isinstance(value, dict):
+        return encode_conditions(value)
+    if isinstance(value, str):
+        return str(value)
+    return value
+
+
+def _write(
+    session: Session, actor: Actor, plan: Plan, source: ChangeSource, result: ImportResult
+) -> None:
+    now = timeutil.utcnow()
+    if plan.new:
+        keys = list(plan.new[0])
+        columns = {k: [_plain(row[k]) for row in plan.new] for k in keys}
+        columns["created_at"] = columns["updated_at"] = [now] * len(plan.new)
+        insert_columns(session, Person.__table__, columns)  # type: ignore[arg-type]
+    if plan.changed:
+        session.execute(
+            update(Person), [values | {"updated_at": now} for _, values, _ in plan.changed]
+        )
+        _history(session, actor, plan, source, now)
+    coverage.refresh(session=session, villages=result.villages)
+
+
+def _history(session: Session, actor: Actor, plan: Plan, source: ChangeSource, now: Any) -> None:
+    for old, values, diff in plan.changed:
+        session.add(PersonChange(
+            person_id=old.id, area_code=values["area_code"], changed_at=now,
+            username=actor.username, source=source,
+            changes=json.dumps({k: [_shown(a), _shown(b)] for k, (a, b) in diff.items()},
+                               ensure_ascii=False),
+        ))  # fmt: skip
+        if values["grade"] is not old.grade:
+            session.add(GradeChange(
+                person_id=old.id, area_code=values["area_code"], changed_at=now,
+                username=actor.username, from_grade=old.grade, to_grade=values["grade"],
+                method=values["grade_method"], reason=_grading_reason(values),
+            ))  # fmt: skip
+    session.flush()
+
+
+def _grading_reason(values: dict[str, Any]) -> str:
+    return f"资料变更后重新定级（{values['grade_method'].zh}）"
+
+
+def _shown(value: Any) -> Any:
+    plain = _plain(value)
+    return plain.isoformat() if hasattr(plain, "isoformat") else plain
+
+
+def _chunks(items: list[str]) -> Iterable[list[str]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
+__all__ = ["ImportResult", "ImportRowError", "import_table"]

@@ -1,0 +1,317 @@
+"""Reading and changing the registry: people, responsible persons, grades, personal data."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, case, func, not_, select, update
+from sqlalchemy.orm import Session, joinedload
+
+from lianfang import timeutil
+from lianfang.areas import codes
+from lianfang.areas.models import Area
+from lianfang.auth import audit
+from lianfang.auth.choices import AuditAction, Permission
+from lianfang.auth.scope import Actor
+from lianfang.errors import InvalidInputError, NotFoundError
+from lianfang.io.sheets import Table
+from lianfang.people import coverage, records
+from lianfang.people.choices import AlertStatus, ChangeSource, Grade, GradeMethod, Guarantee
+from lianfang.people.importing import ImportResult, import_table
+from lianfang.people.models import (
+    FollowUp,
+    GradeChange,
+    Person,
+    PersonChange,
+    ReferralAlert,
+    Responsible,
+)
+from lianfang.people.sheet import SPEC
+
+MAX_PAGE = 500
+URGENCY = case((Person.grade == Grade.red, 0), (Person.grade == Grade.yellow, 1), else_=2)
+MIN_REASON = 4
+
+
+@dataclass(frozen=True)
+class PeopleFilter:
+    """Which people a list, map or export shows."""
+
+    area: str
+    grades: frozenset[Grade] = frozenset()
+    missing: Guarantee | None = None
+    overdue: bool = False
+    alert_open: bool = False
+    responsible_id: int | None = None
+    q: str = ""
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list and how many rows there are in all."""
+
+    items: Sequence[Person]
+    total: int
+    page: int
+    size: int
+
+
+def get(*, session: Session, actor: Actor, person_id: int) -> Person:
+    """A person within the actor's scope."""
+    actor.require(Permission.people_read)
+    person = session.scalar(
+        select(Person).options(joinedload(Person.responsible)).where(Person.id == person_id)
+    )
+    if person is None or not actor.reaches(person.area_code):
+        raise NotFoundError(f"没有编号为 {person_id} 的人员", f"no person with id {person_id}")
+    return person
+
+
+def _missing(guarantee: Guarantee, today: date) -> ColumnElement[bool]:
+    followed = Person.grade.in_(coverage.FOLLOWED)
+    met: dict[Guarantee, ColumnElement[bool]] = {
+        Guarantee.in_charge: Person.responsible_id.is_not(None),
+        Guarantee.checked_on: and_(Person.last_contact_at.is_not(None), Person.due_on >= today),
+        Guarantee.medicine: Person.medicine_ok.is_(True),
+        Guarantee.treatment: Person.treatment_ok.is_(True),
+    }
+    return and_(followed, not_(met[guarantee]))
+
+
+def _search(q: str) -> ColumnElement[bool]:
+    text = q.strip()
+    if text.isdigit() or text.upper().endswith("X"):
+        return Person.id_number.endswith(text.upper())  # an ID tail, as masking shows it
+    return Person.name.contains(text)
+
+
+def _where(actor: Actor, f: PeopleFilter, today: date) -> list[ColumnElement[bool]]:
+    actor.require_area(f.area)
+    where = [
+        actor.area_filter(Person.area_code),
+        codes.in_subtree(Person.area_code, codes.short(f.area)),
+    ]
+    if f.grades:
+        where.append(Person.grade.in_(f.grades))
+    if f.missing:
+        where.append(_missing(f.missing, today))
+    if f.overdue:
+        where.append(Person.due_on < today)
+    if f.alert_open:
+        open_alert = select(ReferralAlert.id).where(
+            ReferralAlert.person_id == Person.id, ReferralAlert.status == AlertStatus.open
+        )
+        where.append(open_alert.exists())
+    if f.responsible_id is not None:
+        where.append(Person.responsible_id == f.responsible_id)
+    if f.q.strip():
+        where.append(_search(f.q))
+    return where
+
+
+def query(actor: Actor, f: PeopleFilter, today: date) -> Select[Person]:
+    """People matching a filter, most urgent first (red, then yellow; earliest due first)."""
+    order = func.coalesce(Person.due_on, date.max)
+    return select(Person).where(*_where(actor, f, today)).order_by(URGENCY, order, Person.id)
+
+
+def list_people(
+    *, session: Session, actor: Actor, f: PeopleFilter, page: int = 1, size: int = 50
+) -> Page:
+    """One page of the people matching a filter."""
+    actor.require(Permission.people_read)
+    today = timeutil.today()
+    size = max(1, min(size, MAX_PAGE))
+    page = max(1, page)
+    where = _where(actor, f, today)
+    total = session.scalar(select(func.count()).select_from(Person).where(*where)) or 0
+    items = session.scalars(
+        query(actor, f, today)
+        .options(joinedload(Person.responsible))
+        .limit(size)
+        .offset((page - 1) * size)
+    ).all()
+    return Page(items, total, page, size)
+
+
+def save_cells(
+    *, session: Session, actor: Actor, cells: dict[str, str], source: ChangeSource
+) -> tuple[Person, ImportResult]:
+    """Create or update one person from cells named by sheet column key, through the same checks
+    as a sheet import."""
+    columns = [c for c in SPEC.importable if c.key in cells]
+    table = Table(source.zh, [c.zh for c in columns], [[cells[c.key] for c in columns]])
+    table.keys = {c.key: i for i, c in enumerate(columns)}
+    result = import_table(session=session, actor=actor, table=table, source=source)
+    person = session.scalar(
+        select(Person).where(Person.id_number == cells["id_number"].strip().upper())
+    )
+    assert person is not None
+    return person, result
+
+
+def override_grade(
+    *, session: Session, actor: Actor, person_id: int, grade: Grade | None, reason: str
+) -> Person:
+    """Set a person's grade by hand (or, with ``grade`` None, return to the computed grade)."""
+    actor.require(Permission.people_grade)
+    person = get(session=session, actor=actor, person_id=person_id)
+    reason = reason.strip()
+    if len(reason) < MIN_REASON:
+        raise InvalidInputError(
+            "人工调整等级须说明理由（至少4个字）", "a manual grade needs a reason"
+        )
+    before = person.grade
+    override = records.Override(grade, reason) if grade is not None else None
+    rederive(person, override)
+    session.add(GradeChange(
+        person_id=person.id, area_code=person.area_code, username=actor.username,
+        from_grade=before, to_grade=person.grade, method=person.grade_method, reason=reason,
+    ))  # fmt: skip
+    audit.record(
+        session=session, actor=actor, action=AuditAction.update, entity_type="person.grade",
+        entity_id=str(person.id), area_code=person.area_code,
+        detail={"from": before, "to": person.grade, "manual": grade is not None, "reason": reason},
+    )  # fmt: skip
+    coverage.refresh(session=session, villages=[person.area_code])
+    return person
+
+
+def rederive(person: Person, override: records.Override | bool | None = True) -> None:
+    """Recompute a person's derived columns after their grade or contacts changed (``True``
+    keeps the manual grade standing on them)."""
+    standing = current_override(person) if override is True else override or None
+    inputs = {key: getattr(person, key) for key in records.INPUT_KEYS}
+    derived = records.derive(
+        inputs, id_number=person.id_number, registered_on=person.registered_on,
+        last_contact_at=person.last_contact_at, override=standing, today=timeutil.today(),
+    )  # fmt: skip
+    for key, value in derived.items():
+        setattr(person, key, value)
+
+
+def current_override(person: Person) -> records.Override | None:
+    """The manual grade standing on a person, if any."""
+    if person.grade_method is GradeMethod.manual and person.override_reason is not None:
+        return records.Override(person.grade, person.override_reason)
+    return None
+
+
+def reveal(*, session: Session, actor: Actor, person_id: int, reason: str) -> tuple[str, str]:
+    """A person's full ID number and phone, for a stated reason, written to the audit log."""
+    actor.require(Permission.pii_reveal)
+    person = get(session=session, actor=actor, person_id=person_id)
+    if len(reason.strip()) < MIN_REASON:
+        raise InvalidInputError("查看完整信息须说明理由（至少4个字）", "revealing needs a reason")
+    audit.record(
+        session=session, actor=actor, action=AuditAction.reveal, entity_type="person",
+        entity_id=str(person.id), area_code=person.area_code, detail={"reason": reason.strip()},
+    )  # fmt: skip
+    return person.id_number, person.phone
+
+
+@dataclass
+class History:
+    """A person's grade changes, record changes and follow-ups, newest first."""
+
+    grades: list[GradeChange] = field(default_factory=list)
+    changes: list[PersonChange] = field(default_factory=list)
+    follow_ups: list[FollowUp] = field(default_factory=list)
+    alerts: list[ReferralAlert] = field(default_factory=list)
+
+
+def history(*, session: Session, actor: Actor, person_id: int, limit: int = 100) -> History:
+    """What happened to a person."""
+    person = get(session=session, actor=actor, person_id=person_id)
+
+    def newest(model: Any, column: Any) -> list[Any]:
+        return list(session.scalars(
+            select(model).where(model.person_id == person.id).order_by(column.desc()).limit(limit)
+        ))  # fmt: skip
+
+    return History(
+        grades=newest(GradeChange, GradeChange.id),
+        changes=newest(PersonChange, PersonChange.id),
+        follow_ups=newest(FollowUp, FollowUp.contacted_at),
+        alerts=newest(ReferralAlert, ReferralAlert.id),
+    )
+
+
+def responsibles(*, session: Session, actor: Actor, area: str) -> list[Responsible]:
+    """Responsible persons serving villages under an area."""
+    actor.require(Permission.people_read)
+    actor.require_area(area)
+    return list(session.scalars(
+        select(Responsible)
+        .where(
+            codes.in_subtree(Responsible.area_code, codes.short(area)),
+            actor.area_filter(Responsible.area_code),
+        )
+        .order_by(Responsible.area_code, Responsible.name)
+    ))  # fmt: skip
+
+
+def add_responsible(*, session: Session, actor: Actor, responsible: Responsible) -> Responsible:
+    """Register someone who can be put in charge of key people."""
+    actor.require(Permission.people_edit)
+    area = session.get(Area, responsible.area_code)
+    if area is None:
+        raise NotFoundError(
+            f"区划 {responsible.area_code} 不存在", f"no area {responsible.area_code}"
+        )
+    actor.require_area(area.code, area.name)
+    session.add(responsible)
+    session.flush()
+    audit.record(
+        session=session, actor=actor, action=AuditAction.create, entity_type="responsible",
+        entity_id=str(responsible.id), area_code=area.code, detail={"name": responsible.name},
+    )  # fmt: skip
+    return responsible
+
+
+def assign(
+    *, session: Session, actor: Actor, person_ids: Sequence[int], responsible_id: int
+) -> int:
+    """Put one responsible person in charge of many people at once; return how many changed."""
+    actor.require(Permission.people_edit)
+    responsible = session.get(Responsible, responsible_id)
+    if responsible is None or not actor.reaches(responsible.area_code):
+        raise NotFoundError(
+            f"没有编号为 {responsible_id} 的负责人", f"no responsible {responsible_id}"
+        )
+    people = session.scalars(
+        select(Person).where(Person.id.in_(person_ids), actor.area_filter(Person.area_code))
+    ).all()
+    if len(people) != len(set(person_ids)):
+        raise NotFoundError(
+            "部分人员不存在或不在您的管辖范围内", "some people were not found in your scope"
+        )
+    town = responsible.area_code[:9]
+    if any(not p.area_code.startswith(town) for p in people):
+        raise InvalidInputError(
+            "负责人只能负责本乡镇的人员", "a responsible person serves their own town only"
+        )
+    changed = [p for p in people if p.responsible_id != responsible_id]
+    now = timeutil.utcnow()
+    if changed:
+        session.execute(
+            update(Person),
+            [{"id": p.id, "responsible_id": responsible_id, "updated_at": now} for p in changed],
+        )
+        for p in changed:
+            session.add(PersonChange(
+                person_id=p.id, area_code=p.area_code, changed_at=now, username=actor.username,
+                source=ChangeSource.form,
+                changes=f'{{"responsible_id": [{p.responsible_id or "null"}, {responsible_id}]}}',
+            ))  # fmt: skip
+        coverage.refresh(session=session, villages={p.area_code for p in changed})
+        audit.record(
+            session=session, actor=actor, action=AuditAction.update,
+            entity_type="person.responsible", entity_id=str(responsible_id),
+            area_code=responsible.area_code,
+            detail={"people": len(changed)},
+        )  # fmt: skip
+    return len(changed)

@@ -1,0 +1,325 @@
+"""The people sheet: its columns, and how its cells become typed values and back.
+
+``parse`` checks a whole table column by column (a cell value seen before is not parsed again,
+which keeps city-scale files fast) and returns every problem with its row and column.
+``to_cells`` writes a person as the same cells, so an unmasked export imports back unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from lianfang import timeutil
+from lianfang.choices import Choice
+from lianfang.errors import ImportRowError
+from lianfang.io.sheets import Column, SheetSpec, Table, row_error
+from lianfang.people import identity
+from lianfang.people.choices import (
+    Capability,
+    Condition,
+    DiseaseState,
+    Grade,
+    Living,
+    ResponsibleKind,
+    Sex,
+    TrackedGroup,
+)
+
+C = TypeVar("C", bound=Choice)
+YES, NO = "是", "否"
+CONDITION_KEY = "condition_"
+MAX_DOSES = 6
+LIST_SEPARATORS = re.compile(r"[、,，;；/\s]+")
+DATE_FORMS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d", "%Y年%m月%d日")
+
+
+def _labels(choice: type[Choice]) -> tuple[str, ...]:
+    return tuple(m.zh for m in choice)
+
+
+CONDITION_COLUMNS = tuple(
+    Column(CONDITION_KEY + c.value, c.zh, c.en, choices=_labels(DiseaseState), width=8,
+           note="无 / 稳定 / 不稳定（空白视为无）")
+    for c in Condition
+)  # fmt: skip
+
+SPEC = SheetSpec(
+    "重点人群",
+    (
+        Column("name", "姓名", "name", required=True, width=10),
+        Column("id_number", "身份证号", "ID number", required=True, width=20,
+               note="18位居民身份证号码，末位可为X"),
+        Column("sex", "性别", "sex", choices=_labels(Sex), width=6, note="可空；须与身份证号一致"),
+        Column("birth_date", "出生日期", "birth date", width=12, note="可空；须与身份证号一致"),
+        Column("phone", "联系电话", "phone", width=14, note="手机号或带区号的固定电话"),
+        Column("area_code", "村(居)代码", "village code", required=True, width=14,
+               note="12位村（居）统计代码"),
+        Column("village", "村(居)", "village", export_only=True, width=12),
+        Column("address", "住址", "address", width=24),
+        Column("living", "居住情况", "living situation", choices=_labels(Living), width=10),
+        *CONDITION_COLUMNS,
+        Column("vaccine_doses", "疫苗剂次", "vaccine doses", width=8, note="0–6 的整数"),
+        Column("last_dose_on", "末次接种日期", "last dose date", width=12),
+        Column("arrived_on", "入境日期", "arrival from abroad", width=12,
+               note="境外来（返）人员填写"),
+        Column("groups", "其他重点人群类别", "other tracked groups", width=16,
+               note="可多选，用顿号分隔：" + "、".join(_labels(TrackedGroup))),
+        Column("followup_opt_in", "绿色自愿随访", "green opted in to follow-up", choices=(YES, NO),
+               width=8),
+        Column("responsible", "负责人", "responsible person", width=10),
+        Column("responsible_kind", "负责人类别", "responsible kind",
+               choices=_labels(ResponsibleKind), width=10),
+        Column("responsible_phone", "负责人电话", "responsible phone", width=14),
+        Column("kit_grade", "药包类别", "kit", choices=(Grade.red.zh, Grade.yellow.zh), width=8,
+               note="红色药包含抗病毒药（遵医嘱）与血氧仪"),
+        Column("kit_on", "药包发放日期", "kit delivered on", width=12),
+        Column("hospital", "定点医院", "designated hospital", width=18),
+        Column("hospital_capabilities", "医院救治能力", "hospital capabilities", width=18,
+               note="可多选，用顿号分隔：" + "、".join(_labels(Capability))),
+        Column("grade", "风险等级", "risk grade", export_only=True, width=8),
+        Column("grade_method", "定级方式", "graded by", export_only=True, width=8),
+        Column("last_contact", "上次联系", "last contact", export_only=True, width=16),
+        Column("due_on", "随访截止", "next check-in due", export_only=True, width=12),
+        Column("in_charge", "有人管", "someone in charge", export_only=True, width=6),
+        Column("checked_on", "有人问", "checked on", export_only=True, width=6),
+        Column("medicine", "有药用", "medicine on hand", export_only=True, width=6),
+        Column("treatment", "有医治", "place to be treated", export_only=True, width=6),
+    ),
+)  # fmt: skip
+
+
+class Bad(Exception):
+    """A cell that cannot be read, with the reason in both languages."""
+
+    def __init__(self, zh: str, en: str) -> None:
+        super().__init__(en)
+        self.zh, self.en = zh, en
+
+
+@dataclass(frozen=True)
+class ResponsibleRef:
+    """A responsible person as named in a sheet."""
+
+    name: str
+    kind: ResponsibleKind
+    phone: str
+
+
+@dataclass
+class Parsed:
+    """The typed columns of a checked table (each list one value per row), and which columns the
+    file held: a column it lacks leaves the stored value alone on update."""
+
+    present: frozenset[str]
+    values: dict[str, list[Any]] = field(default_factory=dict)
+
+    def row(self, index: int) -> dict[str, Any]:
+        """One row's typed values, by column key."""
+        return {key: column[index] for key, column in self.values.items()}
+
+
+def parse_choice(choice: type[C], raw: str) -> C:
+    """A choice from its Chinese label, English label or stored value."""
+    text = raw.strip()
+    for member in choice:
+        if text in (member.zh, member.value) or text.lower() == member.en.lower():
+            return member
+    raise Bad(f"「{text}」不是可选值（{'、'.join(_labels(choice))}）",
+              f"{text!r} is not one of {', '.join(m.en for m in choice)}")  # fmt: skip
+
+
+def parse_choices(choice: type[C], raw: str) -> frozenset[C]:
+    """A set of choices written with separators (顿号, commas)."""
+    return frozenset(parse_choice(choice, part) for part in LIST_SEPARATORS.split(raw) if part)
+
+
+def parse_date(raw: str) -> date:
+    """A date written in one of the usual forms, not in the future."""
+    text = raw.strip().split(" ")[0].split("T")[0]
+    for form in DATE_FORMS:
+        try:
+            day = datetime.strptime(text, form).date()  # noqa: DTZ007 (a calendar date)
+        except ValueError:
+            continue
+        if day > timeutil.today():
+            raise Bad(f"日期 {day} 在未来", f"{day} is in the future")
+        return day
+    raise Bad(
+        f"「{raw}」不是有效日期（例如 2023-01-05）", f"{raw!r} is not a date (e.g. 2023-01-05)"
+    )
+
+
+def _text(limit: int) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        if len(raw) > limit:
+            raise Bad(f"超过 {limit} 个字", f"longer than {limit} characters")
+        return raw
+
+    return parse
+
+
+def _phone(raw: str) -> str:
+    phone = identity.normalise_phone(raw)
+    if identity.is_masked(phone):
+        raise Bad(
+            "电话号码已脱敏，无法导入；请导出明文后再导入",
+            "the phone is masked; export unmasked to re-import",
+        )
+    if not identity.phone_ok(phone):
+        raise Bad(
+            f"「{raw}」不是有效的手机号或固定电话", f"{raw!r} is not a mobile or landline number"
+        )
+    return phone
+
+
+def _doses(raw: str) -> int:
+    if not raw.isdigit() or int(raw) > MAX_DOSES:
+        raise Bad(
+            f"「{raw}」应为 0–{MAX_DOSES} 的整数", f"{raw!r} must be a whole number 0–{MAX_DOSES}"
+        )
+    return int(raw)
+
+
+def _yes_no(raw: str) -> bool:
+    if raw in (YES, "Y", "y", "yes", "1", "true"):
+        return True
+    if raw in (NO, "N", "n", "no", "0", "false"):
+        return False
+    raise Bad(f"「{raw}」应为 是 或 否", f"{raw!r} must be 是 (yes) or 否 (no)")
+
+
+def _kit(raw: str) -> Grade:
+    kit = parse_choice(Grade, raw)
+    if kit is Grade.green:
+        raise Bad("绿色人群没有药包", "there is no kit for green")
+    return kit
+
+
+CELL_PARSERS: dict[str, tuple[Callable[[str], Any], Any]] = {
+    # key: (parse a non-blank cell, value of a blank cell)
+    "name": (_text(50), None),
+    "sex": (lambda raw: parse_choice(Sex, raw), None),
+    "birth_date": (parse_date, None),
+    "phone": (_phone, ""),
+    "address": (_text(200), ""),
+    "living": (lambda raw: parse_choice(Living, raw), Living.with_family),
+    "vaccine_doses": (_doses, 0),
+    "last_dose_on": (parse_date, None),
+    "arrived_on": (parse_date, None),
+    "groups": (lambda raw: parse_choices(TrackedGroup, raw), frozenset()),
+    "followup_opt_in": (_yes_no, False),
+    "responsible": (_text(50), ""),
+    "responsible_kind": (
+        lambda raw: parse_choice(ResponsibleKind, raw),
+        ResponsibleKind.village_doctor,
+    ),
+    "responsible_phone": (_phone, ""),
+    "kit_grade": (_kit, None),
+    "kit_on": (parse_date, None),
+    "hospital": (_text(100), ""),
+    "hospital_capabilities": (lambda raw: parse_choices(Capability, raw), frozenset()),
+} | {
+    CONDITION_KEY + c.value: (lambda raw: parse_choice(DiseaseState, raw), DiseaseState.none)
+    for c in Condition
+}
+REQUIRED = {"name"}
+
+
+class Checker:
+    """Collects the problems of one table."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+        self.errors: list[ImportRowError] = []
+
+    def add(self, index: int, key: str, zh: str, en: str) -> None:
+        """Record a problem in a row's cell."""
+        self.errors.append(row_error(self.table, SPEC, index, key, zh, en))
+
+    def column(self, key: str, cells: Sequence[str]) -> list[Any]:
+        """Parse a column; a value seen before is not parsed again."""
+        parse, blank = CELL_PARSERS[key]
+        seen: dict[str, Any] = {}
+        out: list[Any] = []
+        for index, raw in enumerate(cells):
+            text = raw.strip()
+            if not text:
+                if key in REQUIRED:
+                    self.add(index, key, "必填", "required")
+                out.append(blank)
+                continue
+            value = seen.get(text, seen)
+            if value is seen:
+                try:
+                    value = seen[text] = parse(text)
+                except Bad as bad:
+                    value = seen[text] = bad
+            if isinstance(value, Bad):
+                self.add(index, key, value.zh, value.en)
+                out.append(blank)
+            else:
+                out.append(value)
+        return out
+
+
+def _ids(check: Checker, cells: Sequence[str]) -> list[str]:
+    numbers = [identity.normalise_id(c) for c in cells]
+    bad = identity.bad_id_mask(numbers)
+    first_row: dict[str, int] = {}
+    for index, number in enumerate(numbers):
+        problem = identity.id_problem(number) if bad[index] or not number else None
+        if problem is None and identity.birth_date(number) is None:
+            problem = "出生日期无效", "the birth date in it is not a real date"
+        if problem is not None:
+            zh, en = problem if number else ("必填", "required")
+            if identity.is_masked(number):
+                zh, en = (
+                    "身份证号已脱敏，无法导入；请导出明文后再导入",
+                    "masked; export unmasked to re-import",
+                )
+            check.add(index, "id_number", zh, en)
+        elif number in first_row:
+            first = first_row[number] + 2
+            check.add(index, "id_number", f"与第 {first} 行重复", f"repeats row {first}")
+        else:
+            first_row[number] = index
+    return numbers
+
+
+def parse(table: Table) -> tuple[Parsed, list[ImportRowError]]:
+    """Every importable column of a table as typed values, and every problem found in a cell on
+    its own (checks across cells and against the database are the service's)."""
+    check = Checker(table)
+    parsed = Parsed(frozenset(table.keys))
+    parsed.values["id_number"] = _ids(check, table.values("id_number") or [])
+    parsed.values["area_code"] = [c.strip() for c in table.values("area_code") or []]
+    for key in CELL_PARSERS:
+        cells = table.values(key)
+        if cells is not None:
+            parsed.values[key] = check.column(key, cells)
+    return parsed, check.errors
+
+
+def yes_no(value: bool) -> str:
+    """A flag as the sheet writes it."""
+    return YES if value else NO
+
+
+def label(value: StrEnum | None) -> str:
+    """A choice as the sheet writes it (its Chinese label)."""
+    return "" if value is None else value.zh  # type: ignore[attr-defined]
+
+
+def labels(values: frozenset[Any]) -> str:
+    """A set of choices as the sheet writes it."""
+    return "、".join(sorted(v.zh for v in values))
+
+
+def day(value: date | None) -> str:
+    """A date as the sheet writes it."""
+    return "" if value is None else value.isoformat()

@@ -1,0 +1,63 @@
+"""Sheet imports: all rows checked, all-or-nothing, upsert by ID, history."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from lianfang.auth.scope import SYSTEM
+from lianfang.errors import ImportFileError
+from lianfang.io import sheets
+from lianfang.people.choices import DiseaseState, Grade, GradeMethod
+from lianfang.people.importing import import_table
+from lianfang.people.models import GradeChange, Person, PersonChange
+from lianfang.people.sheet import SPEC
+from tests.factories import VILLAGE, id_number
+
+HEADER = "姓名,身份证号,联系电话,村(居)代码,冠心病,疫苗剂次,负责人\n"
+
+
+def table(body: str, name: str = "people.csv") -> sheets.Table:
+    return sheets.read((HEADER + body).encode(), name, SPEC)
+
+
+def test_import_creates_grades_and_reimport_changes_nothing(session: Session) -> None:
+    zhou = id_number("19410305", 2)
+    body = f"周玉兰,{zhou},13812345678,{VILLAGE},不稳定,1,王医生\n"
+    result = import_table(session=session, actor=SYSTEM, table=table(body))
+    assert (result.created, result.updated) == (1, 0)
+    person = session.scalar(select(Person).where(Person.id_number == zhou))
+    assert person is not None
+    assert person.grade is Grade.red and person.grade_method is GradeMethod.rule
+    assert person.disease is DiseaseState.unstable
+    assert person.responsible_id is not None
+    again = import_table(session=session, actor=SYSTEM, table=table(body))
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 1)
+
+
+def test_changed_row_updates_and_keeps_history(session: Session) -> None:
+    number = id_number("19500101", 3)
+    import_table(session=session, actor=SYSTEM, table=table(f"李建国,{number},,{VILLAGE},稳定,1,\n"))
+    result = import_table(
+        session=session, actor=SYSTEM, table=table(f"李建国,{number},,{VILLAGE},稳定,3,\n")
+    )
+    assert result.updated == 1
+    person = session.scalar(select(Person).where(Person.id_number == number))
+    assert person is not None and person.grade is Grade.green
+    changes = session.scalars(select(PersonChange).where(PersonChange.person_id == person.id)).all()
+    assert len(changes) == 1 and "vaccine_doses" in changes[0].changes
+    grades = session.scalars(select(GradeChange).where(GradeChange.person_id == person.id)).all()
+    assert [(g.from_grade, g.to_grade) for g in grades] == [(Grade.yellow, Grade.green)]
+
+
+def test_one_bad_row_writes_nothing_and_names_row_and_column(session: Session) -> None:
+    good = id_number("19400101", 1)
+    bad = id_number("19400102", 1)[:-1] + ("0" if id_number("19400102", 1)[-1] != "0" else "1")
+    body = f"甲,{good},,{VILLAGE},,0,\n乙,{bad},,{VILLAGE},,0,\n丙,{id_number('19400103')},,320623001,,0,\n"
+    before = session.scalar(select(func.count()).select_from(Person))
+    with pytest.raises(ImportFileError) as caught:
+        import_table(session=session, actor=SYSTEM, table=table(body))
+    problems = {(e.row, e.column) for e in caught.value.rows}
+    assert problems == {(3, "身份证号"), (4, "村(居)代码")}
+    assert session.scalar(select(func.count()).select_from(Person)) == before

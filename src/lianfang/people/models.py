@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -221,3 +222,16 @@ class CoverageCell(Base):
     medicine_ok: Mapped[bool] = mapped_column(Boolean)
     treatment_ok: Mapped[bool] = mapped_column(Boolean)
     persons: Mapped[int] = mapped_column(Integer)
+
+
+class ImportReport(Base):
+    """The error workbook of a rejected import, kept a week for the user who uploaded it."""
+
+    __tablename__ = "import_report"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(32), unique=True)
+    username: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(200))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

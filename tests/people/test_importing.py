@@ -29,7 +29,8 @@ def test_import_creates_grades_and_reimport_changes_nothing(session: Session) ->
     assert (result.created, result.updated) == (1, 0)
     person = session.scalar(select(Person).where(Person.id_number == zhou))
     assert person is not None
-    assert person.grade is Grade.red and person.grade_method is GradeMethod.rule
+    assert person.grade is Grade.red
+    assert person.grade_method is GradeMethod.rule
     assert person.disease is DiseaseState.unstable
     assert person.responsible_id is not None
     again = import_table(session=session, actor=SYSTEM, table=table(body))
@@ -38,15 +39,19 @@ def test_import_creates_grades_and_reimport_changes_nothing(session: Session) ->
 
 def test_changed_row_updates_and_keeps_history(session: Session) -> None:
     number = id_number("19500101", 3)
-    import_table(session=session, actor=SYSTEM, table=table(f"李建国,{number},,{VILLAGE},稳定,1,\n"))
+    import_table(
+        session=session, actor=SYSTEM, table=table(f"李建国,{number},,{VILLAGE},稳定,1,\n")
+    )
     result = import_table(
         session=session, actor=SYSTEM, table=table(f"李建国,{number},,{VILLAGE},稳定,3,\n")
     )
     assert result.updated == 1
     person = session.scalar(select(Person).where(Person.id_number == number))
-    assert person is not None and person.grade is Grade.green
+    assert person is not None
+    assert person.grade is Grade.green
     changes = session.scalars(select(PersonChange).where(PersonChange.person_id == person.id)).all()
-    assert len(changes) == 1 and "vaccine_doses" in changes[0].changes
+    assert len(changes) == 1
+    assert "vaccine_doses" in changes[0].changes
     grades = session.scalars(select(GradeChange).where(GradeChange.person_id == person.id)).all()
     assert [(g.from_grade, g.to_grade) for g in grades] == [(Grade.yellow, Grade.green)]
 
@@ -54,7 +59,8 @@ def test_changed_row_updates_and_keeps_history(session: Session) -> None:
 def test_one_bad_row_writes_nothing_and_names_row_and_column(session: Session) -> None:
     good = id_number("19400101", 1)
     bad = id_number("19400102", 1)[:-1] + ("0" if id_number("19400102", 1)[-1] != "0" else "1")
-    body = f"甲,{good},,{VILLAGE},,0,\n乙,{bad},,{VILLAGE},,0,\n丙,{id_number('19400103')},,320623001,,0,\n"
+    third = id_number("19400103")
+    body = f"甲,{good},,{VILLAGE},,0,\n乙,{bad},,{VILLAGE},,0,\n丙,{third},,320623001,,0,\n"
     before = session.scalar(select(func.count()).select_from(Person))
     with pytest.raises(ImportFileError) as caught:
         import_table(session=session, actor=SYSTEM, table=table(body))

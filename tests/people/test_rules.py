@@ -1,0 +1,148 @@
+"""ID numbers, masking, the grading rules and the four guarantees, without a database."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from lianfang.people import grading, guarantees, identity
+from lianfang.people.choices import (
+    Capability,
+    Condition,
+    DiseaseState,
+    Grade,
+    GradeMethod,
+    Sex,
+    Vaccination,
+)
+from tests.factories import id_number
+
+NONE, STABLE, UNSTABLE = DiseaseState.none, DiseaseState.stable, DiseaseState.unstable
+FULL, PART, NO = Vaccination.full, Vaccination.incomplete, Vaccination.none
+
+
+def test_gb11643_check_digit_of_a_published_example() -> None:
+    # The standard's own example: 11010519491231002X.
+    assert identity.check_digit("11010519491231002") == "X"
+    assert identity.id_problem("11010519491231002X") is None
+    assert identity.id_problem("110105194912310021") == (
+        "校验码不符",
+        "the check digit does not match",
+    )
+
+
+def test_id_problems_name_what_is_wrong() -> None:
+    assert identity.id_problem("1101051949123100")[1].startswith("must be 18")  # type: ignore[index]
+    body = "32062319410230001"  # 30 February
+    assert identity.id_problem(body + identity.check_digit(body)) == (
+        "出生日期无效",
+        "the birth date in it is not a real date",
+    )
+
+
+def test_vectorised_check_agrees_with_the_scalar_one() -> None:
+    good = [
+        id_number(f"19{y:02d}0{m}1{d}", s)
+        for y in (30, 45, 60)
+        for m in (1, 9)
+        for d in (2, 8)
+        for s in (1, 2)
+    ]
+    bad = [n[:-1] + ("1" if n[-1] != "1" else "2") for n in good]
+    odd = ["", "abc", "3206231941030500x1", "32062319410305002"]
+    mask = identity.bad_id_mask(good + bad + odd)
+    assert not mask[: len(good)].any()
+    assert mask[len(good) :].all()
+
+
+def test_sex_birth_and_age_from_the_id() -> None:
+    number = id_number("19410305", 2)
+    assert identity.birth_date(number) == date(1941, 3, 5)
+    assert identity.sex_of(number) is Sex.female
+    assert identity.sex_of(id_number("19410305", 3)) is Sex.male
+    assert identity.age_on(date(1941, 3, 5), date(2023, 3, 4)) == 81
+    assert identity.age_on(date(1941, 3, 5), date(2023, 3, 5)) == 82
+
+
+def test_masking_shows_first_six_and_last_four_and_phone_ends() -> None:
+    assert identity.mask_id("11010519491231002X") == "110105********002X"
+    assert identity.mask_phone("13812345678") == "138****5678"
+    assert identity.is_masked("138****5678")
+
+
+@pytest.mark.parametrize(
+    ("phone", "ok"),
+    [("13812345678", True), ("0513-83512345", True), ("051383512345", True), ("12812345678", False),
+     ("1381234567", False), ("13812345678x", False)],
+)  # fmt: skip
+def test_phone_formats(phone: str, ok: bool) -> None:
+    assert identity.phone_ok(identity.normalise_phone(phone)) is ok
+
+
+@pytest.mark.parametrize(
+    ("band", "disease", "vaccination", "grade", "method"),
+    [
+        (0, NONE, NO, Grade.green, GradeMethod.rule),       # <80, no disease
+        (1, NONE, NO, Grade.green, GradeMethod.rule),
+        (1, STABLE, FULL, Grade.green, GradeMethod.rule),   # <80, stable, fully vaccinated
+        (0, UNSTABLE, FULL, Grade.yellow, GradeMethod.rule),
+        (1, STABLE, PART, Grade.yellow, GradeMethod.rule),
+        (2, NONE, FULL, Grade.yellow, GradeMethod.rule),
+        (2, STABLE, FULL, Grade.yellow, GradeMethod.rule),
+        (0, UNSTABLE, PART, Grade.red, GradeMethod.rule),
+        (1, UNSTABLE, FULL, Grade.red, GradeMethod.rule),
+        (2, NONE, PART, Grade.red, GradeMethod.rule),
+        (0, STABLE, PART, Grade.yellow, GradeMethod.score),  # no rule: 0 + 1 + 1 = 2
+        (0, STABLE, NO, Grade.yellow, GradeMethod.score),    # 0 + 1 + 2 = 3
+        (2, UNSTABLE, FULL, Grade.red, GradeMethod.score),   # 2 + 2 + 0 = 4
+    ],
+)  # fmt: skip
+def test_grade_rules_then_score(
+    band: int, disease: DiseaseState, vaccination: Vaccination, grade: Grade, method: GradeMethod
+) -> None:
+    graded = grading.grade(band, disease, vaccination)
+    assert (graded.grade, graded.method) == (grade, method)
+    assert graded.zh
+    assert graded.en
+
+
+def test_every_combination_is_graded_and_the_table_matches() -> None:
+    for band in range(3):
+        for disease in grading.DISEASES:
+            for vaccination in grading.VACCINATIONS:
+                index = grading.table_index_of(band, disease, vaccination)
+                assert grading.TABLE[index] == grading.grade(band, disease, vaccination)
+
+
+def test_vaccination_from_doses() -> None:
+    assert [grading.vaccination_of(n) for n in (0, 1, 2, 3, 4)] == [NO, PART, PART, FULL, FULL]
+
+
+def test_check_in_intervals_and_due_dates() -> None:
+    registered = date(2023, 1, 2)
+    assert guarantees.due_on(Grade.red, False, None, registered) == date(2023, 1, 3)
+    assert guarantees.due_on(Grade.yellow, False, date(2023, 1, 5), registered) == date(2023, 1, 8)
+    assert guarantees.due_on(Grade.green, False, None, registered) is None
+    assert guarantees.due_on(Grade.green, True, None, registered) == date(2023, 1, 9)
+
+
+def test_needed_capabilities_and_kits() -> None:
+    needed = guarantees.needed_capabilities(Grade.red, {Condition.kidney: UNSTABLE}, 82)
+    assert needed == {Capability.general, Capability.icu, Capability.dialysis}
+    assert guarantees.kit_covers(Grade.red, Grade.yellow)
+    assert not guarantees.kit_covers(Grade.yellow, Grade.red)
+    assert guarantees.treatment_ok("县医院", frozenset(Capability), needed)
+    assert not guarantees.treatment_ok("县医院", frozenset({Capability.general}), needed)
+
+
+def test_states_say_why() -> None:
+    facts = guarantees.Facts(
+        grade=Grade.red, opted_in=False, responsible=None, last_contact=date(2023, 1, 1),
+        due=date(2023, 1, 2), kit=Grade.yellow, kit_on=date(2022, 12, 30), hospital="",
+        hospital_capabilities=frozenset(), needed=frozenset({Capability.general}),
+    )  # fmt: skip
+    states = guarantees.states(facts, date(2023, 1, 5))
+    assert [s.met for s in states] == [False, False, False, False]
+    assert "逾期 3 天" in states[1].zh
+    assert "red kit needed" in states[2].en

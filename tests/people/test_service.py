@@ -1,0 +1,198 @@
+"""Coverage, follow-ups, alerts, overrides, reveal and assignment against a real database."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from lianfang import timeutil
+from lianfang.auth.choices import AuditAction, Role
+from lianfang.auth.models import AuditEvent
+from lianfang.auth.scope import SYSTEM, Actor
+from lianfang.errors import InvalidInputError, NotFoundError, PermissionDenied
+from lianfang.io import sheets
+from lianfang.people import coverage, followups, service
+from lianfang.people.choices import (
+    AlertReason,
+    AlertStatus,
+    ContactMethod,
+    Grade,
+    Guarantee,
+    Symptom,
+)
+from lianfang.people.importing import import_table
+from lianfang.people.models import Person, Responsible
+from lianfang.people.service import PeopleFilter
+from lianfang.people.sheet import SPEC
+from tests.factories import OTHER_TOWN_VILLAGE, TOWN, VILLAGE, VILLAGE_2, id_number
+
+HEADER = (
+    "姓名,身份证号,村(居)代码,冠心病,疫苗剂次,负责人,药包类别,药包发放日期,定点医院,医院救治能力\n"
+)
+TOWN_ACTOR = Actor(user_id=None, username="town", role=Role.town_operator, area_code=TOWN)
+VILLAGE_ACTOR = Actor(user_id=None, username="doc", role=Role.village_worker, area_code=VILLAGE)
+
+
+def load(session: Session, body: str) -> None:
+    table = sheets.read((HEADER + body).encode(), "t.csv", SPEC)
+    import_table(session=session, actor=SYSTEM, table=table)
+
+
+@pytest.fixture
+def people(session: Session) -> dict[str, int]:
+    kit_day = (timeutil.today() - timedelta(days=1)).isoformat()
+    load(session, "".join([
+        f"红一,{id_number('19400101', 1)},{VILLAGE},不稳定,0,王医生,红色,{kit_day},"
+        "县医院,普通病房、重症\n",
+        f"红二,{id_number('19400102', 2)},{VILLAGE},不稳定,0,,,,,\n",
+        f"黄一,{id_number('19500101', 3)},{VILLAGE_2},稳定,1,王医生,黄色,{kit_day},"
+        "县医院,普通病房\n",
+        f"绿一,{id_number('19700101', 5)},{VILLAGE},,3,,,,,\n",
+        f"外镇,{id_number('19400103', 7)},{OTHER_TOWN_VILLAGE},不稳定,0,,,,,\n",
+    ]))  # fmt: skip
+    rows = session.execute(select(Person.name, Person.id)).all()
+    return {name: pid for name, pid in rows}
+
+
+def direct(session: Session, *where: object) -> int:
+    return session.scalar(select(func.count()).select_from(Person).where(*where)) or 0  # type: ignore[arg-type]
+
+
+def test_coverage_matches_a_direct_count(session: Session, people: dict[str, int]) -> None:
+    total, children = coverage.summary(
+        session=session, actor=SYSTEM, code=TOWN, today=timeutil.today()
+    )
+    in_town = Person.area_code.startswith(TOWN[:9])
+    assert total.red == direct(session, in_town, Person.grade == Grade.red) >= 2
+    assert total.yellow == direct(session, in_town, Person.grade == Grade.yellow) >= 1
+    followed = and_(in_town, Person.grade.in_([Grade.red, Grade.yellow]))
+    assert total.covered[Guarantee.in_charge] == direct(
+        session, followed, Person.responsible_id.is_not(None)
+    )
+    assert total.covered[Guarantee.medicine] == direct(
+        session, followed, Person.medicine_ok.is_(True)
+    )
+    assert total.covered[Guarantee.treatment] == direct(
+        session, followed, Person.treatment_ok.is_(True)
+    )
+    assert total.covered[Guarantee.checked_on] == 0  # nobody contacted yet
+    assert {c.code for c in children} >= {VILLAGE, VILLAGE_2}
+    assert sum(c.red for c in children) == total.red
+
+
+def test_follow_up_with_low_spo2_raises_alert_and_checks_on(
+    session: Session, people: dict[str, int]
+) -> None:
+    pid = people["红一"]
+    follow_up, alert = followups.record(
+        session=session, actor=VILLAGE_ACTOR, person_id=pid,
+        contact=followups.Contact(ContactMethod.phone, temperature_c=38.6, spo2_pct=91,
+                                  symptoms=frozenset({Symptom.breathless}), client_token="t-1"),
+    )  # fmt: skip
+    assert alert is not None
+    assert alert.reasons == {AlertReason.low_spo2, AlertReason.breathless}
+    again, same = followups.record(
+        session=session, actor=VILLAGE_ACTOR, person_id=pid,
+        contact=followups.Contact(ContactMethod.phone, spo2_pct=91, client_token="t-1"),
+    )  # fmt: skip
+    assert (again.id, same.id if same else None) == (follow_up.id, alert.id)
+    total, _ = coverage.summary(session=session, actor=SYSTEM, code=VILLAGE, today=timeutil.today())
+    assert total.covered[Guarantee.checked_on] == 1
+    assert total.alerts_open == 1
+    listed = service.list_people(
+        session=session, actor=SYSTEM, f=PeopleFilter(area=VILLAGE, alert_open=True)
+    )
+    assert [p.id for p in listed.items] == [pid]
+    followups.close_alert(
+        session=session, actor=VILLAGE_ACTOR, alert_id=alert.id, note="已转县医院"
+    )
+    assert alert.status is AlertStatus.closed
+
+
+def test_persistent_fever_needs_days_or_an_earlier_high_reading(
+    session: Session, people: dict[str, int]
+) -> None:
+    pid = people["黄一"]
+    yesterday = timeutil.utcnow() - timedelta(days=1)
+    first = followups.Contact(ContactMethod.visit, contacted_at=yesterday, temperature_c=39.0)
+    assert followups.record(session=session, actor=SYSTEM, person_id=pid, contact=first)[1] is None
+    second = followups.Contact(ContactMethod.visit, temperature_c=39.2)
+    alert = followups.record(session=session, actor=SYSTEM, person_id=pid, contact=second)[1]
+    assert alert is not None
+    assert alert.reasons == {AlertReason.persistent_fever}
+
+
+def test_implausible_readings_are_refused(session: Session, people: dict[str, int]) -> None:
+    with pytest.raises(InvalidInputError, match="SpO2"):
+        followups.record(session=session, actor=SYSTEM, person_id=people["红一"],
+                         contact=followups.Contact(ContactMethod.phone, spo2_pct=120))  # fmt: skip
+
+
+def test_override_needs_reason_is_audited_and_kept_in_history(
+    session: Session, people: dict[str, int]
+) -> None:
+    pid = people["绿一"]
+    with pytest.raises(InvalidInputError):
+        service.override_grade(
+            session=session, actor=TOWN_ACTOR, person_id=pid, grade=Grade.yellow, reason=""
+        )
+    person = service.override_grade(
+        session=session,
+        actor=TOWN_ACTOR,
+        person_id=pid,
+        grade=Grade.yellow,
+        reason="独居且行动不便",
+    )
+    assert person.grade is Grade.yellow
+    assert person.rule_grade is Grade.green
+    history = service.history(session=session, actor=TOWN_ACTOR, person_id=pid)
+    assert history.grades[0].reason == "独居且行动不便"
+    audited = session.scalar(select(AuditEvent).where(AuditEvent.entity_type == "person.grade"))
+    assert audited is not None
+    assert audited.action is AuditAction.update
+    back = service.override_grade(
+        session=session, actor=TOWN_ACTOR, person_id=pid, grade=None, reason="已核实情况"
+    )
+    assert back.grade is Grade.green
+
+
+def test_village_worker_may_not_override_or_see_other_towns(
+    session: Session, people: dict[str, int]
+) -> None:
+    with pytest.raises(PermissionDenied):
+        service.override_grade(session=session, actor=VILLAGE_ACTOR, person_id=people["红一"],
+                               grade=Grade.green, reason="理由充分")  # fmt: skip
+    with pytest.raises(NotFoundError):
+        service.get(session=session, actor=TOWN_ACTOR, person_id=people["外镇"])
+    listed = service.list_people(session=session, actor=TOWN_ACTOR, f=PeopleFilter(area=TOWN))
+    assert "外镇" not in {p.name for p in listed.items}
+
+
+def test_reveal_needs_reason_and_is_audited(session: Session, people: dict[str, int]) -> None:
+    with pytest.raises(InvalidInputError):
+        service.reveal(session=session, actor=TOWN_ACTOR, person_id=people["红一"], reason=" ")
+    number, _ = service.reveal(
+        session=session, actor=TOWN_ACTOR, person_id=people["红一"], reason="转诊需核对身份"
+    )
+    assert number == id_number("19400101", 1)
+    assert session.scalar(select(func.count()).where(AuditEvent.action == AuditAction.reveal)) == 1
+
+
+def test_bulk_assignment_covers_in_charge(session: Session, people: dict[str, int]) -> None:
+    worker = service.add_responsible(
+        session=session, actor=TOWN_ACTOR,
+        responsible=Responsible(
+            area_code=VILLAGE, name="网格员张", kind=ResponsibleKind.grid_worker, phone="13900001111"
+        ),
+    )  # fmt: skip
+    changed = service.assign(
+        session=session, actor=TOWN_ACTOR, person_ids=[people["红二"]], responsible_id=worker.id
+    )
+    assert changed == 1
+    missing = service.list_people(
+        session=session, actor=TOWN_ACTOR, f=PeopleFilter(area=VILLAGE, missing=Guarantee.in_charge)
+    )
+    assert people["红二"] not in {p.id for p in missing.items}

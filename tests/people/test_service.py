@@ -21,6 +21,7 @@ from lianfang.people.choices import (
     ContactMethod,
     Grade,
     Guarantee,
+    ResponsibleKind,
     Symptom,
 )
 from lianfang.people.importing import import_table
@@ -185,7 +186,10 @@ def test_bulk_assignment_covers_in_charge(session: Session, people: dict[str, in
     worker = service.add_responsible(
         session=session, actor=TOWN_ACTOR,
         responsible=Responsible(
-            area_code=VILLAGE, name="网格员张", kind=ResponsibleKind.grid_worker, phone="13900001111"
+            area_code=VILLAGE,
+            name="网格员张",
+            kind=ResponsibleKind.grid_worker,
+            phone="13900001111",
         ),
     )  # fmt: skip
     changed = service.assign(

@@ -1,0 +1,431 @@
+"""API for the key-population registry (重点人群): people, follow-ups, alerts, coverage, files.
+
+Fixed paths (/people/alerts, /people/template, …) come before /people/{person_id}."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from lianfang import timeutil
+from lianfang.api.deps import CurrentActor, SessionDep
+from lianfang.areas import codes
+from lianfang.areas.models import Area
+from lianfang.auth.choices import Permission
+from lianfang.auth.scope import Actor
+from lianfang.errors import ImportFileError
+from lianfang.io import sheets, workbooks
+from lianfang.people import coverage, exporting, followups, identity, service
+from lianfang.people.choices import AlertStatus, ChangeSource, Grade, Guarantee
+from lianfang.people.importing import import_table
+from lianfang.people.models import Person, ReferralAlert, Responsible
+from lianfang.people.schemas import (
+    AlertClose,
+    AlertPage,
+    AlertRead,
+    AssignCreate,
+    AssignRead,
+    CoverageFigures,
+    CoverageRead,
+    FollowUpCreate,
+    FollowUpRead,
+    FollowUpResult,
+    GradeCreate,
+    HistoryRead,
+    ImportRead,
+    PersonCreate,
+    PersonPage,
+    PersonRead,
+    PersonWrite,
+    ResponsibleCreate,
+    ResponsibleRead,
+    RevealCreate,
+    RevealRead,
+)
+from lianfang.people.sheet import SPEC
+
+router = APIRouter(tags=["people 重点人群"])
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MEDIA = {"xlsx": XLSX, "csv": "text/csv; charset=utf-8"}
+PHONES = {"phone", "responsible_phone"}
+FIELD_OF = {c.zh: c.key for c in SPEC.columns} | {
+    c.zh: "conditions" for c in SPEC.columns if c.key.startswith("condition_")
+}
+
+AreaQuery = Annotated[str, Query(description="area code (any form)")]
+Grades = Annotated[list[Grade] | None, Query(description="repeatable: grade=red&grade=yellow")]
+Missing = Annotated[Guarantee | None, Query(description="red/yellow people lacking a guarantee")]
+
+
+def _filter(
+    area: str, grade: Sequence[Grade] | None, missing: Guarantee | None, overdue: bool,
+    alert_open: bool, responsible_id: int | None, q: str,
+) -> service.PeopleFilter:  # fmt: skip
+    return service.PeopleFilter(
+        area=codes.normalise(area), grades=frozenset(grade or ()), missing=missing,
+        overdue=overdue, alert_open=alert_open, responsible_id=responsible_id, q=q,
+    )  # fmt: skip
+
+
+def _names(session: Session, area_codes: Sequence[str]) -> dict[str, str]:
+    rows = session.execute(select(Area.code, Area.name).where(Area.code.in_(area_codes)))
+    return {code: name for code, name in rows}
+
+
+@router.get(
+    "/areas/{code}/coverage", response_model=CoverageRead, summary="Four-guarantee coverage"
+)
+def area_coverage(code: str, session: SessionDep, actor: CurrentActor) -> CoverageRead:
+    """Red/yellow/green counts, each guarantee's covered/missing/share, overdue check-ins, people
+    with no one in charge and open alerts — for the area and each of its children."""
+    full = codes.normalise(code)
+    today = timeutil.today()
+    total, children = coverage.summary(session=session, actor=actor, code=full, today=today)
+    names = _names(session, [full, *(c.code for c in children)])
+    figures = CoverageFigures.of(total, names.get(full, ""))
+    return CoverageRead(
+        **figures.model_dump(),
+        as_of=today,
+        children=[CoverageFigures.of(c, names.get(c.code, "")) for c in children],
+    )
+
+
+def _alerts_open(session: Session, ids: Sequence[int]) -> dict[int, int]:
+    rows = session.execute(
+        select(ReferralAlert.person_id, func.count())
+        .where(ReferralAlert.person_id.in_(ids), ReferralAlert.status == AlertStatus.open)
+        .group_by(ReferralAlert.person_id)
+    )
+    return {person_id: n for person_id, n in rows}
+
+
+def _read(session: Session, person: Person) -> PersonRead:
+    return PersonRead.of(person, _alerts_open(session, [person.id]).get(person.id, 0))
+
+
+@router.get("/people", response_model=PersonPage, summary="Key people, most urgent first")
+def list_people(
+    session: SessionDep,
+    actor: CurrentActor,
+    area: AreaQuery,
+    grade: Grades = None,
+    missing: Missing = None,
+    overdue: Annotated[bool, Query(description="check-in overdue")] = False,
+    alert_open: Annotated[bool, Query(description="with an open referral alert")] = False,
+    responsible_id: int | None = None,
+    q: Annotated[str, Query(max_length=50, description="name, or the tail of the ID")] = "",
+    page: Annotated[int, Query(ge=1)] = 1,
+    size: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 50,
+) -> PersonPage:
+    """Red first, then yellow, then green; earliest due first. Numbers are masked."""
+    f = _filter(area, grade, missing, overdue, alert_open, responsible_id, q)
+    found = service.list_people(session=session, actor=actor, f=f, page=page, size=size)
+    counts = _alerts_open(session, [p.id for p in found.items])
+    items = [PersonRead.of(p, counts.get(p.id, 0)) for p in found.items]
+    return PersonPage(items=items, total=found.total, page=found.page, size=found.size)
+
+
+def row_errors(error: ImportFileError, **extra: Any) -> JSONResponse:
+    """A 422 naming the field (API) or row and column (sheet) of every problem."""
+    detail = [
+        {
+            "field": FIELD_OF.get(e.column, e.column),
+            "row": e.row,
+            "column": e.column,
+            "message_zh": e.zh,
+            "message_en": e.en,
+        }
+        for e in error.rows
+    ]
+    return JSONResponse(
+        status_code=422,
+        content={"error": "invalid", "message": error.zh, "message_zh": error.zh,
+                 "message_en": error.en, "detail": detail, **extra},
+    )  # fmt: skip
+
+
+def _save(session: Session, actor: Actor, cells: dict[str, str]) -> Person | JSONResponse:
+    try:
+        person, _ = service.save_cells(
+            session=session, actor=actor, cells=cells, source=ChangeSource.api
+        )
+    except ImportFileError as error:
+        if not error.rows:
+            raise
+        session.rollback()
+        return row_errors(error)
+    session.commit()
+    return service.get(session=session, actor=actor, person_id=person.id)
+
+
+@router.post(
+    "/people",
+    response_model=PersonRead,
+    status_code=201,
+    summary="Register a person (or update one by ID number)",
+    responses={422: {"description": "a field failed the sheet's checks; detail names it"}},
+)
+def create_person(body: PersonCreate, session: SessionDep, actor: CurrentActor) -> Any:
+    """The same checks as a sheet import; the grade is computed from the inputs."""
+    saved = _save(session, actor, body.cells())
+    return saved if isinstance(saved, JSONResponse) else _read(session, saved)
+
+
+@router.get("/people/alerts", response_model=AlertPage, summary="Referral alerts")
+def list_alerts(
+    session: SessionDep,
+    actor: CurrentActor,
+    area: AreaQuery,
+    status: Annotated[AlertStatus | None, Query(description="default: open")] = AlertStatus.open,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> AlertPage:
+    """Alerts under an area, newest first."""
+    rows, total = followups.alerts(
+        session=session, actor=actor, area=codes.normalise(area), status=status,
+        limit=limit, offset=offset,
+    )  # fmt: skip
+    return AlertPage(items=[AlertRead.of(a) for a in rows], total=total)
+
+
+@router.post("/people/alerts/{alert_id}/close", response_model=AlertRead, summary="Close an alert")
+def close_alert(
+    alert_id: int, body: AlertClose, session: SessionDep, actor: CurrentActor
+) -> AlertRead:
+    """Record how the alert was handled (at least 4 characters) and close it."""
+    alert = followups.close_alert(session=session, actor=actor, alert_id=alert_id, note=body.note)
+    session.commit()
+    return AlertRead.of(alert)
+
+
+@router.get(
+    "/people/responsibles", response_model=list[ResponsibleRead], summary="Responsible persons"
+)
+def list_responsibles(
+    session: SessionDep, actor: CurrentActor, area: AreaQuery
+) -> list[ResponsibleRead]:
+    """Family doctors, village doctors and grid workers serving villages under an area."""
+    found = service.responsibles(session=session, actor=actor, area=codes.normalise(area))
+    return [ResponsibleRead.of(r) for r in found]
+
+
+@router.post(
+    "/people/responsibles",
+    response_model=ResponsibleRead,
+    status_code=201,
+    summary="Register a responsible person",
+)
+def create_responsible(
+    body: ResponsibleCreate, session: SessionDep, actor: CurrentActor
+) -> ResponsibleRead:
+    """Someone who can then be put in charge of key people in their town."""
+    phone = identity.normalise_phone(body.phone) if body.phone else ""
+    responsible = service.add_responsible(
+        session=session, actor=actor,
+        responsible=Responsible(area_code=body.area_code, name=body.name.strip(), kind=body.kind,
+                                phone=phone),
+    )  # fmt: skip
+    session.commit()
+    return ResponsibleRead.of(responsible)
+
+
+@router.post("/people/assign", response_model=AssignRead, summary="Assign a responsible person")
+def assign(body: AssignCreate, session: SessionDep, actor: CurrentActor) -> AssignRead:
+    """Put one responsible person in charge of many people of their town at once."""
+    changed = service.assign(
+        session=session, actor=actor, person_ids=body.person_ids,
+        responsible_id=body.responsible_id,
+    )  # fmt: skip
+    session.commit()
+    return AssignRead(changed=changed)
+
+
+def _file(data: bytes, name: str, file_format: str) -> Response:
+    return Response(
+        content=data,
+        media_type=MEDIA[file_format],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get("/people/template", summary="The people sheet template (.xlsx)")
+def template(actor: CurrentActor) -> Response:
+    """Headers in Chinese with notes, drop-down lists for the choices."""
+    actor.require(Permission.people_edit)
+    return _file(workbooks.template(SPEC), "people-template.xlsx", "xlsx")
+
+
+@router.post(
+    "/people/import",
+    response_model=ImportRead,
+    summary="Import a people sheet (.xlsx or .csv), all or nothing",
+    responses={422: {"description": "row errors and a report_url for the error workbook"}},
+)
+def import_people(
+    request: Request,
+    session: SessionDep,
+    actor: CurrentActor,
+    file: Annotated[UploadFile, File(description="the filled-in template, .xlsx or .csv")],
+    dry_run: Annotated[bool, Form(description="check only, write nothing")] = False,
+) -> Any:
+    """Every row is checked first; one invalid row rejects the file and nothing is written.
+    Then the answer is 422 with each problem and `report_url`, the error workbook."""
+    actor.require(Permission.people_edit)
+    table = sheets.read(file.file.read(), file.filename or "people.xlsx", SPEC)
+    try:
+        result = import_table(session=session, actor=actor, table=table, dry_run=dry_run)
+    except ImportFileError as error:
+        if not error.rows:
+            raise
+        session.rollback()
+        token = exporting.keep_report(session=session, actor=actor, error=error, table=table)
+        session.commit()
+        url = str(request.url_for("import_report", token=token).path)
+        return row_errors(error, report_url=url)
+    session.commit()
+    return ImportRead(
+        rows=result.rows, created=result.created, updated=result.updated,
+        unchanged=result.unchanged, responsibles_created=result.responsibles_created,
+        dry_run=result.dry_run,
+    )  # fmt: skip
+
+
+@router.get(
+    "/people/import/reports/{token}",
+    name="import_report",
+    summary="The error workbook of a rejected import",
+)
+def import_report(token: str, session: SessionDep, actor: CurrentActor) -> Response:
+    """The uploaded rows with an error column; only for the user who uploaded the file."""
+    found = exporting.report(session=session, actor=actor, token=token)
+    return _file(found.content, "people-errors.xlsx", "xlsx")
+
+
+@router.get("/people/export", summary="Export people (.xlsx or .csv), masked by default")
+def export_people(
+    session: SessionDep,
+    actor: CurrentActor,
+    area: AreaQuery,
+    format: Annotated[str, Query(pattern="^(xlsx|csv)$")] = "xlsx",
+    grade: Grades = None,
+    missing: Missing = None,
+    overdue: bool = False,
+    alert_open: bool = False,
+    responsible_id: int | None = None,
+    q: Annotated[str, Query(max_length=50)] = "",
+    reveal: Annotated[bool, Query(description="full numbers (pii.reveal and a reason)")] = False,
+    reason: Annotated[str, Query(max_length=500)] = "",
+) -> Response:
+    """The people matching the filters as the people sheet; an unmasked export imports back
+    unchanged. Audited (as a reveal when unmasked)."""
+    f = _filter(area, grade, missing, overdue, alert_open, responsible_id, q)
+    data, _ = exporting.export(
+        session=session, actor=actor, f=f, file_format=format, reveal=reveal, reason=reason
+    )
+    session.commit()
+    return _file(data, f"people-{codes.short(f.area)}.{format}", format)
+
+
+@router.get("/people/{person_id}", response_model=PersonRead, summary="A person")
+def get_person(person_id: int, session: SessionDep, actor: CurrentActor) -> PersonRead:
+    """A person within your scope, with grade, guarantees and open alerts; numbers masked."""
+    return _read(session, service.get(session=session, actor=actor, person_id=person_id))
+
+
+@router.patch(
+    "/people/{person_id}",
+    response_model=PersonRead,
+    summary="Change a person",
+    responses={422: {"description": "a field failed the sheet's checks; detail names it"}},
+)
+def update_person(
+    person_id: int, body: PersonWrite, session: SessionDep, actor: CurrentActor
+) -> Any:
+    """Only the fields sent change; the grade is recomputed (a manual grade stands)."""
+    person = service.get(session=session, actor=actor, person_id=person_id)
+    cells = {"id_number": person.id_number, "name": person.name, "area_code": person.area_code}
+    saved = _save(session, actor, cells | body.cells())
+    return saved if isinstance(saved, JSONResponse) else _read(session, saved)
+
+
+@router.post("/people/{person_id}/reveal", response_model=RevealRead, summary="Full ID and phone")
+def reveal(
+    person_id: int, body: RevealCreate, session: SessionDep, actor: CurrentActor
+) -> RevealRead:
+    """The unmasked ID number and phone, for a stated reason (audited)."""
+    number, phone = service.reveal(
+        session=session, actor=actor, person_id=person_id, reason=body.reason
+    )
+    session.commit()
+    return RevealRead(id=person_id, id_number=number, phone=phone)
+
+
+@router.post("/people/{person_id}/grade", response_model=PersonRead, summary="Override the grade")
+def override_grade(
+    person_id: int, body: GradeCreate, session: SessionDep, actor: CurrentActor
+) -> PersonRead:
+    """Set the grade by hand with a reason; `grade: null` returns to the computed grade."""
+    person = service.override_grade(
+        session=session, actor=actor, person_id=person_id, grade=body.grade, reason=body.reason
+    )
+    session.commit()
+    return _read(session, service.get(session=session, actor=actor, person_id=person.id))
+
+
+def _masked_changes(raw: str) -> dict[str, Any]:
+    changes: dict[str, Any] = json.loads(raw)
+    for key in PHONES & changes.keys():
+        changes[key] = [identity.mask_phone(v) if v else v for v in changes[key]]
+    return changes
+
+
+@router.get("/people/{person_id}/history", response_model=HistoryRead, summary="History")
+def history(person_id: int, session: SessionDep, actor: CurrentActor) -> HistoryRead:
+    """Grade changes (with reasons), record changes, follow-ups and alerts, newest first."""
+    found = service.history(session=session, actor=actor, person_id=person_id)
+    grades = [
+        {"changed_at": g.changed_at, "username": g.username, "from_grade": g.from_grade,
+         "to_grade": g.to_grade, "method": g.method, "reason": g.reason}
+        for g in found.grades
+    ]  # fmt: skip
+    changes = [
+        {"changed_at": c.changed_at, "username": c.username, "source": c.source,
+         "changes": _masked_changes(c.changes)}
+        for c in found.changes
+    ]  # fmt: skip
+    return HistoryRead(
+        grades=grades, changes=changes,
+        follow_ups=[FollowUpRead.of(f) for f in found.follow_ups],
+        alerts=[AlertRead.of(a) for a in found.alerts],
+    )  # fmt: skip
+
+
+@router.post(
+    "/people/{person_id}/follow-ups",
+    response_model=FollowUpResult,
+    status_code=201,
+    summary="Record a follow-up",
+)
+def record_follow_up(
+    person_id: int, body: FollowUpCreate, session: SessionDep, actor: CurrentActor
+) -> FollowUpResult:
+    """Moves the next check-in; raises a referral alert on SpO2 < 93%, breathing difficulty or
+    persistent high fever, and returns it."""
+    contact = followups.Contact(
+        method=body.method, contacted_at=body.contacted_at, temperature_c=body.temperature_c,
+        spo2_pct=body.spo2_pct, symptoms=frozenset(body.symptoms), fever_days=body.fever_days,
+        notes=body.notes, client_token=body.client_token,
+    )  # fmt: skip
+    follow_up, alert = followups.record(
+        session=session, actor=actor, person_id=person_id, contact=contact
+    )
+    session.commit()
+    return FollowUpResult(
+        follow_up=FollowUpRead.of(follow_up), alert=AlertRead.of(alert) if alert else None
+    )

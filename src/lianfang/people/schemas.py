@@ -1,0 +1,400 @@
+"""What the people API takes and returns. Every read schema masks ID numbers and phones; the
+full values come only from POST /api/people/{id}/reveal, with a reason."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+from lianfang import timeutil
+from lianfang.people import guarantees, identity
+from lianfang.people.choices import (
+    AlertReason,
+    AlertStatus,
+    Capability,
+    Condition,
+    ContactMethod,
+    DiseaseState,
+    Grade,
+    GradeMethod,
+    Guarantee,
+    Living,
+    ResponsibleKind,
+    Sex,
+    Symptom,
+    TrackedGroup,
+)
+from lianfang.people.coverage import Counts
+from lianfang.people.models import FollowUp, Person, ReferralAlert, Responsible
+from lianfang.people.sheet import CONDITION_KEY, day, label, labels, yes_no
+
+
+def _phone(value: str) -> str:
+    return identity.mask_phone(value) if value else ""
+
+
+class ResponsibleRead(BaseModel):
+    """Someone who can be put in charge of key people (phone masked)."""
+
+    id: int
+    area_code: str
+    name: str
+    kind: ResponsibleKind
+    phone: str
+
+    @classmethod
+    def of(cls, r: Responsible) -> ResponsibleRead:
+        return cls(id=r.id, area_code=r.area_code, name=r.name, kind=r.kind, phone=_phone(r.phone))
+
+
+class ResponsibleCreate(BaseModel):
+    """A responsible person to register in a village (or town)."""
+
+    area_code: str = Field(min_length=12, max_length=12, description="12-digit area code")
+    name: str = Field(min_length=1, max_length=50)
+    kind: ResponsibleKind = ResponsibleKind.village_doctor
+    phone: str = Field("", max_length=20)
+
+
+class GuaranteeRead(BaseModel):
+    """One of the four guarantees (四有) for a person: whether it holds and why."""
+
+    guarantee: Guarantee
+    met: bool
+    zh: str
+    en: str
+
+
+class PersonRead(BaseModel):
+    """A key person, with ID number and phones masked."""
+
+    id: int
+    name: str
+    id_number: str = Field(description="masked: first 6 and last 4 characters")
+    sex: Sex
+    birth_date: date
+    age: int
+    phone: str = Field(description="masked: 138****5678")
+    area_code: str
+    address: str
+    living: Living
+    conditions: dict[Condition, DiseaseState]
+    disease: DiseaseState
+    vaccine_doses: int
+    last_dose_on: date | None
+    arrived_on: date | None
+    groups: list[TrackedGroup]
+    followup_opt_in: bool
+    grade: Grade
+    grade_zh: str
+    rule_grade: Grade
+    grade_method: GradeMethod
+    override_reason: str | None
+    guarantees: list[GuaranteeRead]
+    responsible: ResponsibleRead | None
+    last_contact_at: datetime | None
+    due_on: date | None
+    overdue: bool
+    kit_grade: Grade | None
+    kit_on: date | None
+    hospital: str
+    hospital_capabilities: list[Capability]
+    alerts_open: int
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, p: Person, alerts_open: int = 0) -> PersonRead:
+        today = timeutil.today()
+        age = identity.age_on(p.birth_date, today)
+        facts = guarantees.Facts(
+            grade=p.grade, opted_in=p.followup_opt_in,
+            responsible=p.responsible.name if p.responsible else None,
+            last_contact=timeutil.local(p.last_contact_at).date() if p.last_contact_at else None,
+            due=p.due_on, kit=p.kit_grade, kit_on=p.kit_on, hospital=p.hospital,
+            hospital_capabilities=p.hospital_capabilities,
+            needed=guarantees.needed_capabilities(p.grade, p.conditions, age),
+        )  # fmt: skip
+        states = [
+            GuaranteeRead(guarantee=s.guarantee, met=s.met, zh=s.zh, en=s.en)
+            for s in guarantees.states(facts, today)
+        ]
+        return cls(
+            id=p.id, name=p.name, id_number=identity.mask_id(p.id_number), sex=p.sex,
+            birth_date=p.birth_date, age=age, phone=_phone(p.phone), area_code=p.area_code,
+            address=p.address, living=p.living, conditions=dict(p.conditions), disease=p.disease,
+            vaccine_doses=p.vaccine_doses, last_dose_on=p.last_dose_on, arrived_on=p.arrived_on,
+            groups=sorted(p.groups), followup_opt_in=p.followup_opt_in, grade=p.grade,
+            grade_zh=p.grade.zh, rule_grade=p.rule_grade, grade_method=p.grade_method,
+            override_reason=p.override_reason, guarantees=states,
+            responsible=ResponsibleRead.of(p.responsible) if p.responsible else None,
+            last_contact_at=p.last_contact_at, due_on=p.due_on,
+            overdue=p.due_on is not None and p.due_on < today, kit_grade=p.kit_grade,
+            kit_on=p.kit_on, hospital=p.hospital,
+            hospital_capabilities=sorted(p.hospital_capabilities), alerts_open=alerts_open,
+            updated_at=p.updated_at,
+        )  # fmt: skip
+
+
+class PersonPage(BaseModel):
+    """One page of people, most urgent first."""
+
+    items: list[PersonRead]
+    total: int
+    page: int
+    size: int
+
+
+class PersonWrite(BaseModel):
+    """Fields of the people sheet, typed. Each becomes the sheet's cell text and goes through the
+    same checks as an imported row; a field left out keeps its stored value on update."""
+
+    name: str | None = Field(None, min_length=1, max_length=50)
+    sex: Sex | None = Field(None, description="must agree with the ID number")
+    birth_date: date | None = Field(None, description="must agree with the ID number")
+    phone: str | None = Field(None, max_length=20, description="mobile or landline with area code")
+    area_code: str | None = Field(None, description="12-digit village code")
+    address: str | None = Field(None, max_length=200)
+    living: Living | None = None
+    conditions: dict[Condition, DiseaseState] | None = Field(
+        None, description="underlying conditions and their state; replaces all when given"
+    )
+    vaccine_doses: int | None = Field(None, description="0–6")
+    last_dose_on: date | None = None
+    arrived_on: date | None = Field(None, description="arrival from abroad")
+    groups: list[TrackedGroup] | None = None
+    followup_opt_in: bool | None = Field(None, description="a green person asked for follow-ups")
+    responsible: str | None = Field(None, max_length=50, description="name; created if new")
+    responsible_kind: ResponsibleKind | None = None
+    responsible_phone: str | None = Field(None, max_length=20)
+    kit_grade: Grade | None = Field(None, description="the medicine kit delivered (red/yellow)")
+    kit_on: date | None = None
+    hospital: str | None = Field(None, max_length=100)
+    hospital_capabilities: list[Capability] | None = None
+
+    def cells(self) -> dict[str, str]:
+        """The given fields as the sheet's cells, by column key."""
+        out: dict[str, str] = {}
+        for key in self.model_fields_set:
+            value = getattr(self, key)
+            if key == "conditions":
+                given = value or {}
+                out |= {CONDITION_KEY + c.value: label(given.get(c)) for c in Condition}
+            else:
+                out[key] = cell_text(value)
+        return out
+
+
+def cell_text(value: Any) -> str:
+    """A typed value as the sheet writes it."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return yes_no(value)
+    if isinstance(value, StrEnum):
+        return label(value)
+    if isinstance(value, list):
+        return labels(frozenset(value))
+    if isinstance(value, date):
+        return day(value)
+    return str(value).strip()
+
+
+class PersonCreate(PersonWrite):
+    """A new key person (or, if the ID number is known, an update of them)."""
+
+    name: str = Field(min_length=1, max_length=50)
+    id_number: str = Field(min_length=1, max_length=18, description="18-character ID number")
+    area_code: str = Field(description="12-digit village code")
+
+    def cells(self) -> dict[str, str]:
+        return super().cells() | {"id_number": self.id_number.strip()}
+
+
+class RevealCreate(BaseModel):
+    """Why the full ID number and phone are needed (written to the audit log)."""
+
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class RevealRead(BaseModel):
+    """A person's full ID number and phone."""
+
+    id: int
+    id_number: str
+    phone: str
+
+
+class GradeCreate(BaseModel):
+    """A manual grade (or null to return to the computed one) and the reason."""
+
+    grade: Grade | None
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class FollowUpCreate(BaseModel):
+    """A contact with a key person and what was measured."""
+
+    method: ContactMethod
+    contacted_at: AwareDatetime | None = Field(None, description="default: now; with a zone")
+    temperature_c: float | None = Field(None, description="34–43 °C")
+    spo2_pct: int | None = Field(None, description="50–100 %")
+    symptoms: list[Symptom] = Field(default_factory=list)
+    fever_days: int | None = Field(None, description="days of fever so far")
+    notes: str = Field("", max_length=2000)
+    client_token: str | None = Field(
+        None, max_length=64, description="the same token twice records one follow-up"
+    )
+
+
+class FollowUpRead(BaseModel):
+    """A recorded contact."""
+
+    id: int
+    person_id: int
+    area_code: str
+    contacted_at: datetime
+    method: ContactMethod
+    temperature_c: float | None
+    spo2_pct: int | None
+    symptoms: list[Symptom]
+    fever_days: int | None
+    notes: str
+    username: str
+
+    @classmethod
+    def of(cls, f: FollowUp) -> FollowUpRead:
+        return cls(
+            id=f.id, person_id=f.person_id, area_code=f.area_code, contacted_at=f.contacted_at,
+            method=f.method, temperature_c=f.temperature_c, spo2_pct=f.spo2_pct,
+            symptoms=sorted(f.symptoms), fever_days=f.fever_days, notes=f.notes,
+            username=f.username,
+        )  # fmt: skip
+
+
+class AlertRead(BaseModel):
+    """A referral alert: why it was raised, and how it was handled once closed."""
+
+    id: int
+    person_id: int
+    follow_up_id: int
+    area_code: str
+    reasons: list[AlertReason]
+    reasons_zh: list[str]
+    status: AlertStatus
+    raised_at: datetime
+    closed_at: datetime | None
+    closed_by: str | None
+    close_note: str | None
+
+    @classmethod
+    def of(cls, a: ReferralAlert) -> AlertRead:
+        reasons = sorted(a.reasons)
+        return cls(
+            id=a.id, person_id=a.person_id, follow_up_id=a.follow_up_id, area_code=a.area_code,
+            reasons=reasons, reasons_zh=[r.zh for r in reasons], status=a.status,
+            raised_at=a.raised_at, closed_at=a.closed_at, closed_by=a.closed_by,
+            close_note=a.close_note,
+        )  # fmt: skip
+
+
+class AlertPage(BaseModel):
+    """Alerts, newest first, and how many match."""
+
+    items: list[AlertRead]
+    total: int
+
+
+class AlertClose(BaseModel):
+    """How an alert was handled."""
+
+    note: str = Field(min_length=1, max_length=2000)
+
+
+class FollowUpResult(BaseModel):
+    """A recorded follow-up and the alert it raised, if any."""
+
+    follow_up: FollowUpRead
+    alert: AlertRead | None
+
+
+class HistoryRead(BaseModel):
+    """What happened to a person, newest first."""
+
+    grades: list[dict[str, Any]]
+    changes: list[dict[str, Any]]
+    follow_ups: list[FollowUpRead]
+    alerts: list[AlertRead]
+
+
+class AssignCreate(BaseModel):
+    """Put one responsible person in charge of several people."""
+
+    person_ids: list[int] = Field(min_length=1, max_length=5000)
+    responsible_id: int
+
+
+class AssignRead(BaseModel):
+    """How many people changed hands."""
+
+    changed: int
+
+
+class ImportRead(BaseModel):
+    """What an import did (or, for a dry run, would do)."""
+
+    rows: int
+    created: int
+    updated: int
+    unchanged: int
+    responsibles_created: int
+    dry_run: bool
+
+
+class GuaranteeCoverage(BaseModel):
+    """How many red and yellow people one guarantee reaches."""
+
+    guarantee: Guarantee
+    zh: str
+    covered: int
+    missing: int
+    share: float | None
+
+
+class CoverageFigures(BaseModel):
+    """The coverage figures of one area."""
+
+    code: str
+    name: str
+    red: int
+    yellow: int
+    green: int
+    followed: int
+    total: int
+    guarantees: list[GuaranteeCoverage]
+    overdue: int
+    no_responsible: int
+    alerts_open: int
+
+    @classmethod
+    def of(cls, c: Counts, name: str) -> CoverageFigures:
+        shares = [
+            GuaranteeCoverage(
+                guarantee=g, zh=g.zh, covered=c.covered[g], missing=c.missing(g), share=c.share(g)
+            )
+            for g in Guarantee
+        ]
+        return cls(
+            code=c.code, name=name, red=c.red, yellow=c.yellow, green=c.green,
+            followed=c.followed, total=c.total, guarantees=shares, overdue=c.overdue,
+            no_responsible=c.missing(Guarantee.in_charge), alerts_open=c.alerts_open,
+        )  # fmt: skip
+
+
+class CoverageRead(CoverageFigures):
+    """Coverage of an area on a day, and of each of its children."""
+
+    as_of: date
+    children: list[CoverageFigures]

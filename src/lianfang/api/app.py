@@ -15,6 +15,8 @@ from lianfang.forecast import flows
 from lianfang.web.forecast_pages import router as forecast_page_router
 from lianfang.web.pages import STATIC_DIR
 from lianfang.web.pages import router as page_router
+from lianfang.web.people_pages import router as people_page_router
+from lianfang.web.person_pages import router as person_page_router
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
@@ -35,5 +37,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(api_router, prefix="/api")
     app.include_router(page_router)
     app.include_router(forecast_page_router)
+    app.include_router(people_page_router)
+    app.include_router(person_page_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

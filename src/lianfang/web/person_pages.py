@@ -1,0 +1,189 @@
+"""One key person's page: identity (masked unless revealed), grade, the four guarantees, alerts,
+follow-ups, and the forms that act on them (follow-up, grade override, reveal, alert closing)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from lianfang import timeutil
+from lianfang.api.deps import SessionDep, check_csrf
+from lianfang.areas import service as areas
+from lianfang.auth.choices import Permission
+from lianfang.errors import InvalidInputError, LianfangError
+from lianfang.people import followups, grading, guarantees, identity
+from lianfang.people import service as people
+from lianfang.people.choices import (
+    AlertStatus,
+    Condition,
+    ContactMethod,
+    Grade,
+    GradeMethod,
+    Guarantee,
+    Symptom,
+)
+from lianfang.people.models import Person
+from lianfang.web.pages import SignedIn, SignedInDep, render
+from lianfang.web.people_pages import choice, link
+
+router = APIRouter(include_in_schema=False)
+
+
+def guarantee_states(person: Person, today: date) -> tuple[guarantees.GuaranteeState, ...]:
+    """The four guarantees of a person, with why."""
+    age = identity.age_on(person.birth_date, today)
+    last = timeutil.local(person.last_contact_at).date() if person.last_contact_at else None
+    facts = guarantees.Facts(
+        grade=person.grade, opted_in=person.followup_opt_in,
+        responsible=person.responsible.name if person.responsible else None,
+        last_contact=last, due=person.due_on, kit=person.kit_grade, kit_on=person.kit_on,
+        hospital=person.hospital, hospital_capabilities=person.hospital_capabilities,
+        needed=guarantees.needed_capabilities(person.grade, person.conditions, age),
+    )  # fmt: skip
+    return guarantees.states(facts, today)
+
+
+def grade_reason(person: Person, today: date) -> tuple[str, str]:
+    """Why a person has their grade, in both languages."""
+    if person.grade_method is GradeMethod.manual and person.override_reason:
+        return person.override_reason, person.override_reason
+    band = grading.age_band(identity.age_on(person.birth_date, today))
+    ruled = grading.grade(band, person.disease, grading.vaccination_of(person.vaccine_doses))
+    return ruled.zh, ruled.en
+
+
+def _context(session: Session, me: SignedIn, person_id: int) -> dict[str, Any]:
+    person = people.get(session=session, actor=me.actor, person_id=person_id)
+    today = timeutil.today()
+    info = areas.detail(session=session, actor=me.actor, code=person.area_code)
+    return {
+        "me": me,
+        "person": person,
+        "info": info,
+        "today": today,
+        "age": identity.age_on(person.birth_date, today),
+        "masked_id": identity.mask_id(person.id_number),
+        "masked_phone": identity.mask_phone(person.phone) if person.phone else "",
+        "reason": grade_reason(person, today),
+        "states": guarantee_states(person, today),
+        "vaccination": grading.vaccination_of(person.vaccine_doses),
+        "history": people.history(session=session, actor=me.actor, person_id=person.id),
+        "token": str(uuid.uuid4()),
+        "can": me.actor.can,
+        "link": link,
+        "Permission": Permission,
+        "AlertStatus": AlertStatus,
+        "ContactMethod": ContactMethod,
+        "Symptom": Symptom,
+        "Grade": Grade,
+        "Guarantee": Guarantee,
+        "Condition": Condition,
+    }
+
+
+def _page(
+    request: Request, session: Session, me: SignedIn, person_id: int, status: int = 200,
+    **extra: Any,
+) -> HTMLResponse:  # fmt: skip
+    context = _context(session, me, person_id) | extra
+    return render(request, "people/person.html", context, status_code=status)
+
+
+@router.get("/people/{person_id:int}", response_class=HTMLResponse)
+def person_page(
+    person_id: int, request: Request, session: SessionDep, me: SignedInDep, saved: str = ""
+) -> HTMLResponse:
+    return _page(request, session, me, person_id, saved=saved)
+
+
+def _number(text: str, kind: type[int] | type[float]) -> Any:
+    text = text.strip().replace("，", ".").replace(",", ".")
+    if not text:
+        return None
+    try:
+        return kind(text)
+    except ValueError:
+        raise InvalidInputError(f"「{text}」不是数字", f"{text!r} is not a number") from None
+
+
+@router.post("/people/{person_id:int}/follow-ups", response_class=HTMLResponse)
+def follow_up(
+    person_id: int, request: Request, session: SessionDep, me: SignedInDep,
+    csrf_token: Annotated[str, Form()], client_token: Annotated[str, Form()],
+    method: Annotated[str, Form()], temperature: Annotated[str, Form()] = "",
+    spo2: Annotated[str, Form()] = "", fever_days: Annotated[str, Form()] = "",
+    notes: Annotated[str, Form()] = "", symptom: Annotated[list[str] | None, Form()] = None,
+) -> Response:  # fmt: skip
+    check_csrf(me.web, csrf_token)
+    try:
+        contact = followups.Contact(
+            method=choice(ContactMethod, method), temperature_c=_number(temperature, float),
+            spo2_pct=_number(spo2, int), fever_days=_number(fever_days, int),
+            symptoms=frozenset(choice(Symptom, s) for s in symptom or []), notes=notes[:1000],
+            client_token=client_token[:64] or None,
+        )  # fmt: skip
+        _, alert = followups.record(
+            session=session, actor=me.actor, person_id=person_id, contact=contact
+        )
+    except InvalidInputError as exc:
+        session.rollback()
+        return _page(request, session, me, person_id, 422, follow_up_error=exc)
+    session.commit()
+    saved = "alert" if alert is not None else "1"
+    return RedirectResponse(f"/people/{person_id}?saved={saved}#alerts", status_code=303)
+
+
+@router.post("/people/{person_id:int}/reveal", response_class=HTMLResponse)
+def reveal(
+    person_id: int, request: Request, session: SessionDep, me: SignedInDep,
+    csrf_token: Annotated[str, Form()], reason: Annotated[str, Form()],
+) -> HTMLResponse:  # fmt: skip
+    check_csrf(me.web, csrf_token)
+    try:
+        number, phone = people.reveal(
+            session=session, actor=me.actor, person_id=person_id, reason=reason
+        )
+    except InvalidInputError as exc:
+        return _page(request, session, me, person_id, 422, reveal_error=exc)
+    session.commit()
+    return _page(request, session, me, person_id, revealed=(number, phone))
+
+
+@router.post("/people/{person_id:int}/grade", response_class=HTMLResponse)
+def override(
+    person_id: int, request: Request, session: SessionDep, me: SignedInDep,
+    csrf_token: Annotated[str, Form()], reason: Annotated[str, Form()],
+    grade: Annotated[str, Form()] = "",
+) -> Response:  # fmt: skip
+    check_csrf(me.web, csrf_token)
+    try:
+        people.override_grade(
+            session=session, actor=me.actor, person_id=person_id,
+            grade=choice(Grade, grade) if grade else None, reason=reason,
+        )  # fmt: skip
+    except InvalidInputError as exc:
+        session.rollback()
+        return _page(request, session, me, person_id, 422, grade_error=exc)
+    session.commit()
+    return RedirectResponse(f"/people/{person_id}?saved=grade", status_code=303)
+
+
+@router.post("/people/alerts/{alert_id:int}/close", response_class=HTMLResponse)
+def close_alert(
+    alert_id: int, request: Request, session: SessionDep, me: SignedInDep,
+    csrf_token: Annotated[str, Form()], person_id: Annotated[int, Form()],
+    note: Annotated[str, Form()],
+) -> Response:  # fmt: skip
+    check_csrf(me.web, csrf_token)
+    try:
+        followups.close_alert(session=session, actor=me.actor, alert_id=alert_id, note=note)
+    except LianfangError as exc:
+        session.rollback()
+        return _page(request, session, me, person_id, 422, alert_error=exc)
+    session.commit()
+    return RedirectResponse(f"/people/{person_id}?saved=closed#alerts", status_code=303)

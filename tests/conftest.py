@@ -40,7 +40,7 @@ def seeded_engine(url: str) -> Engine:
     engine = make_engine(url)
     upgrade(engine)
     with transaction(make_sessionmaker(engine)) as session:
-        world.build(session=session, actor=SYSTEM, seed=SEED)
+        world.build(session=session, actor=SYSTEM, seed=SEED, people_share=0)
         for role, area in ROLE_AREAS.items():
             make_user(session, username=role_username(role), role=role, area_code=area)
     return engine

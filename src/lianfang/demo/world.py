@@ -17,7 +17,7 @@ from lianfang.areas.files import SHIPPED, open_text
 from lianfang.areas.loading import DEFAULT_CITY, load_directory
 from lianfang.areas.models import Area
 from lianfang.auth.scope import Actor
-from lianfang.demo import placement, population
+from lianfang.demo import people, placement, population
 from lianfang.demo import service as demo_service
 from lianfang.errors import InvalidInputError
 
@@ -33,6 +33,7 @@ class WorldReport:
     villages: int
     residents: int
     placed_points: int
+    people: people.PeopleReport
 
 
 def census_totals() -> dict[str, int]:
@@ -50,8 +51,13 @@ def build(
     scale: str = "demo",
     city: str = DEFAULT_CITY,
     progress: Progress | None = None,
+    people_share: float | None = None,
 ) -> WorldReport:
-    """Load the city, place its towns and villages, give villages a population, record the build.
+    """Load the city, place its towns and villages, give villages a population and key people,
+    record the build.
+
+    ``people_share`` overrides the share of key people the scale draws (0 for none): tests use a
+    small sample to stay fast.
 
     Refuses (ConflictError) when the city already holds surveyed coordinates or census figures."""
     if scale not in demo_service.SCALES:
@@ -95,6 +101,15 @@ def build(
     )
     residents = _populate(session, actor, villages, seed)
     tick("population", 1, 1)
+    share = people.SHARE[scale] if people_share is None else people_share
+    key_people = (
+        people.generate(
+            session=session, actor=actor, seed=seed, share=share, prefix=prefix, today=None
+        )
+        if share > 0
+        else people.PeopleReport()
+    )
+    tick("people", 1, 1)
     demo_service.record_build(
         session=session, actor=actor, area_code=city_area.code, seed=seed, scale=scale
     )
@@ -104,6 +119,7 @@ def build(
         villages=sum(len(v) for v in villages.values()),
         residents=residents,
         placed_points=len(points),
+        people=key_people,
     )
 
 

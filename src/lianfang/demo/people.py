@@ -1,0 +1,527 @@
+"""Synthetic key population for the demo villages: who, with which conditions and vaccination,
+who is in charge, which kit and hospital, and the follow-ups of the last two weeks.
+
+Everything here is invented (names, ID numbers, phones, hospitals); the demo world's record says
+so on every page. Grades and guarantee flags are not set here: every person goes through
+``records.derive``, the same rules an import applies. At ``demo`` scale a sample of about 5% is
+drawn; at ``city`` scale every resident aged 65+ of the villages' age bands is a key person.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from lianfang import timeutil
+from lianfang.areas import codes
+from lianfang.areas.choices import AreaLevel
+from lianfang.areas.models import Area, AreaPopulation
+from lianfang.auth.scope import Actor
+from lianfang.db.base import join_choices
+from lianfang.db.bulk import insert_columns
+from lianfang.people import coverage, followups, grading, identity, records
+from lianfang.people.choices import (
+    AlertStatus,
+    Capability,
+    Condition,
+    ContactMethod,
+    DiseaseState,
+    Grade,
+    Living,
+    ResponsibleKind,
+    Symptom,
+    TrackedGroup,
+)  # fmt: skip
+from lianfang.people.models import (
+    FollowUp,
+    Person,
+    ReferralAlert,
+    Responsible,
+    encode_conditions,
+)  # fmt: skip
+
+SHARE = {"demo": 0.05, "city": 1.0}
+"""The share of each cohort generated: demo ≈ 100k people for Nantong, city = everyone 65+."""
+BATCH = 150  # villages written at a time (bounds memory at city scale)
+HISTORY_DAYS = 14
+REGISTERED_DAYS_AGO = 20
+LAST_CAMPAIGN_DAY = date(2022, 12, 10)
+
+ELDERLY_PREVALENCE = {
+    # China Hypertension Survey 2012–15 (Wang Z et al., Circulation 2018): ≈ 55–60% of 65+.
+    Condition.hypertension: 0.57,
+    # Li Y et al., BMJ 2020;369:m997 (2018 diagnostic criteria): ≈ 20–25% of 60+ (ADA: 30%).
+    Condition.diabetes: 0.23,
+    # China Cardiovascular Health and Disease Report 2021: coronary disease ≈ 10% of 65+.
+    Condition.coronary: 0.10,
+    # NESS-China (Wang W et al., Circulation 2017): stroke survivors ≈ 5–7% of 65+.
+    Condition.stroke: 0.06,
+    # China Pulmonary Health study (Wang C et al., Lancet 2018): 13.7% of adults 40+
+    # (27% of 60+ by spirometry, mostly undiagnosed); a register holds the diagnosed: 13.7%.
+    Condition.copd: 0.137,
+    # Zhang L et al., Lancet 2012 (national CKD survey): 10.8% of adults, higher when older.
+    Condition.kidney: 0.10,
+    # Cancer under treatment: NCC China 2022 incidence ≈ 1.5% a year among 65+; 1.5% assumed.
+    Condition.cancer: 0.015,
+    Condition.immune: 0.005,  # assumed (transplant, immunosuppressants)
+    # Second National Sample Survey on Disability 2006: 6.3% of all residents, over half 60+.
+    Condition.disability: 0.09,
+}
+UNSTABLE = 0.15
+"""Share of a condition that is not under control (assumed; raises the grade of 65–79)."""
+
+VACCINATION = {
+    # P(0 doses), P(1–2 doses), P(3+ doses). NHC press conferences 29 Nov and 9 Dec 2022: 60+
+    # 86.4% at least one dose, 68.7% booster; 80+ 65.8% at least one dose, ≈ 40% booster.
+    # 65–79 is set so that 65+ together give ≈ 86% / 68%.
+    "65–79": (0.09, 0.19, 0.72),
+    "80+": (0.34, 0.26, 0.40),
+    # Adults: ≈ 90% primary series, ≈ 75% booster by late 2022 (NHC, whole population).
+    "adult": (0.08, 0.17, 0.75),
+    # Children 3–11 were offered two doses from Nov 2021; ≈ 85% had them (NHC, 2022).
+    "child": (0.15, 0.85, 0.0),
+}
+LIVING = {
+    # Census 2020: ≈ 12% of 60+ live alone; bedridden and nursing-home shares assumed.
+    "65–79": {Living.alone: 0.12, Living.bedridden: 0.02, Living.nursing_home: 0.015},
+    "80+": {Living.alone: 0.18, Living.bedridden: 0.07, Living.nursing_home: 0.05},
+}
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """Key people drawn from one age-band column at a rate, with an age range."""
+
+    name: str
+    bands: tuple[str, ...]
+    rate: float
+    ages: tuple[int, int]
+    slope: float  # age weight exp(slope * (age - low))
+
+
+COHORTS = (
+    Cohort("65–79", ("age_65_79",), 1.0, (65, 79), -0.06),
+    Cohort("80+", ("age_80_plus",), 1.0, (80, 99), -0.16),
+    Cohort("chronic", ("age_15_59", "age_60_64"), 0.03, (35, 64), 0.06),  # unstable, under 65
+    Cohort("pregnant", ("age_15_59",), 0.007, (22, 40), -0.03),  # ≈ births × 0.75 (Nantong)
+    Cohort("arrival", ("age_15_59",), 0.004, (20, 55), 0.0),  # arrivals from abroad
+    Cohort("child", ("age_0_14",), 0.02, (3, 14), 0.0),  # left-behind children
+)
+
+YOUNGER_CONDITIONS = (Condition.hypertension, Condition.diabetes, Condition.kidney,
+                      Condition.cancer, Condition.immune)  # fmt: skip
+SURNAMES = tuple("陈张王顾朱徐陆季曹施周黄吴杨刘钱沈孙李葛冒缪范邵丁蔡姜袁许宋瞿仇石陶秦钱汤")
+GIVEN = {
+    True: tuple("建国明华强军德福志勇海林春生荣祥宝根永金兴忠平贵友才山"),
+    False: tuple("秀英兰芳桂珍凤玉梅红霞花琴娟菊萍丽云芬美翠玲燕娣素敏"),
+}
+CAPABILITIES = {
+    "人民医院": frozenset(Capability),
+    "中医院": frozenset({Capability.general, Capability.icu}),
+    "卫生院": frozenset({Capability.general}),
+}
+
+
+@dataclass
+class PeopleReport:
+    """What the demo put in the registry."""
+
+    persons: int = 0
+    responsibles: int = 0
+    follow_ups: int = 0
+    alerts: int = 0
+    by_cohort: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+
+@dataclass
+class Village:
+    """A village with its age bands, town and county names (for addresses and hospitals)."""
+
+    code: str
+    name: str
+    town: str
+    county: str
+    bands: dict[str, int]
+
+
+def generate(
+    *, session: Session, actor: Actor, seed: int, share: float, prefix: str, today: date | None
+) -> PeopleReport:
+    """Generate the key population of every village under ``prefix`` that has age bands.
+
+    Writes nothing when the area already holds people (the registry is never overwritten)."""
+    report = PeopleReport()
+    where = codes.in_subtree(Person.area_code, prefix)
+    if session.scalar(select(func.count()).select_from(Person).where(where)):
+        return report
+    day = today or timeutil.today()
+    villages = _villages(session, prefix)
+    ids = IdMaker(random.Random(f"{seed}-ids"))
+    for start in range(0, len(villages), BATCH):
+        batch = villages[start : start + BATCH]
+        rng = random.Random(f"{seed}-{start}")
+        Batch(session, actor, rng, day, ids, report).run(batch, share)
+    coverage.refresh(session=session, villages=[v.code for v in villages])
+    return report
+
+
+def _villages(session: Session, prefix: str) -> list[Village]:
+    names = dict(
+        session.execute(
+            select(Area.code, Area.name).where(
+                codes.in_subtree(Area.code, prefix), Area.level != AreaLevel.village
+            )
+        ).all()
+    )
+    rows = session.execute(
+        select(Area.code, Area.name, AreaPopulation)
+        .join(AreaPopulation, AreaPopulation.area_code == Area.code)
+        .where(codes.in_subtree(Area.code, prefix))
+        .order_by(Area.code)
+    ).all()
+    return [
+        Village(code, name, names.get(code[:9] + "000", ""), names.get(code[:6] + "000000", ""),
+                {b: getattr(p, b) for c in COHORTS for b in c.bands})
+        for code, name, p in rows
+    ]  # fmt: skip
+
+
+class IdMaker:
+    """Valid, unique, invented resident ID numbers: county region code, birth date, a sequence
+    number whose parity is the sex, the GB 11643 check digit."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.next: dict[tuple[str, date, int], int] = {}
+
+    def make(self, region: str, born: date, male: bool) -> str:
+        key = (region, born, int(male))
+        seq = self.next.get(key)
+        if seq is None:
+            seq = self.rng.randrange(150) * 2 + int(male)
+        if seq > 999:
+            raise ValueError(f"no sequence numbers left for {key}")
+        self.next[key] = seq + 2
+        first17 = f"{region}{born:%Y%m%d}{seq:03d}"
+        return first17 + identity.check_digit(first17)
+
+
+def birth_date(age: int, offset: int, today: date) -> date:
+    """A birth date giving ``age`` whole years today: ``offset`` (0–364) days before the
+    latest birthday that does."""
+    try:
+        latest = today.replace(year=today.year - age)
+    except ValueError:  # 29 February
+        latest = today.replace(year=today.year - age, day=28)
+    return latest - timedelta(days=offset)
+
+
+def _ages(rng: random.Random, cohort: Cohort, n: int) -> list[int]:
+    low, high = cohort.ages
+    span = range(low, high + 1)
+    return rng.choices(span, weights=[math.exp(cohort.slope * (a - low)) for a in span], k=n)
+
+
+def _pick(rng: random.Random, options: dict[Any, float], default: Any) -> Any:
+    keys = [*options, default]
+    return rng.choices(keys, weights=[*options.values(), 1.0 - sum(options.values())])[0]
+
+
+class Batch:
+    """Generates and writes the people of a batch of villages."""
+
+    def __init__(
+        self, session: Session, actor: Actor, rng: random.Random, today: date,
+        ids: IdMaker, report: PeopleReport,
+    ) -> None:  # fmt: skip
+        self.session, self.actor, self.rng, self.today = session, actor, rng, today
+        self.ids, self.report = ids, report
+        self.now = timeutil.utcnow()
+        self.registered = today - timedelta(days=REGISTERED_DAYS_AGO)
+
+    def run(self, villages: list[Village], share: float) -> None:
+        rows: list[dict[str, Any]] = []
+        staff = self._responsibles(villages)
+        for village in villages:
+            for cohort in COHORTS:
+                base = sum(village.bands[b] for b in cohort.bands) * cohort.rate * share
+                n = int(base + self.rng.random())  # stochastic rounding: exact when share = 1
+                if n:
+                    rows += self._people(village, cohort, n, staff[village.code])
+                    self.report.by_cohort[cohort.name] += n
+        contacts = [self._history(row) for row in rows]
+        for row, history in zip(rows, contacts, strict=True):
+            self._derive(row, history)
+        self._write(rows, contacts)
+
+    def _responsibles(self, villages: list[Village]) -> dict[str, list[int]]:
+        columns: dict[str, list[Any]] = defaultdict(list)
+        for village in villages:
+            kinds = [ResponsibleKind.village_doctor] + [ResponsibleKind.grid_worker] * (
+                self.rng.randrange(1, 3)
+            )
+            for kind in kinds:
+                male = bool(self.rng.random() < 0.5)
+                for key, value in (("area_code", village.code), ("name", self._name(male, 2)),
+                                   ("kind", str(kind)), ("phone", self._mobile()),
+                                   ("created_at", self.now)):  # fmt: skip
+                    columns[key].append(value)
+        self.report.responsibles += insert_columns(self.session, Responsible.__table__, columns)  # type: ignore[arg-type]
+        staff: dict[str, list[int]] = defaultdict(list)
+        chunk = [v.code for v in villages]
+        for rid, area in self.session.execute(
+            select(Responsible.id, Responsible.area_code).where(Responsible.area_code.in_(chunk))
+        ):
+            staff[area].append(rid)
+        return staff
+
+    def _name(self, male: bool, given: int | None = None) -> str:
+        size = given or (1 if self.rng.random() < 0.3 else 2)
+        pool = GIVEN[male]
+        return self.rng.choice(SURNAMES) + "".join(self.rng.choices(pool, k=size))
+
+    def _mobile(self) -> str:
+        prefix = self.rng.choice(("13", "15", "18", "17", "19"))
+        return f"{prefix}{self.rng.randrange(10**9):09d}"
+
+    def _phone(self, cohort: Cohort) -> str:
+        draw = self.rng.random()
+        if cohort.name in ("65–79", "80+") and draw < 0.10:
+            return ""  # no phone of their own; reached through family or a visit
+        if cohort.name in ("65–79", "80+") and draw < 0.25:
+            return f"0513-8{self.rng.randrange(10**7):07d}"  # Nantong landline
+        return self._mobile()
+
+    def _people(
+        self, village: Village, cohort: Cohort, n: int, staff: list[int]
+    ) -> list[dict[str, Any]]:
+        rng = self.rng
+        ages = _ages(rng, cohort, n)
+        out = []
+        for age in ages:
+            born = birth_date(age, rng.randrange(365), self.today)
+            male = cohort.name != "pregnant" and rng.random() < 0.46
+            row: dict[str, Any] = {
+                "id_number": self.ids.make(village.code[:6], born, bool(male)),
+                "name": self._name(bool(male))
+                if cohort.name != "child"
+                else self._name(bool(male), 2),
+                "phone": self._phone(cohort) if cohort.name != "child" else "",
+                "area_code": village.code,
+                "address": f"{village.county}{village.town}{village.name}"
+                f"{rng.randrange(1, 16)}组{rng.randrange(1, 80)}号",
+                "arrived_on": None,
+                "groups": frozenset(),
+                "_cohort": cohort.name,
+                "_staff": staff,
+                "_village": village,
+            }
+            row |= self._health(cohort, born)
+            out.append(row)
+        return out
+
+    def _health(self, cohort: Cohort, born: date) -> dict[str, Any]:
+        rng, name = self.rng, cohort.name
+        conditions: dict[Condition, DiseaseState] = {}
+        living, groups, arrived = Living.with_family, set(), None
+        if name in ("65–79", "80+"):
+            for condition, p in ELDERLY_PREVALENCE.items():
+                if rng.random() < p:
+                    conditions[condition] = _state(rng, UNSTABLE)
+            living = _pick(rng, LIVING[name], Living.with_family)
+            groups |= {g for g, p in ((TrackedGroup.low_income, 0.04), (TrackedGroup.veteran, 0.03),
+                       (TrackedGroup.party_member_hardship, 0.01)) if rng.random() < p}  # fmt: skip
+        elif name == "chronic":
+            picked = rng.choices(YOUNGER_CONDITIONS, weights=[35, 30, 15, 12, 8], k=2)
+            conditions = {c: _state(rng, 0.5) for c in picked[: rng.randrange(1, 3)]}
+        elif name == "pregnant":
+            conditions = {Condition.pregnancy: _state(rng, 0.10)}  # high-risk pregnancies
+        elif name == "arrival":
+            arrived = self.today - timedelta(days=rng.randrange(HISTORY_DAYS))
+        else:
+            groups.add(TrackedGroup.left_behind_child)
+        vaccine = VACCINATION.get(name, VACCINATION["child" if name == "child" else "adult"])
+        kind = rng.choices((0, 1, 2), weights=vaccine)[0]
+        doses = (0, rng.randrange(1, 3), 3 + int(rng.random() < 0.05))[kind]
+        last = None
+        if born > LAST_CAMPAIGN_DAY - timedelta(days=365 * 3):
+            doses = 0  # too young for the 2021–22 campaign (from age 3)
+        if doses:
+            earliest = max(date(2021, 3, 1), born).toordinal()
+            last = date.fromordinal(rng.randrange(earliest, LAST_CAMPAIGN_DAY.toordinal()))
+        return {"conditions": conditions, "living": living, "groups": frozenset(groups),
+                "arrived_on": arrived, "vaccine_doses": doses, "last_dose_on": last,
+                "followup_opt_in": bool(rng.random() < 0.08)}  # fmt: skip
+
+    def _rule_grade(self, row: dict[str, Any]) -> Grade:
+        born = identity.birth_date(row["id_number"])
+        assert born is not None
+        band = grading.age_band(identity.age_on(born, self.today))
+        disease = records.disease_of(row["conditions"])
+        vaccination = grading.vaccination_of(row["vaccine_doses"])
+        return grading.TABLE[grading.table_index_of(band, disease, vaccination)].grade
+
+    def _history(self, row: dict[str, Any]) -> list[dict[str, Any]]:
+        """Guarantees and follow-ups, decided on the rule grade (derive confirms it later)."""
+        grade = row["_grade"] = self._rule_grade(row)
+        rng = self.rng
+        followed = grade is not Grade.green
+        staff = row.pop("_staff")
+        assigned = rng.random() < (0.88 if followed else 0.25)
+        row["responsible_id"] = rng.choice(staff) if assigned and staff else None
+        row["kit_grade"], row["kit_on"] = None, None
+        if followed and rng.random() < (0.72 if grade is Grade.red else 0.6):
+            row["kit_grade"] = (
+                Grade.red if grade is Grade.red or rng.random() < 0.2 else Grade.yellow
+            )
+            row["kit_on"] = self.today - timedelta(days=rng.randrange(1, HISTORY_DAYS + 6))
+        row["hospital"], row["hospital_capabilities"] = self._hospital(row["_village"], grade)
+        interval = {Grade.red: 1, Grade.yellow: 3}.get(grade, 7 if row["followup_opt_in"] else 0)
+        return self._contacts(interval) if interval else []
+
+    def _hospital(self, village: Village, grade: Grade) -> tuple[str, frozenset[Capability]]:
+        draw = self.rng.random()
+        if (grade is Grade.green and draw < 0.8) or draw < 0.12:
+            return "", frozenset()
+        county = village.county.removesuffix("市").removesuffix("区").removesuffix("县")
+        kind = "人民医院" if draw < 0.6 else "中医院" if draw < 0.75 else "卫生院"
+        place = village.town.removesuffix("镇").removesuffix("街道") if kind == "卫生院" else county
+        return f"{place}{'镇' if kind == '卫生院' else ''}{kind}", CAPABILITIES[kind]
+
+    def _contacts(self, interval: int) -> list[dict[str, Any]]:
+        rng = self.rng
+        if rng.random() < 0.06:
+            return []  # not yet reached
+        stopped = rng.randrange(2, 6) if rng.random() < 0.08 else 0  # lapsed a few days ago
+        out = []
+        for days_ago in range(HISTORY_DAYS - rng.randrange(interval), stopped - 1, -interval):
+            if rng.random() > 0.85:
+                continue  # a missed check-in
+            moment = datetime.combine(
+                self.today - timedelta(days=days_ago),
+                time(rng.randrange(8, 18), rng.randrange(60)),
+                tzinfo=timeutil.LOCAL_TZ,
+            )
+            if moment <= self.now:
+                out.append(self._measure(moment))
+        return out
+
+    def _measure(self, moment: datetime) -> dict[str, Any]:
+        rng = self.rng
+        draw = rng.random()
+        method = (ContactMethod.phone if draw < 0.7 else ContactMethod.visit if draw < 0.95
+                  else ContactMethod.video)  # fmt: skip
+        spo2 = min(100, round(rng.gauss(97.4, 1.0)))
+        if rng.random() < 0.0006:
+            spo2 = rng.randrange(86, 93)  # the few who desaturate: referral alerts
+        contact = {"contacted_at": moment.astimezone(UTC), "method": method, "spo2_pct": spo2,
+                   "temperature_c": round(rng.gauss(36.5, 0.25), 1), "symptoms": frozenset(),
+                   "fever_days": None}  # fmt: skip
+        if rng.random() < 0.03:  # unwell on the day
+            contact["temperature_c"] = min(round(rng.gauss(38.0, 0.6), 1), 40.5)
+            contact["symptoms"] = frozenset(
+                s for s, p in ((Symptom.fever, 0.9), (Symptom.cough, 0.5), (Symptom.fatigue, 0.4),
+                               (Symptom.breathless, 0.005)) if rng.random() < p
+            )  # fmt: skip
+            contact["fever_days"] = rng.choices((1, 2, 3, 4), weights=(55, 30, 10, 5))[0]
+        return contact
+
+    def _derive(self, row: dict[str, Any], history: list[dict[str, Any]]) -> None:
+        last = max((c["contacted_at"] for c in history), default=None)
+        inputs = {k: row[k] for k in records.INPUT_KEYS}
+        derived = records.derive(inputs, id_number=row["id_number"], registered_on=self.registered,
+                                 last_contact_at=last, override=None, today=self.today)  # fmt: skip
+        assert derived["grade"] is row.pop("_grade"), "the rules changed under the demo"
+        row |= derived | {"last_contact_at": last, "registered_on": self.registered}
+
+    def _write(self, rows: list[dict[str, Any]], contacts: list[list[dict[str, Any]]]) -> None:
+        keys = [k for k in rows[0] if not k.startswith("_")] if rows else []
+        columns = {k: [_plain(r[k]) for r in rows] for k in keys}
+        columns["created_at"] = columns["updated_at"] = [self.now] * len(rows)
+        self.report.persons += insert_columns(self.session, Person.__table__, columns)  # type: ignore[arg-type]
+        numbers = [r["id_number"] for r in rows]
+        found: dict[str, int] = {}
+        for start in range(0, len(numbers), 5000):
+            chunk = numbers[start : start + 5000]
+            query = select(Person.id_number, Person.id).where(Person.id_number.in_(chunk))
+            found.update((n, i) for n, i in self.session.execute(query))
+        self._write_contacts([(found[r["id_number"]], r["area_code"]) for r in rows], contacts)
+
+    def _write_contacts(
+        self, people: list[tuple[int, str]], contacts: list[list[dict[str, Any]]]
+    ) -> None:
+        plain: dict[str, list[Any]] = defaultdict(list)
+        alerting: list[tuple[int, str, dict[str, Any], frozenset[Any]]] = []
+        for (pid, area), history in zip(people, contacts, strict=True):
+            for contact in history:
+                why = _alert_reasons(contact)
+                if why:
+                    alerting.append((pid, area, contact, why))
+                    continue
+                plain["person_id"].append(pid)
+                plain["area_code"].append(area)
+                for key in CONTACT_KEYS:
+                    plain[key].append(contact[key])
+        plain["symptoms"] = [join_choices(s) if s else "" for s in plain["symptoms"]]
+        size = len(plain["person_id"])
+        plain |= {"notes": [""] * size, "username": [self.actor.username] * size,
+                  "created_at": [self.now] * size}  # fmt: skip
+        self.report.follow_ups += insert_columns(self.session, FollowUp.__table__, plain)  # type: ignore[arg-type]
+        self._alerts(alerting)
+
+    def _alerts(self, alerting: list[tuple[int, str, dict[str, Any], frozenset[Any]]]) -> None:
+        visits = [
+            FollowUp(person_id=pid, area_code=area, username=self.actor.username, **contact)
+            for pid, area, contact, _ in alerting
+        ]
+        self.session.add_all(visits)
+        self.session.flush()
+        for visit, (pid, area, contact, why) in zip(visits, alerting, strict=True):
+            old = self.now - contact["contacted_at"] > timedelta(days=2)
+            self.session.add(ReferralAlert(
+                person_id=pid, follow_up_id=visit.id, area_code=area, reasons=why,
+                raised_at=contact["contacted_at"],
+                status=AlertStatus.closed if old else AlertStatus.open,
+                closed_at=contact["contacted_at"] + timedelta(hours=3) if old else None,
+                closed_by=self.actor.username if old else None,
+                close_note="已转诊至定点医院（演示）" if old else None,
+            ))  # fmt: skip
+        self.session.flush()
+        self.report.follow_ups += len(visits)
+        self.report.alerts += len(visits)
+
+
+CONTACT_KEYS = ("contacted_at", "method", "spo2_pct", "temperature_c", "symptoms", "fever_days")
+
+
+def _alert_reasons(contact: dict[str, Any]) -> frozenset[Any]:
+    """The referral triggers of a contact, by the follow-up rules (only an unusual reading can
+    meet one, so usual ones skip the check)."""
+    if (
+        contact["spo2_pct"] >= followups.LOW_SPO2
+        and contact["temperature_c"] < followups.HIGH_FEVER_C
+        and not contact["symptoms"]
+    ):
+        return frozenset()
+    return followups.reasons(followups.Contact(**contact), recent_high_fever=False)
+
+
+def _state(rng: random.Random, unstable: float) -> DiseaseState:
+    return DiseaseState.unstable if rng.random() < unstable else DiseaseState.stable
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, frozenset):
+        return join_choices(value)
+    if isinstance(value, dict):
+        return encode_conditions(value)
+    if isinstance(value, str):
+        return str(value)
+    return value

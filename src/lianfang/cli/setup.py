@@ -124,6 +124,13 @@ def demo(
         f"{report.towns} towns, {report.villages} villages, {report.residents:,} residents; "
         "town and village positions are placed, not surveyed.",
     )
+    key = report.people
+    say(
+        f"重点人群（虚构）：{key.persons:,} 人，负责人 {key.responsibles:,} 名，"
+        f"随访记录 {key.follow_ups:,} 条，转诊提醒 {key.alerts:,} 条。",
+        f"key population (invented): {key.persons:,} persons, {key.responsibles:,} responsible "
+        f"persons, {key.follow_ups:,} follow-ups, {key.alerts:,} referral alerts.",
+    )
     _print_accounts(planned, password)
     if not no_serve:
         settings = settings_for(None)

@@ -9,11 +9,29 @@ from playwright.sync_api import Browser, Page, expect
 
 from lianfang.auth.choices import Role
 from tests.browser.conftest import sign_in
-from tests.factories import OTHER_TOWN, VILLAGE, id_number, role_username
+from tests.factories import OTHER_TOWN, OTHER_TOWN_VILLAGE, VILLAGE, id_number, role_username
 
 pytestmark = pytest.mark.browser
 
 HEADER = "姓名,身份证号,联系电话,村(居)代码,冠心病,疫苗剂次,负责人\n"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def registered(browser: Browser, server: str) -> None:
+    """Red people in a village of the town and of another town, imported through the page."""
+    page = browser.new_context(locale="zh-CN").new_page()
+    sign_in(page, server, role_username(Role.district_operator))
+    page.goto(f"{server}/people/import")
+    body = (
+        f"周玉兰,{id_number('19410305', 21)},13812345678,{VILLAGE},不稳定,1,王医生\n"
+        f"陈外镇,{id_number('19400101', 23)},,{OTHER_TOWN_VILLAGE},不稳定,0,\n"
+    )
+    page.get_by_test_id("import-file").set_input_files(
+        files=[{"name": "seed.csv", "mimeType": "text/csv", "buffer": (HEADER + body).encode()}]
+    )
+    page.get_by_role("button", name="上传").click()
+    expect(page.get_by_test_id("import-result")).to_be_visible()
+    page.context.close()
 
 
 def test_import_with_one_bad_row_writes_nothing_and_names_the_row(

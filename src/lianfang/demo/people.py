@@ -443,7 +443,10 @@ class Batch:
 
     def _write(self, rows: list[dict[str, Any]], contacts: list[list[dict[str, Any]]]) -> None:
         keys = [k for k in rows[0] if not k.startswith("_")] if rows else []
-        columns = {k: [_plain(r[k]) for r in rows] for k in keys}
+        columns = {k: [r[k] for r in rows] for k in keys}
+        columns["conditions"] = list(map(encode_conditions, columns["conditions"]))
+        for key in ("groups", "hospital_capabilities"):
+            columns[key] = [join_choices(v) if v else "" for v in columns[key]]
         columns["created_at"] = columns["updated_at"] = [self.now] * len(rows)
         self.report.persons += insert_columns(self.session, Person.__table__, columns)  # type: ignore[arg-type]
         numbers = [r["id_number"] for r in rows]
@@ -515,13 +518,3 @@ def _alert_reasons(contact: dict[str, Any]) -> frozenset[Any]:
 
 def _state(rng: random.Random, unstable: float) -> DiseaseState:
     return DiseaseState.unstable if rng.random() < unstable else DiseaseState.stable
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, frozenset):
-        return join_choices(value)
-    if isinstance(value, dict):
-        return encode_conditions(value)
-    if isinstance(value, str):
-        return str(value)
-    return value

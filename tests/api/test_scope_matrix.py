@@ -17,8 +17,19 @@ from lianfang.auth.scope import SYSTEM
 from lianfang.config import Settings
 from lianfang.forecast import service as forecasts
 from lianfang.forecast.models import RunKind
+from lianfang.people import followups
+from lianfang.people import service as people
+from lianfang.people.choices import ChangeSource, ContactMethod, ResponsibleKind
+from lianfang.people.models import ImportReport, Responsible
 from tests.conftest import bearer
-from tests.factories import OTHER_COUNTY_TOWN, OTHER_TOWN, TOWN, VILLAGE, role_username
+from tests.factories import (
+    OTHER_COUNTY_TOWN,
+    OTHER_TOWN,
+    TOWN,
+    VILLAGE,
+    id_number,
+    role_username,
+)
 
 ALL = frozenset(Role)
 MANAGERS = frozenset({Role.admin, Role.city_commander, Role.district_operator})
@@ -27,6 +38,12 @@ CITY_WIDE = frozenset(
 )
 REACH_TOWN = CITY_WIDE | {Role.district_operator, Role.town_operator}
 FORECASTERS = frozenset({Role.admin, Role.city_commander, Role.district_operator})
+READERS = ALL - {Role.hospital_operator, Role.safety_inspector}
+EDITORS = frozenset({Role.admin, Role.district_operator, Role.town_operator, Role.village_worker})
+REVEALERS = EDITORS | {Role.city_commander}
+GRADERS = frozenset({Role.admin, Role.district_operator, Role.town_operator})
+PERSON = id_number("19410305", 2)
+PEOPLE_CSV = f"姓名,身份证号,村(居)代码\n甲,{id_number('19400101', 1)},{VILLAGE}\n".encode()
 
 
 @dataclass(frozen=True)
@@ -39,19 +56,81 @@ class Case:
     allowed: frozenset[Role]
     ok: int = 200
     body: dict[str, Any] | None = field(default=None)
-    upload: bytes | None = None  # sent as a multipart file "series", with body as form fields
+    upload: bytes | None = None  # sent as a multipart file, with body as form fields
+    upload_field: str = "series"
 
-    def send(self, client: TestClient, url: str, headers: dict[str, str] | None = None) -> Any:
-        """Make the call, as JSON or as a form with a file."""
+    def send(
+        self,
+        client: TestClient,
+        url: str,
+        headers: dict[str, str] | None = None,
+        values: dict[str, Any] | None = None,
+    ) -> Any:
+        """Make the call, as JSON or as a form with a file; "{name}" in the body is filled in."""
+        body = fill(self.body, values or {})
         if self.upload is not None:
             return client.request(
                 self.method,
                 url,
-                data=self.body,
+                data=body,
                 headers=headers,
-                files={"series": ("series.csv", self.upload, "text/csv")},
+                files={self.upload_field: ("upload.csv", self.upload, "text/csv")},
             )
-        return client.request(self.method, url, json=self.body, headers=headers)
+        return client.request(self.method, url, json=body, headers=headers)
+
+
+def fill(body: Any, values: dict[str, Any]) -> Any:
+    """A body with "{name}" strings replaced by the standing values."""
+    if isinstance(body, dict):
+        return {k: fill(v, values) for k, v in body.items()}
+    if isinstance(body, list):
+        return [fill(v, values) for v in body]
+    if isinstance(body, str) and body.startswith("{") and body.endswith("}"):
+        return values[body[1:-1]]
+    return body
+
+
+def people_cases() -> list[Case]:
+    """Every people endpoint, on a person and an alert of the first village."""
+    person = "/api/people/{person_id}"
+    return [
+        *[
+            Case("GET", "/api/areas/{code}/coverage", f"/api/areas/{code}/coverage", allowed)
+            for code, allowed in (
+                (VILLAGE, READERS),
+                (TOWN, READERS - {Role.village_worker}),
+                (OTHER_COUNTY_TOWN, READERS & CITY_WIDE),
+            )
+        ],
+        Case("GET", "/api/people", f"/api/people?area={VILLAGE}&grade=red", READERS),
+        Case("GET", "/api/people", f"/api/people?area={TOWN}#t", READERS - {Role.village_worker}),
+        Case("POST", "/api/people", "/api/people", EDITORS, 201,
+             {"name": "乙", "id_number": id_number("19400102", 3), "area_code": VILLAGE}),
+        Case("GET", person, "/api/people/{village_person}", READERS),
+        Case("PATCH", person, "/api/people/{village_person}", EDITORS, 200, {"address": "1号"}),
+        Case("POST", person + "/reveal", "/api/people/{village_person}/reveal", REVEALERS, 200,
+             {"reason": "上门核对身份"}),
+        Case("POST", person + "/grade", "/api/people/{village_person}/grade", GRADERS, 200,
+             {"grade": "yellow", "reason": "病情稳定三月"}),
+        Case("GET", person + "/history", "/api/people/{village_person}/history", READERS),
+        Case("POST", person + "/follow-ups", "/api/people/{village_person}/follow-ups", EDITORS,
+             201, {"method": "phone", "spo2_pct": 97}),
+        Case("GET", "/api/people/alerts", f"/api/people/alerts?area={VILLAGE}", READERS),
+        Case("POST", "/api/people/alerts/{alert_id}/close", "/api/people/alerts/{alert}/close",
+             EDITORS, 200, {"note": "已转诊县医院"}),
+        Case("GET", "/api/people/responsibles", f"/api/people/responsibles?area={VILLAGE}",
+             READERS),
+        Case("POST", "/api/people/responsibles", "/api/people/responsibles", EDITORS, 201,
+             {"area_code": VILLAGE, "name": "张医生", "kind": "family_doctor"}),
+        Case("POST", "/api/people/assign", "/api/people/assign", EDITORS, 200,
+             {"person_ids": ["{village_person}"], "responsible_id": "{responsible}"}),
+        Case("GET", "/api/people/template", "/api/people/template", EDITORS),
+        Case("POST", "/api/people/import", "/api/people/import", EDITORS, 200, {},
+             PEOPLE_CSV, "file"),
+        Case("GET", "/api/people/import/reports/{token}", "/api/people/import/reports/{report}",
+             ALL),
+        Case("GET", "/api/people/export", f"/api/people/export?area={VILLAGE}", REVEALERS),
+    ]  # fmt: skip
 
 
 CASES = [
@@ -143,11 +222,39 @@ CASES = [
             ("3206", CITY_WIDE),
         )
     ],
+    *people_cases(),
 ]
 PUBLIC = {("POST", "/api/auth/token")}
 
 
-def concrete(url: str, session: Session) -> str:
+def people_values(url: str, session: Session, role: Role) -> dict[str, Any]:
+    """A person, their alert, a responsible person and an error report, as a URL needs them."""
+    values: dict[str, Any] = {}
+    if "{village_person}" in url or "{alert}" in url or "/assign" in url:
+        person, _ = people.save_cells(
+            session=session, actor=SYSTEM, source=ChangeSource.api,
+            cells={"name": "周玉兰", "id_number": PERSON, "area_code": VILLAGE},
+        )  # fmt: skip
+        values["village_person"] = person.id
+        contact = followups.Contact(method=ContactMethod.phone, spo2_pct=90)
+        _, alert = followups.record(
+            session=session, actor=SYSTEM, person_id=person.id, contact=contact
+        )
+        values["alert"] = alert.id if alert else None
+        made = Responsible(area_code=VILLAGE, name="王医生", kind=ResponsibleKind.village_doctor)
+        values["responsible"] = people.add_responsible(
+            session=session, actor=SYSTEM, responsible=made
+        ).id
+    if "{report}" in url:
+        session.add(ImportReport(
+            token="t" + role.value, username=role_username(role), source="x.csv", content=b"PK"
+        ))  # fmt: skip
+        session.flush()
+        values["report"] = "t" + role.value
+    return values
+
+
+def concrete(url: str, session: Session, extra: dict[str, Any] | None = None) -> str:
     """The URL with the ids of the standing test users (and of a run in the town) filled in."""
     ids = {
         name: auth.get_user(session=session, username=role_username(role))
@@ -162,6 +269,7 @@ def concrete(url: str, session: Session) -> str:
             session=session, actor=SYSTEM, code=TOWN, kind=RunKind.forecast, inputs={"days": 1}
         )
         values["town_run"] = run.id
+    values |= extra or {}
     return url.split("#")[0].format(**values)
 
 
@@ -179,7 +287,8 @@ def test_every_api_route_is_in_the_matrix(engine: Engine) -> None:
 def test_role_may_call_endpoint_only_within_scope(
     client: TestClient, session: Session, role: Role, case: Case
 ) -> None:
-    answer = case.send(client, concrete(case.url, session), bearer(client, role))
+    values = people_values(case.url, session, role)
+    answer = case.send(client, concrete(case.url, session, values), bearer(client, role), values)
     expected = case.ok if role in case.allowed else 403
     assert answer.status_code == expected, answer.text
     if expected == 403:
@@ -188,7 +297,8 @@ def test_role_may_call_endpoint_only_within_scope(
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.method} {c.url}")
 def test_anonymous_callers_are_refused(client: TestClient, session: Session, case: Case) -> None:
-    answer = case.send(client, concrete(case.url, session))
+    values = people_values(case.url, session, Role.admin)
+    answer = case.send(client, concrete(case.url, session, values), None, values)
     assert answer.status_code == 401
 
 

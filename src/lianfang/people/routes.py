@@ -84,6 +84,11 @@ def _names(session: Session, area_codes: Sequence[str]) -> dict[str, str]:
 def area_coverage(code: str, session: SessionDep, actor: CurrentActor) -> CoverageRead:
     """Red/yellow/green counts, each guarantee's covered/missing/share, overdue check-ins, people
     with no one in charge and open alerts — for the area and each of its children."""
+    return coverage_read(session, actor, code)
+
+
+def coverage_read(session: Session, actor: Actor, code: str) -> CoverageRead:
+    """Coverage of an area today, with its children's, named (the API's and the CLI's)."""
     full = codes.normalise(code)
     today = timeutil.today()
     total, children = coverage.summary(session=session, actor=actor, code=full, today=today)

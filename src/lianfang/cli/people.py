@@ -1,0 +1,177 @@
+"""``lianfang people``: the key-population registry (重点人群) — template, import, export,
+coverage. Acts as the operator at the terminal, like every other group."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from lianfang.areas import codes
+from lianfang.cli.common import DbOption, JsonOption, console, language, operator, say, unit_of_work
+from lianfang.errors import ImportFileError, InvalidInputError
+from lianfang.io import sheets, workbooks
+from lianfang.people import exporting
+from lianfang.people.choices import Grade, Guarantee
+from lianfang.people.importing import import_table
+from lianfang.people.routes import coverage_read
+from lianfang.people.schemas import CoverageFigures
+from lianfang.people.service import PeopleFilter
+from lianfang.people.sheet import SPEC
+
+app = typer.Typer(
+    help="重点人群台账：模板、导入、导出、四有覆盖 / Key-population registry: template, import, "
+    "export, coverage.",
+    no_args_is_help=True,
+)
+
+SHOWN_ERRORS = 10
+AreaOption = Annotated[
+    str, typer.Option("--area", help="区划代码（任意位数）/ Area code, e.g. 320623.")
+]
+OutOption = Annotated[
+    Path, typer.Option("--output", "-o", dir_okay=False, help="输出文件 / File to write.")
+]
+
+
+@app.command("template")
+def template(output: OutOption) -> None:
+    """写出空白导入模板（.xlsx）/ Write the empty import template (.xlsx)."""
+    output.write_bytes(workbooks.template(SPEC))
+    say(f"已写出模板 {output}", f"template written to {output}")
+
+
+@app.command("import")
+def import_file(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            exists=True, dir_okay=False, readable=True, help=".xlsx 或 .csv / .xlsx or .csv"
+        ),
+    ],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="只检查不写入 / Check every row, write nothing.")
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """导入重点人群表（全部行无误才写入）/ Import a people sheet, all or nothing.
+
+    有错误行时在原文件旁写出 <文件名>.errors.xlsx 并以 1 退出 / On invalid rows, writes
+    <stem>.errors.xlsx next to the file, prints the first errors and exits 1."""
+    table = sheets.read(file.read_bytes(), file.name, SPEC)
+    try:
+        with unit_of_work(db) as session:
+            result = import_table(session=session, actor=operator(), table=table, dry_run=dry_run)
+    except ImportFileError as error:
+        if error.rows:
+            _report(file, table, error)
+        raise
+    prefix = ("试运行：", "dry run: ") if dry_run else ("", "")
+    say(
+        f"{prefix[0]}共 {result.rows} 行：新增 {result.created}，更新 {result.updated}，"
+        f"未变 {result.unchanged}，新负责人 {result.responsibles_created}",
+        f"{prefix[1]}{result.rows} rows: created {result.created}, updated {result.updated}, "
+        f"unchanged {result.unchanged}, new responsibles {result.responsibles_created}",
+    )
+
+
+def _report(file: Path, table: sheets.Table, error: ImportFileError) -> None:
+    path = file.with_name(f"{file.stem}.errors.xlsx")
+    path.write_bytes(workbooks.errors(table, error.rows))
+    for row in error.rows[:SHOWN_ERRORS]:
+        console.print(row.message(language()), highlight=False, soft_wrap=True)
+    if len(error.rows) > SHOWN_ERRORS:
+        say(
+            f"……另有 {len(error.rows) - SHOWN_ERRORS} 处错误",
+            f"… and {len(error.rows) - SHOWN_ERRORS} more",
+        )
+    say(f"错误报告：{path}", f"error report: {path}")
+
+
+@app.command("export")
+def export(
+    area: AreaOption,
+    output: OutOption,
+    file_format: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="xlsx 或 csv（默认按文件后缀）/ xlsx or csv (default: from the suffix).",
+        ),
+    ] = None,
+    grade: Annotated[
+        list[Grade] | None,
+        typer.Option("--grade", help="只导出该等级，可重复 / Only this grade (repeatable)."),
+    ] = None,
+    missing: Annotated[
+        Guarantee | None,
+        typer.Option("--missing", help="缺该项保障的红黄人员 / Red/yellow people lacking it."),
+    ] = None,
+    overdue: Annotated[
+        bool, typer.Option("--overdue", help="随访已逾期 / Check-in overdue.")
+    ] = False,
+    reveal: Annotated[
+        bool,
+        typer.Option(
+            "--reveal", help="导出完整身份证号与电话 / Unmasked numbers (needs --reason)."
+        ),
+    ] = False,
+    reason: Annotated[
+        str, typer.Option("--reason", help="导出明文的理由（记入审计）/ Why (audited).")
+    ] = "",
+    db: DbOption = None,
+) -> None:
+    """导出重点人群（默认脱敏）/ Export people, masked unless --reveal with --reason."""
+    chosen = file_format or output.suffix.lstrip(".").lower()
+    if chosen not in ("xlsx", "csv"):
+        raise InvalidInputError("导出格式应为 xlsx 或 csv", "the format must be xlsx or csv")
+    f = PeopleFilter(
+        area=codes.normalise(area), grades=frozenset(grade or ()), missing=missing, overdue=overdue
+    )
+    with unit_of_work(db) as session:
+        data, rows = exporting.export(
+            session=session, actor=operator(), f=f, file_format=chosen, reveal=reveal, reason=reason
+        )
+    output.write_bytes(data)
+    masked = ("明文", "unmasked") if reveal else ("已脱敏", "masked")
+    say(
+        f"已导出 {rows} 人（{masked[0]}）到 {output}",
+        f"exported {rows} people ({masked[1]}) to {output}",
+    )
+
+
+def _share(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+def _row(table: Table, figures: CoverageFigures) -> None:
+    shares = [f"{g.covered}/{figures.followed} {_share(g.share)}" for g in figures.guarantees]
+    table.add_row(
+        f"{figures.name} {codes.short(figures.code)}", str(figures.red), str(figures.yellow),
+        str(figures.green), *shares, str(figures.overdue), str(figures.alerts_open),
+    )  # fmt: skip
+
+
+@app.command("coverage")
+def coverage(area: AreaOption, as_json: JsonOption = False, db: DbOption = None) -> None:
+    """四有覆盖情况（本级及下级）/ Four-guarantee coverage of an area and its children."""
+    with unit_of_work(db) as session:
+        read = coverage_read(session, operator(), area)
+    if as_json:
+        console.print_json(json.dumps(read.model_dump(mode="json"), ensure_ascii=False))
+        return
+    table = Table(title=f"{read.name} 四有覆盖 / coverage — {read.as_of}")
+    for header in ("区划 / area", "红 red", "黄 yellow", "绿 green"):
+        table.add_column(header, justify="left" if header.startswith("区划") else "right")
+    for g in Guarantee:
+        table.add_column(f"{g.zh} {g.en}", justify="right")
+    table.add_column("逾期 overdue", justify="right")
+    table.add_column("预警 alerts", justify="right")
+    _row(table, read)
+    table.add_section()
+    for child in read.children:
+        _row(table, child)
+    console.print(table)

@@ -13,9 +13,10 @@ import math
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
+import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -26,23 +27,19 @@ from lianfang.areas.models import Area, AreaPopulation
 from lianfang.auth.scope import Actor
 from lianfang.db.base import join_choices
 from lianfang.db.bulk import insert_columns
-from lianfang.people import coverage, followups, grading, identity, records
+from lianfang.demo import contacts
+from lianfang.people import coverage, grading, identity, records
 from lianfang.people.choices import (
-    AlertStatus,
     Capability,
     Condition,
-    ContactMethod,
     DiseaseState,
     Grade,
     Living,
     ResponsibleKind,
-    Symptom,
     TrackedGroup,
 )  # fmt: skip
 from lianfang.people.models import (
-    FollowUp,
     Person,
-    ReferralAlert,
     Responsible,
     encode_conditions,
 )  # fmt: skip
@@ -166,8 +163,7 @@ def generate(
     ids = IdMaker(random.Random(f"{seed}-ids"))
     for start in range(0, len(villages), BATCH):
         batch = villages[start : start + BATCH]
-        rng = random.Random(f"{seed}-{start}")
-        Batch(session, actor, rng, day, ids, report).run(batch, share)
+        Batch(session, actor, seed, start, day, ids, report).run(batch, share)
     coverage.refresh(session=session, villages=[v.code for v in villages])
     return report
 
@@ -238,11 +234,13 @@ class Batch:
     """Generates and writes the people of a batch of villages."""
 
     def __init__(
-        self, session: Session, actor: Actor, rng: random.Random, today: date,
+        self, session: Session, actor: Actor, seed: int, start: int, today: date,
         ids: IdMaker, report: PeopleReport,
     ) -> None:  # fmt: skip
-        self.session, self.actor, self.rng, self.today = session, actor, rng, today
+        self.session, self.actor, self.today = session, actor, today
+        self.rng = random.Random(f"{seed}-{start}")
         self.ids, self.report = ids, report
+        self.contact_rng = np.random.default_rng([seed, 14, start])
         self.now = timeutil.utcnow()
         self.registered = today - timedelta(days=REGISTERED_DAYS_AGO)
 
@@ -256,10 +254,11 @@ class Batch:
                 if n:
                     rows += self._people(village, cohort, n, staff[village.code])
                     self.report.by_cohort[cohort.name] += n
-        contacts = [self._history(row) for row in rows]
-        for row, history in zip(rows, contacts, strict=True):
-            self._derive(row, history)
-        self._write(rows, contacts)
+        intervals = [self._guarantees(row) for row in rows]
+        history = contacts.simulate(self.contact_rng, intervals, self.today)
+        for row, last in zip(rows, history.last, strict=True):
+            self._derive(row, last)
+        self._write(rows, history)
 
     def _responsibles(self, villages: list[Village]) -> dict[str, list[int]]:
         columns: dict[str, list[Any]] = defaultdict(list)
@@ -368,8 +367,9 @@ class Batch:
         vaccination = grading.vaccination_of(row["vaccine_doses"])
         return grading.TABLE[grading.table_index_of(band, disease, vaccination)].grade
 
-    def _history(self, row: dict[str, Any]) -> list[dict[str, Any]]:
-        """Guarantees and follow-ups, decided on the rule grade (derive confirms it later)."""
+    def _guarantees(self, row: dict[str, Any]) -> int:
+        """Responsible, kit and hospital, decided on the rule grade (derive confirms it later);
+        returns the days between check-ins (0: not followed up)."""
         grade = row["_grade"] = self._rule_grade(row)
         rng = self.rng
         followed = grade is not Grade.green
@@ -384,7 +384,7 @@ class Batch:
             row["kit_on"] = self.today - timedelta(days=rng.randrange(1, HISTORY_DAYS + 6))
         row["hospital"], row["hospital_capabilities"] = self._hospital(row["_village"], grade)
         interval = {Grade.red: 1, Grade.yellow: 3}.get(grade, 7 if row["followup_opt_in"] else 0)
-        return self._contacts(interval) if interval else []
+        return interval
 
     def _hospital(self, village: Village, grade: Grade) -> tuple[str, frozenset[Capability]]:
         draw = self.rng.random()
@@ -395,53 +395,14 @@ class Batch:
         place = village.town.removesuffix("镇").removesuffix("街道") if kind == "卫生院" else county
         return f"{place}{'镇' if kind == '卫生院' else ''}{kind}", CAPABILITIES[kind]
 
-    def _contacts(self, interval: int) -> list[dict[str, Any]]:
-        rng = self.rng
-        if rng.random() < 0.06:
-            return []  # not yet reached
-        stopped = rng.randrange(2, 6) if rng.random() < 0.08 else 0  # lapsed a few days ago
-        out = []
-        for days_ago in range(HISTORY_DAYS - rng.randrange(interval), stopped - 1, -interval):
-            if rng.random() > 0.85:
-                continue  # a missed check-in
-            moment = datetime.combine(
-                self.today - timedelta(days=days_ago),
-                time(rng.randrange(8, 18), rng.randrange(60)),
-                tzinfo=timeutil.LOCAL_TZ,
-            )
-            if moment <= self.now:
-                out.append(self._measure(moment))
-        return out
-
-    def _measure(self, moment: datetime) -> dict[str, Any]:
-        rng = self.rng
-        draw = rng.random()
-        method = (ContactMethod.phone if draw < 0.7 else ContactMethod.visit if draw < 0.95
-                  else ContactMethod.video)  # fmt: skip
-        spo2 = min(100, round(rng.gauss(97.4, 1.0)))
-        if rng.random() < 0.0006:
-            spo2 = rng.randrange(86, 93)  # the few who desaturate: referral alerts
-        contact = {"contacted_at": moment.astimezone(UTC), "method": method, "spo2_pct": spo2,
-                   "temperature_c": round(rng.gauss(36.5, 0.25), 1), "symptoms": frozenset(),
-                   "fever_days": None}  # fmt: skip
-        if rng.random() < 0.03:  # unwell on the day
-            contact["temperature_c"] = min(round(rng.gauss(38.0, 0.6), 1), 40.5)
-            contact["symptoms"] = frozenset(
-                s for s, p in ((Symptom.fever, 0.9), (Symptom.cough, 0.5), (Symptom.fatigue, 0.4),
-                               (Symptom.breathless, 0.005)) if rng.random() < p
-            )  # fmt: skip
-            contact["fever_days"] = rng.choices((1, 2, 3, 4), weights=(55, 30, 10, 5))[0]
-        return contact
-
-    def _derive(self, row: dict[str, Any], history: list[dict[str, Any]]) -> None:
-        last = max((c["contacted_at"] for c in history), default=None)
+    def _derive(self, row: dict[str, Any], last: datetime | None) -> None:
         inputs = {k: row[k] for k in records.INPUT_KEYS}
         derived = records.derive(inputs, id_number=row["id_number"], registered_on=self.registered,
                                  last_contact_at=last, override=None, today=self.today)  # fmt: skip
         assert derived["grade"] is row.pop("_grade"), "the rules changed under the demo"
         row |= derived | {"last_contact_at": last, "registered_on": self.registered}
 
-    def _write(self, rows: list[dict[str, Any]], contacts: list[list[dict[str, Any]]]) -> None:
+    def _write(self, rows: list[dict[str, Any]], history: contacts.History) -> None:
         keys = [k for k in rows[0] if not k.startswith("_")] if rows else []
         columns = {k: [r[k] for r in rows] for k in keys}
         columns["conditions"] = list(map(encode_conditions, columns["conditions"]))
@@ -455,65 +416,10 @@ class Batch:
             chunk = numbers[start : start + 5000]
             query = select(Person.id_number, Person.id).where(Person.id_number.in_(chunk))
             found.update((n, i) for n, i in self.session.execute(query))
-        self._write_contacts([(found[r["id_number"]], r["area_code"]) for r in rows], contacts)
-
-    def _write_contacts(
-        self, people: list[tuple[int, str]], contacts: list[list[dict[str, Any]]]
-    ) -> None:
-        plain: dict[str, list[Any]] = defaultdict(list)
-        alerting: list[tuple[int, str, dict[str, Any], frozenset[Any]]] = []
-        for (pid, area), history in zip(people, contacts, strict=True):
-            for contact in history:
-                why = _alert_reasons(contact)
-                if why:
-                    alerting.append((pid, area, contact, why))
-                    continue
-                plain["person_id"].append(pid)
-                plain["area_code"].append(area)
-                for key in CONTACT_KEYS:
-                    plain[key].append(contact[key])
-        plain["symptoms"] = [join_choices(s) if s else "" for s in plain["symptoms"]]
-        size = len(plain["person_id"])
-        plain |= {"notes": [""] * size, "username": [self.actor.username] * size,
-                  "created_at": [self.now] * size}  # fmt: skip
-        self.report.follow_ups += insert_columns(self.session, FollowUp.__table__, plain)  # type: ignore[arg-type]
-        self._alerts(alerting)
-
-    def _alerts(self, alerting: list[tuple[int, str, dict[str, Any], frozenset[Any]]]) -> None:
-        visits = [
-            FollowUp(person_id=pid, area_code=area, username=self.actor.username, **contact)
-            for pid, area, contact, _ in alerting
-        ]
-        self.session.add_all(visits)
-        self.session.flush()
-        for visit, (pid, area, contact, why) in zip(visits, alerting, strict=True):
-            old = self.now - contact["contacted_at"] > timedelta(days=2)
-            self.session.add(ReferralAlert(
-                person_id=pid, follow_up_id=visit.id, area_code=area, reasons=why,
-                raised_at=contact["contacted_at"],
-                status=AlertStatus.closed if old else AlertStatus.open,
-                closed_at=contact["contacted_at"] + timedelta(hours=3) if old else None,
-                closed_by=self.actor.username if old else None,
-                close_note="已转诊至定点医院（演示）" if old else None,
-            ))  # fmt: skip
-        self.session.flush()
-        self.report.follow_ups += len(visits)
-        self.report.alerts += len(visits)
-
-
-CONTACT_KEYS = ("contacted_at", "method", "spo2_pct", "temperature_c", "symptoms", "fever_days")
-
-
-def _alert_reasons(contact: dict[str, Any]) -> frozenset[Any]:
-    """The referral triggers of a contact, by the follow-up rules (only an unusual reading can
-    meet one, so usual ones skip the check)."""
-    if (
-        contact["spo2_pct"] >= followups.LOW_SPO2
-        and contact["temperature_c"] < followups.HIGH_FEVER_C
-        and not contact["symptoms"]
-    ):
-        return frozenset()
-    return followups.reasons(followups.Contact(**contact), recent_high_fever=False)
+        people = [(found[r["id_number"]], r["area_code"]) for r in rows]
+        written, alerts = contacts.write(self.session, self.actor, history, people)
+        self.report.follow_ups += written
+        self.report.alerts += alerts
 
 
 def _state(rng: random.Random, unstable: float) -> DiseaseState:

@@ -66,6 +66,7 @@ class Counts:
     covered: dict[Guarantee, int] = field(default_factory=lambda: dict.fromkeys(Guarantee, 0))
     overdue: int = 0
     alerts_open: int = 0
+    all_four: int = 0  # red and yellow people every guarantee reaches
 
     @property
     def followed(self) -> int:
@@ -101,13 +102,15 @@ def _figures(today: date) -> list[ColumnElement[int]]:
         _sum_if(and_(followed, CoverageCell.medicine_ok)),
         _sum_if(and_(followed, CoverageCell.treatment_ok)),
         _sum_if(CoverageCell.due_on < today),
-    ]
+        _sum_if(and_(followed, CoverageCell.in_charge, checked, CoverageCell.medicine_ok,
+                     CoverageCell.treatment_ok)),
+    ]  # fmt: skip
 
 
 def _fill(counts: Counts, row: tuple[int, ...]) -> None:
     counts.red, counts.yellow, counts.green = row[0], row[1], row[2]
     counts.covered = dict(zip(Guarantee, row[3:7], strict=True))
-    counts.overdue = row[7]
+    counts.overdue, counts.all_four = row[7], row[8]
 
 
 def summary(
@@ -121,16 +124,20 @@ def summary(
     total = Counts(code)
     _fill(total, tuple(session.execute(select(*_figures(today)).where(where)).one()))
     total.alerts_open = _alerts(session, prefix, None).get(prefix, 0)
-    children = _children(session, prefix, today)
+    deeper = [n for n in sorted(codes.LEVEL_LENGTHS.values()) if n > len(prefix)]
+    children = _grouped(session, prefix, today, deeper[0]) if deeper else []
     return total, children
 
 
-def _children(session: Session, prefix: str, today: date) -> list[Counts]:
-    lengths = sorted(codes.LEVEL_LENGTHS.values())
-    deeper = [n for n in lengths if n > len(prefix)]
-    if not deeper:
-        return []
-    width = deeper[0]
+def villages(*, session: Session, actor: Actor, code: str, today: date) -> list[Counts]:
+    """Coverage of every village under an area that has key people (for maps)."""
+    actor.require(Permission.people_read)
+    actor.require_area(code)
+    return _grouped(session, codes.short(code), today, 12)
+
+
+def _grouped(session: Session, prefix: str, today: date, width: int) -> list[Counts]:
+    """Coverage per area of the given code length under a prefix."""
     child = func.substr(CoverageCell.area_code, 1, width)
     rows = session.execute(
         select(child, *_figures(today))

@@ -151,6 +151,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "people.export_csv": ("导出 CSV（脱敏）", "Export CSV (masked)"),
     "people.export_full": ("导出完整信息", "Export unmasked"),
     "people.reason": ("理由（将记入审计日志）", "Reason (written to the audit log)"),
+    "people.why": ("原因", "Why"),
     "people.import": ("批量导入", "Import"),
     "people.coverage": ("四有覆盖", "Four-guarantee coverage"),
     "people.map": ("各村四有覆盖（红黄人员）", "Coverage by village (red and yellow people)"),

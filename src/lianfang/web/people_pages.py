@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lianfang import timeutil
@@ -27,7 +27,7 @@ from lianfang.io import sheets, workbooks
 from lianfang.people import coverage, exporting, identity, importing
 from lianfang.people import service as people
 from lianfang.people.choices import Grade, Guarantee
-from lianfang.people.models import CoverageCell, Person
+from lianfang.people.models import Person
 from lianfang.people.service import PeopleFilter
 from lianfang.people.sheet import SPEC
 from lianfang.web.i18n import request_language, translate
@@ -152,41 +152,27 @@ def people_list(
     )
 
 
-def _all_four(today: date) -> Any:
-    cell = CoverageCell
-    checked = and_(cell.contacted, cell.due_on >= today)
-    return and_(cell.in_charge, checked, cell.medicine_ok, cell.treatment_ok)
-
-
 def village_coverage(session: Session, actor: Actor, code: str) -> list[dict[str, Any]]:
     """Red and yellow people per village under an area, how many have all four guarantees and
     each one, with the village's position."""
-    actor.require(Permission.people_read)
-    actor.require_area(code)
-    today = timeutil.today()
-    cell = CoverageCell
-    followed = cell.grade.in_(coverage.FOLLOWED)
-
-    def count(*condition: Any) -> Any:
-        return func.sum(case((and_(followed, *condition), cell.persons), else_=0))
-
-    checked = and_(cell.contacted, cell.due_on >= today)
-    rows = session.execute(
-        select(
-            cell.area_code, Area.name, Area.lon, Area.lat, count(), count(_all_four(today)),
-            count(cell.in_charge), count(checked), count(cell.medicine_ok),
-            count(cell.treatment_ok),
+    counts = [
+        c
+        for c in coverage.villages(session=session, actor=actor, code=code, today=timeutil.today())
+        if c.followed
+    ]
+    places = {
+        code: (name, lon, lat)
+        for code, name, lon, lat in session.execute(
+            select(Area.code, Area.name, Area.lon, Area.lat).where(
+                Area.code.in_([c.code for c in counts])
+            )
         )
-        .join(Area, Area.code == cell.area_code)
-        .where(codes.in_subtree(cell.area_code, codes.short(code)))
-        .where(actor.area_filter(cell.area_code))
-        .group_by(cell.area_code, Area.name, Area.lon, Area.lat)
-    ).all()  # fmt: skip
-    keys = ["all", *[g.value for g in Guarantee]]
+    }
     return [
-        {"code": r[0], "name": r[1], "lon": r[2], "lat": r[3], "followed": int(r[4] or 0),
-         "covered": dict(zip(keys, (int(v or 0) for v in r[5:]), strict=True))}
-        for r in rows if r[2] is not None and int(r[4] or 0) > 0
+        {"code": c.code, "name": places[c.code][0], "lon": places[c.code][1],
+         "lat": places[c.code][2], "followed": c.followed,
+         "covered": {"all": c.all_four} | {g.value: c.covered[g] for g in Guarantee}}
+        for c in counts if c.code in places and places[c.code][1] is not None
     ]  # fmt: skip
 
 

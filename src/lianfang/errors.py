@@ -62,6 +62,7 @@ class ImportRowError(LianfangError):
         self.sheet = sheet
         self.row = row
         self.column = column
+        self.problem = {"zh": zh, "en": en}  # the problem alone, for forms that name the field
         super().__init__(
             f"{sheet} 第 {row} 行「{column}」列：{zh}",
             f"{sheet}, row {row}, column {column}: {en}",

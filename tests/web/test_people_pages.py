@@ -191,3 +191,26 @@ def test_masked_export_and_map_data(client: TestClient, session: Session) -> Non
     assert VILLAGE in {v["code"] for v in villages}
     assert all(v["code"].startswith("320623001") for v in villages)
     assert all(v["covered"]["all"] <= v["covered"]["in_charge"] <= v["followed"] for v in villages)
+
+
+def test_care_form_records_kit_hospital_and_responsible(
+    client: TestClient, session: Session
+) -> None:
+    person = add_people(session)["周玉兰"]
+    sign_in(client, Role.village_worker)
+    page = client.get(f"/people/{person.id}")
+    assert 'data-testid="care-form"' in page.text
+    form = {
+        "csrf_token": csrf_of(page.text), "kit_grade": "red", "kit_on": "2023-01-05",
+        "hospital": "如东县人民医院", "capability": ["general", "icu"], "responsible_id": "",
+    }  # fmt: skip
+    saved = client.post(f"/people/{person.id}/care", data=form, follow_redirects=False)
+    assert saved.status_code == 303
+    session.refresh(person)
+    assert person.medicine_ok
+    assert person.treatment_ok
+    assert person.responsible_id is None  # '—' chosen: nobody in charge any more
+    late = client.post(f"/people/{person.id}/care", data=form | {"kit_on": "2999-01-01"})
+    assert late.status_code == 422
+    assert "药包发放日期" in late.text
+    assert "在未来" in late.text

@@ -152,6 +152,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "people.export_full": ("导出完整信息", "Export unmasked"),
     "people.reason": ("理由（将记入审计日志）", "Reason (written to the audit log)"),
     "people.why": ("原因", "Why"),
+    "people.care_record": (
+        "登记负责人、药包与定点医院",
+        "Record the responsible person, kit and hospital",
+    ),
+    "people.kit_on": ("药包发放日期", "Kit delivered on"),
+    "people.save_care": ("保存", "Save"),
+    "people.capabilities": ("医院救治能力", "Hospital capabilities"),
     "people.import": ("批量导入", "Import"),
     "people.coverage": ("四有覆盖", "Four-guarantee coverage"),
     "people.map": ("各村四有覆盖（红黄人员）", "Coverage by village (red and yellow people)"),

@@ -15,11 +15,13 @@ from lianfang import timeutil
 from lianfang.api.deps import SessionDep, check_csrf
 from lianfang.areas import service as areas
 from lianfang.auth.choices import Permission
-from lianfang.errors import InvalidInputError, LianfangError
+from lianfang.errors import ImportFileError, InvalidInputError, LianfangError
 from lianfang.people import followups, grading, guarantees, identity
 from lianfang.people import service as people
 from lianfang.people.choices import (
     AlertStatus,
+    Capability,
+    ChangeSource,
     Condition,
     ContactMethod,
     Grade,
@@ -27,7 +29,8 @@ from lianfang.people.choices import (
     Guarantee,
     Symptom,
 )
-from lianfang.people.models import Person
+from lianfang.people.models import Person, Responsible
+from lianfang.web.i18n import request_language
 from lianfang.web.pages import SignedIn, SignedInDep, render
 from lianfang.web.people_pages import choice, link
 
@@ -83,7 +86,19 @@ def _context(session: Session, me: SignedIn, person_id: int) -> dict[str, Any]:
         "Grade": Grade,
         "Guarantee": Guarantee,
         "Condition": Condition,
+        "Capability": Capability,
+        "responsibles": _responsibles(session, me, person),
     }
+
+
+def _responsibles(session: Session, me: SignedIn, person: Person) -> list[Responsible]:
+    """Who can be put in charge of a person: the town's responsible persons, or the village's
+    for a user whose scope is the village."""
+    if not me.actor.can(Permission.people_edit):
+        return []
+    town = person.area_code[:9].ljust(12, "0")
+    area = town if me.actor.reaches(town) else person.area_code
+    return people.responsibles(session=session, actor=me.actor, area=area)
 
 
 def _page(
@@ -187,3 +202,40 @@ def close_alert(
         return _page(request, session, me, person_id, 422, alert_error=exc)
     session.commit()
     return RedirectResponse(f"/people/{person_id}?saved=closed#alerts", status_code=303)
+
+
+def _care_cells(person: Person, kit_grade: str, kit_on: str, hospital: str,
+                capabilities: list[str]) -> dict[str, str]:  # fmt: skip
+    """The sheet cells the care form changes (with the columns every row needs)."""
+    return {
+        "id_number": person.id_number, "name": person.name, "area_code": person.area_code,
+        "kit_grade": kit_grade, "kit_on": kit_on, "hospital": hospital.strip(),
+        "hospital_capabilities": "、".join(capabilities),
+    }  # fmt: skip
+
+
+@router.post("/people/{person_id:int}/care", response_class=HTMLResponse)
+def record_care(
+    person_id: int, request: Request, session: SessionDep, me: SignedInDep,
+    csrf_token: Annotated[str, Form()], responsible_id: Annotated[str, Form()] = "",
+    kit_grade: Annotated[str, Form()] = "", kit_on: Annotated[str, Form()] = "",
+    hospital: Annotated[str, Form()] = "", capability: Annotated[list[str] | None, Form()] = None,
+) -> Response:  # fmt: skip
+    """Record by hand who is in charge, the kit delivered and the designated hospital."""
+    check_csrf(me.web, csrf_token)
+    person = people.get(session=session, actor=me.actor, person_id=person_id)
+    cells = _care_cells(person, kit_grade, kit_on, hospital, capability or [])
+    if not responsible_id and person.responsible_id is not None:
+        cells["responsible"] = ""
+    try:
+        people.save_cells(session=session, actor=me.actor, cells=cells, source=ChangeSource.form)
+        if responsible_id:
+            people.assign(session=session, actor=me.actor, person_ids=[person_id],
+                          responsible_id=int(responsible_id))  # fmt: skip
+    except ImportFileError as exc:
+        session.rollback()
+        language = request_language(request)
+        problems = [f"{e.column}：{e.problem[language]}" for e in exc.rows]
+        return _page(request, session, me, person_id, 422, care_error=problems or [exc.zh])
+    session.commit()
+    return RedirectResponse(f"/people/{person_id}?saved=care", status_code=303)

@@ -1,0 +1,113 @@
+"""``lianfang people`` as a user runs it: template → fill → import → export → coverage."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import xlsxwriter
+from python_calamine import CalamineWorkbook
+
+from tests.cli.test_cli import lianfang, one_line_error
+from tests.factories import VILLAGE, VILLAGE_2, id_number
+
+TOWN = "320623001"
+ZHOU, LI = id_number("19410305", 2), id_number("19500101", 3)
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('people') / 'people.db'}"
+    result = lianfang("init", db=url, env={"LIANFANG_ADMIN_PASSWORD": "pw-long-enough"})
+    assert result.returncode == 0, result.stderr
+    return url
+
+
+def sheet(path: Path) -> list[list[str]]:
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
+    return [[str(c) for c in row] for row in rows]
+
+
+def fill(template: Path, out: Path, rows: list[dict[str, str]]) -> None:
+    """The template's first sheet with rows filled in under its headers."""
+    headers = sheet(template)[0]
+    with xlsxwriter.Workbook(str(out)) as book:
+        page = book.add_worksheet()
+        for c, header in enumerate(headers):
+            page.write_string(0, c, header)
+            for r, row in enumerate(rows, start=1):
+                page.write_string(r, c, row.get(header, ""))
+
+
+def test_template_import_export_coverage(db: str, tmp_path: Path) -> None:
+    template = tmp_path / "template.xlsx"
+    made = lianfang("people", "template", "-o", str(template))
+    assert made.returncode == 0, made.stderr
+    filled = tmp_path / "people.xlsx"
+    fill(template, filled, [
+        {"姓名": "周玉兰", "身份证号": ZHOU, "联系电话": "13812345678", "村(居)代码": VILLAGE,
+         "冠心病": "不稳定", "疫苗剂次": "1", "负责人": "王医生"},
+        {"姓名": "李建国", "身份证号": LI, "村(居)代码": VILLAGE_2, "疫苗剂次": "3"},
+    ])  # fmt: skip
+    dry = lianfang("people", "import", str(filled), "--dry-run", db=db)
+    assert dry.returncode == 0, dry.stderr
+    assert "新增 2" in dry.stdout
+    done = lianfang("people", "import", str(filled), db=db)
+    assert done.returncode == 0, done.stderr
+    assert "新增 2，更新 0" in done.stdout
+
+    masked = tmp_path / "masked.xlsx"
+    exported = lianfang("people", "export", "--area", TOWN, "-o", str(masked), db=db)
+    assert exported.returncode == 0, exported.stderr
+    rows = sheet(masked)
+    ids = [row[rows[0].index("身份证号")] for row in rows[1:]]
+    assert sorted(ids) == sorted(n[:6] + "********" + n[-4:] for n in (ZHOU, LI))
+    reds = tmp_path / "reds.csv"
+    args = ("people", "export", "--area", TOWN, "-o", str(reds), "--grade", "red")
+    assert lianfang(*args, "--reveal", "--reason", "核对名单", db=db).returncode == 0
+    text = reds.read_text(encoding="utf-8-sig")
+    assert ZHOU in text
+    assert "13812345678" in text
+    assert LI not in text
+    again = lianfang("people", "import", str(reds), db=db)
+    assert "新增 0，更新 0，未变 1" in again.stdout
+
+    answer = lianfang("people", "coverage", "--area", TOWN, "--json", db=db)
+    assert answer.returncode == 0, answer.stderr
+    figures = json.loads(answer.stdout)
+    assert figures["red"] == 1
+    assert figures["total"] == 2
+    in_charge = next(g for g in figures["guarantees"] if g["guarantee"] == "in_charge")
+    assert in_charge["covered"] == 1
+    assert {c["code"] for c in figures["children"]} == {VILLAGE, VILLAGE_2}
+    table = lianfang("people", "coverage", "--area", TOWN, db=db)
+    assert "有人管" in table.stdout
+    assert "掘港街道" in table.stdout
+
+
+def test_reveal_without_a_reason_is_refused(db: str, tmp_path: Path) -> None:
+    out = tmp_path / "x.csv"
+    result = lianfang("people", "export", "--area", TOWN, "-o", str(out), "--reveal", db=db)
+    assert "理由" in one_line_error(result)
+    assert not out.exists()
+
+
+def test_an_invalid_file_writes_its_error_workbook_and_exits_1(db: str, tmp_path: Path) -> None:
+    bad = ZHOU[:-1] + ("0" if ZHOU[-1] != "0" else "1")
+    upload = tmp_path / "bad.csv"
+    upload.write_text(
+        f"姓名,身份证号,村(居)代码\n甲,{id_number('19400101', 1)},{VILLAGE}\n乙,{bad},{VILLAGE}\n",
+        encoding="utf-8",
+    )
+    result = lianfang("people", "import", str(upload), db=db)
+    assert result.returncode == 1
+    assert "第 3 行「身份证号」" in result.stdout
+    report = tmp_path / "bad.errors.xlsx"
+    assert str(report) in result.stdout.replace("\n", "")
+    flagged = [row for row in sheet(report) if bad in row]
+    assert "身份证号" in flagged[0][0]
+    one_line_error(result)
+    masked = tmp_path / "after.csv"
+    lianfang("people", "export", "--area", VILLAGE, "-o", str(masked), db=db)
+    assert id_number("19400101", 1)[-4:] not in masked.read_text(encoding="utf-8-sig")

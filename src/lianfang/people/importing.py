@@ -29,7 +29,14 @@ from lianfang.db.bulk import insert_columns
 from lianfang.errors import ImportRowError, LianfangError
 from lianfang.io.sheets import Table, failed
 from lianfang.people import coverage, identity, records
-from lianfang.people.choices import ChangeSource, Condition, Grade, Living, ResponsibleKind
+from lianfang.people.choices import (
+    ChangeSource,
+    Condition,
+    DiseaseState,
+    Grade,
+    Living,
+    ResponsibleKind,
+)  # fmt: skip
 from lianfang.people.models import GradeChange, Person, PersonChange, Responsible, encode_conditions
 from lianfang.people.records import INPUT_KEYS, Override
 from lianfang.people.sheet import CONDITION_KEY, Checker, Parsed, parse
@@ -137,20 +144,33 @@ def _area_problem(
 
 def _check_cells_together(check: Checker, parsed: Parsed) -> None:
     values = parsed.values
+    blank: list[Any] = [None] * len(values["id_number"])
+    sexes, births = values.get("sex") or blank, values.get("birth_date") or blank
+    dated = [(k, values[k]) for k in ("last_dose_on", "arrived_on", "kit_on") if k in values]
+    born_of: dict[str, date | None] = {}
     for index, number in enumerate(values["id_number"]):
-        born = identity.birth_date(number) if len(number) == 18 else None
+        if len(number) != 18:
+            continue
+        born = born_of.get(number[6:14], blank)
+        if born is blank:
+            born = born_of[number[6:14]] = identity.birth_date(number)
         if born is None:
             continue
-        if values.get("sex") and values["sex"][index] not in (None, identity.sex_of(number)):
+        if sexes[index] not in (None, identity.sex_of(number)):
             check.add(index, "sex", "与身份证号不符", "does not match the ID number")
-        if values.get("birth_date") and values["birth_date"][index] not in (None, born):
+        if births[index] not in (None, born):
             check.add(index, "birth_date", f"与身份证号不符（{born}）", f"ID number says {born}")
-        for key in ("last_dose_on", "arrived_on", "kit_on"):
-            day = values.get(key, [None] * (index + 1))[index]
-            if day is not None and day < born:
+        for key, column in dated:
+            if column[index] is not None and column[index] < born:
                 check.add(index, key, "早于出生日期", "before the birth date")
-    for index, kit in enumerate(values.get("kit_grade", [])):
-        on = values.get("kit_on", [None] * (index + 1))[index]
+    _check_kits(check, values, blank)
+
+
+def _check_kits(check: Checker, values: dict[str, list[Any]], blank: list[Any]) -> None:
+    if "kit_grade" not in values:
+        return
+    kits = zip(values["kit_grade"], values.get("kit_on") or blank, strict=True)
+    for index, (kit, on) in enumerate(kits):
         if (kit is None) != (on is None):
             key, zh, en = (
                 ("kit_on", "已填药包类别，须填发放日期", "a kit needs its delivery date")
@@ -219,31 +239,54 @@ def _responsibles(
 
 @dataclass
 class Plan:
-    """The rows to insert and update, and the history to record."""
+    """The rows to insert (column by column) and update, and the history to record."""
 
-    new: list[dict[str, Any]] = field(default_factory=list)
+    new: dict[str, list[Any]] = field(default_factory=dict)
     changed: list[tuple[Stored, dict[str, Any], dict[str, list[Any]]]] = field(default_factory=list)
 
 
+def _input_columns(parsed: Parsed, responsibles: dict[Any, Any]) -> dict[str, list[Any]]:
+    """The file's input columns by ``INPUT_KEYS`` key; ``conditions`` holds the conditions the
+    row names (one shared map per distinct combination of cells)."""
+    values = parsed.values
+    columns = {k: values[k] for k in INPUT_KEYS if k in parsed.present and k in values}
+    named = [k for k in parsed.present if k.startswith(CONDITION_KEY)]
+    if named:
+        combos: dict[tuple[Any, ...], dict[Condition, DiseaseState]] = {}
+        out = []
+        for states in zip(*(values[k] for k in named), strict=True):
+            found = combos.get(states)
+            if found is None:
+                found = combos[states] = {
+                    Condition.of(k.removeprefix(CONDITION_KEY)): s
+                    for k, s in zip(named, states, strict=True)
+                    if s is not DiseaseState.none
+                }
+            out.append(found)
+        columns["conditions"] = out
+    if "responsible" in parsed.present:
+        phones = values.get("responsible_phone") or [""] * len(values["responsible"])
+        columns["responsible_id"] = [
+            responsibles.get((area, name, phone)) if name else None
+            for area, name, phone in zip(values["area_code"], values["responsible"], phones,
+                                         strict=True)
+        ]  # fmt: skip
+    return columns
+
+
 def _inputs(
-    parsed: Parsed, index: int, base: dict[str, Any], responsibles: dict[Any, Any]
+    parsed: Parsed, columns: dict[str, list[Any]], index: int, base: dict[str, Any]
 ) -> dict[str, Any]:
     inputs = dict(base)
-    row = parsed.row(index)
-    for key in INPUT_KEYS:
-        if key in parsed.present:
-            inputs[key] = row[key]
-    if any(k.startswith(CONDITION_KEY) for k in parsed.present):
+    for key, column in columns.items():
+        inputs[key] = column[index]
+    if "conditions" in columns:
         conditions = dict(base["conditions"])
         for key in parsed.present:
             if key.startswith(CONDITION_KEY):
                 conditions.pop(Condition.of(key.removeprefix(CONDITION_KEY)), None)
-        conditions.update(records.conditions_of(row))
+        conditions.update(columns["conditions"][index])
         inputs["conditions"] = conditions
-    if "responsible" in parsed.present:
-        name = row["responsible"]
-        ref = (row["area_code"], name, row.get("responsible_phone", ""))
-        inputs["responsible_id"] = responsibles.get(ref) if name else None
     return inputs
 
 
@@ -252,26 +295,54 @@ def _plan(
 ) -> Plan:
     plan = Plan()
     today = timeutil.today()
+    deriver = records.Deriver(today)
+    columns = _input_columns(parsed, responsibles)
+    fresh = []
     for index, number in enumerate(parsed.values["id_number"]):
         old = stored.get(number)
-        inputs = _inputs(parsed, index, old.inputs if old else DEFAULTS, responsibles)
         if old is None:
-            derived = records.derive(inputs, id_number=number, registered_on=today,
-                                     last_contact_at=None, override=None, today=today)  # fmt: skip
-            plan.new.append({"id_number": number, "registered_on": today} | inputs | derived)
-            result.villages.add(inputs["area_code"])
+            fresh.append(index)
             continue
+        inputs = _inputs(parsed, columns, index, old.inputs)
         diff = {k: [old.inputs[k], v] for k, v in inputs.items() if old.inputs[k] != v}
         if not diff:
             result.unchanged += 1
             continue
-        derived = records.derive(inputs, id_number=number, registered_on=old.registered_on,
-                                 last_contact_at=old.last_contact_at, override=old.override,
-                                 today=today)  # fmt: skip
+        derived = deriver.derive(
+            inputs, id_number=number, registered_on=old.registered_on,
+            last_contact_at=old.last_contact_at, override=old.override,
+        )  # fmt: skip
         plan.changed.append((old, {"id": old.id} | inputs | derived, diff))
         result.villages |= {old.area_code, inputs["area_code"]}
-    result.created, result.updated = len(plan.new), len(plan.changed)
+    plan.new = _new_columns(parsed.values["id_number"], columns, fresh, deriver)
+    result.villages |= set(plan.new["area_code"])
+    result.created, result.updated = len(fresh), len(plan.changed)
     return plan
+
+
+def _new_columns(
+    numbers: list[str], columns: dict[str, list[Any]], fresh: list[int], deriver: records.Deriver
+) -> dict[str, list[Any]]:
+    """The columns of the people to create, derived columns included."""
+    today = deriver.today
+    out: dict[str, list[Any]] = {
+        "id_number": [numbers[i] for i in fresh], "registered_on": [today] * len(fresh),
+    }  # fmt: skip
+    for key in INPUT_KEYS:
+        out[key] = (
+            [columns[key][i] for i in fresh] if key in columns else [DEFAULTS[key]] * len(fresh)
+        )
+    derived = [
+        deriver.row(number, conditions, doses, opted_in, kit, hospital, capabilities, today,
+                    None, None)
+        for number, conditions, doses, opted_in, kit, hospital, capabilities in zip(
+            out["id_number"], out["conditions"], out["vaccine_doses"], out["followup_opt_in"],
+            out["kit_grade"], out["hospital"], out["hospital_capabilities"], strict=True,
+        )
+    ]  # fmt: skip
+    for key in derived[0] if derived else ():
+        out[key] = [d[key] for d in derived]
+    return out
 
 
 def _plain(value: Any) -> Any:
@@ -284,14 +355,25 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _plain_column(values: list[Any]) -> list[Any]:
+    """A column as plain values; each distinct set or conditions map is encoded once."""
+    sample = next((v for v in values if v is not None), None)
+    if isinstance(sample, frozenset):
+        sets = {v: join_choices(v) for v in set(values)}
+        return [sets[v] for v in values]
+    if isinstance(sample, dict):
+        maps = {id(v): encode_conditions(v) for v in values}  # the maps outlive this call
+        return [maps[id(v)] for v in values]
+    return values
+
+
 def _write(
     session: Session, actor: Actor, plan: Plan, source: ChangeSource, result: ImportResult
 ) -> None:
     now = timeutil.utcnow()
-    if plan.new:
-        keys = list(plan.new[0])
-        columns = {k: [_plain(row[k]) for row in plan.new] for k in keys}
-        columns["created_at"] = columns["updated_at"] = [now] * len(plan.new)
+    if result.created:
+        columns = {k: _plain_column(v) for k, v in plan.new.items()}
+        columns["created_at"] = columns["updated_at"] = [now] * result.created
         insert_columns(session, Person.__table__, columns)  # type: ignore[arg-type]
     if plan.changed:
         session.execute(

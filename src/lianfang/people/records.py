@@ -8,7 +8,7 @@ from typing import Any
 
 from lianfang import timeutil
 from lianfang.people import grading, guarantees, identity
-from lianfang.people.choices import Condition, DiseaseState, Grade, GradeMethod
+from lianfang.people.choices import Condition, DiseaseState, Grade, GradeMethod, Sex
 from lianfang.people.sheet import CONDITION_KEY
 
 INPUT_KEYS = (
@@ -55,30 +55,80 @@ def derive(
     today: date,
 ) -> dict[str, Any]:
     """Every derived column of a person from their inputs (``INPUT_KEYS``) and record."""
-    born = identity.birth_date(id_number)
-    assert born is not None  # the sheet checked it
-    age = identity.age_on(born, today)
-    disease = disease_of(inputs["conditions"])
-    ruled = grading.TABLE[
-        grading.table_index_of(
-            grading.age_band(age), disease, grading.vaccination_of(inputs["vaccine_doses"])
+    return Deriver(today).derive(
+        inputs, id_number=id_number, registered_on=registered_on,
+        last_contact_at=last_contact_at, override=override,
+    )  # fmt: skip
+
+
+class Deriver:
+    """``derive`` for many people on one day: the grade and flags, which depend on a few inputs
+    (age, conditions, doses, kit, hospital, last contact), are computed once per distinct
+    combination — which keeps city-scale imports fast. Every person still gets every column."""
+
+    def __init__(self, today: date) -> None:
+        self.today = today
+        self.born: dict[str, tuple[date, int, Sex]] = {}
+        self.graded: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+    def derive(
+        self, inputs: dict[str, Any], *, id_number: str, registered_on: date,
+        last_contact_at: datetime | None, override: Override | None,
+    ) -> dict[str, Any]:  # fmt: skip
+        """Like ``derive``."""
+        return self.row(
+            id_number, inputs["conditions"], inputs["vaccine_doses"], inputs["followup_opt_in"],
+            inputs["kit_grade"], inputs["hospital"], inputs["hospital_capabilities"],
+            registered_on, last_contact_at, override,
+        )  # fmt: skip
+
+    def row(
+        self, id_number: str, conditions: dict[Condition, DiseaseState], doses: int,
+        opted_in: bool, kit: Grade | None, hospital: str, capabilities: frozenset[Any],
+        registered_on: date, last_contact_at: datetime | None, override: Override | None,
+    ) -> dict[str, Any]:  # fmt: skip
+        """``derive`` from the inputs it depends on, given one by one."""
+        born, age, sex = self._born(id_number)
+        last_contact = timeutil.local(last_contact_at).date() if last_contact_at else None
+        key = (
+            age, frozenset(conditions.items()), doses, opted_in, kit, hospital, capabilities,
+            last_contact, registered_on, override,
+        )  # fmt: skip
+        found = self.graded.get(key)
+        if found is None:
+            found = self.graded[key] = self._grade(key, conditions)
+        return {"sex": sex, "birth_date": born} | found
+
+    def _born(self, id_number: str) -> tuple[date, int, Sex]:
+        key = id_number[6:14] + id_number[16]
+        found = self.born.get(key)
+        if found is None:
+            born = identity.birth_date(id_number)
+            assert born is not None  # the sheet checked it
+            found = self.born[key] = (born, identity.age_on(born, self.today),
+                                      identity.sex_of(id_number))  # fmt: skip
+        return found
+
+    def _grade(
+        self, key: tuple[Any, ...], conditions: dict[Condition, DiseaseState]
+    ) -> dict[str, Any]:
+        age, _, doses, opted_in, kit, hospital, capabilities, last_contact, registered, override = (
+            key
         )
-    ]
-    grade = override.grade if override else ruled.grade
-    last_contact = timeutil.local(last_contact_at).date() if last_contact_at else None
-    needed = guarantees.needed_capabilities(grade, inputs["conditions"], age)
-    return {
-        "sex": identity.sex_of(id_number),
-        "birth_date": born,
-        "disease": disease,
-        "rule_grade": ruled.grade,
-        "grade": grade,
-        "grade_method": GradeMethod.manual if override else ruled.method,
-        "graded_on": today,
-        "override_reason": override.reason if override else None,
-        "due_on": guarantees.due_on(grade, inputs["followup_opt_in"], last_contact, registered_on),
-        "medicine_ok": guarantees.medicine_ok(grade, inputs["kit_grade"]),
-        "treatment_ok": guarantees.treatment_ok(
-            inputs["hospital"], inputs["hospital_capabilities"], needed
-        ),
-    }
+        disease = disease_of(conditions)
+        ruled = grading.TABLE[
+            grading.table_index_of(grading.age_band(age), disease, grading.vaccination_of(doses))
+        ]
+        grade = override.grade if override else ruled.grade
+        needed = guarantees.needed_capabilities(grade, conditions, age)
+        return {
+            "disease": disease,
+            "rule_grade": ruled.grade,
+            "grade": grade,
+            "grade_method": GradeMethod.manual if override else ruled.method,
+            "graded_on": self.today,
+            "override_reason": override.reason if override else None,
+            "due_on": guarantees.due_on(grade, opted_in, last_contact, registered),
+            "medicine_ok": guarantees.medicine_ok(grade, kit),
+            "treatment_ok": guarantees.treatment_ok(hospital, capabilities, needed),
+        }

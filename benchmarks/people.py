@@ -18,7 +18,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from benchmarks.common import (
-    BACKENDS, Database, Table, fresh_database, milliseconds, percentile, ratio, samples,
+    BACKENDS,
+    Database,
+    Table,
+    fresh_database,
+    milliseconds,
+    percentile,
+    ratio,
+    samples,
     skip_reason,
 )  # fmt: skip
 from lianfang import timeutil
@@ -200,7 +207,7 @@ def city_import() -> Table:
             "Total (s)",
             "Target",
             "Total / target",
-        ],  # fmt: skip
+        ],
         notes=[
             "One CSV of one row per resident aged 65+ of every Nantong village of the demo world "
             "(the 65–79 and 80+ bands), 29 columns, unmasked, invented, generated beforehand "
@@ -238,7 +245,7 @@ def city_coverage() -> Table:
             "p95 (ms)",
             "Target (ms)",
             "Median / target",
-        ],  # fmt: skip
+        ],
         notes=[
             "After the city-scale CSV import above: `coverage.summary` of Nantong (320600) and "
             "of 掘港街道 (320623001) — the area's counts by grade, the four guarantees, overdue "
@@ -280,7 +287,7 @@ def xlsx_import() -> Table:
             "pandas + openpyxl read (s)",
             "Total / pandas",
             "Target",
-        ],  # fmt: skip
+        ],
         notes=[
             f"A workbook of the first {XLSX_ROWS:,} rows of the city CSV (29 text columns, "
             "written by xlsxwriter beforehand). lianfang: `io.sheets.read` (python-calamine) "

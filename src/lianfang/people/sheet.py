@@ -228,6 +228,7 @@ CELL_PARSERS: dict[str, tuple[Callable[[str], Any], Any]] = {
     for c in Condition
 }
 REQUIRED = {"name"}
+MISSING = object()  # a blank cell where one is required
 
 
 class Checker:
@@ -242,28 +243,27 @@ class Checker:
         self.errors.append(row_error(self.table, SPEC, index, key, zh, en))
 
     def column(self, key: str, cells: Sequence[str]) -> list[Any]:
-        """Parse a column; a value seen before is not parsed again."""
+        """Parse a column: each distinct cell once, then every row with a look-up."""
         parse, blank = CELL_PARSERS[key]
         seen: dict[str, Any] = {}
-        out: list[Any] = []
-        for index, raw in enumerate(cells):
+        for raw in set(cells):
             text = raw.strip()
             if not text:
-                if key in REQUIRED:
-                    self.add(index, key, "必填", "required")
-                out.append(blank)
+                seen[raw] = MISSING if key in REQUIRED else blank
                 continue
-            value = seen.get(text, seen)
-            if value is seen:
-                try:
-                    value = seen[text] = parse(text)
-                except Bad as bad:
-                    value = seen[text] = bad
-            if isinstance(value, Bad):
-                self.add(index, key, value.zh, value.en)
-                out.append(blank)
-            else:
-                out.append(value)
+            try:
+                seen[raw] = parse(text)
+            except Bad as bad:
+                seen[raw] = bad
+        out = [seen[raw] for raw in cells]
+        wrong = {raw for raw, value in seen.items() if value is MISSING or isinstance(value, Bad)}
+        if wrong:
+            for index, raw in enumerate(cells):
+                if raw in wrong:
+                    value = seen[raw]
+                    zh, en = ("必填", "required") if value is MISSING else (value.zh, value.en)
+                    self.add(index, key, zh, en)
+                    out[index] = blank
         return out
 
 

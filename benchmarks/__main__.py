@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from time import perf_counter
 
-from benchmarks import areas_children, areas_load, forecast, machine, report
+from benchmarks import areas_children, areas_load, forecast, machine, people, report
 from benchmarks.common import Table
 
 BENCHMARKS: tuple[Callable[[], Table], ...] = (
@@ -14,6 +14,9 @@ BENCHMARKS: tuple[Callable[[], Table], ...] = (
     forecast.against_epydemix,
     forecast.cell_cost,
     forecast.against_covasim,
+    people.city_import,
+    people.city_coverage,
+    people.xlsx_import,
 )
 OUTPUT = machine.ROOT / "BENCHMARKS.md"
 

@@ -16,7 +16,7 @@ from lianfang.auth.choices import AuditAction, Permission
 from lianfang.auth.scope import Actor
 from lianfang.errors import ImportFileError, InvalidInputError, NotFoundError
 from lianfang.io import sheets, workbooks
-from lianfang.people import guarantees, identity, service
+from lianfang.people import identity, service
 from lianfang.people.choices import Condition, Guarantee
 from lianfang.people.models import ImportReport, Person
 from lianfang.people.service import PeopleFilter
@@ -29,16 +29,7 @@ BATCH = 2000
 def cells(person: Person, village: str, today: date, reveal: bool) -> list[str]:
     """A person as one row of the people sheet (ID and phones masked unless revealed)."""
     responsible = person.responsible
-    facts = guarantees.Facts(
-        grade=person.grade, opted_in=person.followup_opt_in,
-        responsible=responsible.name if responsible else None,
-        last_contact=_local_day(person.last_contact_at),
-        due=person.due_on, kit=person.kit_grade, kit_on=person.kit_on, hospital=person.hospital,
-        hospital_capabilities=person.hospital_capabilities, needed=frozenset(),
-    )  # fmt: skip
-    met = {s.guarantee: s.met for s in guarantees.states(facts, today)}
-    met[Guarantee.treatment] = person.treatment_ok
-    met[Guarantee.medicine] = person.medicine_ok
+    met = {s.guarantee: s.met for s in service.guarantee_states(person, today)}
     shown_id = person.id_number if reveal else identity.mask_id(person.id_number)
 
     def phone(value: str) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import AwareDatetime, BaseModel, Field
 
 from lianfang import timeutil
-from lianfang.people import guarantees, identity
+from lianfang.people import identity, service
 from lianfang.people.choices import (
     AlertReason,
     AlertStatus,
@@ -109,17 +109,9 @@ class PersonRead(BaseModel):
     def of(cls, p: Person, alerts_open: int = 0) -> PersonRead:
         today = timeutil.today()
         age = identity.age_on(p.birth_date, today)
-        facts = guarantees.Facts(
-            grade=p.grade, opted_in=p.followup_opt_in,
-            responsible=p.responsible.name if p.responsible else None,
-            last_contact=timeutil.local(p.last_contact_at).date() if p.last_contact_at else None,
-            due=p.due_on, kit=p.kit_grade, kit_on=p.kit_on, hospital=p.hospital,
-            hospital_capabilities=p.hospital_capabilities,
-            needed=guarantees.needed_capabilities(p.grade, p.conditions, age),
-        )  # fmt: skip
         states = [
             GuaranteeRead(guarantee=s.guarantee, met=s.met, zh=s.zh, en=s.en)
-            for s in guarantees.states(facts, today)
+            for s in service.guarantee_states(p, today)
         ]
         return cls(
             id=p.id, name=p.name, id_number=identity.mask_id(p.id_number), sex=p.sex,

@@ -18,7 +18,7 @@ from lianfang.auth.choices import AuditAction, Permission
 from lianfang.auth.scope import Actor
 from lianfang.errors import InvalidInputError, NotFoundError
 from lianfang.io.sheets import Table
-from lianfang.people import coverage, records
+from lianfang.people import coverage, guarantees, identity, records
 from lianfang.people.choices import AlertStatus, ChangeSource, Grade, GradeMethod, Guarantee
 from lianfang.people.importing import ImportResult, import_table
 from lianfang.people.models import (
@@ -315,3 +315,20 @@ def assign(
             detail={"people": len(changed)},
         )  # fmt: skip
     return len(changed)
+
+
+def guarantee_states(person: Person, today: date) -> tuple[guarantees.GuaranteeState, ...]:
+    """The four guarantees of a person on a day, each with why (the person's responsible
+    person must be loaded)."""
+    moment = person.last_contact_at
+    facts = guarantees.Facts(
+        grade=person.grade, opted_in=person.followup_opt_in,
+        responsible=person.responsible.name if person.responsible else None,
+        last_contact=timeutil.local(moment).date() if moment else None, due=person.due_on,
+        kit=person.kit_grade, kit_on=person.kit_on, hospital=person.hospital,
+        hospital_capabilities=person.hospital_capabilities,
+        needed=guarantees.needed_capabilities(
+            person.grade, person.conditions, identity.age_on(person.birth_date, today)
+        ),
+    )  # fmt: skip
+    return guarantees.states(facts, today)

@@ -16,7 +16,7 @@ from lianfang.api.deps import SessionDep, check_csrf
 from lianfang.areas import service as areas
 from lianfang.auth.choices import Permission
 from lianfang.errors import ImportFileError, InvalidInputError, LianfangError
-from lianfang.people import followups, grading, guarantees, identity
+from lianfang.people import followups, grading, identity
 from lianfang.people import service as people
 from lianfang.people.choices import (
     AlertStatus,
@@ -35,20 +35,6 @@ from lianfang.web.pages import SignedIn, SignedInDep, render
 from lianfang.web.people_pages import choice, link
 
 router = APIRouter(include_in_schema=False)
-
-
-def guarantee_states(person: Person, today: date) -> tuple[guarantees.GuaranteeState, ...]:
-    """The four guarantees of a person, with why."""
-    age = identity.age_on(person.birth_date, today)
-    last = timeutil.local(person.last_contact_at).date() if person.last_contact_at else None
-    facts = guarantees.Facts(
-        grade=person.grade, opted_in=person.followup_opt_in,
-        responsible=person.responsible.name if person.responsible else None,
-        last_contact=last, due=person.due_on, kit=person.kit_grade, kit_on=person.kit_on,
-        hospital=person.hospital, hospital_capabilities=person.hospital_capabilities,
-        needed=guarantees.needed_capabilities(person.grade, person.conditions, age),
-    )  # fmt: skip
-    return guarantees.states(facts, today)
 
 
 def grade_reason(person: Person, today: date) -> tuple[str, str]:
@@ -73,7 +59,7 @@ def _context(session: Session, me: SignedIn, person_id: int) -> dict[str, Any]:
         "masked_id": identity.mask_id(person.id_number),
         "masked_phone": identity.mask_phone(person.phone) if person.phone else "",
         "reason": grade_reason(person, today),
-        "states": guarantee_states(person, today),
+        "states": people.guarantee_states(person, today),
         "vaccination": grading.vaccination_of(person.vaccine_doses),
         "history": people.history(session=session, actor=me.actor, person_id=person.id),
         "token": str(uuid.uuid4()),

@@ -255,15 +255,17 @@ def test_users_are_disabled_and_enabled(db: str) -> None:
 def test_demo_builds_records_itself_and_refuses_real_data(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'demo.db'}"
     env = {"LIANFANG_ADMIN_PASSWORD": "demo-password-1"}
-    built = lianfang("demo", "--no-serve", "--seed", "11", "--scale", "city", db=url, env=env)
+    # demo scale: the city scale generates 1.75M key people (minutes; see the people benchmarks)
+    built = lianfang("demo", "--no-serve", "--seed", "11", "--scale", "demo", db=url, env=env)
     assert built.returncode == 0, built.stderr
     assert "7,726,635" in built.stdout
+    assert "重点人群（虚构）" in built.stdout
     assert "demo-password-1" in built.stdout
     engine = make_engine(url)
     with transaction(make_sessionmaker(engine)) as session:
         build = demo_service.latest(session=session)
         assert build is not None
-        assert (build.seed, build.scale, build.area_code) == (11, "city", "320600000000")
+        assert (build.seed, build.scale, build.area_code) == (11, "demo", "320600000000")
         auth.authenticate(session=session, username="village", password="demo-password-1", ip=None)
     engine.dispose()
     coords = tmp_path / "real.csv"

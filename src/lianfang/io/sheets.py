@@ -60,13 +60,18 @@ class Table:
     headers: list[str]
     rows: list[list[str]]
     keys: dict[str, int] = field(default_factory=dict)  # column key -> index in a row
+    _columns: list[tuple[str, ...]] | None = field(default=None, repr=False)  # rows transposed
 
-    def values(self, key: str) -> list[str] | None:
+    def values(self, key: str) -> Sequence[str] | None:
         """Every cell of a column, or None when the file lacks it."""
         index = self.keys.get(key)
-        return (
-            None if index is None else [row[index] if index < len(row) else "" for row in self.rows]
-        )
+        if index is None:
+            return None
+        if self._columns is None:
+            width = len(self.headers)
+            padded = [r if len(r) == width else (r + [""] * width)[:width] for r in self.rows]
+            self._columns = list(zip(*padded, strict=True)) if padded else [()] * width
+        return self._columns[index]
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -137,7 +142,7 @@ def read(data: bytes, source: str, spec: SheetSpec) -> Table:
     if not rows:
         raise ImportFileError(f"{source} 是空的", f"{source} is empty")
     headers = [h.strip() for h in rows[0]]
-    body = [r for r in rows[1:] if any(c.strip() for c in r)]
+    body = [r for r in rows[1:] if "".join(r).strip()]
     table = Table(source, headers, body)
     _match_headers(table, spec)
     return table

@@ -25,7 +25,7 @@ from lianfang.auth import audit
 from lianfang.auth.choices import AuditAction, Permission
 from lianfang.auth.scope import Actor
 from lianfang.db.base import join_choices
-from lianfang.db.bulk import insert_columns
+from lianfang.db.bulk import gc_paused, insert_columns
 from lianfang.errors import ImportRowError, LianfangError
 from lianfang.io.sheets import Table, failed
 from lianfang.people import coverage, identity, records
@@ -42,6 +42,7 @@ from lianfang.people.records import INPUT_KEYS, Override
 from lianfang.people.sheet import CONDITION_KEY, Checker, Parsed, parse
 
 CHUNK = 5000
+LONG_FILE = 50_000
 RESPONSIBLE_KEYS = ("responsible", "responsible_kind", "responsible_phone")
 DEFAULTS: dict[str, Any] = {
     "phone": "", "address": "", "living": Living.with_family, "conditions": {},
@@ -83,6 +84,13 @@ def import_table(
 ) -> ImportResult:  # fmt: skip
     """Check every row of a people table, then write all of it or nothing."""
     actor.require(Permission.people_edit)
+    with gc_paused():
+        return _import(session, actor, table, dry_run, source)
+
+
+def _import(
+    session: Session, actor: Actor, table: Table, dry_run: bool, source: ChangeSource
+) -> ImportResult:
     parsed, errors = parse(table)
     check = Checker(table)
     check.errors = errors
@@ -180,9 +188,18 @@ def _check_kits(check: Checker, values: dict[str, list[Any]], blank: list[Any]) 
             check.add(index, key, zh, en)
 
 
+def _registered(session: Session, numbers: list[str]) -> list[str]:
+    """Which of the numbers are registered: asked in chunks for a short file; for a long one a
+    single scan of the ID index is faster than hundreds of IN lists."""
+    wanted = set(numbers)
+    if len(wanted) < LONG_FILE:
+        return sorted(wanted)
+    return sorted(wanted.intersection(session.scalars(select(Person.id_number))))
+
+
 def _stored(session: Session, numbers: list[str]) -> dict[str, Stored]:
     out: dict[str, Stored] = {}
-    for chunk in _chunks(sorted(set(numbers))):
+    for chunk in _chunks(_registered(session, numbers)):
         for person in session.scalars(select(Person).where(Person.id_number.in_(chunk))):
             out[person.id_number] = Stored(
                 id=person.id, area_code=person.area_code,
@@ -332,16 +349,19 @@ def _new_columns(
         out[key] = (
             [columns[key][i] for i in fresh] if key in columns else [DEFAULTS[key]] * len(fresh)
         )
-    derived = [
-        deriver.row(number, conditions, doses, opted_in, kit, hospital, capabilities, today,
-                    None, None)
+    born = [deriver.born_of(number) for number in out["id_number"]]
+    out["birth_date"] = [b[0] for b in born]
+    out["sex"] = [b[2] for b in born]
+    graded = [
+        deriver.graded_row(number, conditions, doses, opted_in, kit, hospital, capabilities,
+                           today, None, None)
         for number, conditions, doses, opted_in, kit, hospital, capabilities in zip(
             out["id_number"], out["conditions"], out["vaccine_doses"], out["followup_opt_in"],
             out["kit_grade"], out["hospital"], out["hospital_capabilities"], strict=True,
         )
     ]  # fmt: skip
-    for key in derived[0] if derived else ():
-        out[key] = [d[key] for d in derived]
+    for key in graded[0] if graded else ():
+        out[key] = [g[key] for g in graded]
     return out
 
 
@@ -362,8 +382,14 @@ def _plain_column(values: list[Any]) -> list[Any]:
         sets = {v: join_choices(v) for v in set(values)}
         return [sets[v] for v in values]
     if isinstance(sample, dict):
-        maps = {id(v): encode_conditions(v) for v in values}  # the maps outlive this call
-        return [maps[id(v)] for v in values]
+        maps: dict[int, str] = {}  # rows share their map object; the maps outlive this call
+        out = []
+        for value in values:
+            found = maps.get(id(value))
+            if found is None:
+                found = maps[id(value)] = encode_conditions(value)
+            out.append(found)
+        return out
     return values
 
 

@@ -88,18 +88,32 @@ class Deriver:
         registered_on: date, last_contact_at: datetime | None, override: Override | None,
     ) -> dict[str, Any]:  # fmt: skip
         """``derive`` from the inputs it depends on, given one by one."""
-        born, age, sex = self._born(id_number)
+        born, _, sex = self.born_of(id_number)
+        found = self.graded_row(
+            id_number, conditions, doses, opted_in, kit, hospital, capabilities, registered_on,
+            last_contact_at, override,
+        )  # fmt: skip
+        return {"sex": sex, "birth_date": born} | found
+
+    def graded_row(
+        self, id_number: str, conditions: dict[Condition, DiseaseState], doses: int,
+        opted_in: bool, kit: Grade | None, hospital: str, capabilities: frozenset[Any],
+        registered_on: date, last_contact_at: datetime | None, override: Override | None,
+    ) -> dict[str, Any]:  # fmt: skip
+        """The grade and guarantee columns (shared, not to be changed) of one person."""
+        age = self.born_of(id_number)[1]
         last_contact = timeutil.local(last_contact_at).date() if last_contact_at else None
         key = (
-            age, frozenset(conditions.items()), doses, opted_in, kit, hospital, capabilities,
+            age, tuple(conditions.items()), doses, opted_in, kit, hospital, capabilities,
             last_contact, registered_on, override,
         )  # fmt: skip
         found = self.graded.get(key)
         if found is None:
             found = self.graded[key] = self._grade(key, conditions)
-        return {"sex": sex, "birth_date": born} | found
+        return found
 
-    def _born(self, id_number: str) -> tuple[date, int, Sex]:
+    def born_of(self, id_number: str) -> tuple[date, int, Sex]:
+        """Birth date, age today and sex written in an ID number (checked already)."""
         key = id_number[6:14] + id_number[16]
         found = self.born.get(key)
         if found is None:

@@ -3,9 +3,7 @@ session's transaction, for imports where the ORM's per-row work would dominate."
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -16,19 +14,6 @@ REINDEX_ROWS = 100_000
 """From this many rows on, SQLite inserts faster into a table without its secondary indexes and
 rebuilds them afterwards (a sort each) than it updates them row by row; both happen inside the
 transaction, so the change stays all-or-nothing."""
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector: a city-scale import allocates millions of objects
-    that hold no cycles, and every full collection would walk them all again."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _sqlite_value(value: Any) -> Any:

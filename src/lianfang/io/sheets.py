@@ -16,6 +16,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from lianfang.errors import ImportFileError, ImportRowError
+from lianfang.memory import gc_paused
 
 MAX_REPORTED_ERRORS = 200
 FIRST_DATA_ROW = 2  # row 1 holds the headers, as a spreadsheet numbers it
@@ -119,7 +120,8 @@ def _xlsx_rows(data: bytes, source: str) -> list[list[str]]:
 
     try:
         sheet = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0)
-        return [[cell_text(v) for v in row] for row in sheet.to_python(skip_empty_area=False)]
+        rows = sheet.to_python(skip_empty_area=False)
+        return [[v.strip() if type(v) is str else cell_text(v) for v in row] for row in rows]
     except Exception as exc:  # calamine raises its own errors for every kind of broken file
         raise ImportFileError(
             f"{source} 不是有效的 Excel 工作簿（.xlsx）：{exc}",
@@ -129,6 +131,11 @@ def _xlsx_rows(data: bytes, source: str) -> list[list[str]]:
 
 def read(data: bytes, source: str, spec: SheetSpec) -> Table:
     """The table in a .xlsx or .csv file, its headers matched to the spec (Chinese or English)."""
+    with gc_paused():
+        return _read(data, source, spec)
+
+
+def _read(data: bytes, source: str, spec: SheetSpec) -> Table:
     suffix = Path(source).suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         rows = _xlsx_rows(data, source)

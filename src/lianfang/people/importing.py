@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select, update
@@ -25,9 +26,10 @@ from lianfang.auth import audit
 from lianfang.auth.choices import AuditAction, Permission
 from lianfang.auth.scope import Actor
 from lianfang.db.base import join_choices
-from lianfang.db.bulk import gc_paused, insert_columns
+from lianfang.db.bulk import insert_columns
 from lianfang.errors import ImportRowError, LianfangError
 from lianfang.io.sheets import Table, failed
+from lianfang.memory import gc_paused
 from lianfang.people import coverage, identity, records
 from lianfang.people.choices import (
     ChangeSource,
@@ -390,6 +392,8 @@ def _plain_column(values: list[Any]) -> list[Any]:
                 found = maps[id(value)] = encode_conditions(value)
             out.append(found)
         return out
+    if isinstance(sample, StrEnum):
+        return [None if v is None else v.value for v in values]  # drivers take plain text
     return values
 
 

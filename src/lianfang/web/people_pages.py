@@ -211,6 +211,7 @@ def coverage_page(
             for g in Grade
         ],
         "labels": {g.value: g.label(lang) for g in Guarantee},
+        "order": [g.value for g in Guarantee],  # tojson sorts the keys of "labels"
         "covered_label": translate(lang, "people.covered"),
         "missing_label": translate(lang, "people.missing_count"),
     }  # fmt: skip

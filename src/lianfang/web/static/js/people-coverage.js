@@ -9,27 +9,33 @@
   var charts = [];
   window.addEventListener("resize", function () { charts.forEach(function (c) { c.resize(); }); });
 
+  // One bar per guarantee and subdivision: the share of red and yellow people it reaches, so that
+  // areas of different size compare; the tooltip gives the counts.
+  var palette = ["#5470c6", "#91cc75", "#fac858", "#ee6666"];
   function bars(box) {
     var chart = echarts.init(box);
-    var series = [];
-    Object.keys(data.labels).forEach(function (g) {
-      series.push({ name: data.labels[g] + " " + data.covered_label, type: "bar", stack: g,
-        data: data.covered[g], guarantee: g, itemStyle: { color: "#3ba272" } });
-      series.push({ name: data.labels[g] + " " + data.missing_label, type: "bar", stack: g,
-        data: data.missing[g], guarantee: g, itemStyle: { color: "#d9363e" } });
+    var keys = data.order;
+    var series = keys.map(function (g, i) {
+      return { name: data.labels[g], type: "bar", guarantee: g, itemStyle: { color: palette[i % 4] },
+        data: data.covered[g].map(function (c, k) {
+          var total = c + data.missing[g][k];
+          return { value: total ? Math.round(1000 * c / total) / 10 : 0, covered: c, missing: data.missing[g][k] };
+        }) };
     });
     chart.setOption({
       textStyle: { fontFamily: font },
-      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
-      grid: { left: 40, right: 10, top: 20, bottom: 80 },
+      legend: { top: 0, textStyle: { fontFamily: font } },
+      tooltip: { trigger: "item", formatter: function (p) {
+        return data.areas[p.dataIndex] + " · " + p.seriesName + "<br>" + data.covered_label + " " +
+          p.data.covered + " · " + data.missing_label + " " + p.data.missing + " · " + p.data.value + "%";
+      } },
+      grid: { left: 48, right: 10, top: 36, bottom: 80 },
       xAxis: { type: "category", data: data.areas, axisLabel: { rotate: data.areas.length > 6 ? 40 : 0, fontFamily: font } },
-      yAxis: { type: "value" },
+      yAxis: { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" } },
       series: series
     });
     chart.on("click", function (p) {
-      var g = Object.keys(data.labels)[Math.floor(p.seriesIndex / 2)];
-      var code = data.codes[p.dataIndex];
-      window.location.href = "/people?area=" + code + (p.seriesIndex % 2 ? "&missing=" + g : "&grade=");
+      window.location.href = "/people?area=" + data.codes[p.dataIndex] + "&missing=" + keys[p.seriesIndex];
     });
     box.dataset.rendered = String(data.areas.length);
     charts.push(chart);
@@ -40,7 +46,9 @@
     chart.setOption({
       textStyle: { fontFamily: font },
       tooltip: { trigger: "item" },
-      series: [{ type: "pie", radius: ["35%", "70%"], label: { formatter: "{b} {c}", fontFamily: font },
+      legend: { bottom: 0, textStyle: { fontFamily: font } },
+      series: [{ type: "pie", radius: ["30%", "62%"], center: ["50%", "45%"],
+        label: { position: "inside", formatter: "{d}%", color: "#fff", fontFamily: font },
         data: data.grades.map(function (g) {
           return { name: g.name, value: g.count, link: g.link, itemStyle: { color: g.colour } };
         }) }]

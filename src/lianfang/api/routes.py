@@ -6,9 +6,11 @@ from lianfang.areas.routes import router as areas_router
 from lianfang.auth.routes import router as auth_router
 from lianfang.forecast.routes import router as forecast_router
 from lianfang.people.routes import router as people_router
+from lianfang.people.sheet_routes import router as people_sheet_router
 
 router = APIRouter()
 router.include_router(auth_router)
 router.include_router(areas_router)
 router.include_router(forecast_router)
+router.include_router(people_sheet_router)  # before /people/{person_id}
 router.include_router(people_router)

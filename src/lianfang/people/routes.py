@@ -8,8 +8,8 @@ import json
 from collections.abc import Sequence
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
-from fastapi.responses import JSONResponse, Response
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -17,13 +17,10 @@ from lianfang import timeutil
 from lianfang.api.deps import CurrentActor, SessionDep
 from lianfang.areas import codes
 from lianfang.areas.models import Area
-from lianfang.auth.choices import Permission
 from lianfang.auth.scope import Actor
 from lianfang.errors import ImportFileError
-from lianfang.io import sheets, workbooks
-from lianfang.people import coverage, exporting, followups, identity, service
+from lianfang.people import coverage, followups, identity, service
 from lianfang.people.choices import AlertStatus, ChangeSource, Grade, Guarantee
-from lianfang.people.importing import import_table
 from lianfang.people.models import Person, ReferralAlert, Responsible
 from lianfang.people.schemas import (
     AlertClose,
@@ -38,7 +35,6 @@ from lianfang.people.schemas import (
     FollowUpResult,
     GradeCreate,
     HistoryRead,
-    ImportRead,
     PersonCreate,
     PersonPage,
     PersonRead,
@@ -51,8 +47,6 @@ from lianfang.people.schemas import (
 from lianfang.people.sheet import SPEC
 
 router = APIRouter(tags=["people 重点人群"])
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-MEDIA = {"xlsx": XLSX, "csv": "text/csv; charset=utf-8"}
 PHONES = {"phone", "responsible_phone"}
 FIELD_OF = {c.zh: c.key for c in SPEC.columns} | {
     c.zh: "conditions" for c in SPEC.columns if c.key.startswith("condition_")
@@ -63,7 +57,7 @@ Grades = Annotated[list[Grade] | None, Query(description="repeatable: grade=red&
 Missing = Annotated[Guarantee | None, Query(description="red/yellow people lacking a guarantee")]
 
 
-def _filter(
+def filter_of(
     area: str, grade: Sequence[Grade] | None, missing: Guarantee | None, overdue: bool,
     alert_open: bool, responsible_id: int | None, q: str,
 ) -> service.PeopleFilter:  # fmt: skip
@@ -129,7 +123,7 @@ def list_people(
     size: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 50,
 ) -> PersonPage:
     """Red first, then yellow, then green; earliest due first. Numbers are masked."""
-    f = _filter(area, grade, missing, overdue, alert_open, responsible_id, q)
+    f = filter_of(area, grade, missing, overdue, alert_open, responsible_id, q)
     found = service.list_people(session=session, actor=actor, f=f, page=page, size=size)
     counts = _alerts_open(session, [p.id for p in found.items])
     items = [PersonRead.of(p, counts.get(p.id, 0)) for p in found.items]
@@ -249,92 +243,6 @@ def assign(body: AssignCreate, session: SessionDep, actor: CurrentActor) -> Assi
     )  # fmt: skip
     session.commit()
     return AssignRead(changed=changed)
-
-
-def _file(data: bytes, name: str, file_format: str) -> Response:
-    return Response(
-        content=data,
-        media_type=MEDIA[file_format],
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
-
-
-@router.get("/people/template", summary="The people sheet template (.xlsx)")
-def template(actor: CurrentActor) -> Response:
-    """Headers in Chinese with notes, drop-down lists for the choices."""
-    actor.require(Permission.people_edit)
-    return _file(workbooks.template(SPEC), "people-template.xlsx", "xlsx")
-
-
-@router.post(
-    "/people/import",
-    response_model=ImportRead,
-    summary="Import a people sheet (.xlsx or .csv), all or nothing",
-    responses={422: {"description": "row errors and a report_url for the error workbook"}},
-)
-def import_people(
-    request: Request,
-    session: SessionDep,
-    actor: CurrentActor,
-    file: Annotated[UploadFile, File(description="the filled-in template, .xlsx or .csv")],
-    dry_run: Annotated[bool, Form(description="check only, write nothing")] = False,
-) -> Any:
-    """Every row is checked first; one invalid row rejects the file and nothing is written.
-    Then the answer is 422 with each problem and `report_url`, the error workbook."""
-    actor.require(Permission.people_edit)
-    table = sheets.read(file.file.read(), file.filename or "people.xlsx", SPEC)
-    try:
-        result = import_table(session=session, actor=actor, table=table, dry_run=dry_run)
-    except ImportFileError as error:
-        if not error.rows:
-            raise
-        session.rollback()
-        token = exporting.keep_report(session=session, actor=actor, error=error, table=table)
-        session.commit()
-        url = str(request.url_for("import_report", token=token).path)
-        return row_errors(error, report_url=url)
-    session.commit()
-    return ImportRead(
-        rows=result.rows, created=result.created, updated=result.updated,
-        unchanged=result.unchanged, responsibles_created=result.responsibles_created,
-        dry_run=result.dry_run,
-    )  # fmt: skip
-
-
-@router.get(
-    "/people/import/reports/{token}",
-    name="import_report",
-    summary="The error workbook of a rejected import",
-)
-def import_report(token: str, session: SessionDep, actor: CurrentActor) -> Response:
-    """The uploaded rows with an error column; only for the user who uploaded the file."""
-    found = exporting.report(session=session, actor=actor, token=token)
-    return _file(found.content, "people-errors.xlsx", "xlsx")
-
-
-@router.get("/people/export", summary="Export people (.xlsx or .csv), masked by default")
-def export_people(
-    session: SessionDep,
-    actor: CurrentActor,
-    area: AreaQuery,
-    format: Annotated[str, Query(pattern="^(xlsx|csv)$")] = "xlsx",
-    grade: Grades = None,
-    missing: Missing = None,
-    overdue: bool = False,
-    alert_open: bool = False,
-    responsible_id: int | None = None,
-    q: Annotated[str, Query(max_length=50)] = "",
-    reveal: Annotated[bool, Query(description="full numbers (pii.reveal and a reason)")] = False,
-    reason: Annotated[str, Query(max_length=500)] = "",
-) -> Response:
-    """The people matching the filters as the people sheet; an unmasked export imports back
-    unchanged. Audited (as a reveal when unmasked)."""
-    f = _filter(area, grade, missing, overdue, alert_open, responsible_id, q)
-    data, _ = exporting.export(
-        session=session, actor=actor, f=f, file_format=format, reveal=reveal, reason=reason
-    )
-    session.commit()
-    return _file(data, f"people-{codes.short(f.area)}.{format}", format)
 
 
 @router.get("/people/{person_id}", response_model=PersonRead, summary="A person")

@@ -181,7 +181,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "people.no_responsible": ("无负责人", "No responsible person"),
     "people.alerts": ("转诊预警", "Referral alerts"),
     "people.children": ("下级区域", "Subdivisions"),
-    "people.stacked": ("各下级区域四有落实率（红黄人员）", "Share of red and yellow people each guarantee reaches, per subdivision"),
+    "people.stacked": (
+        "各下级区域四有落实率（红黄人员）",
+        "Share of red and yellow people each guarantee reaches, per subdivision",
+    ),
     "people.grade_pie": ("风险等级分布", "Grades"),
     "people.total_people": ("登记人数", "Registered"),
     "people.identity": ("身份信息", "Identity"),

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from lianfang import timeutil
 from lianfang.api.deps import SessionDep, check_csrf
+from lianfang.api.downloads import download
 from lianfang.areas import codes
 from lianfang.areas import service as areas
 from lianfang.areas.models import Area
@@ -35,8 +36,6 @@ from lianfang.web.pages import SignedIn, SignedInDep, render
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-TYPES = {"xlsx": XLSX, "csv": "text/csv; charset=utf-8"}
 C = TypeVar("C", bound=Choice)
 
 
@@ -233,7 +232,7 @@ def export_masked(
         session=session, actor=me.actor, f=query.to_filter(), file_format=format
     )
     session.commit()
-    return _download(data, f"key-people-{query.area}.{format}", TYPES.get(format, XLSX))
+    return download(data, f"key-people-{query.area}.{format}")
 
 
 @router.post("/people/export")
@@ -252,14 +251,7 @@ def export_revealed(
         reveal=True, reason=reason,
     )  # fmt: skip
     session.commit()
-    return _download(data, f"key-people-{query.area}-full.{format}", TYPES.get(format, XLSX))
-
-
-def _download(data: bytes, filename: str, media_type: str) -> Response:
-    return Response(
-        data, media_type=media_type,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )  # fmt: skip
+    return download(data, f"key-people-{query.area}-full.{format}")
 
 
 @router.post("/people/assign")
@@ -286,7 +278,7 @@ def import_page(request: Request, me: SignedInDep) -> HTMLResponse:
 @router.get("/people/import/template")
 def import_template(me: SignedInDep) -> Response:
     me.actor.require(Permission.people_read)
-    return _download(workbooks.template(SPEC), "key-people-template.xlsx", XLSX)
+    return download(workbooks.template(SPEC), "key-people-template.xlsx")
 
 
 @router.post("/people/import", response_class=HTMLResponse)
@@ -319,4 +311,4 @@ def import_upload(
 @router.get("/people/import/report/{token}")
 def import_report(session: SessionDep, me: SignedInDep, token: str) -> Response:
     kept = exporting.report(session=session, actor=me.actor, token=token)
-    return _download(kept.content, f"import-errors-{token[:8]}.xlsx", XLSX)
+    return download(kept.content, f"import-errors-{token[:8]}.xlsx")

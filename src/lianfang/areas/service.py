@@ -435,3 +435,20 @@ def list_level(*, session: Session, actor: Actor, prefix: str, level: AreaLevel)
             .order_by(Area.code)
         )
     )
+
+
+def names(*, session: Session, area_codes: Iterable[str]) -> dict[str, str]:
+    """The names of areas by code (codes not found are left out), asked in chunks."""
+    wanted = sorted(set(area_codes))
+    found: dict[str, str] = {}
+    for start in range(0, len(wanted), 5000):
+        chunk = wanted[start : start + 5000]
+        rows = session.execute(select(Area.code, Area.name).where(Area.code.in_(chunk)))
+        found.update((code, name) for code, name in rows)
+    return found
+
+
+def names_below(*, session: Session, prefix: str) -> dict[str, str]:
+    """The names of every area under a code prefix."""
+    rows = session.execute(select(Area.code, Area.name).where(codes.in_subtree(Area.code, prefix)))
+    return {code: name for code, name in rows}

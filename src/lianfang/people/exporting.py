@@ -11,6 +11,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, joinedload
 
 from lianfang import timeutil
+from lianfang.areas import codes
+from lianfang.areas import service as areas
 from lianfang.auth import audit
 from lianfang.auth.choices import AuditAction, Permission
 from lianfang.auth.scope import Actor
@@ -91,17 +93,11 @@ def export(
 
 
 def _rows(session: Session, actor: Actor, f: PeopleFilter, reveal: bool) -> Iterator[list[str]]:
-    from lianfang.areas.models import Area  # the village names of the rows
-
     today = timeutil.today()
-    names: dict[str, str] = {}
+    names = areas.names_below(session=session, prefix=codes.short(f.area))
     statement = service.query(actor, f, today).options(joinedload(Person.responsible))
     for person in session.scalars(statement.execution_options(yield_per=BATCH)):
-        if person.area_code not in names:
-            names[person.area_code] = (
-                session.scalar(select(Area.name).where(Area.code == person.area_code)) or ""
-            )
-        yield cells(person, names[person.area_code], today, reveal)
+        yield cells(person, names.get(person.area_code, ""), today, reveal)
 
 
 def _described(f: PeopleFilter) -> dict[str, object]:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from lianfang import timeutil
 from lianfang.api.deps import CurrentActor, SessionDep
 from lianfang.areas import codes
-from lianfang.areas.models import Area
+from lianfang.areas import service as areas
 from lianfang.auth.scope import Actor
 from lianfang.errors import ImportFileError
 from lianfang.people import coverage, followups, identity, service
@@ -67,11 +67,6 @@ def filter_of(
     )  # fmt: skip
 
 
-def _names(session: Session, area_codes: Sequence[str]) -> dict[str, str]:
-    rows = session.execute(select(Area.code, Area.name).where(Area.code.in_(area_codes)))
-    return {code: name for code, name in rows}
-
-
 @router.get(
     "/areas/{code}/coverage", response_model=CoverageRead, summary="Four-guarantee coverage"
 )
@@ -86,7 +81,7 @@ def coverage_read(session: Session, actor: Actor, code: str) -> CoverageRead:
     full = codes.normalise(code)
     today = timeutil.today()
     total, children = coverage.summary(session=session, actor=actor, code=full, today=today)
-    names = _names(session, [full, *(c.code for c in children)])
+    names = areas.names(session=session, area_codes=[full, *(c.code for c in children)])
     figures = CoverageFigures.of(total, names.get(full, ""))
     return CoverageRead(
         **figures.model_dump(),

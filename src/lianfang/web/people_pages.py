@@ -3,7 +3,6 @@ exports. The person page and its forms are in ``person_pages``."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, TypeVar
@@ -88,22 +87,11 @@ def link(code: str, **filters: object) -> str:
     return Query(code).url(**filters)
 
 
-def village_names(session: Session, area_codes: Sequence[str]) -> dict[str, str]:
-    rows = session.execute(select(Area.code, Area.name).where(Area.code.in_(set(area_codes))))
-    return {code: name for code, name in rows}
-
-
 def ticks(person: Person, today: date) -> dict[Guarantee, bool] | None:
     """Which of the four guarantees hold for a listed person (None for green people)."""
     if not person.grade.followed:
         return None
-    checked = person.last_contact_at is not None and (person.due_on or date.min) >= today
-    return {
-        Guarantee.in_charge: person.responsible_id is not None,
-        Guarantee.checked_on: checked,
-        Guarantee.medicine: person.medicine_ok,
-        Guarantee.treatment: person.treatment_ok,
-    }
+    return {state.guarantee: state.met for state in people.guarantee_states(person, today)}
 
 
 def _list_context(session: Session, me: SignedIn, query: Query, page: int) -> dict[str, Any]:
@@ -124,7 +112,7 @@ def _list_context(session: Session, me: SignedIn, query: Query, page: int) -> di
         "found": found,
         "pages": max(1, -(-found.total // PAGE_SIZE)),
         "today": today,
-        "villages": village_names(session, [p.area_code for p in found.items]),
+        "villages": areas.names(session=session, area_codes=[p.area_code for p in found.items]),
         "ticks": {p.id: ticks(p, today) for p in found.items},
         "age": lambda p: identity.age_on(p.birth_date, today),
         "mask": identity.mask_id,
@@ -194,7 +182,7 @@ def coverage_page(
         session=session, actor=me.actor, code=code, today=timeutil.today()
     )
     lang = request_language(request)
-    names = village_names(session, [c.code for c in children])
+    names = areas.names(session=session, area_codes=[c.code for c in children])
     for child in children:
         child.name = names.get(child.code, child.code)
     children = [c for c in children if me.actor.reaches(c.code)]

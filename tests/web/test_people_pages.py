@@ -214,3 +214,12 @@ def test_care_form_records_kit_hospital_and_responsible(
     assert late.status_code == 422
     assert "药包发放日期" in late.text
     assert "在未来" in late.text
+
+
+def test_map_of_villages_for_a_town_but_not_for_one_village(
+    client: TestClient, session: Session
+) -> None:
+    add_people(session)
+    sign_in(client, Role.town_operator)
+    assert 'data-testid="people-map"' in client.get("/people").text
+    assert 'data-testid="people-map"' not in client.get("/people", params={"area": VILLAGE}).text

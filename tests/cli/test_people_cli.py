@@ -111,3 +111,11 @@ def test_an_invalid_file_writes_its_error_workbook_and_exits_1(db: str, tmp_path
     masked = tmp_path / "after.csv"
     lianfang("people", "export", "--area", VILLAGE, "-o", str(masked), db=db)
     assert id_number("19400101", 1)[-4:] not in masked.read_text(encoding="utf-8-sig")
+
+
+def test_regrade_runs_on_a_short_area_code(db: str) -> None:
+    result = lianfang("people", "regrade", "--area", "3206", db=db)
+    assert result.returncode == 0, result.stderr
+    assert "人等级变化" in result.stdout
+    bad = lianfang("people", "regrade", "--area", "32x", db=db)
+    assert "32x" in one_line_error(bad)

@@ -200,3 +200,22 @@ def test_bulk_assignment_covers_in_charge(session: Session, people: dict[str, in
         session=session, actor=TOWN_ACTOR, f=PeopleFilter(area=VILLAGE, missing=Guarantee.in_charge)
     )
     assert people["红二"] not in {p.id for p in missing.items}
+
+
+def test_regrade_moves_people_who_turned_80_and_keeps_manual_grades(session: Session) -> None:
+    today = timeutil.today()
+    born = today.replace(year=today.year - 80) - timedelta(days=3)  # turned 80 three days ago
+    number = id_number(born.strftime("%Y%m%d"), 3)
+    load(session, f"八十,{number},{VILLAGE},,1,,,,,\n")  # no disease, 1 dose
+    person = session.scalar(select(Person).where(Person.id_number == number))
+    assert person is not None
+    assert person.grade is Grade.red  # graded today: ≥ 80, not fully vaccinated
+    # As if graded a week ago, at 79: no disease -> green.
+    person.grade = person.rule_grade = Grade.green
+    person.graded_on = today - timedelta(days=7)
+    session.flush()
+    assert service.regrade(session=session, actor=TOWN_ACTOR, area=TOWN, today=today) == 1
+    assert person.grade is Grade.red
+    history = service.history(session=session, actor=TOWN_ACTOR, person_id=person.id)
+    assert (history.grades[0].from_grade, history.grades[0].to_grade) == (Grade.green, Grade.red)
+    assert service.regrade(session=session, actor=TOWN_ACTOR, area=TOWN, today=today) == 0

@@ -15,6 +15,7 @@ from lianfang.cli.common import DbOption, JsonOption, console, language, operato
 from lianfang.errors import ImportFileError, InvalidInputError
 from lianfang.io import sheets, workbooks
 from lianfang.people import exporting
+from lianfang.people import service as people_service
 from lianfang.people.choices import Grade, Guarantee
 from lianfang.people.importing import import_table
 from lianfang.people.routes import coverage_read
@@ -23,8 +24,8 @@ from lianfang.people.service import PeopleFilter
 from lianfang.people.sheet import SPEC
 
 app = typer.Typer(
-    help="重点人群台账：模板、导入、导出、四有覆盖 / Key-population registry: template, import, "
-    "export, coverage.",
+    help="重点人群台账：模板、导入、导出、四有覆盖、重新定级 / Key-population registry: template, "
+    "import, export, coverage, regrading.",
     no_args_is_help=True,
 )
 
@@ -175,3 +176,11 @@ def coverage(area: AreaOption, as_json: JsonOption = False, db: DbOption = None)
     for child in read.children:
         _row(table, child)
     console.print(table)
+
+
+@app.command("regrade")
+def regrade(area: AreaOption, db: DbOption = None) -> None:
+    """按年龄段变化重新定级（每日运行）/ Grade again the people who turned 65 or 80 (run daily)."""
+    with unit_of_work(db) as session:
+        changed = people_service.regrade(session=session, actor=operator(), area=area)
+    say(f"{changed} 人等级变化", f"{changed} graded again")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, not_, select, update
+from sqlalchemy import ColumnElement, Select, and_, case, func, not_, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from lianfang import timeutil
@@ -18,7 +18,7 @@ from lianfang.auth.choices import AuditAction, Permission
 from lianfang.auth.scope import Actor
 from lianfang.errors import InvalidInputError, NotFoundError
 from lianfang.io.sheets import Table
-from lianfang.people import coverage, guarantees, identity, records
+from lianfang.people import coverage, grading, guarantees, identity, records
 from lianfang.people.choices import AlertStatus, ChangeSource, Grade, GradeMethod, Guarantee
 from lianfang.people.importing import ImportResult, import_table
 from lianfang.people.models import (
@@ -180,14 +180,17 @@ def override_grade(
     return person
 
 
-def rederive(person: Person, override: records.Override | bool | None = True) -> None:
-    """Recompute a person's derived columns after their grade or contacts changed (``True``
+def rederive(
+    person: Person, override: records.Override | bool | None = True, today: date | None = None
+) -> None:
+    """Recompute a person's derived columns after their grade, contacts or age changed (``True``
     keeps the manual grade standing on them)."""
     standing = current_override(person) if override is True else override or None
     inputs = {key: getattr(person, key) for key in records.INPUT_KEYS}
     derived = records.derive(
         inputs, id_number=person.id_number, registered_on=person.registered_on,
-        last_contact_at=person.last_contact_at, override=standing, today=timeutil.today(),
+        last_contact_at=person.last_contact_at, override=standing,
+        today=today or timeutil.today(),
     )  # fmt: skip
     for key, value in derived.items():
         setattr(person, key, value)
@@ -332,3 +335,69 @@ def guarantee_states(person: Person, today: date) -> tuple[guarantees.GuaranteeS
         ),
     )  # fmt: skip
     return guarantees.states(facts, today)
+
+
+AGE_LIMITS = (65, 80)  # the ages at which the grading rules change
+REGRADE_LOOKBACK_DAYS = 400  # people graded longer ago than this are looked at too
+
+
+def _crossed_age_limit(today: date) -> ColumnElement[bool]:
+    """People who reached 65 or 80 within the look-back window (a superset; each is checked)."""
+    windows = []
+    for years in AGE_LIMITS:
+        latest = _years_before(today, years)
+        windows.append(
+            Person.birth_date.between(latest - timedelta(days=REGRADE_LOOKBACK_DAYS), latest)
+        )
+    return or_(*windows)
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def regrade(*, session: Session, actor: Actor, area: str, today: date | None = None) -> int:
+    """Grade again the people under an area whose age band changed since they were graded (the
+    rules change at 65 and 80); return how many changed grade. Run it daily."""
+    actor.require(Permission.people_edit)
+    area = codes.normalise(area)
+    actor.require_area(area)
+    day = today or timeutil.today()
+    candidates = session.scalars(
+        select(Person)
+        .options(joinedload(Person.responsible))
+        .where(
+            codes.in_subtree(Person.area_code, codes.short(area)),
+            actor.area_filter(Person.area_code),
+            Person.graded_on < day,
+            _crossed_age_limit(day),
+        )
+    ).all()
+    changed = [p for p in candidates if _regraded(session, actor, p, day)]
+    if changed:
+        coverage.refresh(session=session, villages={p.area_code for p in changed})
+        audit.record(
+            session=session, actor=actor, action=AuditAction.update, entity_type="person.grade",
+            area_code=area, detail={"regraded": len(changed), "reason": "age"},
+        )  # fmt: skip
+    return len(changed)
+
+
+def _regraded(session: Session, actor: Actor, person: Person, today: date) -> bool:
+    """Derive a person's columns again as of today; record a grade change, if any."""
+    band = grading.age_band(identity.age_on(person.birth_date, today))
+    ruled = grading.grade(band, person.disease, grading.vaccination_of(person.vaccine_doses))
+    if ruled.grade is person.rule_grade:
+        return False
+    before = person.grade
+    rederive(person, today=today)
+    if person.grade is not before:
+        session.add(GradeChange(
+            person_id=person.id, area_code=person.area_code, username=actor.username,
+            from_grade=before, to_grade=person.grade, method=person.grade_method,
+            reason="年龄段变化后重新定级 / regraded: age band changed",
+        ))  # fmt: skip
+    return True

@@ -17,7 +17,6 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from lianfang import timeutil
-from lianfang.auth.scope import Actor
 from lianfang.db.base import join_choices
 from lianfang.db.bulk import insert_columns
 from lianfang.people import followups
@@ -44,6 +43,9 @@ class History:
     columns: dict[str, list[Any]]
     last: list[datetime | None]
     moments: dict[int, datetime] = field(default_factory=dict)
+
+
+RECORDER = "演示数据"  # who "made" the invented contacts (not the operator building the demo)
 
 
 def simulate(rng: np.random.Generator, intervals: list[int], today: date) -> History:
@@ -92,9 +94,7 @@ def _readings(rng: np.random.Generator, k: int) -> dict[str, list[Any]]:
     }
 
 
-def write(
-    session: Session, actor: Actor, history: History, people: list[tuple[int, str]]
-) -> tuple[int, int]:
+def write(session: Session, history: History, people: list[tuple[int, str]]) -> tuple[int, int]:
     """Store the follow-ups of people given as (id, village); return (follow-ups, alerts)."""
     columns = history.columns
     columns["person_id"] = [people[i][0] for i in history.person.tolist()]
@@ -103,10 +103,10 @@ def write(
     reasons = {i: _reasons(columns, i) for i in alerting}
     keep = [i for i in range(len(columns["person_id"])) if not reasons.get(i)]
     plain = {key: [values[i] for i in keep] for key, values in columns.items()}
-    plain |= {"notes": [""] * len(keep), "username": [actor.username] * len(keep),
+    plain |= {"notes": [""] * len(keep), "username": [RECORDER] * len(keep),
               "created_at": [timeutil.utcnow()] * len(keep)}  # fmt: skip
     written = insert_columns(session, FollowUp.__table__, plain)  # type: ignore[arg-type]
-    alerts = _alerts(session, actor, columns, {i: r for i, r in reasons.items() if r})
+    alerts = _alerts(session, columns, {i: r for i, r in reasons.items() if r})
     return written + alerts, alerts
 
 
@@ -135,16 +135,14 @@ def _reasons(columns: dict[str, list[Any]], i: int) -> frozenset[Any]:
     return followups.reasons(_contact(columns, i), recent_high_fever=False)
 
 
-def _alerts(
-    session: Session, actor: Actor, columns: dict[str, list[Any]], reasons: dict[int, Any]
-) -> int:
+def _alerts(session: Session, columns: dict[str, list[Any]], reasons: dict[int, Any]) -> int:
     """Follow-ups that met a trigger, each with its alert (closed when older than 2 days)."""
     visits = []
     for i in reasons:
         contact = _contact(columns, i)
         visits.append(FollowUp(
             person_id=columns["person_id"][i], area_code=columns["area_code"][i],
-            username=actor.username, method=contact.method, contacted_at=contact.contacted_at,
+            username=RECORDER, method=contact.method, contacted_at=contact.contacted_at,
             temperature_c=contact.temperature_c, spo2_pct=contact.spo2_pct,
             symptoms=contact.symptoms, fever_days=contact.fever_days,
         ))  # fmt: skip
@@ -158,7 +156,7 @@ def _alerts(
             reasons=why, raised_at=visit.contacted_at,
             status=AlertStatus.closed if old else AlertStatus.open,
             closed_at=visit.contacted_at + timedelta(hours=3) if old else None,
-            closed_by=actor.username if old else None,
+            closed_by=RECORDER if old else None,
             close_note="已转诊至定点医院（演示）" if old else None,
         ))  # fmt: skip
     session.flush()

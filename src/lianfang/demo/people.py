@@ -417,7 +417,7 @@ class Batch:
             query = select(Person.id_number, Person.id).where(Person.id_number.in_(chunk))
             found.update((n, i) for n, i in self.session.execute(query))
         people = [(found[r["id_number"]], r["area_code"]) for r in rows]
-        written, alerts = contacts.write(self.session, self.actor, history, people)
+        written, alerts = contacts.write(self.session, history, people)
         self.report.follow_ups += written
         self.report.alerts += alerts
 

@@ -13,7 +13,6 @@ import psycopg
 from fastapi.testclient import TestClient
 
 from benchmarks.common import (
-    BACKENDS,
     SQLITE,
     Database,
     Table,
@@ -22,7 +21,6 @@ from benchmarks.common import (
     percentile,
     ratio,
     samples,
-    skip_reason,
 )
 from lianfang.api.app import create_app
 from lianfang.areas import codes
@@ -180,11 +178,7 @@ def run() -> Table:
     """Time the children endpoint on every back end, next to the raw query."""
     table = make_table()
     table.start()
-    for backend in BACKENDS:
-        reason = skip_reason(backend)
-        if reason is not None:
-            table.skip(backend, reason)
-            continue
+    for backend in table.backends():
         with fresh_database(backend) as database:
             measure_backend(table, database)
     return table

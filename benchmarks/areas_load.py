@@ -10,7 +10,7 @@ from time import perf_counter
 
 import psycopg
 
-from benchmarks.common import BACKENDS, SQLITE, Database, Table, fresh_database, ratio, skip_reason
+from benchmarks.common import SQLITE, Database, Table, fresh_database, ratio
 from lianfang.areas.files import JIANGSU, read_divisions
 from lianfang.areas.loading import load_directory
 from lianfang.auth.scope import SYSTEM
@@ -121,11 +121,7 @@ def run() -> Table:
     table = make_table()
     table.start()
     rows = reference_rows()
-    for backend in BACKENDS:
-        reason = skip_reason(backend)
-        if reason is not None:
-            table.skip(backend, reason)
-            continue
+    for backend in table.backends():
         ours, runs = median_of(backend, load_once)
         reference, _ = median_of(backend, raw_driver(backend, rows))
         shown = " / ".join(f"{r:.2f}" for r in runs)

@@ -66,6 +66,15 @@ class Table:
         """Record a row for a back end that could not run."""
         self.add(backend, f"skipped: {reason}", *["—"] * (len(self.columns) - 2))
 
+    def backends(self) -> Iterator[str]:
+        """The back ends that can run; each one that cannot gets a row saying why."""
+        for backend in BACKENDS:
+            reason = skip_reason(backend)
+            if reason is None:
+                yield backend
+            else:
+                self.skip(backend, reason)
+
     def _print(self, cells: list[str]) -> None:
         wanted = self.widths + [0] * (len(self.columns) - len(self.widths))
         widths = [

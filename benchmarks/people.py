@@ -26,7 +26,6 @@ from benchmarks.common import (
     percentile,
     ratio,
     samples,
-    skip_reason,
 )  # fmt: skip
 from lianfang import timeutil
 from lianfang.areas.models import AreaPopulation
@@ -219,11 +218,7 @@ def city_import() -> Table:
         ],
     )
     table.start()
-    for backend in BACKENDS:
-        reason = skip_reason(backend)
-        if reason is not None:
-            table.skip(backend, reason)
-            continue
+    for backend in table.backends():
         run = city_run(backend)
         total = run.read + run.write
         table.add(backend, f"{run.rows:,}", f"{run.read:.1f}", f"{run.write:.1f}",
@@ -256,11 +251,7 @@ def city_coverage() -> Table:
         ],
     )
     table.start()
-    for backend in BACKENDS:
-        reason = skip_reason(backend)
-        if reason is not None:
-            table.skip(backend, reason)
-            continue
+    for backend in table.backends():
         run = city_run(backend)
         for through, figures in (("service", run.coverage), ("API", run.api)):
             for scope, times in figures.items():
@@ -302,11 +293,7 @@ def xlsx_import() -> Table:
     start = perf_counter()
     pd.read_excel(io.BytesIO(data), engine="openpyxl", dtype=str)
     pandas_s = perf_counter() - start
-    for backend in BACKENDS:
-        reason = skip_reason(backend)
-        if reason is not None:
-            table.skip(backend, reason)
-            continue
+    for backend in table.backends():
         with demo_database(backend) as database:
             read, write, rows = import_file(database, data, "people.xlsx")
         table.add(backend, f"{rows:,}", f"{read:.1f}", f"{write:.1f}", f"{read + write:.1f}",

@@ -170,12 +170,13 @@ def _responsibles(
     fresh = [key for key in wanted if key not in known]
     result.responsibles_created = len(fresh)
     if not dry_run:
-        for village, name, phone in fresh:
-            made = Responsible(area_code=village, name=name, phone=phone,
-                               kind=wanted[(village, name, phone)])  # fmt: skip
-            session.add(made)
-            session.flush()
-            known[(village, name, phone)] = made.id
+        made = {
+            key: Responsible(area_code=key[0], name=key[1], phone=key[2], kind=wanted[key])
+            for key in fresh
+        }
+        session.add_all(made.values())
+        session.flush()  # one flush gives every new responsible person its id
+        known |= {key: responsible.id for key, responsible in made.items()}
     return known
 
 

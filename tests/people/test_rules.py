@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import random
 from datetime import date
 
+import numpy as np
+import pyarrow as pa
 import pytest
 
-from lianfang.people import grading, guarantees, identity
+from lianfang.people import grading, guarantees, identity, records
 from lianfang.people.choices import (
     Capability,
     Condition,
@@ -41,19 +44,39 @@ def test_id_problems_name_what_is_wrong() -> None:
     )
 
 
-def test_vectorised_check_agrees_with_the_scalar_one() -> None:
-    good = [
-        id_number(f"19{y:02d}0{m}1{d}", s)
-        for y in (30, 45, 60)
-        for m in (1, 9)
-        for d in (2, 8)
-        for s in (1, 2)
+def test_column_check_of_ids_agrees_with_the_scalar_one() -> None:
+    rng = random.Random(7)
+    numbers = [
+        id_number(f"{rng.randrange(1900, 2030)}{rng.randrange(0, 14):02d}{rng.randrange(0, 33):02d}",
+                  rng.randrange(1000))
+        for _ in range(3000)
+    ]  # fmt: skip
+    numbers += [n[:-1] + rng.choice("0123456789X") for n in numbers[:500]]  # check digit
+    numbers += [id_number("20000229", 5), id_number("19000229", 5), id_number("20240229", 5)]
+    numbers += [
+        "",
+        "abc",
+        "3206231941030500x1",
+        "32062319410305002",
+        "三二〇六二三一九四一〇三〇五〇〇二X",
     ]
-    bad = [n[:-1] + ("1" if n[-1] != "1" else "2") for n in good]
-    odd = ["", "abc", "3206231941030500x1", "32062319410305002"]
-    mask = identity.bad_id_mask(good + bad + odd)
-    assert not mask[: len(good)].any()
-    assert mask[len(good) :].all()
+    read = identity.read_ids(pa.array(numbers))
+    for index, number in enumerate(numbers):
+        assert read.valid[index] == (identity.id_problem(number) is None), number
+        if read.valid[index]:
+            assert read.born[index].item() == identity.birth_date(number)
+            assert read.male[index] == (identity.sex_of(number) is Sex.male)
+    assert read.valid.sum() > 1000 and (~read.valid).sum() > 1000
+
+
+def test_ages_and_age_classes_of_columns_agree_with_the_scalar_ones() -> None:
+    born = [date(1940, 2, 29), date(1941, 3, 5), date(1958, 12, 31), date(2012, 6, 1)]
+    days = [date(2023, 2, 28), date(2023, 3, 1), date(2023, 3, 5), date(2024, 12, 31)]
+    for day in days:
+        ages = records.ages_on(np.array(born, dtype="datetime64[D]"), day)
+        assert ages.tolist() == [identity.age_on(b, day) for b in born]
+    ages = np.arange(0, 110)
+    assert records.age_class_codes(ages).tolist() == [records.age_class(int(a)) for a in ages]
 
 
 def test_sex_birth_and_age_from_the_id() -> None:

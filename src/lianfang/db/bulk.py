@@ -50,11 +50,7 @@ def insert_columns(session: Session, table: Table, columns: dict[str, Sequence[A
     connection = session.connection()
     with _indexes_rebuilt_after(connection, table.name, count):
         if connection.dialect.name == "sqlite":
-            rows = list(zip(*(_sqlite_column(v) for v in columns.values()), strict=True))
-            marks = ", ".join("?" * len(names))
-            connection.exec_driver_sql(
-                f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})", rows
-            )
+            _sqlite_insert(connection, table.name, columns)
             return count
         driver = connection.connection.driver_connection
         sql = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
@@ -62,6 +58,23 @@ def insert_columns(session: Session, table: Table, columns: dict[str, Sequence[A
             for row in zip(*columns.values(), strict=True):
                 copy.write_row(row)
     return count
+
+
+def _sqlite_insert(connection: Connection, table: str, columns: dict[str, Sequence[Any]]) -> None:
+    """One executemany; a column holding one value for every row is written into the statement
+    as a literal (quoted by SQLite itself) rather than bound on every row, which is most of the
+    cost of a wide insert."""
+    values = [_sqlite_column(v) for v in columns.values()]
+    same = [len(v) > 0 and v.count(v[0]) == len(v) for v in values]
+    literals = [
+        str(connection.exec_driver_sql("SELECT quote(?)", (v[0],)).scalar_one()) if one else "?"
+        for v, one in zip(values, same, strict=True)
+    ]
+    bound = [v for v, one in zip(values, same, strict=True) if not one]
+    rows = list(zip(*bound, strict=True)) if bound else [()] * len(values[0])
+    connection.exec_driver_sql(
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(literals)})", rows
+    )
 
 
 SQLITE_INDEXES = (

@@ -3,9 +3,8 @@ its own is checked by ``sheet.parse``)."""
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any
-
+import numpy as np
+import numpy.typing as npt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -14,10 +13,11 @@ from lianfang.areas.choices import AreaLevel
 from lianfang.areas.models import Area
 from lianfang.auth.scope import Actor
 from lianfang.errors import LianfangError
-from lianfang.people import identity
+from lianfang.people.choices import Sex
 from lianfang.people.sheet import Checker, Parsed
 
 CHUNK = 5000
+NOT_A_DAY = np.datetime64("NaT", "D")
 
 
 def areas(session: Session, actor: Actor, check: Checker, parsed: Parsed) -> None:
@@ -34,12 +34,15 @@ def areas(session: Session, actor: Actor, check: Checker, parsed: Parsed) -> Non
         for start in range(0, len(known), CHUNK)
         for a in session.scalars(select(Area).where(Area.code.in_(known[start : start + CHUNK])))
     }
+    problems = {raw: _area_problem(raw, code, found, actor) for raw, code in wanted.items()}
     column = parsed.values["area_code"]
-    for index, raw in enumerate(column):
-        problem = _area_problem(raw, wanted[raw], found, actor)
-        if problem:
-            check.add(index, "area_code", *problem)
-        column[index] = wanted[raw] or ""
+    if any(problems.values()):
+        for index, raw in enumerate(column):
+            problem = problems[raw]
+            if problem:
+                check.add(index, "area_code", *problem)
+    normal = {raw: code or "" for raw, code in wanted.items()}
+    parsed.values["area_code"] = [normal[raw] for raw in column]
 
 
 def _area_problem(
@@ -59,39 +62,50 @@ def _area_problem(
 
 
 def cells_together(check: Checker, parsed: Parsed) -> None:
-    """Sex and birth date against the ID, dates not before birth, a kit with its date."""
-    values = parsed.values
-    blank: list[Any] = [None] * len(values["id_number"])
-    sexes, births = values.get("sex") or blank, values.get("birth_date") or blank
-    dated = [(k, values[k]) for k in ("last_dose_on", "arrived_on", "kit_on") if k in values]
-    born_of: dict[str, date | None] = {}
-    for index, number in enumerate(values["id_number"]):
-        if len(number) != 18:
-            continue
-        born = born_of.get(number[6:14], blank)
-        if born is blank:
-            born = born_of[number[6:14]] = identity.birth_date(number)
-        if born is None:
-            continue
-        if sexes[index] not in (None, identity.sex_of(number)):
+    """Sex and birth date against the ID, dates not before birth, a kit with its date: column
+    by column, against what the ID numbers say."""
+    assert parsed.ids is not None
+    born, known = parsed.ids.born, ~np.isnat(parsed.ids.born)
+    if "sex" in parsed.values:
+        rows, distinct = parsed.coded("sex")
+        given = np.array([v is not None for v in distinct], dtype=bool)[rows]
+        male = np.array([v is Sex.male for v in distinct], dtype=bool)[rows]
+        for index in np.flatnonzero(known & given & (male != parsed.ids.male)).tolist():
             check.add(index, "sex", "与身份证号不符", "does not match the ID number")
-        if births[index] not in (None, born):
-            check.add(index, "birth_date", f"与身份证号不符（{born}）", f"ID number says {born}")
-        for key, column in dated:
-            if column[index] is not None and column[index] < born:
+    if "birth_date" in parsed.values:
+        days = _days(parsed, "birth_date")
+        for index in np.flatnonzero(known & ~np.isnat(days) & (days != born)).tolist():
+            day = born[index].item()
+            check.add(index, "birth_date", f"与身份证号不符（{day}）", f"ID number says {day}")
+    for key in ("last_dose_on", "arrived_on", "kit_on"):
+        if key in parsed.values:
+            days = _days(parsed, key)
+            for index in np.flatnonzero(known & ~np.isnat(days) & (days < born)).tolist():
                 check.add(index, key, "早于出生日期", "before the birth date")
-    _kits(check, values, blank)
+    _kits(check, parsed)
 
 
-def _kits(check: Checker, values: dict[str, list[Any]], blank: list[Any]) -> None:
-    if "kit_grade" not in values:
+def _days(parsed: Parsed, key: str) -> npt.NDArray[np.datetime64]:
+    """A column of dates (or None) as days, NaT for None."""
+    rows, distinct = parsed.coded(key)
+    days = np.array([np.datetime64(v, "D") if v else NOT_A_DAY for v in distinct], "datetime64[D]")
+    return days[rows] if len(days) else np.full(len(rows), NOT_A_DAY, "datetime64[D]")
+
+
+def _kits(check: Checker, parsed: Parsed) -> None:
+    if "kit_grade" not in parsed.values:
         return
-    kits = zip(values["kit_grade"], values.get("kit_on") or blank, strict=True)
-    for index, (kit, on) in enumerate(kits):
-        if (kit is None) != (on is None):
-            key, zh, en = (
-                ("kit_on", "已填药包类别，须填发放日期", "a kit needs its delivery date")
-                if kit
-                else ("kit_grade", "已填发放日期，须填药包类别", "a delivery date needs its kit")
-            )
-            check.add(index, key, zh, en)
+    rows, distinct = parsed.coded("kit_grade")
+    kit = np.array([v is not None for v in distinct], dtype=bool)[rows]
+    dated = (
+        ~np.isnat(_days(parsed, "kit_on"))
+        if "kit_on" in parsed.values
+        else np.zeros(len(rows), dtype=bool)
+    )
+    for index in np.flatnonzero(kit != dated).tolist():
+        key, zh, en = (
+            ("kit_on", "已填药包类别，须填发放日期", "a kit needs its delivery date")
+            if kit[index]
+            else ("kit_grade", "已填发放日期，须填药包类别", "a delivery date needs its kit")
+        )
+        check.add(index, key, zh, en)

@@ -29,6 +29,7 @@ FULL_DOSES = 3
 campaign for the elderly asked for (全程接种并加强免疫)."""
 
 AGE_BANDS = ("<65", "65–79", "≥80")
+BAND_STARTS = (65, 80)  # the ages at which the second and third bands begin
 DISEASES = (DiseaseState.none, DiseaseState.stable, DiseaseState.unstable)
 VACCINATIONS = (Vaccination.full, Vaccination.incomplete, Vaccination.none)
 GRADES = (Grade.red, Grade.yellow, Grade.green)
@@ -46,7 +47,7 @@ class Grading:
 
 def age_band(age: int) -> int:
     """0 for under 65, 1 for 65–79, 2 for 80 and over."""
-    return 0 if age < 65 else 1 if age < 80 else 2
+    return sum(age >= start for start in BAND_STARTS)
 
 
 def vaccination_of(doses: int) -> Vaccination:

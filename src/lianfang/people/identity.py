@@ -8,17 +8,21 @@ whose last digit is odd for men and even for women, and a check digit: the weigh
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from lianfang.people.choices import Sex
 
 WEIGHTS = np.array([pow(2, 17 - i, 11) for i in range(17)], dtype=np.int64)
 CHECK_DIGITS = "10X98765432"
-MOBILE = re.compile(r"1[3-9]\d{9}")
-LANDLINE = re.compile(r"0\d{2,3}-?\d{7,8}")
+PHONE_PATTERN = r"1[3-9]\d{9}|0\d{2,3}-?\d{7,8}"
+"""A mainland mobile (11 digits from 13–19) or a landline with its area code, ASCII digits."""
+PHONE = re.compile(PHONE_PATTERN, re.ASCII)
 
 
 def check_digit(first17: str) -> str:
@@ -40,17 +44,56 @@ def id_problem(number: str) -> tuple[str, str] | None:
     return None
 
 
-def bad_id_mask(numbers: list[str]) -> npt.NDArray[np.bool_]:
-    """For many normalised ID numbers at once: True where the form or check digit is wrong
-    (dates are checked separately)."""
-    arr = np.array(numbers, dtype="U18")
-    wellformed = np.char.str_len(arr) == 18
-    raw = np.char.encode(np.where(wellformed, arr, "0" * 18), "ascii", "replace").view(np.uint8)
-    digits = raw.reshape(-1, 18).astype(np.int64) - 48
+@dataclass(frozen=True)
+class IdColumn:
+    """What many ID numbers say at once: which are valid (form, check digit and a real birth
+    date) and, for those, the birth date and sex written in them."""
+
+    valid: npt.NDArray[np.bool_]
+    born: npt.NDArray[np.datetime64]  # NaT where the number is invalid
+    male: npt.NDArray[np.bool_]
+
+
+MONTH_DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+
+
+def read_ids(numbers: pa.Array) -> IdColumn:
+    """Check normalised ID numbers column-wise, in C: the same verdict as ``id_problem``."""
+    size = len(numbers)
+    fixed = pc.equal(pc.binary_length(numbers), 18).to_numpy(zero_copy_only=False)
+    raw = _bytes(numbers.filter(pa.array(fixed)), 18)
+    digits = raw.astype(np.int64) - 48
     body_ok = ((digits[:, :17] >= 0) & (digits[:, :17] <= 9)).all(axis=1)
-    expected = np.frombuffer(CHECK_DIGITS.encode(), dtype=np.uint8)[(digits[:, :17] @ WEIGHTS) % 11]
-    bad: npt.NDArray[np.bool_] = ~(wellformed & body_ok & (expected == raw.reshape(-1, 18)[:, 17]))
-    return bad
+    expected = np.frombuffer(CHECK_DIGITS.encode(), dtype=np.uint8)[
+        (np.clip(digits[:, :17], 0, 9) @ WEIGHTS) % 11
+    ]
+    year = digits[:, 6:10] @ np.array([1000, 100, 10, 1])
+    month = digits[:, 10] * 10 + digits[:, 11]
+    day = digits[:, 12] * 10 + digits[:, 13]
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    month_ok = (month >= 1) & (month <= 12)
+    longest = MONTH_DAYS[np.clip(month - 1, 0, 11)] + (leap & (month == 2))
+    real = (year >= 1) & month_ok & (day >= 1) & (day <= longest)
+    ok = body_ok & (expected == raw[:, 17]) & real
+    valid = np.zeros(size, dtype=bool)
+    valid[fixed] = ok
+    born = np.full(size, np.datetime64("NaT"), dtype="datetime64[D]")
+    born[np.flatnonzero(fixed)[ok]] = (
+        (year[ok] - 1970).astype("datetime64[Y]").astype("datetime64[M]")
+        + (month[ok] - 1).astype("timedelta64[M]")
+    ).astype("datetime64[D]") + (day[ok] - 1).astype("timedelta64[D]")
+    male = np.zeros(size, dtype=bool)
+    male[fixed] = digits[:, 16] % 2 == 1
+    return IdColumn(valid=valid, born=born, male=male & valid)
+
+
+def _bytes(strings: pa.Array, width: int) -> npt.NDArray[np.uint8]:
+    """Strings all ``width`` bytes long as a (rows, width) array of bytes, without copying."""
+    if len(strings) == 0:
+        return np.zeros((0, width), dtype=np.uint8)
+    offsets = np.frombuffer(strings.buffers()[1], dtype=np.int32)[strings.offset :]
+    data = np.frombuffer(strings.buffers()[2], dtype=np.uint8)
+    return data[offsets[0] : offsets[0] + width * len(strings)].reshape(-1, width)
 
 
 def normalise_id(raw: str) -> str:
@@ -79,7 +122,14 @@ def normalise_phone(raw: str) -> str:
 
 def phone_ok(phone: str) -> bool:
     """True for a mainland mobile (11 digits from 13–19) or a landline with area code."""
-    return bool(MOBILE.fullmatch(phone) or LANDLINE.fullmatch(phone))
+    return bool(PHONE.fullmatch(phone))
+
+
+def canonical_phones(cells: pa.Array) -> npt.NDArray[np.bool_]:
+    """For many stripped cells at once: True where the cell is already a valid phone exactly as
+    ``normalise_phone`` would write it (blank included), so it needs no parsing of its own."""
+    written = pc.match_substring_regex(cells, f"^(?:{PHONE_PATTERN})?$")
+    return np.asarray(written.to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def mask_id(number: str) -> str:

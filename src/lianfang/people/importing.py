@@ -15,6 +15,8 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -35,12 +37,14 @@ from lianfang.people.choices import (
     Grade,
     Living,
     ResponsibleKind,
+    Sex,
 )  # fmt: skip
 from lianfang.people.models import GradeChange, Person, PersonChange, Responsible, encode_conditions
 from lianfang.people.records import INPUT_KEYS, Override
-from lianfang.people.sheet import CONDITION_KEY, Checker, Parsed, parse
+from lianfang.people.sheet import CONDITION_KEY, Checker, Parsed, codes_of, objects, parse
 
 CHUNK = 5000
+PLAIN = (str, int, float, bool)  # types a driver takes as they are (not their subclasses)
 LONG_FILE = 50_000
 RESPONSIBLE_KEYS = ("responsible", "responsible_kind", "responsible_phone")
 DEFAULTS: dict[str, Any] = {
@@ -195,18 +199,15 @@ def _input_columns(parsed: Parsed, responsibles: dict[Any, Any]) -> dict[str, li
     columns = {k: values[k] for k in INPUT_KEYS if k in parsed.present and k in values}
     named = [k for k in parsed.present if k.startswith(CONDITION_KEY)]
     if named:
-        combos: dict[tuple[Any, ...], dict[Condition, DiseaseState]] = {}
-        out = []
-        for states in zip(*(values[k] for k in named), strict=True):
-            found = combos.get(states)
-            if found is None:
-                found = combos[states] = {
-                    Condition.of(k.removeprefix(CONDITION_KEY)): s
-                    for k, s in zip(named, states, strict=True)
-                    if s is not DiseaseState.none
-                }
-            out.append(found)
-        columns["conditions"] = out
+        rows, maps = _combined(parsed, named)
+        for index, row in enumerate(maps.tolist()):
+            maps[index] = {
+                Condition.of(k.removeprefix(CONDITION_KEY)): values[k][row]
+                for k in named
+                if values[k][row] is not DiseaseState.none
+            }
+        columns["conditions"] = maps[rows].tolist()  # one shared map per combination
+        parsed.codes["conditions"] = rows, maps
     if "responsible" in parsed.present:
         phones = values.get("responsible_phone") or [""] * len(values["responsible"])
         columns["responsible_id"] = [
@@ -257,37 +258,66 @@ def _plan(
         )  # fmt: skip
         plan.changed.append((old, {"id": old.id} | inputs | derived, diff))
         result.villages |= {old.area_code, inputs["area_code"]}
-    plan.new = _new_columns(parsed.values["id_number"], columns, fresh, deriver)
+    plan.new = _new_columns(parsed, columns, fresh, deriver)
     result.villages |= set(plan.new["area_code"])
     result.created, result.updated = len(fresh), len(plan.changed)
     return plan
 
 
+def _combined(parsed: Parsed, keys: list[str]) -> tuple[npt.NDArray[np.intp], npt.NDArray[Any]]:
+    """Rows grouped by their combination of values in some columns: each row's group, and the
+    first row of each group."""
+    key = np.zeros(len(parsed.values["id_number"]), dtype=np.int64)
+    for name in keys:
+        rows, distinct = parsed.coded(name)
+        key = key * max(len(distinct), 1) + rows
+    _, first, groups = np.unique(key, return_index=True, return_inverse=True)
+    return groups.ravel(), objects(first.tolist())
+
+
 def _new_columns(
-    numbers: list[str], columns: dict[str, list[Any]], fresh: list[int], deriver: records.Deriver
+    parsed: Parsed, columns: dict[str, list[Any]], fresh: list[int], deriver: records.Deriver
 ) -> dict[str, list[Any]]:
-    """The columns of the people to create, derived columns included."""
-    today = deriver.today
+    """The columns of the people to create, derived columns included: the grade and guarantee
+    columns are derived once per group of rows that share every input they depend on."""
+    today, chosen = deriver.today, np.array(fresh, dtype=np.intp)
     out: dict[str, list[Any]] = {
-        "id_number": [numbers[i] for i in fresh], "registered_on": [today] * len(fresh),
+        "id_number": [parsed.values["id_number"][i] for i in fresh],
+        "registered_on": [today] * len(fresh),
     }  # fmt: skip
+    every = len(fresh) == len(parsed.values["id_number"])  # a first import: all rows are new
     for key in INPUT_KEYS:
-        out[key] = (
-            [columns[key][i] for i in fresh] if key in columns else [DEFAULTS[key]] * len(fresh)
-        )
-    born = [deriver.born_of(number) for number in out["id_number"]]
-    out["birth_date"] = [b[0] for b in born]
-    out["sex"] = [b[2] for b in born]
+        if key not in columns:
+            out[key] = [DEFAULTS[key]] * len(fresh)
+        else:
+            out[key] = list(columns[key]) if every else [columns[key][i] for i in fresh]
+    ids = parsed.ids
+    assert ids is not None
+    born = ids.born[chosen]
+    out["birth_date"] = np.datetime_as_string(born).tolist()
+    out["sex"] = objects([Sex.female, Sex.male])[ids.male[chosen].astype(np.intp)].tolist()
+    ages = records.ages_on(born, today)
+    group = records.age_class_codes(ages)
+    for name in ("conditions", "vaccine_doses", "followup_opt_in", "kit_grade",
+                 "hospital_capabilities"):  # fmt: skip
+        if name in parsed.codes:
+            rows, distinct = parsed.codes[name]
+            rows = rows[chosen]
+        else:
+            rows, distinct = codes_of(out[name])
+        group = group * max(len(distinct), 1) + rows
+    group = group * 2 + np.array([h != "" for h in out["hospital"]], dtype=np.int64)
+    _, first, groups = np.unique(group, return_index=True, return_inverse=True)
     graded = [
-        deriver.graded_row(number, conditions, doses, opted_in, kit, hospital, capabilities,
-                           today, None, None)
-        for number, conditions, doses, opted_in, kit, hospital, capabilities in zip(
-            out["id_number"], out["conditions"], out["vaccine_doses"], out["followup_opt_in"],
-            out["kit_grade"], out["hospital"], out["hospital_capabilities"], strict=True,
+        deriver.graded_row(
+            out["id_number"][i], out["conditions"][i], out["vaccine_doses"][i],
+            out["followup_opt_in"][i], out["kit_grade"][i], out["hospital"][i],
+            out["hospital_capabilities"][i], today, None, None, age=int(ages[i]),
         )
+        for i in first.tolist()
     ]  # fmt: skip
-    for key in graded[0] if graded else ():
-        out[key] = [g[key] for g in graded]
+    for name in graded[0] if graded else ():
+        out[name] = objects([g[name] for g in graded])[groups.ravel()].tolist()
     return out
 
 
@@ -296,17 +326,17 @@ def _plain(value: Any) -> Any:
         return join_choices(value)
     if isinstance(value, dict):
         return encode_conditions(value)
-    if isinstance(value, str):
-        return str(value)
+    if isinstance(value, StrEnum):
+        return value.value  # drivers take plain text
     return value
 
 
 def _plain_column(values: list[Any]) -> list[Any]:
-    """A column as plain values; each distinct set or conditions map is encoded once."""
+    """A column as plain values; each distinct value (set, choice, conditions map) is encoded
+    once."""
     sample = next((v for v in values if v is not None), None)
-    if isinstance(sample, frozenset):
-        sets = {v: join_choices(v) for v in set(values)}
-        return [sets[v] for v in values]
+    if sample is None or type(sample) in PLAIN:
+        return values
     if isinstance(sample, dict):
         maps: dict[int, str] = {}  # rows share their map object; the maps outlive this call
         out = []
@@ -316,9 +346,8 @@ def _plain_column(values: list[Any]) -> list[Any]:
                 found = maps[id(value)] = encode_conditions(value)
             out.append(found)
         return out
-    if isinstance(sample, StrEnum):
-        return [None if v is None else v.value for v in values]  # drivers take plain text
-    return values
+    memo = {value: _plain(value) for value in set(values)}
+    return list(map(memo.__getitem__, values))
 
 
 def _write(

@@ -6,6 +6,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from lianfang import timeutil
 from lianfang.people import grading, guarantees, identity
 from lianfang.people.choices import Condition, DiseaseState, Grade, GradeMethod, Sex
@@ -35,6 +38,27 @@ def disease_of(conditions: dict[Condition, DiseaseState]) -> DiseaseState:
     if DiseaseState.unstable in states:
         return DiseaseState.unstable
     return DiseaseState.stable if states else DiseaseState.none
+
+
+def age_class(age: int) -> int:
+    """What a grade and its guarantees need of an age: the grading band (under 65, 65–79, 80
+    and over) and whether a children's ward is needed. People of one class grade alike."""
+    return grading.age_band(age) * 2 + (age < guarantees.CHILD_AGE)
+
+
+def age_class_codes(ages: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """``age_class`` of many ages at once."""
+    band = np.searchsorted(np.array(grading.BAND_STARTS), ages, side="right")
+    return np.asarray(band * 2 + (ages < guarantees.CHILD_AGE), dtype=np.int64)
+
+
+def ages_on(born: npt.NDArray[np.datetime64], day: date) -> npt.NDArray[np.int64]:
+    """Ages in whole years on a day of many birth dates at once (as ``identity.age_on``)."""
+    years = born.astype("datetime64[Y]").astype(np.int64) + 1970
+    months = born.astype("datetime64[M]").astype(np.int64) % 12 + 1
+    days = (born - born.astype("datetime64[M]")).astype(np.int64) + 1
+    before = months * 100 + days > day.month * 100 + day.day
+    return np.asarray(day.year - years - before, dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -99,17 +123,19 @@ class Deriver:
         self, id_number: str, conditions: dict[Condition, DiseaseState], doses: int,
         opted_in: bool, kit: Grade | None, hospital: str, capabilities: frozenset[Any],
         registered_on: date, last_contact_at: datetime | None, override: Override | None,
+        age: int | None = None,
     ) -> dict[str, Any]:  # fmt: skip
-        """The grade and guarantee columns (shared, not to be changed) of one person."""
-        age = self.born_of(id_number)[1]
+        """The grade and guarantee columns (shared, not to be changed) of one person (``age``
+        today, when known, saves reading it from the ID number)."""
+        age = self.born_of(id_number)[1] if age is None else age
         last_contact = timeutil.local(last_contact_at).date() if last_contact_at else None
         key = (
-            age, tuple(conditions.items()), doses, opted_in, kit, hospital, capabilities,
-            last_contact, registered_on, override,
+            age_class(age), tuple(conditions.items()), doses, opted_in, kit, bool(hospital),
+            capabilities, last_contact, registered_on, override,
         )  # fmt: skip
         found = self.graded.get(key)
         if found is None:
-            found = self.graded[key] = self._grade(key, conditions)
+            found = self.graded[key] = self._grade(age, key, conditions)
         return found
 
     def born_of(self, id_number: str) -> tuple[date, int, Sex]:
@@ -124,11 +150,9 @@ class Deriver:
         return found
 
     def _grade(
-        self, key: tuple[Any, ...], conditions: dict[Condition, DiseaseState]
+        self, age: int, key: tuple[Any, ...], conditions: dict[Condition, DiseaseState]
     ) -> dict[str, Any]:
-        age, _, doses, opted_in, kit, hospital, capabilities, last_contact, registered, override = (
-            key
-        )
+        _, _, doses, opted_in, kit, hospital, capabilities, last_contact, registered, override = key
         disease = disease_of(conditions)
         ruled = grading.TABLE[
             grading.table_index_of(grading.age_band(age), disease, grading.vaccination_of(doses))

@@ -143,7 +143,7 @@ def save_cells(
     """Create or update one person from cells named by sheet column key, through the same checks
     as a sheet import."""
     columns = [c for c in SPEC.importable if c.key in cells]
-    table = Table(source.zh, [c.zh for c in columns], [[cells[c.key] for c in columns]])
+    table = Table.of_rows(source.zh, [c.zh for c in columns], [[cells[c.key] for c in columns]])
     table.keys = {c.key: i for i, c in enumerate(columns)}
     result = import_table(session=session, actor=actor, table=table, source=source)
     person = session.scalar(

@@ -14,6 +14,11 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from lianfang import timeutil
 from lianfang.choices import Choice
 from lianfang.errors import ImportRowError
@@ -110,17 +115,49 @@ class ResponsibleRef:
     phone: str
 
 
+Codes = tuple[npt.NDArray[np.intp], npt.NDArray[np.object_]]
+"""A column as each row's index into its distinct values, and those values."""
+
+
 @dataclass
 class Parsed:
     """The typed columns of a checked table (each list one value per row), and which columns the
-    file held: a column it lacks leaves the stored value alone on update."""
+    file held: a column it lacks leaves the stored value alone on update. ``codes`` holds the
+    columns parsed value by value as indices into their distinct values, and ``ids`` what the ID
+    numbers say, so derivation can work on whole columns."""
 
     present: frozenset[str]
     values: dict[str, list[Any]] = field(default_factory=dict)
+    codes: dict[str, Codes] = field(default_factory=dict)
+    ids: identity.IdColumn | None = None
 
     def row(self, index: int) -> dict[str, Any]:
         """One row's typed values, by column key."""
         return {key: column[index] for key, column in self.values.items()}
+
+    def coded(self, key: str) -> Codes:
+        """A column as codes (computed from its values the first time if parsing had none)."""
+        found = self.codes.get(key)
+        if found is None:
+            found = self.codes[key] = codes_of(self.values[key])
+        return found
+
+
+def codes_of(values: Sequence[Any]) -> Codes:
+    """Hashable values as each one's index into their distinct values, and those values."""
+    first: dict[Any, int] = {}
+    rows = np.fromiter(
+        (first.setdefault(v, len(first)) for v in values), dtype=np.intp, count=len(values)
+    )
+    return rows, objects(list(first))
+
+
+def objects(values: Sequence[Any]) -> npt.NDArray[np.object_]:
+    """Values in a NumPy object array, each kept whole (sets and tuples are not unpacked)."""
+    out = np.empty(len(values), dtype=object)
+    for index, value in enumerate(values):
+        out[index] = value
+    return out
 
 
 def parse_choice(choice: type[C], raw: str) -> C:
@@ -228,6 +265,25 @@ CELL_PARSERS: dict[str, tuple[Callable[[str], Any], Any]] = {
     for c in Condition
 }
 REQUIRED = {"name"}
+TEXT_LIMITS = {"name": 50, "address": 200, "responsible": 50, "hospital": 100}
+
+
+def _lengths_within(least: int, most: int) -> Callable[[pa.Array], npt.NDArray[np.bool_]]:
+    def fast(cells: pa.Array) -> npt.NDArray[np.bool_]:
+        lengths = pc.utf8_length(cells).to_numpy(zero_copy_only=False)
+        return np.asarray((lengths >= least) & (lengths <= most), dtype=bool)
+
+    return fast
+
+
+FAST_PATHS: dict[str, Callable[[pa.Array], npt.NDArray[np.bool_]]] = {
+    # key: which cells are certainly valid as written, their value the text itself; checked
+    # column-wise in C so that columns of mostly distinct cells (names, phones) are not parsed
+    # cell by cell. Every other cell goes through the column's parser.
+    **{key: _lengths_within(int(key in REQUIRED), limit) for key, limit in TEXT_LIMITS.items()},
+    "phone": identity.canonical_phones,
+    "responsible_phone": identity.canonical_phones,
+}  # fmt: skip
 MISSING = object()  # a blank cell where one is required
 
 
@@ -242,53 +298,78 @@ class Checker:
         """Record a problem in a row's cell."""
         self.errors.append(row_error(self.table, SPEC, index, key, zh, en))
 
-    def column(self, key: str, cells: Sequence[str]) -> list[Any]:
-        """Parse a column: each distinct cell once, then every row with a look-up."""
+    def column(self, key: str, cells: pa.Array) -> tuple[list[Any], Codes | None]:
+        """Parse a column: the cells a fast path vouches for as they are, each distinct other
+        cell once; its values, and its codes when every cell was parsed that way."""
+        fast = FAST_PATHS.get(key)
+        if fast is None:
+            codes = self._parsed(key, cells, None)
+            return codes[1][codes[0]].tolist(), codes
+        good = fast(cells)
+        values = cells.to_pylist()
+        rest = np.flatnonzero(~good)
+        if rest.size:
+            rows, distinct = self._parsed(key, cells.take(pa.array(rest)), rest)
+            for index, value in zip(rest.tolist(), distinct[rows].tolist(), strict=True):
+                values[index] = value
+        return values, None
+
+    def _parsed(self, key: str, cells: pa.Array, rows_of: npt.NDArray[np.intp] | None) -> Codes:
+        """Each distinct cell parsed once; problems recorded at their rows (``rows_of`` maps the
+        cells given to rows of the table when they are not all of them)."""
         parse, blank = CELL_PARSERS[key]
-        seen: dict[str, Any] = {}
-        for raw in set(cells):
-            text = raw.strip()
+        encoded = pc.dictionary_encode(cells)
+        texts = encoded.dictionary.to_pylist()
+        rows = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.intp)
+        distinct = np.empty(len(texts), dtype=object)
+        problems: dict[int, tuple[str, str]] = {}
+        for index, text in enumerate(texts):
             if not text:
-                seen[raw] = MISSING if key in REQUIRED else blank
+                distinct[index] = blank
+                if key in REQUIRED:
+                    problems[index] = ("必填", "required")
                 continue
             try:
-                seen[raw] = parse(text)
+                distinct[index] = parse(text)
             except Bad as bad:
-                seen[raw] = bad
-        out = [seen[raw] for raw in cells]
-        wrong = {raw for raw, value in seen.items() if value is MISSING or isinstance(value, Bad)}
-        if wrong:
-            for index, raw in enumerate(cells):
-                if raw in wrong:
-                    value = seen[raw]
-                    zh, en = ("必填", "required") if value is MISSING else (value.zh, value.en)
-                    self.add(index, key, zh, en)
-                    out[index] = blank
-        return out
+                distinct[index], problems[index] = blank, (bad.zh, bad.en)
+        if problems:
+            wrong = np.zeros(len(texts), dtype=bool)
+            wrong[list(problems)] = True
+            for at in np.flatnonzero(wrong[rows]).tolist():
+                row = at if rows_of is None else int(rows_of[at])
+                self.add(row, key, *problems[int(rows[at])])
+        return rows, distinct
 
 
-def _ids(check: Checker, cells: Sequence[str]) -> list[str]:
-    numbers = [identity.normalise_id(c) for c in cells]
-    bad = identity.bad_id_mask(numbers)
-    first_row: dict[str, int] = {}
-    for index, number in enumerate(numbers):
-        problem = identity.id_problem(number) if bad[index] or not number else None
-        if problem is None and identity.birth_date(number) is None:
-            problem = "出生日期无效", "the birth date in it is not a real date"
-        if problem is not None:
-            zh, en = problem if number else ("必填", "required")
-            if identity.is_masked(number):
-                zh, en = (
-                    "身份证号已脱敏，无法导入；请导出明文后再导入",
-                    "masked; export unmasked to re-import",
-                )
-            check.add(index, "id_number", zh, en)
-        elif number in first_row:
-            first = first_row[number] + 2
-            check.add(index, "id_number", f"与第 {first} 行重复", f"repeats row {first}")
-        else:
-            first_row[number] = index
-    return numbers
+def _ids(check: Checker, cells: pa.Array) -> tuple[list[str], identity.IdColumn]:
+    normal = pc.utf8_upper(pc.replace_substring(cells, " ", ""))  # as identity.normalise_id
+    numbers = normal.to_pylist()
+    read = identity.read_ids(normal)
+    for index in np.flatnonzero(~read.valid).tolist():
+        number = numbers[index]
+        zh, en = identity.id_problem(number) or ("出生日期无效", "the birth date is not real")
+        if not number:
+            zh, en = "必填", "required"
+        elif identity.is_masked(number):
+            zh, en = (
+                "身份证号已脱敏，无法导入；请导出明文后再导入",
+                "masked; export unmasked to re-import",
+            )
+        check.add(index, "id_number", zh, en)
+    counts = pc.value_counts(normal.filter(pa.array(read.valid)))
+    repeated = counts.field("values").filter(pc.greater(counts.field("counts"), 1))
+    if len(repeated):
+        first_row: dict[str, int] = {}
+        shown = pc.is_in(normal, repeated).to_numpy(zero_copy_only=False)
+        for index in np.flatnonzero(shown).tolist():
+            number = numbers[index]
+            if number in first_row:
+                first = first_row[number] + 2
+                check.add(index, "id_number", f"与第 {first} 行重复", f"repeats row {first}")
+            elif read.valid[index]:
+                first_row[number] = index
+    return numbers, read
 
 
 def parse(table: Table) -> tuple[Parsed, list[ImportRowError]]:
@@ -296,12 +377,16 @@ def parse(table: Table) -> tuple[Parsed, list[ImportRowError]]:
     its own (checks across cells and against the database are the service's)."""
     check = Checker(table)
     parsed = Parsed(frozenset(table.keys))
-    parsed.values["id_number"] = _ids(check, table.values("id_number") or [])
-    parsed.values["area_code"] = [c.strip() for c in table.values("area_code") or []]
+    ids = table.array("id_number")
+    parsed.values["id_number"], parsed.ids = _ids(check, ids if ids is not None else pa.array([]))
+    areas = table.array("area_code")
+    parsed.values["area_code"] = [] if areas is None else areas.to_pylist()
     for key in CELL_PARSERS:
-        cells = table.values(key)
+        cells = table.array(key)
         if cells is not None:
-            parsed.values[key] = check.column(key, cells)
+            parsed.values[key], codes = check.column(key, cells)
+            if codes is not None:
+                parsed.codes[key] = codes
     return parsed, check.errors
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import func, inspect, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lianfang.db import bulk
@@ -43,3 +44,58 @@ def test_rows_land_and_indexes_survive(
     stored = session.scalar(select(Responsible).where(Responsible.name == "测试0"))
     assert stored is not None
     assert stored.created_at == now  # an aware UTC time, as the ORM writes it
+
+
+def constraint_names(session: Session) -> set[str]:
+    inspector = inspect(session.connection())
+    return {str(c["name"]) for c in inspector.get_foreign_keys("responsible")} | {
+        str(c["name"]) for c in inspector.get_unique_constraints("responsible")
+    }
+
+
+@pytest.mark.parametrize("reindex_rows", [1_000_000, 3])
+def test_a_row_breaking_a_constraint_fails_the_load_and_constraints_come_back(
+    session: Session, monkeypatch: pytest.MonkeyPatch, reindex_rows: int
+) -> None:
+    monkeypatch.setattr(bulk, "REINDEX_ROWS", reindex_rows)
+    before = constraint_names(session)
+    held = session.scalar(select(func.count()).select_from(Responsible)) or 0
+    rows = max(5, held + 1)
+    now = utcnow()
+    with pytest.raises(IntegrityError), session.begin_nested():
+        bulk.insert_columns(
+            session,
+            Responsible.__table__,  # type: ignore[arg-type]
+            {
+                "area_code": [VILLAGE] * (rows - 1) + ["999999999999"],  # no such area
+                "name": [f"测试{i}" for i in range(rows)],
+                "kind": ["grid_worker"] * rows,
+                "phone": [""] * rows,
+                "created_at": [now] * rows,
+            },
+        )
+    assert session.scalar(select(func.count()).select_from(Responsible)) == held
+    assert constraint_names(session) == before
+
+
+def test_text_with_tabs_quotes_and_backslashes_and_nulls_round_trip(session: Session) -> None:
+    awkward = ["tab\there", "new\nline", "back\\slash", "O'Brien", "", "\\N", "carriage\rreturn"]
+    now = utcnow()
+    bulk.insert_columns(
+        session,
+        Responsible.__table__,  # type: ignore[arg-type]
+        {
+            "area_code": [VILLAGE] * len(awkward),
+            "name": awkward,
+            "kind": ["grid_worker"] * len(awkward),
+            "phone": ["O'Neil"] * len(awkward),  # one value on every row: written as a literal
+            "user_id": [None] * len(awkward),
+            "created_at": [now] * len(awkward),
+        },
+    )
+    stored = session.execute(
+        select(Responsible.name, Responsible.phone, Responsible.user_id).where(
+            Responsible.name.in_(awkward)
+        )
+    ).all()
+    assert sorted(stored) == sorted((name, "O'Neil", None) for name in awkward)

@@ -3,12 +3,15 @@ session's transaction, for imports where the ORM's per-row work would dominate."
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
+import psycopg
 from sqlalchemy import Connection, Table
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 REINDEX_ROWS = 100_000
@@ -43,7 +46,6 @@ def _sqlite_column(values: Sequence[Any]) -> Sequence[Any]:
 def insert_columns(session: Session, table: Table, columns: dict[str, Sequence[Any]]) -> int:
     """Insert rows given column by column as plain values (str, int, float, bool, date, aware
     datetime or None; enums as their str value); return how many."""
-    names = list(columns)
     count = len(next(iter(columns.values()), []))
     if count == 0:
         return 0
@@ -52,12 +54,56 @@ def insert_columns(session: Session, table: Table, columns: dict[str, Sequence[A
         if connection.dialect.name == "sqlite":
             _sqlite_insert(connection, table.name, columns)
             return count
-        driver = connection.connection.driver_connection
-        sql = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
-        with driver.cursor() as cursor, cursor.copy(sql) as copy:  # type: ignore[union-attr]
-            for row in zip(*columns.values(), strict=True):
-                copy.write_row(row)
+        _postgres_copy(connection, table.name, columns)
     return count
+
+
+COPY_BLOCK = 20_000  # rows per block sent: the server parses one while the next is built
+COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
+
+
+def _postgres_copy(connection: Connection, table: str, columns: dict[str, Sequence[Any]]) -> None:
+    """COPY in PostgreSQL's text format, built column by column (each distinct non-text value
+    converted once, text escaped only when a column needs it) and sent in blocks."""
+    texts = [_copy_column(v) for v in columns.values()]
+    count = len(texts[0])
+    driver = connection.connection.driver_connection
+    sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    try:
+        with driver.cursor() as cursor, cursor.copy(sql) as copy:  # type: ignore[union-attr]
+            for start in range(0, count, COPY_BLOCK):
+                block = zip(*(t[start : start + COPY_BLOCK] for t in texts), strict=True)
+                copy.write(("\n".join(map("\t".join, block)) + "\n").encode())
+    except psycopg.Error as exc:  # as SQLAlchemy would raise it (IntegrityError and so on)
+        raise DBAPIError.instance(sql, None, exc, psycopg.Error) from exc
+
+
+def _copy_column(values: Sequence[Any]) -> Sequence[str]:
+    if set(map(type, values)) == {str}:
+        if COPY_SPECIAL.search("".join(values)) is None:
+            return values
+        return [_copy_text(v) for v in values]
+    memo = {value: _copy_value(value) for value in set(values)}
+    return list(map(memo.__getitem__, values))
+
+
+def _copy_value(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return _copy_text(str(value))  # an enum member as its plain value
+    return str(value)
+
+
+def _copy_text(text: str) -> str:
+    return COPY_SPECIAL.sub(lambda m: COPY_ESCAPES[m.group()], text)
+
+
+COPY_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
 
 
 def _sqlite_insert(connection: Connection, table: str, columns: dict[str, Sequence[Any]]) -> None:
@@ -82,27 +128,58 @@ SQLITE_INDEXES = (
     # UNIQUE constraint, which have no DDL of their own.
     "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL"
 )
+POSTGRES_CONSTRAINTS = (
+    # Unique and foreign-key constraints (name, definition); the primary key stays.
+    "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+    "WHERE conrelid = %s::regclass AND contype IN ('u', 'f') ORDER BY contype DESC, conname"
+)
+POSTGRES_INDEXES = (
+    # Indexes not behind a constraint (name, DDL).
+    "SELECT indexname, indexdef FROM pg_indexes i WHERE tablename = %s AND NOT EXISTS "
+    "(SELECT 1 FROM pg_constraint c WHERE c.conindid = (quote_ident(i.indexname))::regclass)"
+)
+POSTGRES_SORT_MEMORY = "SET LOCAL maintenance_work_mem = '512MB'"
 
 
 @contextmanager
 def _indexes_rebuilt_after(connection: Connection, table: str, count: int) -> Iterator[None]:
-    """Around a bulk insert into SQLite of at least ``REINDEX_ROWS`` rows into a table holding
-    fewer: drop its secondary indexes and make them again afterwards (a sort each, instead of
-    updating them row by row) — inside the transaction, so still all or nothing. (Not done on
-    PostgreSQL: it did not measure faster there, and a dropped index would lock readers out of
-    the table until the commit.)"""
-    if connection.dialect.name != "sqlite" or count < REINDEX_ROWS:
+    """Around a bulk insert of at least ``REINDEX_ROWS`` rows into a table holding fewer (a first
+    load): drop what is checked or maintained row by row and make it again afterwards, a sort or
+    one join each instead of a B-tree update per row — inside the transaction, so still all or
+    nothing. On SQLite, the secondary indexes; on PostgreSQL, also the unique and foreign-key
+    constraints, validated again as a whole when they are added back (the table is locked for
+    the load: it held fewer rows than the load brings)."""
+    if count < REINDEX_ROWS:
         yield
         return
     held = connection.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar_one()
     if count < held:
         yield
         return
-    indexes = [
-        (str(name), str(ddl)) for name, ddl in connection.exec_driver_sql(SQLITE_INDEXES, (table,))
-    ]
-    for name, _ in indexes:
-        connection.exec_driver_sql(f"DROP INDEX {name}")
+    if connection.dialect.name == "sqlite":
+        drop, make = _sqlite_rebuild(connection, table)
+    else:
+        drop, make = _postgres_rebuild(connection, table)
+    for statement in drop:
+        connection.exec_driver_sql(statement)
     yield
-    for _, ddl in indexes:
-        connection.exec_driver_sql(ddl)
+    for statement in make:
+        connection.exec_driver_sql(statement)
+
+
+def _sqlite_rebuild(connection: Connection, table: str) -> tuple[list[str], list[str]]:
+    indexes = list(connection.exec_driver_sql(SQLITE_INDEXES, (table,)))
+    return [f"DROP INDEX {name}" for name, _ in indexes], [str(ddl) for _, ddl in indexes]
+
+
+def _postgres_rebuild(connection: Connection, table: str) -> tuple[list[str], list[str]]:
+    constraints = list(connection.exec_driver_sql(POSTGRES_CONSTRAINTS, (table,)))
+    indexes = list(connection.exec_driver_sql(POSTGRES_INDEXES, (table,)))
+    drop = [f"ALTER TABLE {table} DROP CONSTRAINT {name}" for name, _ in constraints] + [
+        f"DROP INDEX {name}" for name, _ in indexes
+    ]
+    make = [POSTGRES_SORT_MEMORY, *(str(ddl) for _, ddl in indexes)] + [
+        f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}"
+        for name, definition in reversed(constraints)
+    ]
+    return drop, make

@@ -94,7 +94,7 @@ class Person(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     id_number: Mapped[str] = mapped_column(String(18), unique=True)
-    name: Mapped[str] = mapped_column(String(50), index=True)
+    name: Mapped[str] = mapped_column(String(50))  # searched by substring: no B-tree helps
     sex: Mapped[Sex] = mapped_column(choice_column(Sex, 8))
     birth_date: Mapped[date] = mapped_column(Date)
     phone: Mapped[str] = mapped_column(String(20), default="")

@@ -14,6 +14,10 @@ from sqlalchemy import Connection, Table
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from lianfang.columns import Coded
+
+Values = Sequence[Any] | Coded
+
 REINDEX_ROWS = 100_000
 """From this many new rows on (and at least as many as the table holds), inserting into a table
 without its secondary indexes and rebuilding them afterwards beats updating them row by row."""
@@ -34,27 +38,48 @@ def _sqlite_value(value: Any) -> Any:
 PLAIN = frozenset({type(None), int, float, str})
 
 
-def _sqlite_column(values: Sequence[Any]) -> Sequence[Any]:
+def _sqlite_column(values: Values) -> Values:
     """A column as the driver takes it; each distinct value is converted once (the type scan
     and the look-ups run in C, which matters for city-scale imports)."""
+    if isinstance(values, Coded):
+        return values.mapped(_sqlite_value)
     if set(map(type, values)) <= PLAIN:
         return values
     memo = {value: _sqlite_value(value) for value in set(values)}
     return list(map(memo.__getitem__, values))
 
 
-def insert_columns(session: Session, table: Table, columns: dict[str, Sequence[Any]]) -> int:
+def _size(values: Values) -> int:
+    return values.size if isinstance(values, Coded) else len(values)
+
+
+def _single(values: Values) -> bool:
+    if isinstance(values, Coded):
+        return values.single()
+    return len(values) > 0 and list(values).count(values[0]) == len(values)
+
+
+def _first(values: Values) -> Any:
+    return values.values[values.rows[0]] if isinstance(values, Coded) else values[0]
+
+
+def _expanded(values: Values) -> Sequence[Any]:
+    return values.expanded() if isinstance(values, Coded) else values
+
+
+def insert_columns(session: Session, table: Table, columns: dict[str, Values]) -> int:
     """Insert rows given column by column as plain values (str, int, float, bool, date, aware
-    datetime or None; enums as their str value); return how many."""
-    count = len(next(iter(columns.values()), []))
+    datetime or None; enums as their str value), each column a sequence or ``Coded``; return
+    how many."""
+    count = _size(next(iter(columns.values()), []))
     if count == 0:
         return 0
     connection = session.connection()
     with _indexes_rebuilt_after(connection, table.name, count):
         if connection.dialect.name == "sqlite":
             _sqlite_insert(connection, table.name, columns)
-            return count
-        _postgres_copy(connection, table.name, columns)
+        else:
+            _postgres_copy(connection, table.name, columns)
     return count
 
 
@@ -62,7 +87,7 @@ COPY_BLOCK = 20_000  # rows per block sent: the server parses one while the next
 COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
 
 
-def _postgres_copy(connection: Connection, table: str, columns: dict[str, Sequence[Any]]) -> None:
+def _postgres_copy(connection: Connection, table: str, columns: dict[str, Values]) -> None:
     """COPY in PostgreSQL's text format, built column by column (each distinct non-text value
     converted once, text escaped only when a column needs it) and sent in blocks."""
     texts = [_copy_column(v) for v in columns.values()]
@@ -78,7 +103,9 @@ def _postgres_copy(connection: Connection, table: str, columns: dict[str, Sequen
         raise DBAPIError.instance(sql, None, exc, psycopg.Error) from exc
 
 
-def _copy_column(values: Sequence[Any]) -> Sequence[str]:
+def _copy_column(values: Values) -> Sequence[str]:
+    if isinstance(values, Coded):
+        return values.mapped(_copy_value).expanded()
     if set(map(type, values)) == {str}:
         if COPY_SPECIAL.search("".join(values)) is None:
             return values
@@ -106,18 +133,20 @@ def _copy_text(text: str) -> str:
 COPY_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
 
 
-def _sqlite_insert(connection: Connection, table: str, columns: dict[str, Sequence[Any]]) -> None:
+def _sqlite_insert(connection: Connection, table: str, columns: dict[str, Values]) -> None:
     """One executemany; a column holding one value for every row is written into the statement
     as a literal (quoted by SQLite itself) rather than bound on every row, which is most of the
     cost of a wide insert."""
     values = [_sqlite_column(v) for v in columns.values()]
-    same = [len(v) > 0 and v.count(v[0]) == len(v) for v in values]
+    same = [_single(v) for v in values]
     literals = [
-        str(connection.exec_driver_sql("SELECT quote(?)", (v[0],)).scalar_one()) if one else "?"
+        str(connection.exec_driver_sql("SELECT quote(?)", (_first(v),)).scalar_one())
+        if one
+        else "?"
         for v, one in zip(values, same, strict=True)
     ]
-    bound = [v for v, one in zip(values, same, strict=True) if not one]
-    rows = list(zip(*bound, strict=True)) if bound else [()] * len(values[0])
+    bound = [_expanded(v) for v, one in zip(values, same, strict=True) if not one]
+    rows = list(zip(*bound, strict=True)) if bound else [()] * _size(values[0])
     connection.exec_driver_sql(
         f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(literals)})", rows
     )

@@ -67,7 +67,7 @@ def cells_together(check: Checker, parsed: Parsed) -> None:
     assert parsed.ids is not None
     born, known = parsed.ids.born, ~np.isnat(parsed.ids.born)
     if "sex" in parsed.values:
-        rows, distinct = parsed.coded("sex")
+        rows, distinct = parsed.coded("sex").rows, parsed.coded("sex").values
         given = np.array([v is not None for v in distinct], dtype=bool)[rows]
         male = np.array([v is Sex.male for v in distinct], dtype=bool)[rows]
         for index in np.flatnonzero(known & given & (male != parsed.ids.male)).tolist():
@@ -87,7 +87,8 @@ def cells_together(check: Checker, parsed: Parsed) -> None:
 
 def _days(parsed: Parsed, key: str) -> npt.NDArray[np.datetime64]:
     """A column of dates (or None) as days, NaT for None."""
-    rows, distinct = parsed.coded(key)
+    coded = parsed.coded(key)
+    rows, distinct = coded.rows, coded.values
     days = np.array([np.datetime64(v, "D") if v else NOT_A_DAY for v in distinct], "datetime64[D]")
     return days[rows] if len(days) else np.full(len(rows), NOT_A_DAY, "datetime64[D]")
 
@@ -95,7 +96,8 @@ def _days(parsed: Parsed, key: str) -> npt.NDArray[np.datetime64]:
 def _kits(check: Checker, parsed: Parsed) -> None:
     if "kit_grade" not in parsed.values:
         return
-    rows, distinct = parsed.coded("kit_grade")
+    coded = parsed.coded("kit_grade")
+    rows, distinct = coded.rows, coded.values
     kit = np.array([v is not None for v in distinct], dtype=bool)[rows]
     dated = (
         ~np.isnat(_days(parsed, "kit_on"))

@@ -24,6 +24,7 @@ from lianfang import timeutil
 from lianfang.auth import audit
 from lianfang.auth.choices import AuditAction, Permission
 from lianfang.auth.scope import Actor
+from lianfang.columns import Coded, objects
 from lianfang.db.base import join_choices
 from lianfang.db.bulk import insert_columns
 from lianfang.errors import ImportRowError
@@ -41,7 +42,7 @@ from lianfang.people.choices import (
 )  # fmt: skip
 from lianfang.people.models import GradeChange, Person, PersonChange, Responsible, encode_conditions
 from lianfang.people.records import INPUT_KEYS, Override
-from lianfang.people.sheet import CONDITION_KEY, Checker, Parsed, codes_of, objects, parse
+from lianfang.people.sheet import CONDITION_KEY, Checker, Parsed, parse
 
 CHUNK = 5000
 PLAIN = (str, int, float, bool)  # types a driver takes as they are (not their subclasses)
@@ -144,7 +145,7 @@ def _stored(session: Session, numbers: list[str]) -> dict[str, Stored]:
 def _check_scope_of_stored(
     actor: Actor, check: Checker, parsed: Parsed, stored: dict[str, Stored]
 ) -> None:
-    for index, number in enumerate(parsed.values["id_number"]):
+    for index, number in enumerate(parsed.values["id_number"] if stored else ()):
         found = stored.get(number)
         if found is not None and not actor.reaches(found.area_code):
             check.add(index, "id_number",
@@ -160,13 +161,8 @@ def _responsibles(
     size = len(parsed.values["id_number"])
     kinds = parsed.values.get("responsible_kind", [ResponsibleKind.village_doctor] * size)
     phones = parsed.values.get("responsible_phone", [""] * size)
-    wanted = {
-        (village, name, phone): kind
-        for village, name, kind, phone in zip(
-            parsed.values["area_code"], parsed.values["responsible"], kinds, phones, strict=True
-        )
-        if name
-    }
+    named = zip(parsed.values["area_code"], parsed.values["responsible"], phones, strict=True)
+    wanted = {key: kind for key, kind in dict(zip(named, kinds, strict=True)).items() if key[1]}
     known: dict[tuple[str, str, str], int | None] = {}
     for chunk in _chunks(sorted({v for v, _, _ in wanted})):
         for r in session.scalars(select(Responsible).where(Responsible.area_code.in_(chunk))):
@@ -188,7 +184,7 @@ def _responsibles(
 class Plan:
     """The rows to insert (column by column) and update, and the history to record."""
 
-    new: dict[str, list[Any]] = field(default_factory=dict)
+    new: dict[str, Column] = field(default_factory=dict)
     changed: list[tuple[Stored, dict[str, Any], dict[str, list[Any]]]] = field(default_factory=list)
 
 
@@ -207,14 +203,11 @@ def _input_columns(parsed: Parsed, responsibles: dict[Any, Any]) -> dict[str, li
                 if values[k][row] is not DiseaseState.none
             }
         columns["conditions"] = maps[rows].tolist()  # one shared map per combination
-        parsed.codes["conditions"] = rows, maps
+        parsed.codes["conditions"] = Coded(rows, maps)
     if "responsible" in parsed.present:
         phones = values.get("responsible_phone") or [""] * len(values["responsible"])
-        columns["responsible_id"] = [
-            responsibles.get((area, name, phone)) if name else None
-            for area, name, phone in zip(values["area_code"], values["responsible"], phones,
-                                         strict=True)
-        ]  # fmt: skip
+        named_by = zip(values["area_code"], values["responsible"], phones, strict=True)
+        columns["responsible_id"] = list(map(responsibles.get, named_by))  # blank names: None
     return columns
 
 
@@ -241,8 +234,9 @@ def _plan(
     today = timeutil.today()
     deriver = records.Deriver(today)
     columns = _input_columns(parsed, responsibles)
-    fresh = []
-    for index, number in enumerate(parsed.values["id_number"]):
+    numbers = parsed.values["id_number"]
+    fresh = [] if stored else list(range(len(numbers)))
+    for index, number in enumerate(numbers if stored else ()):
         old = stored.get(number)
         if old is None:
             fresh.append(index)
@@ -259,7 +253,8 @@ def _plan(
         plan.changed.append((old, {"id": old.id} | inputs | derived, diff))
         result.villages |= {old.area_code, inputs["area_code"]}
     plan.new = _new_columns(parsed, columns, fresh, deriver)
-    result.villages |= set(plan.new["area_code"])
+    villages = plan.new["area_code"]
+    result.villages |= set(villages.values if isinstance(villages, Coded) else villages)
     result.created, result.updated = len(fresh), len(plan.changed)
     return plan
 
@@ -269,56 +264,65 @@ def _combined(parsed: Parsed, keys: list[str]) -> tuple[npt.NDArray[np.intp], np
     first row of each group."""
     key = np.zeros(len(parsed.values["id_number"]), dtype=np.int64)
     for name in keys:
-        rows, distinct = parsed.coded(name)
-        key = key * max(len(distinct), 1) + rows
+        coded = parsed.coded(name)
+        key = key * max(len(coded.values), 1) + coded.rows
     _, first, groups = np.unique(key, return_index=True, return_inverse=True)
     return groups.ravel(), objects(first.tolist())
 
 
+Column = list[Any] | Coded
+
+
 def _new_columns(
     parsed: Parsed, columns: dict[str, list[Any]], fresh: list[int], deriver: records.Deriver
-) -> dict[str, list[Any]]:
+) -> dict[str, Column]:
     """The columns of the people to create, derived columns included: the grade and guarantee
     columns are derived once per group of rows that share every input they depend on."""
     today, chosen = deriver.today, np.array(fresh, dtype=np.intp)
-    out: dict[str, list[Any]] = {
+    every = len(fresh) == len(parsed.values["id_number"])  # a first import: all rows are new
+    out: dict[str, Column] = {
         "id_number": [parsed.values["id_number"][i] for i in fresh],
         "registered_on": [today] * len(fresh),
     }  # fmt: skip
-    every = len(fresh) == len(parsed.values["id_number"])  # a first import: all rows are new
     for key in INPUT_KEYS:
         if key not in columns:
             out[key] = [DEFAULTS[key]] * len(fresh)
+        elif key in parsed.codes:
+            out[key] = parsed.codes[key] if every else parsed.codes[key].taken(chosen)
         else:
             out[key] = list(columns[key]) if every else [columns[key][i] for i in fresh]
     ids = parsed.ids
     assert ids is not None
     born = ids.born[chosen]
     out["birth_date"] = np.datetime_as_string(born).tolist()
-    out["sex"] = objects([Sex.female, Sex.male])[ids.male[chosen].astype(np.intp)].tolist()
+    out["sex"] = Coded(ids.male[chosen].astype(np.intp), objects([Sex.female, Sex.male]))
     ages = records.ages_on(born, today)
     group = records.age_class_codes(ages)
-    for name in ("conditions", "vaccine_doses", "followup_opt_in", "kit_grade",
-                 "hospital_capabilities"):  # fmt: skip
-        if name in parsed.codes:
-            rows, distinct = parsed.codes[name]
-            rows = rows[chosen]
-        else:
-            rows, distinct = codes_of(out[name])
-        group = group * max(len(distinct), 1) + rows
-    group = group * 2 + np.array([h != "" for h in out["hospital"]], dtype=np.int64)
+    inputs = ("conditions", "vaccine_doses", "followup_opt_in", "kit_grade",
+              "hospital_capabilities", "hospital")  # fmt: skip
+    for name in inputs:
+        column = out[name]
+        coded = column if isinstance(column, Coded) else Coded.of(column)
+        rows, distinct = coded.rows, coded.values
+        if name == "hospital":  # only whether there is one matters
+            rows = np.array([bool(h) for h in distinct], dtype=np.intp)[rows]
+        group = group * (2 if name == "hospital" else max(len(distinct), 1)) + rows
     _, first, groups = np.unique(group, return_index=True, return_inverse=True)
     graded = [
         deriver.graded_row(
-            out["id_number"][i], out["conditions"][i], out["vaccine_doses"][i],
-            out["followup_opt_in"][i], out["kit_grade"][i], out["hospital"][i],
-            out["hospital_capabilities"][i], today, None, None, age=int(ages[i]),
+            _at(out["id_number"], i), _at(out["conditions"], i), _at(out["vaccine_doses"], i),
+            _at(out["followup_opt_in"], i), _at(out["kit_grade"], i), _at(out["hospital"], i),
+            _at(out["hospital_capabilities"], i), today, None, None, age=int(ages[i]),
         )
         for i in first.tolist()
     ]  # fmt: skip
     for name in graded[0] if graded else ():
-        out[name] = objects([g[name] for g in graded])[groups.ravel()].tolist()
+        out[name] = Coded(groups.ravel(), objects([g[name] for g in graded]))
     return out
+
+
+def _at(column: Column, index: int) -> Any:
+    return column.values[column.rows[index]] if isinstance(column, Coded) else column[index]
 
 
 def _plain(value: Any) -> Any:
@@ -331,23 +335,15 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _plain_column(values: list[Any]) -> list[Any]:
+def _plain_column(column: Column) -> Column:
     """A column as plain values; each distinct value (set, choice, conditions map) is encoded
     once."""
-    sample = next((v for v in values if v is not None), None)
+    if isinstance(column, Coded):
+        return column.mapped(_plain)
+    sample = next((v for v in column if v is not None), None)
     if sample is None or type(sample) in PLAIN:
-        return values
-    if isinstance(sample, dict):
-        maps: dict[int, str] = {}  # rows share their map object; the maps outlive this call
-        out = []
-        for value in values:
-            found = maps.get(id(value))
-            if found is None:
-                found = maps[id(value)] = encode_conditions(value)
-            out.append(found)
-        return out
-    memo = {value: _plain(value) for value in set(values)}
-    return list(map(memo.__getitem__, values))
+        return column
+    return Coded.of(column).mapped(_plain)
 
 
 def _write(

@@ -8,7 +8,7 @@ which keeps city-scale files fast) and returns every problem with its row and co
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 
 from lianfang import timeutil
 from lianfang.choices import Choice
+from lianfang.columns import Coded
 from lianfang.errors import ImportRowError
 from lianfang.io.sheets import Column, SheetSpec, Table, row_error
 from lianfang.people import identity
@@ -115,10 +116,6 @@ class ResponsibleRef:
     phone: str
 
 
-Codes = tuple[npt.NDArray[np.intp], npt.NDArray[np.object_]]
-"""A column as each row's index into its distinct values, and those values."""
-
-
 @dataclass
 class Parsed:
     """The typed columns of a checked table (each list one value per row), and which columns the
@@ -128,36 +125,19 @@ class Parsed:
 
     present: frozenset[str]
     values: dict[str, list[Any]] = field(default_factory=dict)
-    codes: dict[str, Codes] = field(default_factory=dict)
+    codes: dict[str, Coded] = field(default_factory=dict)
     ids: identity.IdColumn | None = None
 
     def row(self, index: int) -> dict[str, Any]:
         """One row's typed values, by column key."""
         return {key: column[index] for key, column in self.values.items()}
 
-    def coded(self, key: str) -> Codes:
+    def coded(self, key: str) -> Coded:
         """A column as codes (computed from its values the first time if parsing had none)."""
         found = self.codes.get(key)
         if found is None:
-            found = self.codes[key] = codes_of(self.values[key])
+            found = self.codes[key] = Coded.of(self.values[key])
         return found
-
-
-def codes_of(values: Sequence[Any]) -> Codes:
-    """Hashable values as each one's index into their distinct values, and those values."""
-    first: dict[Any, int] = {}
-    rows = np.fromiter(
-        (first.setdefault(v, len(first)) for v in values), dtype=np.intp, count=len(values)
-    )
-    return rows, objects(list(first))
-
-
-def objects(values: Sequence[Any]) -> npt.NDArray[np.object_]:
-    """Values in a NumPy object array, each kept whole (sets and tuples are not unpacked)."""
-    out = np.empty(len(values), dtype=object)
-    for index, value in enumerate(values):
-        out[index] = value
-    return out
 
 
 def parse_choice(choice: type[C], raw: str) -> C:
@@ -298,32 +278,19 @@ class Checker:
         """Record a problem in a row's cell."""
         self.errors.append(row_error(self.table, SPEC, index, key, zh, en))
 
-    def column(self, key: str, cells: pa.Array) -> tuple[list[Any], Codes | None]:
-        """Parse a column: the cells a fast path vouches for as they are, each distinct other
-        cell once; its values, and its codes when every cell was parsed that way."""
-        fast = FAST_PATHS.get(key)
-        if fast is None:
-            codes = self._parsed(key, cells, None)
-            return codes[1][codes[0]].tolist(), codes
-        good = fast(cells)
-        values = cells.to_pylist()
-        rest = np.flatnonzero(~good)
-        if rest.size:
-            rows, distinct = self._parsed(key, cells.take(pa.array(rest)), rest)
-            for index, value in zip(rest.tolist(), distinct[rows].tolist(), strict=True):
-                values[index] = value
-        return values, None
-
-    def _parsed(self, key: str, cells: pa.Array, rows_of: npt.NDArray[np.intp] | None) -> Codes:
-        """Each distinct cell parsed once; problems recorded at their rows (``rows_of`` maps the
-        cells given to rows of the table when they are not all of them)."""
+    def column(self, key: str, cells: pa.Array) -> Coded:
+        """Parse a column, each distinct cell once (or not at all where the column's fast path
+        vouches for it as written); problems are recorded at their rows."""
         parse, blank = CELL_PARSERS[key]
         encoded = pc.dictionary_encode(cells)
         texts = encoded.dictionary.to_pylist()
         rows = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.intp)
-        distinct = np.empty(len(texts), dtype=object)
+        distinct = np.array(texts, dtype=object)
+        fast = FAST_PATHS.get(key)
+        unchecked = np.ones(len(texts), dtype=bool) if fast is None else ~fast(encoded.dictionary)
         problems: dict[int, tuple[str, str]] = {}
-        for index, text in enumerate(texts):
+        for index in np.flatnonzero(unchecked).tolist():
+            text = texts[index]
             if not text:
                 distinct[index] = blank
                 if key in REQUIRED:
@@ -337,9 +304,8 @@ class Checker:
             wrong = np.zeros(len(texts), dtype=bool)
             wrong[list(problems)] = True
             for at in np.flatnonzero(wrong[rows]).tolist():
-                row = at if rows_of is None else int(rows_of[at])
-                self.add(row, key, *problems[int(rows[at])])
-        return rows, distinct
+                self.add(at, key, *problems[int(rows[at])])
+        return Coded(rows, distinct)
 
 
 def _ids(check: Checker, cells: pa.Array) -> tuple[list[str], identity.IdColumn]:
@@ -384,9 +350,8 @@ def parse(table: Table) -> tuple[Parsed, list[ImportRowError]]:
     for key in CELL_PARSERS:
         cells = table.array(key)
         if cells is not None:
-            parsed.values[key], codes = check.column(key, cells)
-            if codes is not None:
-                parsed.codes[key] = codes
+            parsed.codes[key] = check.column(key, cells)
+            parsed.values[key] = parsed.codes[key].expanded()
     return parsed, check.errors
 
 

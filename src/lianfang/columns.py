@@ -1,0 +1,61 @@
+"""Columns of many rows kept as codes: each row's index into the column's distinct values.
+
+Imports of a city's people hold columns of millions of rows with a few distinct values each
+(grades, villages, dates); parsing, deriving and converting each distinct value once, then
+expanding, keeps them fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+
+@dataclass(frozen=True)
+class Coded:
+    """A column as each row's index into its distinct values, and those values."""
+
+    rows: npt.NDArray[np.intp]
+    values: npt.NDArray[np.object_]
+
+    @classmethod
+    def of(cls, values: Sequence[Hashable]) -> Coded:
+        """The codes of a column of hashable values."""
+        first: dict[Any, int] = {}
+        rows = np.fromiter(
+            (first.setdefault(v, len(first)) for v in values), dtype=np.intp, count=len(values)
+        )
+        return cls(rows, objects(list(first)))
+
+    @property
+    def size(self) -> int:
+        """How many rows."""
+        return len(self.rows)
+
+    def expanded(self) -> list[Any]:
+        """Every row's value."""
+        return self.values[self.rows].tolist()  # type: ignore[no-any-return]
+
+    def mapped(self, convert: Callable[[Any], Any]) -> Coded:
+        """The column with each distinct value converted (once)."""
+        return Coded(self.rows, objects([convert(v) for v in self.values]))
+
+    def taken(self, chosen: npt.NDArray[np.intp]) -> Coded:
+        """The chosen rows."""
+        return Coded(self.rows[chosen], self.values)
+
+    def single(self) -> bool:
+        """True when every row (at least one) holds the same value."""
+        return self.size > 0 and bool((self.rows == self.rows[0]).all())
+
+
+def objects(values: Sequence[Any]) -> npt.NDArray[np.object_]:
+    """Values in a NumPy object array, each kept whole (sets and tuples are not unpacked)."""
+    out = np.empty(len(values), dtype=object)
+    for index, value in enumerate(values):
+        out[index] = value
+    return out

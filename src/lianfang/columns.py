@@ -31,6 +31,11 @@ class Coded:
         )
         return cls(rows, objects(list(first)))
 
+    @classmethod
+    def constant(cls, value: Any, size: int) -> Coded:
+        """A column holding one value in every row."""
+        return cls(np.zeros(size, dtype=np.intp), objects([value]))
+
     @property
     def size(self) -> int:
         """How many rows."""
@@ -50,7 +55,11 @@ class Coded:
 
     def single(self) -> bool:
         """True when every row (at least one) holds the same value."""
-        return self.size > 0 and bool((self.rows == self.rows[0]).all())
+        if self.size == 0:
+            return False
+        first = self.values[self.rows[0]]
+        same = np.array([v is first or v == first for v in self.values.tolist()], dtype=bool)
+        return bool(same.all() or same[self.rows].all())
 
 
 def objects(values: Sequence[Any]) -> npt.NDArray[np.object_]:

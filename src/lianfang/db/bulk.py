@@ -42,7 +42,8 @@ def _sqlite_column(values: Values) -> Values:
     """A column as the driver takes it; each distinct value is converted once (the type scan
     and the look-ups run in C, which matters for city-scale imports)."""
     if isinstance(values, Coded):
-        return values.mapped(_sqlite_value)
+        plain = set(map(type, values.values.tolist())) <= PLAIN
+        return values if plain else values.mapped(_sqlite_value)
     if set(map(type, values)) <= PLAIN:
         return values
     memo = {value: _sqlite_value(value) for value in set(values)}

@@ -282,11 +282,11 @@ def _new_columns(
     every = len(fresh) == len(parsed.values["id_number"])  # a first import: all rows are new
     out: dict[str, Column] = {
         "id_number": [parsed.values["id_number"][i] for i in fresh],
-        "registered_on": [today] * len(fresh),
+        "registered_on": Coded.constant(today, len(fresh)),
     }  # fmt: skip
     for key in INPUT_KEYS:
         if key not in columns:
-            out[key] = [DEFAULTS[key]] * len(fresh)
+            out[key] = Coded.constant(DEFAULTS[key], len(fresh))
         elif key in parsed.codes:
             out[key] = parsed.codes[key] if every else parsed.codes[key].taken(chosen)
         else:
@@ -339,7 +339,8 @@ def _plain_column(column: Column) -> Column:
     """A column as plain values; each distinct value (set, choice, conditions map) is encoded
     once."""
     if isinstance(column, Coded):
-        return column.mapped(_plain)
+        plain = set(map(type, column.values.tolist())) <= set(PLAIN)
+        return column if plain else column.mapped(_plain)
     sample = next((v for v in column if v is not None), None)
     if sample is None or type(sample) in PLAIN:
         return column

@@ -46,11 +46,11 @@ def test_id_problems_name_what_is_wrong() -> None:
 
 def test_column_check_of_ids_agrees_with_the_scalar_one() -> None:
     rng = random.Random(7)
-    numbers = [
-        id_number(f"{rng.randrange(1900, 2030)}{rng.randrange(0, 14):02d}{rng.randrange(0, 33):02d}",
-                  rng.randrange(1000))
+    born = [
+        f"{rng.randrange(1900, 2030)}{rng.randrange(0, 14):02d}{rng.randrange(0, 33):02d}"
         for _ in range(3000)
-    ]  # fmt: skip
+    ]
+    numbers = [id_number(day, rng.randrange(1000)) for day in born]
     numbers += [n[:-1] + rng.choice("0123456789X") for n in numbers[:500]]  # check digit
     numbers += [id_number("20000229", 5), id_number("19000229", 5), id_number("20240229", 5)]
     numbers += [
@@ -66,7 +66,8 @@ def test_column_check_of_ids_agrees_with_the_scalar_one() -> None:
         if read.valid[index]:
             assert read.born[index].item() == identity.birth_date(number)
             assert read.male[index] == (identity.sex_of(number) is Sex.male)
-    assert read.valid.sum() > 1000 and (~read.valid).sum() > 1000
+    assert read.valid.sum() > 1000
+    assert (~read.valid).sum() > 1000
 
 
 def test_ages_and_age_classes_of_columns_agree_with_the_scalar_ones() -> None:

@@ -49,6 +49,7 @@ class IdColumn:
     """What many ID numbers say at once: which are valid (form, check digit and a real birth
     date) and, for those, the birth date and sex written in them."""
 
+    numbers: pa.Array
     valid: npt.NDArray[np.bool_]
     born: npt.NDArray[np.datetime64]  # NaT where the number is invalid
     male: npt.NDArray[np.bool_]
@@ -84,7 +85,7 @@ def read_ids(numbers: pa.Array) -> IdColumn:
     ).astype("datetime64[D]") + (day[ok] - 1).astype("timedelta64[D]")
     male = np.zeros(size, dtype=bool)
     male[fixed] = digits[:, 16] % 2 == 1
-    return IdColumn(valid=valid, born=born, male=male & valid)
+    return IdColumn(numbers=numbers, valid=valid, born=born, male=male & valid)
 
 
 def _bytes(strings: pa.Array, width: int) -> npt.NDArray[np.uint8]:

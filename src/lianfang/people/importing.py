@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -252,7 +254,7 @@ def _plan(
         )  # fmt: skip
         plan.changed.append((old, {"id": old.id} | inputs | derived, diff))
         result.villages |= {old.area_code, inputs["area_code"]}
-    plan.new = _new_columns(parsed, columns, fresh, deriver)
+    plan.new = _new_columns(parsed, columns, _by_id(parsed, fresh), deriver)
     villages = plan.new["area_code"]
     result.villages |= set(villages.values if isinstance(villages, Coded) else villages)
     result.created, result.updated = len(fresh), len(plan.changed)
@@ -273,13 +275,21 @@ def _combined(parsed: Parsed, keys: list[str]) -> tuple[npt.NDArray[np.intp], np
 Column = list[Any] | Coded
 
 
+def _by_id(parsed: Parsed, rows: list[int]) -> list[int]:
+    """Rows in the order of their ID numbers: inserted so, the ID index grows at its end
+    instead of at random places (which, past the page cache, costs a read per row)."""
+    assert parsed.ids is not None
+    numbers = parsed.ids.numbers.take(pa.array(rows, pa.int64()))
+    return np.asarray(rows)[pc.sort_indices(numbers).to_numpy()].tolist()  # type: ignore[no-any-return]
+
+
 def _new_columns(
     parsed: Parsed, columns: dict[str, list[Any]], fresh: list[int], deriver: records.Deriver
 ) -> dict[str, Column]:
     """The columns of the people to create, derived columns included: the grade and guarantee
     columns are derived once per group of rows that share every input they depend on."""
     today, chosen = deriver.today, np.array(fresh, dtype=np.intp)
-    every = len(fresh) == len(parsed.values["id_number"])  # a first import: all rows are new
+    every = fresh == list(range(len(parsed.values["id_number"])))  # the file's rows, in order
     out: dict[str, Column] = {
         "id_number": [parsed.values["id_number"][i] for i in fresh],
         "registered_on": Coded.constant(today, len(fresh)),

@@ -456,15 +456,18 @@ def lognormal(mean: float, sd: float) -> dict[str, Any]:
 
 def covasim_durations(p: DiseaseParameters) -> dict[str, dict[str, Any]]:
     """Covasim's delays with lianfang's means; the sd equals the mean where lianfang's delay is
-    exponential (latent, infectious, stay) and mean/√2 for its gamma(2) onset→admission."""
-    admit = p.onset_to_admission_days - 1.0  # Covasim's symptoms start a day into infectiousness
+    exponential (latent, infectious, stay). lianfang's onset→admission, from the start of
+    infectiousness, is gamma(2) (sd = mean/√2); Covasim's is ``inf2sym`` (1 d, sd 1) +
+    ``sym2sev``, so ``sym2sev`` gets the sd that makes the sum's variance mean²/2."""
+    total = p.onset_to_admission_days
+    admit = total - 1.0  # Covasim's symptoms start a day into infectiousness
     critical = p.hospital_stay_days - SEVERE_TO_CRITICAL_DAYS
     return {
         "exp2inf": lognormal(p.latent_days, p.latent_days),
         "inf2sym": lognormal(1.0, 1.0),
         "asym2rec": lognormal(p.infectious_days, p.infectious_days),
         "mild2rec": lognormal(p.infectious_days - 1.0, p.infectious_days - 1.0),
-        "sym2sev": lognormal(admit, admit / np.sqrt(2.0)),
+        "sym2sev": lognormal(admit, float(np.sqrt(total**2 / 2.0 - 1.0))),
         "sev2rec": lognormal(p.hospital_stay_days, p.hospital_stay_days),
         "sev2crit": lognormal(SEVERE_TO_CRITICAL_DAYS, 2.0),
         "crit2rec": lognormal(critical, critical),
@@ -838,8 +841,10 @@ def covasim_notes(p: DiseaseParameters, reference: Reference, m: Mechanics) -> l
         f"`mild2rec` {p.infectious_days - 1:g}) at constant infectiousness (`viral_dist` "
         "load_ratio 1); asymptomatic infectiousness "
         f"{p.asymptomatic_infectiousness:g} (`asymp_factor`); onset→admission "
-        f"{p.onset_to_admission_days:g} d from the start of infectiousness (`inf2sym` 1 + "
-        f"`sym2sev` {p.onset_to_admission_days - 1:g}; lianfang gamma(2)); hospital stay "
+        f"{p.onset_to_admission_days:g} d from the start of infectiousness (lianfang gamma(2); "
+        f"Covasim `inf2sym` 1 + `sym2sev` {p.onset_to_admission_days - 1:g} with sd "
+        f"{np.sqrt(p.onset_to_admission_days**2 / 2 - 1):.2f}, so that the sum has gamma(2)'s "
+        "variance); hospital stay "
         f"{p.hospital_stay_days:g} d (`sev2rec`; critical `sev2crit` "
         f"{SEVERE_TO_CRITICAL_DAYS:g} + `crit2rec`/`crit2die` "
         f"{p.hospital_stay_days - SEVERE_TO_CRITICAL_DAYS:g}). n_severe counts critical patients "

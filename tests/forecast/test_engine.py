@@ -20,6 +20,7 @@ from lianfang.forecast import (
     forecast,
     simulate,
 )
+from lianfang.forecast.engine import well_mixed
 
 NO_IMMUNITY = DiseaseParameters(vaccinated=(0.0,) * 5, prior_immunity=(0.0,) * 5)
 
@@ -53,6 +54,24 @@ def test_one_population_one_age_matches_the_final_size_equation(r0: float) -> No
     attack = run.infections.sum() / pop.total
     expected = brentq(lambda z: z - (1 - np.exp(-r0 * z)), 1e-6, 1.0)
     assert attack == pytest.approx(expected, abs=0.01)
+
+
+@pytest.mark.parametrize(
+    "rng", [None, np.random.default_rng(7)], ids=["deterministic", "stochastic"]
+)
+def test_well_mixed_ages_share_one_attack_rate_given_by_the_final_size_equation(
+    rng: np.random.Generator | None,
+) -> None:
+    pop = Metapopulation.single([15_000, 60_000, 6_000, 14_000, 5_000])
+    params = NO_IMMUNITY.with_values(r0=2.5, market_every_days=0)
+    contacts = well_mixed(pop.residents.sum(axis=0))
+    run = simulate(pop, params, Scenario(seed_per_100k=10), 600, rng=rng, contacts=contacts)
+    expected = brentq(lambda z: z - (1 - np.exp(-2.5 * z)), 1e-6, 1.0)
+    by_age = run.infections_by_age.sum(axis=0) / pop.residents.sum(axis=0)
+    tolerance = 0.01 if rng is None else 0.03  # a chain binomial's final size varies a little
+    assert by_age == pytest.approx(np.full(5, expected), abs=tolerance)
+    default = simulate(pop, params, Scenario(seed_per_100k=10), 600, rng=None)
+    assert default.infections.sum() / pop.total < expected - 0.005  # age structure lowers it
 
 
 def test_no_transmission_means_no_epidemic() -> None:

@@ -81,6 +81,16 @@ def contact_matrix(residents_by_age: FloatArray, raw: FloatArray | None = None) 
     return out
 
 
+def well_mixed(residents_by_age: FloatArray) -> FloatArray:
+    """Contacts with no age structure (one a day in all): everyone meets each band in proportion
+    to its size, as in a single random contact layer. A ``contacts`` argument for ``simulate``;
+    the number per day does not matter, since β is set from R0."""
+    n = np.asarray(residents_by_age, dtype=np.float64)
+    total = n.sum()
+    share = n / total if total > 0 else n
+    return np.asarray(np.tile(share, (len(n), 1)), dtype=np.float64)
+
+
 def transmission_rate(
     params: DiseaseParameters, contacts: FloatArray, residents_by_age: FloatArray, dt: float = 0.0
 ) -> float:
@@ -144,10 +154,15 @@ def _severity(params: DiseaseParameters) -> tuple[FloatArray, ...]:
 
 
 def _prepare(
-    pop: Metapopulation, params: DiseaseParameters, scenario: Scenario, days: int, steps: int
+    pop: Metapopulation,
+    params: DiseaseParameters,
+    scenario: Scenario,
+    days: int,
+    steps: int,
+    raw_contacts: FloatArray | None = None,
 ) -> _Setup:
     by_age = pop.residents.sum(axis=0)
-    contacts = contact_matrix(by_age)
+    contacts = contact_matrix(by_age, raw_contacts)
     sym, visit, admit, icu, death = _severity(params)
     market = np.ones(days)
     if params.market_every_days > 0:
@@ -331,16 +346,19 @@ def simulate(
     days: int,
     rng: np.random.Generator | None = None,
     steps_per_day: int | None = None,
+    contacts: FloatArray | None = None,
 ) -> Trajectory:
     """Run the model for ``days`` from ``scenario.start``.
 
     Deterministic when ``rng`` is None (``steps_per_day`` sub-steps, default 2); a chain binomial
-    when a generator is given (default one step a day). Inputs are not changed.
+    when a generator is given (default one step a day). ``contacts`` replaces the China contact
+    matrix (contacts a day by age band, row meets column; e.g. ``well_mixed``). Inputs are not
+    changed.
     """
     if days < 1:
         raise ValueError("days must be at least 1")
     steps = steps_per_day or (2 if rng is None else 1)
-    setup = _prepare(pop, params, scenario, days, steps)
+    setup = _prepare(pop, params, scenario, days, steps, contacts)
     state = _State(pop, params, whole=rng is not None)
     _seed(pop, scenario, state, rng)
     kernel = _Kernel(setup, params, pop, state)

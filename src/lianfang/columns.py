@@ -68,3 +68,29 @@ def objects(values: Sequence[Any]) -> npt.NDArray[np.object_]:
     for index, value in enumerate(values):
         out[index] = value
     return out
+
+
+@dataclass(frozen=True)
+class Groups:
+    """Rows grouped by their combination of values in some coded columns."""
+
+    rows: npt.NDArray[np.intp]  # each row's group
+    first: npt.NDArray[np.intp]  # the first row of each group
+    sizes: npt.NDArray[np.intp]  # how many rows each group holds
+
+
+def grouped(columns: Sequence[Coded], size: int) -> Groups:
+    """Group ``size`` rows by their values in the columns (all rows in one group if none)."""
+    key = np.zeros(size, dtype=np.int64)
+    span = 1
+    for column in columns:
+        width = max(len(column.values), 1)
+        if span * width >= 1 << 62:  # renumber the groups so far before the key overflows
+            key = np.unique(key, return_inverse=True)[1].ravel().astype(np.int64)
+            span = int(key.max()) + 1 if size else 1
+        key = key * width + column.rows
+        span *= width
+    _, first, rows, sizes = np.unique(
+        key, return_index=True, return_inverse=True, return_counts=True
+    )
+    return Groups(rows.ravel(), first, sizes)

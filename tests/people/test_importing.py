@@ -9,11 +9,12 @@ from sqlalchemy.orm import Session
 from lianfang.auth.scope import SYSTEM
 from lianfang.errors import ImportFileError
 from lianfang.io import sheets
+from lianfang.people import coverage
 from lianfang.people.choices import DiseaseState, Grade, GradeMethod
 from lianfang.people.importing import import_table
-from lianfang.people.models import GradeChange, Person, PersonChange
+from lianfang.people.models import CoverageCell, GradeChange, Person, PersonChange
 from lianfang.people.sheet import SPEC
-from tests.factories import VILLAGE, id_number
+from tests.factories import VILLAGE, VILLAGE_2, id_number
 
 HEADER = "姓名,身份证号,联系电话,村(居)代码,冠心病,疫苗剂次,负责人\n"
 
@@ -67,3 +68,26 @@ def test_one_bad_row_writes_nothing_and_names_row_and_column(session: Session) -
     problems = {(e.row, e.column) for e in caught.value.rows}
     assert problems == {(3, "身份证号"), (4, "村(居)代码")}
     assert session.scalar(select(func.count()).select_from(Person)) == before
+
+
+def cells(session: Session) -> list[tuple[object, ...]]:
+    rows = session.execute(
+        select(*(getattr(CoverageCell, k) for k in coverage.STATE_KEYS), CoverageCell.persons)
+    ).all()
+    return sorted((tuple(r) for r in rows), key=repr)
+
+
+def test_the_roll_up_after_imports_is_the_one_a_rebuild_gives(session: Session) -> None:
+    first = [
+        f"甲{i},{id_number(f'19{30 + i:02d}0101', 2 * i + 1)},,{village},"
+        f"{'不稳定' if i % 3 else ''},{i % 4},{'王医生' if i % 2 else ''}\n"
+        for i, village in enumerate([VILLAGE] * 6 + [VILLAGE_2] * 5)
+    ]
+    import_table(session=session, actor=SYSTEM, table=table("".join(first[:7])))
+    # new people in villages that have some already, and one changed person
+    changed = first[0].replace(",0,", ",3,")
+    import_table(session=session, actor=SYSTEM, table=table("".join([changed, *first[7:]])))
+    incremental = cells(session)
+    coverage.refresh(session=session, villages=[VILLAGE, VILLAGE_2])
+    assert incremental == cells(session)
+    assert sum(row[-1] for row in incremental) >= 11  # type: ignore[misc]

@@ -8,6 +8,7 @@ overdue depends on today, so the roll-up keeps the due date and the sum compares
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -22,21 +23,28 @@ from lianfang.people.choices import AlertStatus, Grade, Guarantee
 from lianfang.people.models import CoverageCell, Person, ReferralAlert
 
 CHUNK = 1000
+MANY_VILLAGES = 200  # from this many villages on, the roll-up is rebuilt from one scan
+SCAN_CHUNK = 30_000  # villages per scan (bound parameters stay under both back ends' limits)
 FOLLOWED = (Grade.red, Grade.yellow)
 
 
 def refresh(*, session: Session, villages: Iterable[str]) -> None:
-    """Rebuild the roll-up rows of these villages from their people."""
+    """Rebuild the roll-up rows of these villages from their people. A few villages are read
+    through the area index; many (a city-scale import) in one scan of the table, the index kept
+    out of it: fetching millions of rows one index entry at a time costs several times a scan."""
     ordered = sorted(set(villages))
-    for start in range(0, len(ordered), CHUNK):
-        chunk = ordered[start : start + CHUNK]
+    many = len(ordered) >= MANY_VILLAGES
+    size = SCAN_CHUNK if many else CHUNK
+    for start in range(0, len(ordered), size):
+        chunk = ordered[start : start + size]
         session.execute(delete(CoverageCell).where(CoverageCell.area_code.in_(chunk)))
         state = (
             Person.area_code, Person.grade, Person.responsible_id.is_not(None),
             Person.last_contact_at.is_not(None), Person.due_on, Person.medicine_ok,
             Person.treatment_ok,
         )  # fmt: skip
-        grouped = select(*state, func.count()).where(Person.area_code.in_(chunk)).group_by(*state)
+        area = Person.area_code + "" if many else Person.area_code  # '' added: no index use
+        grouped = select(*state, func.count()).where(area.in_(chunk)).group_by(*state)
         session.execute(
             insert(CoverageCell).from_select(
                 [
@@ -51,6 +59,30 @@ def refresh(*, session: Session, villages: Iterable[str]) -> None:
                 ],
                 grouped,
             )
+        )
+
+
+State = tuple[str, Grade, bool, bool, date | None, bool, bool]
+"""A roll-up row's village and state: grade, in charge, contacted, due on, medicine, treatment."""
+STATE_KEYS = ("area_code", "grade", "in_charge", "contacted", "due_on", "medicine_ok",
+              "treatment_ok")  # fmt: skip
+
+
+def add(*, session: Session, counts: dict[State, int]) -> None:
+    """Add people who were not registered before, counted by village and state, to the roll-up:
+    the rows ``refresh`` would rebuild, without reading every person of those villages again
+    (an import has the new people's states in hand)."""
+    merged = Counter(counts)
+    villages = sorted({state[0] for state in counts})
+    for start in range(0, len(villages), CHUNK):
+        chunk = villages[start : start + CHUNK]
+        for cell in session.scalars(select(CoverageCell).where(CoverageCell.area_code.in_(chunk))):
+            merged[tuple(getattr(cell, key) for key in STATE_KEYS)] += cell.persons
+        session.execute(delete(CoverageCell).where(CoverageCell.area_code.in_(chunk)))
+    if merged:
+        session.execute(
+            insert(CoverageCell),
+            [dict(zip(STATE_KEYS, state, strict=True), persons=n) for state, n in merged.items()],
         )
 
 

@@ -9,6 +9,7 @@ values alone.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -26,9 +27,9 @@ from lianfang import timeutil
 from lianfang.auth import audit
 from lianfang.auth.choices import AuditAction, Permission
 from lianfang.auth.scope import Actor
-from lianfang.columns import Coded, objects
+from lianfang.columns import Coded, grouped, objects
 from lianfang.db.base import join_choices
-from lianfang.db.bulk import insert_columns
+from lianfang.db.bulk import bulk_cache, insert_columns
 from lianfang.errors import ImportRowError
 from lianfang.io.sheets import Table, failed
 from lianfang.memory import gc_paused
@@ -111,7 +112,8 @@ def _import(
     plan = _plan(parsed, stored, responsibles, result)
     if dry_run:
         return result
-    _write(session, actor, plan, source, result)
+    with bulk_cache(session, result.created + result.updated):
+        _write(session, actor, plan, source, result)
     audit.record(
         session=session, actor=actor, action=AuditAction.load, entity_type="person",
         detail={"file": table.source, "rows": result.rows, "created": result.created,
@@ -264,12 +266,8 @@ def _plan(
 def _combined(parsed: Parsed, keys: list[str]) -> tuple[npt.NDArray[np.intp], npt.NDArray[Any]]:
     """Rows grouped by their combination of values in some columns: each row's group, and the
     first row of each group."""
-    key = np.zeros(len(parsed.values["id_number"]), dtype=np.int64)
-    for name in keys:
-        coded = parsed.coded(name)
-        key = key * max(len(coded.values), 1) + coded.rows
-    _, first, groups = np.unique(key, return_index=True, return_inverse=True)
-    return groups.ravel(), objects(first.tolist())
+    groups = grouped([parsed.coded(k) for k in keys], len(parsed.values["id_number"]))
+    return groups.rows, objects(groups.first.tolist())
 
 
 Column = list[Any] | Coded
@@ -307,17 +305,18 @@ def _new_columns(
     out["birth_date"] = np.datetime_as_string(born).tolist()
     out["sex"] = Coded(ids.male[chosen].astype(np.intp), objects([Sex.female, Sex.male]))
     ages = records.ages_on(born, today)
-    group = records.age_class_codes(ages)
-    inputs = ("conditions", "vaccine_doses", "followup_opt_in", "kit_grade",
-              "hospital_capabilities", "hospital")  # fmt: skip
-    for name in inputs:
+    classes = records.age_class_codes(ages)
+    inputs = [Coded(classes.astype(np.intp), objects(range(int(classes.max(initial=0)) + 1)))]
+    for name in ("conditions", "vaccine_doses", "followup_opt_in", "kit_grade",
+                 "hospital_capabilities", "hospital"):  # fmt: skip
         column = out[name]
         coded = column if isinstance(column, Coded) else Coded.of(column)
-        rows, distinct = coded.rows, coded.values
         if name == "hospital":  # only whether there is one matters
-            rows = np.array([bool(h) for h in distinct], dtype=np.intp)[rows]
-        group = group * (2 if name == "hospital" else max(len(distinct), 1)) + rows
-    _, first, groups = np.unique(group, return_index=True, return_inverse=True)
+            coded = Coded(np.array([bool(h) for h in coded.values], np.intp)[coded.rows],
+                          objects([False, True]))  # fmt: skip
+        inputs.append(coded)
+    groups = grouped(inputs, len(fresh))
+    first = groups.first
     graded = [
         deriver.graded_row(
             _at(out["id_number"], i), _at(out["conditions"], i), _at(out["vaccine_doses"], i),
@@ -327,7 +326,7 @@ def _new_columns(
         for i in first.tolist()
     ]  # fmt: skip
     for name in graded[0] if graded else ():
-        out[name] = Coded(groups.ravel(), objects([g[name] for g in graded]))
+        out[name] = Coded(groups.rows, objects([g[name] for g in graded]))
     return out
 
 
@@ -365,12 +364,38 @@ def _write(
         columns = {k: _plain_column(v) for k, v in plan.new.items()}
         columns["created_at"] = columns["updated_at"] = [now] * result.created
         insert_columns(session, Person.__table__, columns)  # type: ignore[arg-type]
+    changed: set[str] = set()
     if plan.changed:
         session.execute(
             update(Person), [values | {"updated_at": now} for _, values, _ in plan.changed]
         )
         _history(session, actor, plan, source, now)
-    coverage.refresh(session=session, villages=result.villages)
+        changed = {
+            v for old, values, _ in plan.changed for v in (old.area_code, values["area_code"])
+        }
+    counts = _new_states(plan.new) if result.created else {}
+    coverage.add(session=session, counts={s: n for s, n in counts.items() if s[0] not in changed})
+    coverage.refresh(session=session, villages=changed)
+
+
+def _new_states(new: dict[str, Column]) -> dict[coverage.State, int]:
+    """New people counted by village and roll-up state (none has been contacted yet)."""
+    keys = ("area_code", "grade", "responsible_id", "due_on", "medicine_ok", "treatment_ok")
+    coded: dict[str, Coded] = {}
+    for key in keys:
+        column = new[key]
+        coded[key] = column if isinstance(column, Coded) else Coded.of(column)
+    someone = coded["responsible_id"]
+    coded["responsible_id"] = Coded(  # only whether there is one matters
+        np.array([v is not None for v in someone.values], np.intp)[someone.rows],
+        objects([False, True]),
+    )
+    groups = grouped(list(coded.values()), coded["area_code"].size)
+    states: Counter[coverage.State] = Counter()  # codes may repeat a value: groups can meet
+    for row, size in zip(groups.first.tolist(), groups.sizes.tolist(), strict=True):
+        area, grade, in_charge, due, medicine, treatment = (_at(coded[k], row) for k in keys)
+        states[(area, grade, in_charge, False, due, medicine, treatment)] += size
+    return states
 
 
 def _history(session: Session, actor: Actor, plan: Plan, source: ChangeSource, now: Any) -> None:

@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
 
 
 @dataclass(frozen=True)
@@ -24,7 +26,20 @@ class Coded:
 
     @classmethod
     def of(cls, values: Sequence[Hashable]) -> Coded:
-        """The codes of a column of hashable values."""
+        """The codes of a column of hashable values (encoded in C when they are all text, or
+        all whole numbers, with or without None)."""
+        kinds = set(map(type, values))
+        if kinds <= {str, type(None)} or kinds <= {int, type(None)}:
+            encoded = pc.dictionary_encode(pa.array(values))
+            indices = encoded.indices.fill_null(0)
+            rows = np.asarray(indices.to_numpy(zero_copy_only=False), dtype=np.intp)
+            distinct = encoded.dictionary.to_pylist()
+            if encoded.null_count:  # None has no entry of its own in an Arrow dictionary
+                rows = np.where(
+                    encoded.is_null().to_numpy(zero_copy_only=False), len(distinct), rows
+                )
+                distinct.append(None)
+            return cls(rows, objects(distinct))
         first: dict[Any, int] = {}
         rows = np.fromiter(
             (first.setdefault(v, len(first)) for v in values), dtype=np.intp, count=len(values)
@@ -52,6 +67,16 @@ class Coded:
     def taken(self, chosen: npt.NDArray[np.intp]) -> Coded:
         """The chosen rows."""
         return Coded(self.rows[chosen], self.values)
+
+    def compact(self) -> Coded:
+        """The same column with each value listed once (derived columns repeat values)."""
+        try:
+            first: dict[Any, int] = {}
+            renumber = np.array([first.setdefault(v, len(first)) for v in self.values.tolist()],
+                                dtype=np.intp)  # fmt: skip
+        except TypeError:  # unhashable values (maps shared by identity) stay as they are
+            return self
+        return Coded(renumber[self.rows] if len(renumber) else self.rows, objects(list(first)))
 
     def single(self) -> bool:
         """True when every row (at least one) holds the same value."""
@@ -83,7 +108,7 @@ def grouped(columns: Sequence[Coded], size: int) -> Groups:
     """Group ``size`` rows by their values in the columns (all rows in one group if none)."""
     key = np.zeros(size, dtype=np.int64)
     span = 1
-    for column in columns:
+    for column in (c.compact() for c in columns):
         width = max(len(column.values), 1)
         if span * width >= 1 << 62:  # renumber the groups so far before the key overflows
             key = np.unique(key, return_inverse=True)[1].ravel().astype(np.int64)

@@ -289,7 +289,7 @@ def _new_columns(
     today, chosen = deriver.today, np.array(fresh, dtype=np.intp)
     every = fresh == list(range(len(parsed.values["id_number"])))  # the file's rows, in order
     out: dict[str, Column] = {
-        "id_number": [parsed.values["id_number"][i] for i in fresh],
+        "id_number": _taken(parsed.values["id_number"], chosen),
         "registered_on": Coded.constant(today, len(fresh)),
     }  # fmt: skip
     for key in INPUT_KEYS:
@@ -298,7 +298,7 @@ def _new_columns(
         elif key in parsed.codes:
             out[key] = parsed.codes[key] if every else parsed.codes[key].taken(chosen)
         else:
-            out[key] = list(columns[key]) if every else [columns[key][i] for i in fresh]
+            out[key] = list(columns[key]) if every else _taken(columns[key], chosen)
     ids = parsed.ids
     assert ids is not None
     born = ids.born[chosen]
@@ -328,6 +328,10 @@ def _new_columns(
     for name in graded[0] if graded else ():
         out[name] = Coded(groups.rows, objects([g[name] for g in graded]))
     return out
+
+
+def _taken(values: list[Any], chosen: npt.NDArray[np.intp]) -> list[Any]:
+    return objects(values)[chosen].tolist()  # type: ignore[no-any-return]
 
 
 def _at(column: Column, index: int) -> Any:

@@ -208,12 +208,19 @@ def city_import() -> Table:
         ],
         notes=[
             "One CSV of one row per resident aged 65+ of every Nantong village of the demo world "
-            "(the 65–79 and 80+ bands), 29 columns, unmasked, invented, generated beforehand "
+            f"(the 65–79 and 80+ bands), {len(KEYS)} columns, unmasked, invented, generated "
+            "beforehand "
             "(not timed). Timed: `io.sheets.read` of the bytes, then `import_table` (every row "
             "parsed and checked: ID check digit and date, phone, village code, cells together, "
             "duplicates, scope; grades by the rules; people, responsible persons and the "
             "coverage roll-up written; audit record) and the commit, into a fresh database "
             "holding the demo world with no people.",
+            "How (docs/people.md): Arrow's CSV reader; columns checked whole and each distinct "
+            "cell parsed once; grades derived per group of rows sharing their inputs; rows "
+            "inserted in ID order (SQLite: one executemany, constant columns as literals; "
+            "PostgreSQL: COPY text built per column); indexes, and on PostgreSQL unique and "
+            "foreign-key constraints, made again after the load; the roll-up added from the "
+            "new people's states.",
             "Targets from the issue: ≤ 20 s on SQLite, ≤ 30 s on PostgreSQL.",
         ],
     )
@@ -279,10 +286,11 @@ def xlsx_import() -> Table:
             "Target",
         ],
         notes=[
-            f"A workbook of the first {XLSX_ROWS:,} rows of the city CSV (29 text columns, "
-            "written by xlsxwriter beforehand). lianfang: `io.sheets.read` (python-calamine) "
-            "and `import_table`, commit included, into a fresh demo-world database. Reference: "
-            "`pandas.read_excel(..., engine='openpyxl', dtype=str)` of the same bytes, which "
+            f"A workbook of the first {XLSX_ROWS:,} rows of the city CSV ({len(KEYS)} text "
+            "columns, written by xlsxwriter beforehand). lianfang: `io.sheets.read` "
+            "(python-calamine) and `import_table`, commit included, into a fresh demo-world "
+            "database. Reference: `pandas.read_excel(..., engine='openpyxl', dtype=str)` of "
+            "the same bytes, which "
             f"only reads (the issue quotes ≈ {PANDAS_NOTE:.0f} s on this machine).",
             f"Target from the issue: ≤ {XLSX_TARGET:.0f} s validated and written.",
         ],

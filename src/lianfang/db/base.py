@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -75,7 +76,13 @@ class ChoiceSet(TypeDecorator[frozenset[Any]]):
         return join_choices(value or ())
 
     def process_result_value(self, value: Any, dialect: Dialect) -> frozenset[Any]:
-        return frozenset(self.choice(v) for v in str(value or "").split(",") if v)
+        return _choice_set(self.choice, str(value or ""))
+
+
+@functools.lru_cache(maxsize=4096)
+def _choice_set(choice: type[enum.StrEnum], stored: str) -> frozenset[Any]:
+    """A stored set of choices read back (once per distinct text: rows repeat a few)."""
+    return frozenset(choice(v) for v in stored.split(",") if v)
 
 
 def join_choices(values: Iterable[enum.StrEnum]) -> str:

@@ -223,16 +223,15 @@ def _input_columns(parsed: Parsed, responsibles: dict[Any, Any]) -> dict[str, li
 
 
 def _inputs(
-    parsed: Parsed, columns: dict[str, list[Any]], index: int, base: dict[str, Any]
+    named: frozenset[Condition], columns: dict[str, list[Any]], index: int, base: dict[str, Any]
 ) -> dict[str, Any]:
+    """A stored person's inputs with the file's row over them; of the conditions, those the
+    file has columns for are the row's, the others stay as stored."""
     inputs = dict(base)
     for key, column in columns.items():
         inputs[key] = column[index]
     if "conditions" in columns:
-        conditions = dict(base["conditions"])
-        for key in parsed.present:
-            if key.startswith(CONDITION_KEY):
-                conditions.pop(Condition.of(key.removeprefix(CONDITION_KEY)), None)
+        conditions = {c: s for c, s in base["conditions"].items() if c not in named}
         conditions.update(columns["conditions"][index])
         inputs["conditions"] = conditions
     return inputs
@@ -246,13 +245,17 @@ def _plan(
     deriver = records.Deriver(today)
     columns = _input_columns(parsed, responsibles)
     numbers = parsed.values["id_number"]
+    named = frozenset(
+        Condition.of(k.removeprefix(CONDITION_KEY)) for k in parsed.present
+        if k.startswith(CONDITION_KEY)
+    )  # fmt: skip
     fresh = [] if stored else list(range(len(numbers)))
     for index, number in enumerate(numbers if stored else ()):
         old = stored.get(number)
         if old is None:
             fresh.append(index)
             continue
-        inputs = _inputs(parsed, columns, index, old.inputs)
+        inputs = _inputs(named, columns, index, old.inputs)
         diff = {k: [old.inputs[k], v] for k, v in inputs.items() if old.inputs[k] != v}
         if not diff:
             result.unchanged += 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime
 from typing import Any
 
@@ -49,9 +50,14 @@ def encode_conditions(conditions: Conditions) -> str:
 
 
 def decode_conditions(raw: str | None) -> Conditions:
-    """A person's conditions from their stored form."""
-    pairs = (item.split(":") for item in (raw or "").split(",") if item)
-    return {Condition.of(c): DiseaseState.of(s) for c, s in pairs}
+    """A person's conditions from their stored form (a map of their own, to change freely)."""
+    return dict(_decoded(raw or ""))
+
+
+@functools.lru_cache(maxsize=4096)
+def _decoded(raw: str) -> tuple[tuple[Condition, DiseaseState], ...]:
+    pairs = (item.split(":") for item in raw.split(",") if item)
+    return tuple((Condition.of(c), DiseaseState.of(s)) for c, s in pairs)
 
 
 class ConditionMap(TypeDecorator[Conditions]):

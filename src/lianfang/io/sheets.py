@@ -191,7 +191,9 @@ def _xlsx_rows(data: bytes, source: str) -> list[list[str]]:
     try:
         sheet = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0)
         rows = sheet.to_python(skip_empty_area=False)
-        return [[v.strip() if type(v) is str else cell_text(v) for v in row] for row in rows]
+        return [
+            [v if type(v) is str else cell_text(v) for v in row] for row in rows
+        ]  # stripped later
     except Exception as exc:  # calamine raises its own errors for every kind of broken file
         raise ImportFileError(
             f"{source} 不是有效的 Excel 工作簿（.xlsx）：{exc}",

@@ -38,6 +38,7 @@ from scipy import sparse
 
 from lianfang.forecast.parameters import CHINA_CONTACTS, N_AGES, DiseaseParameters, FloatArray
 from lianfang.forecast.population import Metapopulation
+from lianfang.forecast.sampling import Infections, TableBinomial
 from lianfang.forecast.scenario import DailyEffects, Scenario
 
 YOUNG_ADULTS = 1  # the age band returning migrant workers are counted in
@@ -213,6 +214,7 @@ class _Kernel:
         self.new_e, self.new_i, self.new_sym, self.rec_a, self.rec_i = (
             np.empty(shape) for _ in range(5)
         )
+        self.draws: _Draws | None = None
         self.town_county = np.zeros(pop.towns, dtype=np.int64)
         self.town_county[pop.town] = pop.county
         self.refresh()
@@ -227,8 +229,8 @@ class _Kernel:
             self.inv_town = np.where(town_n > 0, 1.0 / np.maximum(town_n, 1e-300), 0.0)
             self.inv_county = np.where(county_n > 0, 1.0 / np.maximum(county_n, 1e-300), 0.0)
 
-    def exposure(self, day: int, dt: float) -> FloatArray:
-        """1 − exp(−λ dt) per village and age: the chance of infection within the step."""
+    def force(self, day: int, dt: float) -> FloatArray:
+        """−λ dt per village and age (so that e^(force) is the chance of escaping infection)."""
         s, p, st = self.setup, self.params, self.state
         np.multiply(st.A, p.asymptomatic_infectiousness, out=self.inf)
         self.inf += st.I
@@ -240,7 +242,11 @@ class _Kernel:
         np.take(groups, self.pop.town, axis=0, out=self.tmp)
         self.mix += self.tmp
         np.matmul(self.mix, s.contacts.T * (-s.beta * s.effects.contact[day] * dt), out=self.lam)
-        np.copyto(self.lam32, self.lam, casting="same_kind")
+        return self.lam
+
+    def exposure(self, day: int, dt: float) -> FloatArray:
+        """1 − exp(−λ dt) per village and age: the chance of infection within the step."""
+        np.copyto(self.lam32, self.force(day, dt), casting="same_kind")
         np.exp(self.lam32, out=self.lam32)  # float32 exp: several times faster, ample precision
         np.subtract(1.0, self.lam32, out=self.lam, casting="unsafe")
         return self.lam
@@ -248,18 +254,17 @@ class _Kernel:
     def step(self, day: int, dt: float, rng: np.random.Generator | None) -> None:
         """Advance by dt days; new infections and onsets are left in new_e and new_sym."""
         st, p = self.state, self.params
-        p_infect = self.exposure(day, dt)
-        p_onset = -np.expm1(-dt / p.latent_days)
-        p_recover = -np.expm1(-dt / p.infectious_days)
-        sym = self.setup.symptomatic_share
         if rng is None:
+            p_infect = self.exposure(day, dt)
+            p_onset = -np.expm1(-dt / p.latent_days)
+            p_recover = -np.expm1(-dt / p.infectious_days)
             np.multiply(st.S, p_infect, out=self.new_e)
             np.multiply(st.E, p_onset, out=self.new_i)
-            np.multiply(self.new_i, sym, out=self.new_sym)
+            np.multiply(self.new_i, self.setup.symptomatic_share, out=self.new_sym)
             np.multiply(st.A, p_recover, out=self.rec_a)
             np.multiply(st.I, p_recover, out=self.rec_i)
         else:
-            self._draw(rng, p_infect, p_onset, p_recover, sym)
+            self._draw(rng, day, dt)
         st.S -= self.new_e
         st.E += self.new_e
         st.E -= self.new_i
@@ -269,39 +274,31 @@ class _Kernel:
         st.I += self.new_sym
         st.I -= self.rec_i
 
-    def _draw(
-        self,
-        rng: np.random.Generator,
-        p_infect: FloatArray,
-        p_onset: float,
-        p_recover: float,
-        sym: FloatArray,
-    ) -> None:
-        """Chain-binomial transitions, drawn only where a compartment holds anyone."""
+    def _draw(self, rng: np.random.Generator, day: int, dt: float) -> None:
+        """Chain-binomial transitions (exact binomial draws, see ``sampling``)."""
         st = self.state
-        for source, prob, target in (
-            (st.S, p_infect, self.new_e),
-            (st.E, p_onset, self.new_i),
-            (st.A, p_recover, self.rec_a),
-            (st.I, p_recover, self.rec_i),
-        ):
-            _binomial(rng, source, prob, target)
-        _binomial(rng, self.new_i, np.broadcast_to(sym, self.new_i.shape), self.new_sym)
+        if self.draws is None or self.draws.dt != dt:
+            self.draws = _Draws(dt, self.params, self.setup, st.S.shape)
+        draws = self.draws
+        draws.infect.draw(rng, st.S, self.force(day, dt), self.new_e)
+        draws.onset.draw(rng, st.E, self.new_i)
+        draws.split.draw(rng, self.new_i, self.new_sym)
+        draws.recover.draw(rng, st.A, self.rec_a)
+        draws.recover.draw(rng, st.I, self.rec_i)
 
 
-def _binomial(
-    rng: np.random.Generator, n: FloatArray, p: FloatArray | float, out: FloatArray
-) -> None:
-    """out = Binomial(n, p), skipping the cells where n or p is zero (most, most of the time)."""
-    out.fill(0.0)
-    if isinstance(p, float):
-        index = np.flatnonzero(n > 0)
-        chances: FloatArray | float = p
-    else:
-        index = np.flatnonzero((n > 0) & (p > 0))
-        chances = p.ravel()[index]
-    if index.size:
-        out.ravel()[index] = rng.binomial(n.ravel()[index].astype(np.int64), chances)
+class _Draws:
+    """The samplers of a stochastic run's transitions for one step length."""
+
+    def __init__(
+        self, dt: float, params: DiseaseParameters, setup: _Setup, shape: tuple[int, ...]
+    ) -> None:
+        every_age = np.ones(shape[-1])
+        self.dt = dt
+        self.infect = Infections(shape)
+        self.onset = TableBinomial(-np.expm1(-dt / params.latent_days) * every_age, shape)
+        self.recover = TableBinomial(-np.expm1(-dt / params.infectious_days) * every_age, shape)
+        self.split = TableBinomial(setup.symptomatic_share, shape)
 
 
 def _arrive(kernel: _Kernel, day: int, rng: np.random.Generator | None) -> FloatArray:
@@ -344,7 +341,7 @@ def simulate(
     state = _State(pop, params, whole=rng is not None)
     _seed(pop, scenario, state, rng)
     kernel = _Kernel(setup, params, pop, state)
-    out = _Recorder(days, pop.villages)
+    out = _Recorder(days, pop.villages, setup)
     infections = np.empty_like(state.S)
     onsets = np.empty_like(state.S)
     for day in range(days):
@@ -355,7 +352,7 @@ def simulate(
             kernel.step(day, 1.0 / steps, rng)
             infections += kernel.new_e
             onsets += kernel.new_sym
-        out.record(day, setup, infections, onsets, infected_arrivals, rng)
+        out.record(day, infections, onsets, infected_arrivals, rng)
     return out.trajectory(scenario, pop, state, setup)
 
 
@@ -373,47 +370,42 @@ def _seed(
 class _Recorder:
     """Daily series, filled in as the run goes."""
 
-    def __init__(self, days: int, villages: int) -> None:
-        shape = (days, villages)
-        self.infections = np.zeros(shape)
-        self.symptomatic = np.zeros(shape)
-        self.visits = np.zeros(shape)
-        self.admissions = np.zeros(shape)
-        self.icu = np.zeros(shape)
-        self.deaths = np.zeros(shape)
-        self.elderly = np.zeros(shape)
+    def __init__(self, days: int, villages: int, setup: _Setup) -> None:
+        # visits, admissions, ICU, deaths (drawn in stochastic runs), symptomatic, aged 65+
+        self.series = np.zeros((6, days, villages))
+        self.infections = np.zeros((days, villages))
         self.by_age = np.zeros((days, N_AGES))
+        severe = setup.p_admit[None, :] * setup.effects.severe  # (days, ages)
+        self.weights = np.stack(  # (days, 6, ages): onsets by age → the six series
+            [
+                np.broadcast_to(setup.p_visit, severe.shape),
+                severe,
+                severe * setup.p_icu,
+                setup.p_death[None, :] * setup.effects.fatal,
+                np.ones_like(severe),
+                np.broadcast_to(ELDERLY, severe.shape),
+            ],
+            axis=1,
+        )
+        self.ages = np.ones(N_AGES)
 
     def record(
         self,
         day: int,
-        setup: _Setup,
         infections: FloatArray,
         onsets: FloatArray,
         infected_arrivals: FloatArray,
         rng: np.random.Generator | None,
     ) -> None:
-        severe = setup.p_admit * setup.effects.severe[day]
-        weights = np.stack(
-            [
-                np.ones(N_AGES),
-                setup.p_visit,
-                severe,
-                severe * setup.p_icu,
-                setup.p_death * setup.effects.fatal[day],
-                ELDERLY,
-            ],
-            axis=1,
-        )
-        counts = onsets @ weights  # one pass: (villages, 6) — a matmul beats six reductions
-        if rng is not None:
-            counts[:, 1:5] = rng.poisson(counts[:, 1:5])
-        self.symptomatic[day] = counts[:, 0]
-        self.visits[day], self.admissions[day] = counts[:, 1], counts[:, 2]
-        self.icu[day], self.deaths[day] = counts[:, 3], counts[:, 4]
-        self.elderly[day] = counts[:, 5]
-        self.infections[day] = infections @ np.ones(N_AGES) + infected_arrivals
-        self.by_age[day] = np.ones(len(infections)) @ infections
+        counts = self.weights[day] @ onsets.T  # (6, villages): a matmul beats six reductions
+        if rng is not None:  # Poisson counts of visits … deaths; a mean of 0 gives 0
+            drawn = counts[:4].ravel()
+            some = np.flatnonzero(drawn)
+            drawn[some] = rng.poisson(drawn[some])
+        self.series[:, day] = counts
+        np.matmul(infections, self.ages, out=self.infections[day])
+        self.infections[day] += infected_arrivals
+        np.matmul(np.ones(len(infections)), infections, out=self.by_age[day])
         self.by_age[day, YOUNG_ADULTS] += infected_arrivals.sum()
 
     def trajectory(
@@ -423,12 +415,12 @@ class _Recorder:
             start=scenario.start,
             codes=pop.codes,
             infections=self.infections,
-            symptomatic=self.symptomatic,
-            visits_at_onset=self.visits,
-            admissions_at_onset=self.admissions,
-            icu_at_onset=self.icu,
-            deaths_at_onset=self.deaths,
-            elderly_symptomatic=self.elderly,
+            symptomatic=self.series[4],
+            visits_at_onset=self.series[0],
+            admissions_at_onset=self.series[1],
+            icu_at_onset=self.series[2],
+            deaths_at_onset=self.series[3],
+            elderly_symptomatic=self.series[5],
             infections_by_age=self.by_age,
             residents_end=state.N,
             susceptible_end=state.S,

@@ -36,6 +36,7 @@ from datetime import date
 import numpy as np
 from scipy import sparse
 
+from lianfang.forecast import sampling
 from lianfang.forecast.parameters import CHINA_CONTACTS, N_AGES, DiseaseParameters, FloatArray
 from lianfang.forecast.population import Metapopulation
 from lianfang.forecast.sampling import Infections, TableBinomial
@@ -181,15 +182,17 @@ def _prepare(
 
 
 class _State:
-    """Compartments, each (villages, ages); recovered = N − S − E − A − I."""
+    """Compartments, each (villages, members, ages); recovered = N − S − E − A − I."""
 
-    def __init__(self, pop: Metapopulation, params: DiseaseParameters, whole: bool) -> None:
-        n = pop.residents.copy()
+    def __init__(
+        self, pop: Metapopulation, params: DiseaseParameters, whole: bool, members: int = 1
+    ) -> None:
+        n = np.repeat(pop.residents[:, None, :], members, axis=1)
         immune = 1.0 - (1.0 - params.array("prior_immunity")) * (
             1.0 - params.array("vaccinated") * params.ve_infection
         )
         self.N = np.round(n) if whole else n
-        self.S = n * (1.0 - immune)[None, :]
+        self.S = n * (1.0 - immune)
         if whole:  # whole people for the chain binomial
             self.S = np.floor(self.S)
         self.E = np.zeros_like(n)
@@ -202,7 +205,8 @@ class _State:
 
 
 class _Kernel:
-    """One run's working buffers, allocated once: the step does no allocation of (V, A) arrays."""
+    """One run's working buffers, allocated once: the step does no allocation of (V, M, A)
+    arrays. Members (M) are independent runs side by side; group sums work on (V, M·A) views."""
 
     def __init__(
         self, setup: _Setup, params: DiseaseParameters, pop: Metapopulation, state: _State
@@ -222,10 +226,11 @@ class _Kernel:
     def refresh(self) -> None:
         """Recompute the inverse group sizes (after arrivals change N)."""
         n = self.state.N
+        flat = n.reshape(len(n), -1)
         with np.errstate(divide="ignore"):
             self.inv_n = np.where(n > 0, 1.0 / np.maximum(n, 1e-300), 0.0)
-            town_n = self.setup.to_town @ n
-            county_n = self.setup.to_county @ n
+            town_n = self.setup.to_town @ flat
+            county_n = self.setup.to_county @ flat
             self.inv_town = np.where(town_n > 0, 1.0 / np.maximum(town_n, 1e-300), 0.0)
             self.inv_county = np.where(county_n > 0, 1.0 / np.maximum(county_n, 1e-300), 0.0)
 
@@ -234,14 +239,19 @@ class _Kernel:
         s, p, st = self.setup, self.params, self.state
         np.multiply(st.A, p.asymptomatic_infectiousness, out=self.inf)
         self.inf += st.I
-        town = (s.to_town @ self.inf) * self.inv_town
-        county = (s.to_county @ self.inf) * self.inv_county
+        inf, ages = self.inf.reshape(len(self.inf), -1), N_AGES  # (V, M·A) views
+        town = (s.to_town @ inf) * self.inv_town
+        county = (s.to_county @ inf) * self.inv_county
         groups = (p.town_share * s.market[day]) * town + p.county_share * county[self.town_county]
         np.multiply(self.inf, self.inv_n, out=self.mix)
         self.mix *= p.village_share
-        np.take(groups, self.pop.town, axis=0, out=self.tmp)
+        np.take(groups, self.pop.town, axis=0, out=self.tmp.reshape(inf.shape))
         self.mix += self.tmp
-        np.matmul(self.mix, s.contacts.T * (-s.beta * s.effects.contact[day] * dt), out=self.lam)
+        np.matmul(
+            self.mix.reshape(-1, ages),
+            s.contacts.T * (-s.beta * s.effects.contact[day] * dt),
+            out=self.lam.reshape(-1, ages),
+        )
         return self.lam
 
     def exposure(self, day: int, dt: float) -> FloatArray:
@@ -302,11 +312,13 @@ class _Draws:
 
 
 def _arrive(kernel: _Kernel, day: int, rng: np.random.Generator | None) -> FloatArray:
-    """Returning migrants join the 15–59 band; some arrive infected. Returns infected arrivals."""
+    """Returning migrants join the 15–59 band; some arrive infected. Returns infected arrivals
+    (villages, members)."""
     setup, state = kernel.setup, kernel.state
-    arrivals = setup.arrivals[day]
-    if not arrivals.any():
-        return np.zeros_like(arrivals)
+    shape = state.S.shape[:2]
+    arrivals = np.broadcast_to(setup.arrivals[day][:, None], shape)
+    if not setup.arrivals[day].any():
+        return np.zeros(shape)
     if rng is None:
         infected = arrivals * setup.infected_arrival_share
     else:
@@ -314,9 +326,9 @@ def _arrive(kernel: _Kernel, day: int, rng: np.random.Generator | None) -> Float
         infected = rng.binomial(arrivals.astype(np.int64), setup.infected_arrival_share).astype(
             np.float64
         )
-    state.N[:, YOUNG_ADULTS] += arrivals
-    state.S[:, YOUNG_ADULTS] += arrivals - infected
-    state.E[:, YOUNG_ADULTS] += infected
+    state.N[..., YOUNG_ADULTS] += arrivals
+    state.S[..., YOUNG_ADULTS] += arrivals - infected
+    state.E[..., YOUNG_ADULTS] += infected
     kernel.refresh()
     return np.asarray(infected, dtype=np.float64)
 
@@ -334,14 +346,31 @@ def simulate(
     Deterministic when ``rng`` is None (``steps_per_day`` sub-steps, default 2); a chain binomial
     when a generator is given (default one step a day). Inputs are not changed.
     """
+    return simulate_members(pop, params, scenario, days, rng, 1, steps_per_day)[0]
+
+
+def simulate_members(
+    pop: Metapopulation,
+    params: DiseaseParameters,
+    scenario: Scenario,
+    days: int,
+    rng: np.random.Generator | None,
+    members: int,
+    steps_per_day: int | None = None,
+) -> list[Trajectory]:
+    """``members`` independent stochastic runs drawn together from one generator, as an extra
+    array axis: each numpy call serves them all, so its fixed cost is shared. Each member has
+    the distribution of a ``simulate`` run (the random streams differ)."""
     if days < 1:
         raise ValueError("days must be at least 1")
+    if members < 1 or (rng is None and members > 1):
+        raise ValueError("members must be at least 1, and 1 without a generator")
     steps = steps_per_day or (2 if rng is None else 1)
     setup = _prepare(pop, params, scenario, days, steps)
-    state = _State(pop, params, whole=rng is not None)
+    state = _State(pop, params, whole=rng is not None, members=members)
     _seed(pop, scenario, state, rng)
     kernel = _Kernel(setup, params, pop, state)
-    out = _Recorder(days, pop.villages, setup)
+    out = _Recorder(days, pop.villages, members, setup)
     infections = np.empty_like(state.S)
     onsets = np.empty_like(state.S)
     for day in range(days):
@@ -353,28 +382,30 @@ def simulate(
             infections += kernel.new_e
             onsets += kernel.new_sym
         out.record(day, infections, onsets, infected_arrivals, rng)
-    return out.trajectory(scenario, pop, state, setup)
+    return [out.trajectory(m, scenario, pop, state, setup) for m in range(members)]
 
 
 def _seed(
     pop: Metapopulation, scenario: Scenario, state: _State, rng: np.random.Generator | None
 ) -> None:
-    seeds = scenario.seed_per_100k * pop.total / 1e5 * pop.seeding()
+    seeds = np.broadcast_to(
+        (scenario.seed_per_100k * pop.total / 1e5 * pop.seeding())[:, None], state.S.shape[:2]
+    )
     if rng is not None:
         seeds = rng.poisson(seeds).astype(np.float64)
-    seeds = np.minimum(seeds, state.S[:, YOUNG_ADULTS])
-    state.S[:, YOUNG_ADULTS] -= seeds
-    state.E[:, YOUNG_ADULTS] += seeds
+    seeds = np.minimum(seeds, state.S[..., YOUNG_ADULTS])
+    state.S[..., YOUNG_ADULTS] -= seeds
+    state.E[..., YOUNG_ADULTS] += seeds
 
 
 class _Recorder:
-    """Daily series, filled in as the run goes."""
+    """Daily series per member, filled in as the run goes."""
 
-    def __init__(self, days: int, villages: int, setup: _Setup) -> None:
+    def __init__(self, days: int, villages: int, members: int, setup: _Setup) -> None:
         # visits, admissions, ICU, deaths (drawn in stochastic runs), symptomatic, aged 65+
-        self.series = np.zeros((6, days, villages))
-        self.infections = np.zeros((days, villages))
-        self.by_age = np.zeros((days, N_AGES))
+        self.series = np.zeros((6, members, days, villages))
+        self.infections = np.zeros((members, days, villages))
+        self.by_age = np.zeros((members, days, N_AGES))
         severe = setup.p_admit[None, :] * setup.effects.severe  # (days, ages)
         self.weights = np.stack(  # (days, 6, ages): onsets by age → the six series
             [
@@ -397,32 +428,37 @@ class _Recorder:
         infected_arrivals: FloatArray,
         rng: np.random.Generator | None,
     ) -> None:
-        counts = self.weights[day] @ onsets.T  # (6, villages): a matmul beats six reductions
+        villages, members, ages = onsets.shape
+        # (6, villages · members): a matmul beats six reductions
+        counts = self.weights[day] @ onsets.reshape(-1, ages).T
         if rng is not None:  # Poisson counts of visits … deaths; a mean of 0 gives 0
             drawn = counts[:4].ravel()
-            some = np.flatnonzero(drawn)
-            drawn[some] = rng.poisson(drawn[some])
-        self.series[:, day] = counts
-        np.matmul(infections, self.ages, out=self.infections[day])
-        self.infections[day] += infected_arrivals
-        np.matmul(np.ones(len(infections)), infections, out=self.by_age[day])
-        self.by_age[day, YOUNG_ADULTS] += infected_arrivals.sum()
+            some = np.flatnonzero(drawn > 0)
+            drawn[some] = sampling.poisson(rng, drawn[some])
+        self.series[:, :, day] = counts.reshape(6, villages, members).transpose(0, 2, 1)
+        new = (infections.reshape(-1, ages) @ self.ages).reshape(villages, members)
+        new += infected_arrivals
+        self.infections[:, day] = new.T
+        by_age = np.ones(villages) @ infections.reshape(villages, -1)
+        self.by_age[:, day] = by_age.reshape(members, ages)
+        self.by_age[:, day, YOUNG_ADULTS] += infected_arrivals.sum(axis=0)
 
     def trajectory(
-        self, scenario: Scenario, pop: Metapopulation, state: _State, setup: _Setup
+        self, member: int, scenario: Scenario, pop: Metapopulation, state: _State, setup: _Setup
     ) -> Trajectory:
+        series = self.series[:, member]
         return Trajectory(
             start=scenario.start,
             codes=pop.codes,
-            infections=self.infections,
-            symptomatic=self.series[4],
-            visits_at_onset=self.series[0],
-            admissions_at_onset=self.series[1],
-            icu_at_onset=self.series[2],
-            deaths_at_onset=self.series[3],
-            elderly_symptomatic=self.series[5],
-            infections_by_age=self.by_age,
-            residents_end=state.N,
-            susceptible_end=state.S,
+            infections=self.infections[member],
+            symptomatic=series[4],
+            visits_at_onset=series[0],
+            admissions_at_onset=series[1],
+            icu_at_onset=series[2],
+            deaths_at_onset=series[3],
+            elderly_symptomatic=series[5],
+            infections_by_age=self.by_age[member],
+            residents_end=state.N[:, member].copy(),
+            susceptible_end=state.S[:, member].copy(),
             surge_beds=setup.effects.surge_beds,
         )

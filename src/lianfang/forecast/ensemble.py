@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from lianfang.forecast.engine import simulate
+from lianfang.forecast.engine import Trajectory, simulate_members
 from lianfang.forecast.parameters import DiseaseParameters, FloatArray
 from lianfang.forecast.population import Metapopulation
 from lianfang.forecast.scenario import Scenario
@@ -76,18 +76,14 @@ class Forecast:
         return rows
 
 
-def _member(
-    pop: Metapopulation,
-    params: DiseaseParameters,
-    scenario: Scenario,
-    days: int,
-    groups: np.ndarray,
-    n_groups: int,
-    seed: np.random.SeedSequence | None,
-) -> tuple[dict[str, FloatArray], FloatArray]:
+Folded = tuple[dict[str, FloatArray], FloatArray]
+BATCH = 5
+"""Stochastic members run together as one array (one generator per batch): numpy's fixed cost
+per call is shared. Fixed, so that results do not depend on the number of workers."""
+
+
+def _fold(run: Trajectory, params: DiseaseParameters, groups: np.ndarray, n_groups: int) -> Folded:
     """One run folded into groups (+ a whole-area column) and each village's peak day."""
-    rng = None if seed is None else np.random.default_rng(seed)
-    run = simulate(pop, params, scenario, days, rng=rng)
     folded = outcomes(run, params, groups, n_groups).series
     whole = {
         k: np.concatenate([v, v.sum(axis=1, keepdims=True)], axis=1) for k, v in folded.items()
@@ -95,9 +91,20 @@ def _member(
     return whole, _peak_days(run.symptomatic, axis=0)
 
 
-def _chunk(args: tuple[Any, ...]) -> list[tuple[dict[str, FloatArray], FloatArray]]:
-    pop, params, scenario, days, groups, n_groups, seeds = args
-    return [_member(pop, params, scenario, days, groups, n_groups, s) for s in seeds]
+def _batch(
+    pop: Metapopulation,
+    params: DiseaseParameters,
+    scenario: Scenario,
+    days: int,
+    groups: np.ndarray,
+    n_groups: int,
+    job: tuple[np.random.SeedSequence | None, int],
+) -> list[Folded]:
+    """A batch of members from one seed (None: the deterministic run), each folded."""
+    seed, size = job
+    rng = None if seed is None else np.random.default_rng(seed)
+    runs = simulate_members(pop, params, scenario, days, rng, size)
+    return [_fold(run, params, groups, n_groups) for run in runs]
 
 
 def forecast(
@@ -114,16 +121,18 @@ def forecast(
 ) -> Forecast:
     """Run ``members`` stochastic members (0: one deterministic run) and summarise them.
 
-    ``groups`` gives each village a group index (default: its county); members are seeded from
-    ``seed`` through ``SeedSequence.spawn``, so results do not depend on ``workers``.
+    ``groups`` gives each village a group index (default: its county). Members run in batches
+    of ``BATCH``, each seeded from ``seed`` through ``SeedSequence.spawn``, so results do not
+    depend on ``workers``.
     """
     index = np.asarray(pop.county if groups is None else groups, dtype=np.int64)
     n_groups = int(index.max()) + 1 if len(index) else 0
     names = tuple(group_names or [str(g) for g in range(n_groups)])
-    seeds: list[np.random.SeedSequence | None] = (
-        list(np.random.SeedSequence(seed).spawn(members)) if members > 0 else [None]
-    )
-    results = _run_all(pop, params, scenario, days, index, n_groups, seeds, workers, progress)
+    jobs: list[tuple[np.random.SeedSequence | None, int]] = [(None, 1)]
+    if members > 0:
+        sizes = [min(BATCH, members - start) for start in range(0, members, BATCH)]
+        jobs = list(zip(np.random.SeedSequence(seed).spawn(len(sizes)), sizes, strict=True))
+    results = _run_all(pop, params, scenario, days, index, n_groups, jobs, workers, progress)
     return _summarise(scenario, names, members, results, scenario.daily(days).surge_beds)
 
 
@@ -134,27 +143,25 @@ def _run_all(
     days: int,
     index: np.ndarray,
     n_groups: int,
-    seeds: list[Any],
+    jobs: list[tuple[np.random.SeedSequence | None, int]],
     workers: int,
     progress: Progress | None,
-) -> list[tuple[dict[str, FloatArray], FloatArray]]:
-    done: list[tuple[dict[str, FloatArray], FloatArray]] = []
+) -> list[Folded]:
+    done: list[Folded] = []
+    total = sum(size for _, size in jobs)
     tick = progress or (lambda _done, _total: None)
-    if workers <= 1 or len(seeds) < 2:
-        for s in seeds:
-            done.append(_member(pop, params, scenario, days, index, n_groups, s))
-            tick(len(done), len(seeds))
+    if workers <= 1 or len(jobs) < 2:
+        for job in jobs:
+            done.extend(_batch(pop, params, scenario, days, index, n_groups, job))
+            tick(len(done), total)
         return done
-    chunks = [seeds[i :: workers * 2] for i in range(workers * 2)]
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        jobs = [
-            pool.submit(_chunk, (pop, params, scenario, days, index, n_groups, c))
-            for c in chunks
-            if c
+        futures = [
+            pool.submit(_batch, pop, params, scenario, days, index, n_groups, job) for job in jobs
         ]
-        for job in as_completed(jobs):
-            done.extend(job.result())
-            tick(len(done), len(seeds))
+        for future in as_completed(futures):
+            done.extend(future.result())
+            tick(len(done), total)
     return done
 
 
@@ -162,7 +169,7 @@ def _summarise(
     scenario: Scenario,
     names: tuple[str, ...],
     members: int,
-    results: list[tuple[dict[str, FloatArray], FloatArray]],
+    results: list[Folded],
     beds: FloatArray,
 ) -> Forecast:
     bands = {

@@ -57,7 +57,7 @@ def _vose(pmf: list[float]) -> tuple[list[float], list[int]]:
 
 
 @lru_cache(maxsize=64)
-def _table(p: float, max_n: int) -> tuple[IntpArray, FloatArray, FloatArray]:
+def _table(p: float, max_n: int) -> tuple[IntpArray, FloatArray, IntpArray]:
     """Row offsets, acceptance probabilities and aliases for Binomial(n, p), n = 0…max_n, rows
     laid end to end (row n has n + 1 entries)."""
     n = np.arange(max_n + 1)
@@ -70,7 +70,7 @@ def _table(p: float, max_n: int) -> tuple[IntpArray, FloatArray, FloatArray]:
         probs += prob
         aliases += alias
     offsets = np.concatenate([[0], np.cumsum(n + 1)[:-1]]).astype(np.intp)
-    return offsets, np.array(probs), np.array(aliases, dtype=np.float64)
+    return offsets, np.array(probs), np.array(aliases, dtype=np.intp)
 
 
 class TableBinomial:
@@ -94,16 +94,17 @@ class TableBinomial:
         """out = Binomial(n, p); n holds whole numbers ≥ 0 (as floats). Only the cells with
         n > 0 are drawn (in most of a run, most are empty)."""
         flat_n, flat_out = n.ravel(), out.ravel()
-        cells = np.flatnonzero(flat_n)
+        cells = np.flatnonzero(flat_n > 0)  # (a boolean mask: nonzero of floats is slow)
         out.fill(0.0)
         if cells.size:
             flat_out[cells] = self.sample(rng, flat_n[cells], cells)
 
-    def sample(self, rng: np.random.Generator, n: FloatArray, cells: IntpArray) -> FloatArray:
+    def sample(self, rng: np.random.Generator, n: FloatArray, cells: IntpArray) -> IntpArray:
         """Binomial(n, p of each cell) for the given flat cells."""
         row = n.astype(np.intp)
         big = np.flatnonzero(row > self.max_n)
-        np.minimum(row, self.max_n, out=row)
+        if big.size:
+            np.minimum(row, self.max_n, out=row)
         spot = rng.random(n.size)
         spot *= row + 1.0  # uniform on [0, n + 1): the column, then the acceptance test
         pick = spot.astype(np.intp)
@@ -113,17 +114,20 @@ class TableBinomial:
             row += self.first[cells]
         index = self.offsets[row]
         index += pick
-        x = np.where(spot < self.prob[index], pick, self.alias[index])
+        alias = self.alias[index]
+        pick -= alias  # x = pick where accepted, else alias (arithmetic beats np.where)
+        pick *= spot < self.prob[index]
+        pick += alias
         if big.size:
-            x[big] = rng.binomial(n[big].astype(np.int64), self.p[cells[big]])
-        return x
+            pick[big] = rng.binomial(n[big].astype(np.int64), self.p[cells[big]])
+        return pick
 
 
 class Infections:
     """Binomial(S, 1 − e^(−r)) per cell by geometric skipping; buffers allocated once."""
 
     def __init__(self, shape: tuple[int, ...]) -> None:
-        self.u, self.none = np.empty(shape), np.empty(shape)
+        self.wait, self.neg_mean = np.empty(shape), np.empty(shape)
         self.small, self.hit = np.empty(shape, dtype=bool), np.empty(shape, dtype=bool)
 
     def draw(
@@ -131,25 +135,28 @@ class Infections:
     ) -> None:
         """out = Binomial(s, 1 − e^force), force = −r ≤ 0; s holds whole numbers ≥ 0."""
         out.fill(0.0)
-        none = self.none
-        np.multiply(s, force, out=none)  # −mean (nearly: r·s ≥ the mean s·(1 − e^(−r)))
-        np.greater_equal(none, -SKIP_MEAN, out=self.small)
+        neg_mean, wait = self.neg_mean, self.wait
+        np.multiply(s, force, out=neg_mean)  # −r·s (r·s ≥ the mean s·(1 − e^(−r)))
+        np.greater_equal(neg_mean, -SKIP_MEAN, out=self.small)
         flat_s, flat_force, flat_out = s.ravel(), force.ravel(), out.ravel()
         large = np.flatnonzero(~self.small)  # many infections likely: Generator.binomial
         if large.size:
             flat_out[large] = rng.binomial(
                 flat_s[large].astype(np.int64), -np.expm1(flat_force[large])
             )
-        rng.random(out=self.u)
-        np.maximum(none, -700.0, out=none)  # e^x below −708 takes numpy's slow path
-        np.exp(none, out=none)  # P(no infection) = e^(−r·s), > 0
-        np.greater_equal(self.u, none, out=self.hit)  # u < P(none): nobody infected
+        # E ~ Exp(1) per cell: the first infection comes after ⌊E / r⌋ escapes, so nobody is
+        # infected when E ≥ r·s (probability e^(−r·s))
+        rng.standard_exponential(out=wait)
+        wait += neg_mean
+        np.less(wait, 0.0, out=self.hit)
         self.hit &= self.small
         cells = np.flatnonzero(self.hit)
         if cells.size:
             n, r = flat_s[cells], -flat_force[cells]
-            # the first success: the same uniform, read as the geometric jump it decided
-            position = np.minimum(np.floor(-np.log(self.u.ravel()[cells]) / r) + 1.0, n)
+            first = wait.ravel()[cells]
+            first -= neg_mean.ravel()[cells]  # E again
+            first /= r
+            position = np.minimum(np.floor(first) + 1.0, n)
             flat_out[cells] = _skip(rng, n, r, position)
 
 
@@ -159,15 +166,30 @@ def _skip(
     """Successes among n trials with rate r, given a first success at ``position``:
     SKIP_ROUNDS more jumps, then a binomial of the trials left after the last success."""
     result = np.ones(n.size)
-    active = np.arange(n.size)
+    index = np.arange(n.size)
     for _ in range(SKIP_ROUNDS):
-        if not active.size:
+        jump = rng.standard_exponential(index.size)
+        jump /= r
+        np.floor(jump, out=jump)
+        position += jump
+        position += 1.0
+        more = position <= n
+        index, n, r, position = index[more], n[more], r[more], position[more]
+        if not index.size:
             return result
-        jump = np.floor(-np.log(1.0 - rng.random(active.size)) / r[active]) + 1.0
-        position[active] += jump
-        active = active[position[active] <= n[active]]
-        result[active] += 1.0
-    if active.size:
-        left = (n[active] - position[active]).astype(np.int64)
-        result[active] += rng.binomial(left, -np.expm1(-r[active]))
+        result[index] += 1.0
+    result[index] += rng.binomial((n - position).astype(np.int64), -np.expm1(-r))
     return result
+
+
+def poisson(rng: np.random.Generator, mean: FloatArray) -> FloatArray:
+    """Poisson(mean) per cell (mean ≥ 0). The first arrival decides the usual case, no event
+    (u < e^(−mean)); given an arrival at time E = −ln u ≤ mean, the rest of the count is
+    Poisson(mean − E), by ``Generator.poisson`` for those cells only. Exact."""
+    u = rng.random(mean.size)
+    arrived = np.flatnonzero(u >= np.exp(-np.minimum(mean, 700.0)))
+    out = np.zeros(mean.size)
+    if arrived.size:
+        rest = np.maximum(mean[arrived] + np.log(u[arrived]), 0.0)
+        out[arrived] = 1.0 + rng.poisson(rest)
+    return out

@@ -39,7 +39,7 @@ from scipy import sparse
 from lianfang.forecast import sampling
 from lianfang.forecast.parameters import CHINA_CONTACTS, N_AGES, DiseaseParameters, FloatArray
 from lianfang.forecast.population import Metapopulation
-from lianfang.forecast.sampling import Infections, TableBinomial
+from lianfang.forecast.sampling import SPLIT_MAX_N, Infections, TableBinomial
 from lianfang.forecast.scenario import DailyEffects, Scenario
 
 YOUNG_ADULTS = 1  # the age band returning migrant workers are counted in
@@ -308,7 +308,8 @@ class _Draws:
         self.infect = Infections(shape)
         self.onset = TableBinomial(-np.expm1(-dt / params.latent_days) * every_age, shape)
         self.recover = TableBinomial(-np.expm1(-dt / params.infectious_days) * every_age, shape)
-        self.split = TableBinomial(setup.symptomatic_share, shape)
+        # new onsets are fewer than E: smaller tables (five of them, one per age band) suffice
+        self.split = TableBinomial(setup.symptomatic_share, shape, max_n=SPLIT_MAX_N)
 
 
 def _arrive(kernel: _Kernel, day: int, rng: np.random.Generator | None) -> FloatArray:

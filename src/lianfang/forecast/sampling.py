@@ -1,24 +1,27 @@
-"""Exact binomial draws for the chain binomial, vectorised over villages × age bands.
+"""Exact binomial (and Poisson) draws for the chain binomial, vectorised over cells.
 
 ``Generator.binomial`` costs 40–150 ns a cell here, most of it per-element set-up (a log, an exp
-and a square root for each new (n, p) pair, and the broadcasting machinery), even where n is 0
-or the draw is almost surely 0. Two exact samplers avoid most of it:
+and a square root for each new (n, p) pair, and the broadcasting machinery), even where the draw
+is almost surely 0. Two exact samplers avoid most of it:
 
 ``TableBinomial`` — Binomial(n, p) for one p per age band (onset, recovery, the symptomatic
 split): Walker's alias method on tables of Binomial(n, p), n = 0…``TABLE_MAX_N``, built once per
-p. A draw is one uniform, a few gathers and a comparison, whatever n, including n = 0, so no
-masking is needed; the few cells with n above the tables go to ``Generator.binomial``.
+p and process. A draw is one uniform, three gathers and a comparison, whatever n; only cells
+with n > 0 are drawn, and the few with n above the tables go to ``Generator.binomial``.
 
-``infections`` — Binomial(S, 1 − e^(−r)) with a rate r per cell (susceptibles infected in a
-step): by geometric skipping. The trials up to the first success number Geometric(p) =
-⌊E / r⌋ + 1 with E ~ Exp(1); the number of successes among S trials is the number of such
-jumps that land within S. The first jump decides the usual case (no infection: u ≤ e^(−rS));
-after ``SKIP_ROUNDS`` further jumps the rest is exactly ``k + Binomial(S − position, p)``
-(trials after a success are fresh), drawn by ``Generator.binomial``, as are cells whose mean
-is large (``SKIP_MEAN``), where skipping would take many rounds.
+``Infections`` — Binomial(S, 1 − e^(−r)) with a rate r per cell (susceptibles infected in a
+step), by geometric skipping. With E ~ Exp(1), the trials before the first success number
+⌊E / r⌋ (Geometric with p = 1 − e^(−r)); the count of successes among S trials is the number
+of such jumps that land within S. One exponential per cell decides the usual case (nobody
+infected: E ≥ r·S); after ``SKIP_ROUNDS`` further jumps the rest is exactly
+``k + Binomial(S − position, p)`` (the trials after a success are fresh), drawn by
+``Generator.binomial``, as are cells whose mean is above ``SKIP_MEAN``, where skipping would
+take many rounds.
 
-Both are exact: they differ from ``Generator.binomial`` only in the random stream (and by
-floating-point rounding in the tables, ~1e-16).
+``poisson`` — Poisson counts by the same idea: the first arrival decides zero.
+
+All are exact: they differ from ``Generator`` only in the random stream (and by floating-point
+rounding, ~1e-16). ``tests/forecast/test_sampling.py`` checks each against its pmf.
 """
 
 from __future__ import annotations
@@ -34,7 +37,9 @@ from lianfang.forecast.parameters import FloatArray
 IntpArray = NDArray[np.intp]
 
 TABLE_MAX_N = 128
-"""Alias tables cover n = 0…128: 98–99.8% of the cells with anyone in E, A or I in a Nantong run."""
+"""Alias tables cover n = 0…128: 97–99% of the cells with anyone in E, A or I in a Nantong run."""
+SPLIT_MAX_N = 64
+"""For the symptomatic split of new onsets (five tables, one per age band): 97.5% of its cells."""
 SKIP_MEAN = 4.0
 """Cells with S·r above this are drawn by Generator.binomial rather than by skipping."""
 SKIP_ROUNDS = 8

@@ -403,9 +403,11 @@ class _Recorder:
     """Daily series per member, filled in as the run goes."""
 
     def __init__(self, days: int, villages: int, members: int, setup: _Setup) -> None:
-        # visits, admissions, ICU, deaths (drawn in stochastic runs), symptomatic, aged 65+
-        self.series = np.zeros((6, members, days, villages))
-        self.infections = np.zeros((members, days, villages))
+        # per member: visits, admissions, ICU, deaths (drawn in stochastic runs), symptomatic,
+        # aged 65+; one array each (under glibc's 32 MB mmap ceiling, freed memory is reused
+        # by the next batch instead of being faulted in afresh)
+        self.series = [np.zeros((6, days, villages)) for _ in range(members)]
+        self.infections = [np.zeros((days, villages)) for _ in range(members)]
         self.by_age = np.zeros((members, days, N_AGES))
         severe = setup.p_admit[None, :] * setup.effects.severe  # (days, ages)
         self.weights = np.stack(  # (days, 6, ages): onsets by age → the six series
@@ -436,10 +438,12 @@ class _Recorder:
             drawn = counts[:4].ravel()
             some = np.flatnonzero(drawn > 0)
             drawn[some] = sampling.poisson(rng, drawn[some])
-        self.series[:, :, day] = counts.reshape(6, villages, members).transpose(0, 2, 1)
+        counts = counts.reshape(6, villages, members)
         new = (infections.reshape(-1, ages) @ self.ages).reshape(villages, members)
         new += infected_arrivals
-        self.infections[:, day] = new.T
+        for member, (series, infected) in enumerate(zip(self.series, self.infections, strict=True)):
+            series[:, day] = counts[:, :, member]
+            infected[day] = new[:, member]
         by_age = np.ones(villages) @ infections.reshape(villages, -1)
         self.by_age[:, day] = by_age.reshape(members, ages)
         self.by_age[:, day, YOUNG_ADULTS] += infected_arrivals.sum(axis=0)
@@ -447,7 +451,7 @@ class _Recorder:
     def trajectory(
         self, member: int, scenario: Scenario, pop: Metapopulation, state: _State, setup: _Setup
     ) -> Trajectory:
-        series = self.series[:, member]
+        series = self.series[member]
         return Trajectory(
             start=scenario.start,
             codes=pop.codes,

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import ctypes
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from lianfang.forecast.scenario import Scenario
 from lianfang.forecast.severity import MEASURES, outcomes
 
 QUANTILES = (0.05, 0.5, 0.95)
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters
 Progress = Callable[[int, int], None]
 
 
@@ -155,7 +157,7 @@ def _run_all(
             done.extend(_batch(pop, params, scenario, days, index, n_groups, job))
             tick(len(done), total)
         return done
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=_keep_freed_memory) as pool:
         futures = [
             pool.submit(_batch, pop, params, scenario, days, index, n_groups, job) for job in jobs
         ]
@@ -163,6 +165,20 @@ def _run_all(
             done.extend(future.result())
             tick(len(done), total)
     return done
+
+
+def _keep_freed_memory() -> None:
+    """In a worker (glibc only): serve arrays up to 32 MB from the heap and keep freed memory.
+
+    A batch allocates and frees arrays of 0.1–12 MB every simulated day. glibc starts by mapping
+    each one afresh (its threshold adapts only slowly), so a worker's first batch took ~160,000
+    page faults (0.6 s of system time, on the ensemble's critical path); with this, ~9,000."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(M_MMAP_THRESHOLD, 32 << 20)  # glibc's ceiling for this setting
+        libc.mallopt(M_TRIM_THRESHOLD, 512 << 20)
+    except (OSError, AttributeError):  # not glibc: leave the allocator alone
+        return
 
 
 def _summarise(

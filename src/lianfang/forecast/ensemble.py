@@ -215,9 +215,23 @@ def _peak_days(series: FloatArray, axis: int) -> FloatArray:
 
 
 def _nanquantile(values: FloatArray) -> FloatArray:
-    """5/50/95% over members (axis 0), ignoring members without a peak; NaN if none had one."""
+    """5/50/95% over members (axis 0), ignoring members without a peak (NaN); NaN if none had
+    one. ``np.nanquantile``'s linear method, vectorised: numpy loops over columns in Python,
+    0.13 s for Nantong's 2,005 villages."""
+    ordered = np.sort(values, axis=0)  # NaN last
+    valid = np.count_nonzero(~np.isnan(values), axis=0)
+    last = np.maximum(valid - 1, 0)
     out = np.full((len(QUANTILES), *values.shape[1:]), np.nan)
-    some = np.isfinite(values).any(axis=0)
-    if some.any():
-        out[:, some] = np.nanquantile(values[:, some], QUANTILES, axis=0)
+    some = valid > 0
+    for row, q in enumerate(QUANTILES):
+        virtual = (valid - 1) * q
+        below = np.clip(np.floor(virtual), 0, last).astype(np.intp)
+        above = np.minimum(below + 1, last)
+        t = virtual - below
+        a = np.take_along_axis(ordered, below[None], axis=0)[0]
+        b = np.take_along_axis(ordered, above[None], axis=0)[0]
+        diff = b - a  # numpy's _lerp, for the same rounding
+        mid = a + diff * t
+        np.subtract(b, diff * (1 - t), out=mid, where=t >= 0.5)
+        out[row][some] = mid[some]
     return out

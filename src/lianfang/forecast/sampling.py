@@ -18,7 +18,7 @@ infected: E ≥ r·S); after ``SKIP_ROUNDS`` further jumps the rest is exactly
 ``Generator.binomial``, as are cells whose mean is above ``SKIP_MEAN``, where skipping would
 take many rounds.
 
-``poisson`` — Poisson counts by the same idea: the first arrival decides zero.
+``poisson`` — Poisson counts by the same idea: the first arrival, at E ~ Exp(1), decides zero.
 
 All are exact: they differ from ``Generator`` only in the random stream (and by floating-point
 rounding, ~1e-16). ``tests/forecast/test_sampling.py`` checks each against its pmf.
@@ -188,13 +188,13 @@ def _skip(
 
 
 def poisson(rng: np.random.Generator, mean: FloatArray) -> FloatArray:
-    """Poisson(mean) per cell (mean ≥ 0). The first arrival decides the usual case, no event
-    (u < e^(−mean)); given an arrival at time E = −ln u ≤ mean, the rest of the count is
-    Poisson(mean − E), by ``Generator.poisson`` for those cells only. Exact."""
-    u = rng.random(mean.size)
-    arrived = np.flatnonzero(u >= np.exp(-np.minimum(mean, 700.0)))
+    """Poisson(mean) per cell (mean ≥ 0). The first arrival, at E ~ Exp(1), decides the usual
+    case, no event (E > mean); given an arrival at E ≤ mean, the rest of the count is
+    Poisson(mean − E), drawn by ``Generator.poisson`` for those cells only. Exact."""
+    wait = rng.standard_exponential(mean.size)
+    wait -= mean
+    arrived = np.flatnonzero(wait <= 0.0)
     out = np.zeros(mean.size)
     if arrived.size:
-        rest = np.maximum(mean[arrived] + np.log(u[arrived]), 0.0)
-        out[arrived] = 1.0 + rng.poisson(rest)
+        out[arrived] = 1.0 + rng.poisson(-wait[arrived])
     return out

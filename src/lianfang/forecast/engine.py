@@ -13,7 +13,9 @@ the infectious pressure x_g,b = (I + κA)_g,b / N_g,b of a group g (village, tow
 c(t) is the scenario's contact factor, m(t) the market-day factor, w the contact shares
 (village, town, rest of county). β is set from R0 by the next-generation matrix of the fully
 susceptible population. Deterministic runs integrate with ``steps_per_day`` exponential-Euler
-sub-steps; stochastic runs draw binomial transitions (a chain binomial), one step a day.
+sub-steps; stochastic runs draw binomial transitions (a chain binomial), one step a day, with the
+exact vectorised samplers of ``sampling``. ``simulate_members`` runs several stochastic members
+side by side as an extra array axis (villages × members × age bands).
 
 Severity (fever-clinic visits, admissions, ICU, deaths) is counted at symptom onset from
 age-specific probabilities, reduced by vaccination and by the scenario's antivirals and

@@ -145,3 +145,17 @@ def test_bad_parameters_are_refused() -> None:
         DiseaseParameters(vaccinated=(1.2, 0, 0, 0, 0))
     with pytest.raises(ValueError, match="residents"):
         Metapopulation.from_arrays(["a"], [[1, 2, 3]])
+
+
+def test_village_peak_quantiles_match_numpy_ignoring_members_without_a_peak() -> None:
+    from lianfang.forecast.ensemble import QUANTILES, _nanquantile
+
+    rng = np.random.default_rng(8)
+    days = rng.integers(0, 120, (50, 400)).astype(float)
+    days[rng.random(days.shape) < 0.3] = np.nan
+    days[:, :3] = np.nan  # no member has a peak there
+    days[1:, 3], days[0, 3] = np.nan, 42.0  # one member has
+    got = _nanquantile(days)
+    assert np.isnan(got[:, :3]).all()
+    assert (got[:, 3] == 42.0).all()
+    assert np.array_equal(got[:, 3:], np.nanquantile(days[:, 3:], QUANTILES, axis=0))

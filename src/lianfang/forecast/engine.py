@@ -13,7 +13,9 @@ the infectious pressure x_g,b = (I + κA)_g,b / N_g,b of a group g (village, tow
 c(t) is the scenario's contact factor, m(t) the market-day factor, w the contact shares
 (village, town, rest of county). β is set from R0 by the next-generation matrix of the fully
 susceptible population. Deterministic runs integrate with ``steps_per_day`` exponential-Euler
-sub-steps; stochastic runs draw binomial transitions (a chain binomial), one step a day.
+sub-steps; stochastic runs draw binomial transitions (a chain binomial), one step a day, with the
+exact vectorised samplers of ``sampling``. ``simulate_members`` runs several stochastic members
+side by side as an extra array axis (villages × members × age bands).
 
 Severity (fever-clinic visits, admissions, ICU, deaths) is counted at symptom onset from
 age-specific probabilities, reduced by vaccination and by the scenario's antivirals and
@@ -36,8 +38,10 @@ from datetime import date
 import numpy as np
 from scipy import sparse
 
+from lianfang.forecast import sampling
 from lianfang.forecast.parameters import CHINA_CONTACTS, N_AGES, DiseaseParameters, FloatArray
 from lianfang.forecast.population import Metapopulation
+from lianfang.forecast.sampling import SPLIT_MAX_N, Infections, TableBinomial
 from lianfang.forecast.scenario import DailyEffects, Scenario
 
 YOUNG_ADULTS = 1  # the age band returning migrant workers are counted in
@@ -195,15 +199,17 @@ def _prepare(
 
 
 class _State:
-    """Compartments, each (villages, ages); recovered = N − S − E − A − I."""
+    """Compartments, each (villages, members, ages); recovered = N − S − E − A − I."""
 
-    def __init__(self, pop: Metapopulation, params: DiseaseParameters, whole: bool) -> None:
-        n = pop.residents.copy()
+    def __init__(
+        self, pop: Metapopulation, params: DiseaseParameters, whole: bool, members: int = 1
+    ) -> None:
+        n = np.repeat(pop.residents[:, None, :], members, axis=1)
         immune = 1.0 - (1.0 - params.array("prior_immunity")) * (
             1.0 - params.array("vaccinated") * params.ve_infection
         )
         self.N = np.round(n) if whole else n
-        self.S = n * (1.0 - immune)[None, :]
+        self.S = n * (1.0 - immune)
         if whole:  # whole people for the chain binomial
             self.S = np.floor(self.S)
         self.E = np.zeros_like(n)
@@ -216,7 +222,8 @@ class _State:
 
 
 class _Kernel:
-    """One run's working buffers, allocated once: the step does no allocation of (V, A) arrays."""
+    """One run's working buffers, allocated once: the step does no allocation of (V, M, A)
+    arrays. Members (M) are independent runs side by side; group sums work on (V, M·A) views."""
 
     def __init__(
         self, setup: _Setup, params: DiseaseParameters, pop: Metapopulation, state: _State
@@ -228,6 +235,7 @@ class _Kernel:
         self.new_e, self.new_i, self.new_sym, self.rec_a, self.rec_i = (
             np.empty(shape) for _ in range(5)
         )
+        self.draws: _Draws | None = None
         self.town_county = np.zeros(pop.towns, dtype=np.int64)
         self.town_county[pop.town] = pop.county
         self.refresh()
@@ -235,27 +243,37 @@ class _Kernel:
     def refresh(self) -> None:
         """Recompute the inverse group sizes (after arrivals change N)."""
         n = self.state.N
+        flat = n.reshape(len(n), -1)
         with np.errstate(divide="ignore"):
             self.inv_n = np.where(n > 0, 1.0 / np.maximum(n, 1e-300), 0.0)
-            town_n = self.setup.to_town @ n
-            county_n = self.setup.to_county @ n
+            town_n = self.setup.to_town @ flat
+            county_n = self.setup.to_county @ flat
             self.inv_town = np.where(town_n > 0, 1.0 / np.maximum(town_n, 1e-300), 0.0)
             self.inv_county = np.where(county_n > 0, 1.0 / np.maximum(county_n, 1e-300), 0.0)
 
-    def exposure(self, day: int, dt: float) -> FloatArray:
-        """1 − exp(−λ dt) per village and age: the chance of infection within the step."""
+    def force(self, day: int, dt: float) -> FloatArray:
+        """−λ dt per village and age (so that e^(force) is the chance of escaping infection)."""
         s, p, st = self.setup, self.params, self.state
         np.multiply(st.A, p.asymptomatic_infectiousness, out=self.inf)
         self.inf += st.I
-        town = (s.to_town @ self.inf) * self.inv_town
-        county = (s.to_county @ self.inf) * self.inv_county
+        inf, ages = self.inf.reshape(len(self.inf), -1), N_AGES  # (V, M·A) views
+        town = (s.to_town @ inf) * self.inv_town
+        county = (s.to_county @ inf) * self.inv_county
         groups = (p.town_share * s.market[day]) * town + p.county_share * county[self.town_county]
         np.multiply(self.inf, self.inv_n, out=self.mix)
         self.mix *= p.village_share
-        np.take(groups, self.pop.town, axis=0, out=self.tmp)
+        np.take(groups, self.pop.town, axis=0, out=self.tmp.reshape(inf.shape))
         self.mix += self.tmp
-        np.matmul(self.mix, s.contacts.T * (-s.beta * s.effects.contact[day] * dt), out=self.lam)
-        np.copyto(self.lam32, self.lam, casting="same_kind")
+        np.matmul(
+            self.mix.reshape(-1, ages),
+            s.contacts.T * (-s.beta * s.effects.contact[day] * dt),
+            out=self.lam.reshape(-1, ages),
+        )
+        return self.lam
+
+    def exposure(self, day: int, dt: float) -> FloatArray:
+        """1 − exp(−λ dt) per village and age: the chance of infection within the step."""
+        np.copyto(self.lam32, self.force(day, dt), casting="same_kind")
         np.exp(self.lam32, out=self.lam32)  # float32 exp: several times faster, ample precision
         np.subtract(1.0, self.lam32, out=self.lam, casting="unsafe")
         return self.lam
@@ -263,18 +281,17 @@ class _Kernel:
     def step(self, day: int, dt: float, rng: np.random.Generator | None) -> None:
         """Advance by dt days; new infections and onsets are left in new_e and new_sym."""
         st, p = self.state, self.params
-        p_infect = self.exposure(day, dt)
-        p_onset = -np.expm1(-dt / p.latent_days)
-        p_recover = -np.expm1(-dt / p.infectious_days)
-        sym = self.setup.symptomatic_share
         if rng is None:
+            p_infect = self.exposure(day, dt)
+            p_onset = -np.expm1(-dt / p.latent_days)
+            p_recover = -np.expm1(-dt / p.infectious_days)
             np.multiply(st.S, p_infect, out=self.new_e)
             np.multiply(st.E, p_onset, out=self.new_i)
-            np.multiply(self.new_i, sym, out=self.new_sym)
+            np.multiply(self.new_i, self.setup.symptomatic_share, out=self.new_sym)
             np.multiply(st.A, p_recover, out=self.rec_a)
             np.multiply(st.I, p_recover, out=self.rec_i)
         else:
-            self._draw(rng, p_infect, p_onset, p_recover, sym)
+            self._draw(rng, day, dt)
         st.S -= self.new_e
         st.E += self.new_e
         st.E -= self.new_i
@@ -284,47 +301,42 @@ class _Kernel:
         st.I += self.new_sym
         st.I -= self.rec_i
 
-    def _draw(
-        self,
-        rng: np.random.Generator,
-        p_infect: FloatArray,
-        p_onset: float,
-        p_recover: float,
-        sym: FloatArray,
-    ) -> None:
-        """Chain-binomial transitions, drawn only where a compartment holds anyone."""
+    def _draw(self, rng: np.random.Generator, day: int, dt: float) -> None:
+        """Chain-binomial transitions (exact binomial draws, see ``sampling``)."""
         st = self.state
-        for source, prob, target in (
-            (st.S, p_infect, self.new_e),
-            (st.E, p_onset, self.new_i),
-            (st.A, p_recover, self.rec_a),
-            (st.I, p_recover, self.rec_i),
-        ):
-            _binomial(rng, source, prob, target)
-        _binomial(rng, self.new_i, np.broadcast_to(sym, self.new_i.shape), self.new_sym)
+        if self.draws is None or self.draws.dt != dt:
+            self.draws = _Draws(dt, self.params, self.setup, st.S.shape)
+        draws = self.draws
+        draws.infect.draw(rng, st.S, self.force(day, dt), self.new_e)
+        draws.onset.draw(rng, st.E, self.new_i)
+        draws.split.draw(rng, self.new_i, self.new_sym)
+        draws.recover.draw(rng, st.A, self.rec_a)
+        draws.recover.draw(rng, st.I, self.rec_i)
 
 
-def _binomial(
-    rng: np.random.Generator, n: FloatArray, p: FloatArray | float, out: FloatArray
-) -> None:
-    """out = Binomial(n, p), skipping the cells where n or p is zero (most, most of the time)."""
-    out.fill(0.0)
-    if isinstance(p, float):
-        index = np.flatnonzero(n > 0)
-        chances: FloatArray | float = p
-    else:
-        index = np.flatnonzero((n > 0) & (p > 0))
-        chances = p.ravel()[index]
-    if index.size:
-        out.ravel()[index] = rng.binomial(n.ravel()[index].astype(np.int64), chances)
+class _Draws:
+    """The samplers of a stochastic run's transitions for one step length."""
+
+    def __init__(
+        self, dt: float, params: DiseaseParameters, setup: _Setup, shape: tuple[int, ...]
+    ) -> None:
+        every_age = np.ones(shape[-1])
+        self.dt = dt
+        self.infect = Infections(shape)
+        self.onset = TableBinomial(-np.expm1(-dt / params.latent_days) * every_age, shape)
+        self.recover = TableBinomial(-np.expm1(-dt / params.infectious_days) * every_age, shape)
+        # new onsets are fewer than E: smaller tables (five of them, one per age band) suffice
+        self.split = TableBinomial(setup.symptomatic_share, shape, max_n=SPLIT_MAX_N)
 
 
 def _arrive(kernel: _Kernel, day: int, rng: np.random.Generator | None) -> FloatArray:
-    """Returning migrants join the 15–59 band; some arrive infected. Returns infected arrivals."""
+    """Returning migrants join the 15–59 band; some arrive infected. Returns infected arrivals
+    (villages, members)."""
     setup, state = kernel.setup, kernel.state
-    arrivals = setup.arrivals[day]
-    if not arrivals.any():
-        return np.zeros_like(arrivals)
+    shape = state.S.shape[:2]
+    arrivals = np.broadcast_to(setup.arrivals[day][:, None], shape)
+    if not setup.arrivals[day].any():
+        return np.zeros(shape)
     if rng is None:
         infected = arrivals * setup.infected_arrival_share
     else:
@@ -332,9 +344,9 @@ def _arrive(kernel: _Kernel, day: int, rng: np.random.Generator | None) -> Float
         infected = rng.binomial(arrivals.astype(np.int64), setup.infected_arrival_share).astype(
             np.float64
         )
-    state.N[:, YOUNG_ADULTS] += arrivals
-    state.S[:, YOUNG_ADULTS] += arrivals - infected
-    state.E[:, YOUNG_ADULTS] += infected
+    state.N[..., YOUNG_ADULTS] += arrivals
+    state.S[..., YOUNG_ADULTS] += arrivals - infected
+    state.E[..., YOUNG_ADULTS] += infected
     kernel.refresh()
     return np.asarray(infected, dtype=np.float64)
 
@@ -355,14 +367,32 @@ def simulate(
     matrix (contacts a day by age band, row meets column; e.g. ``well_mixed``). Inputs are not
     changed.
     """
+    return simulate_members(pop, params, scenario, days, rng, 1, steps_per_day, contacts)[0]
+
+
+def simulate_members(
+    pop: Metapopulation,
+    params: DiseaseParameters,
+    scenario: Scenario,
+    days: int,
+    rng: np.random.Generator | None,
+    members: int,
+    steps_per_day: int | None = None,
+    contacts: FloatArray | None = None,
+) -> list[Trajectory]:
+    """``members`` independent stochastic runs drawn together from one generator, as an extra
+    array axis: each numpy call serves them all, so its fixed cost is shared. Each member has
+    the distribution of a ``simulate`` run (the random streams differ)."""
     if days < 1:
         raise ValueError("days must be at least 1")
+    if members < 1 or (rng is None and members > 1):
+        raise ValueError("members must be at least 1, and 1 without a generator")
     steps = steps_per_day or (2 if rng is None else 1)
     setup = _prepare(pop, params, scenario, days, steps, contacts)
-    state = _State(pop, params, whole=rng is not None)
+    state = _State(pop, params, whole=rng is not None, members=members)
     _seed(pop, scenario, state, rng)
     kernel = _Kernel(setup, params, pop, state)
-    out = _Recorder(days, pop.villages)
+    out = _Recorder(days, pop.villages, members, setup)
     infections = np.empty_like(state.S)
     onsets = np.empty_like(state.S)
     for day in range(days):
@@ -373,82 +403,88 @@ def simulate(
             kernel.step(day, 1.0 / steps, rng)
             infections += kernel.new_e
             onsets += kernel.new_sym
-        out.record(day, setup, infections, onsets, infected_arrivals, rng)
-    return out.trajectory(scenario, pop, state, setup)
+        out.record(day, infections, onsets, infected_arrivals, rng)
+    return [out.trajectory(m, scenario, pop, state, setup) for m in range(members)]
 
 
 def _seed(
     pop: Metapopulation, scenario: Scenario, state: _State, rng: np.random.Generator | None
 ) -> None:
-    seeds = scenario.seed_per_100k * pop.total / 1e5 * pop.seeding()
+    seeds = np.broadcast_to(
+        (scenario.seed_per_100k * pop.total / 1e5 * pop.seeding())[:, None], state.S.shape[:2]
+    )
     if rng is not None:
         seeds = rng.poisson(seeds).astype(np.float64)
-    seeds = np.minimum(seeds, state.S[:, YOUNG_ADULTS])
-    state.S[:, YOUNG_ADULTS] -= seeds
-    state.E[:, YOUNG_ADULTS] += seeds
+    seeds = np.minimum(seeds, state.S[..., YOUNG_ADULTS])
+    state.S[..., YOUNG_ADULTS] -= seeds
+    state.E[..., YOUNG_ADULTS] += seeds
 
 
 class _Recorder:
-    """Daily series, filled in as the run goes."""
+    """Daily series per member, filled in as the run goes."""
 
-    def __init__(self, days: int, villages: int) -> None:
-        shape = (days, villages)
-        self.infections = np.zeros(shape)
-        self.symptomatic = np.zeros(shape)
-        self.visits = np.zeros(shape)
-        self.admissions = np.zeros(shape)
-        self.icu = np.zeros(shape)
-        self.deaths = np.zeros(shape)
-        self.elderly = np.zeros(shape)
-        self.by_age = np.zeros((days, N_AGES))
+    def __init__(self, days: int, villages: int, members: int, setup: _Setup) -> None:
+        # per member: visits, admissions, ICU, deaths (drawn in stochastic runs), symptomatic,
+        # aged 65+; one array each (under glibc's 32 MB mmap ceiling, freed memory is reused
+        # by the next batch instead of being faulted in afresh)
+        self.series = [np.zeros((6, days, villages)) for _ in range(members)]
+        self.infections = [np.zeros((days, villages)) for _ in range(members)]
+        self.by_age = np.zeros((members, days, N_AGES))
+        severe = setup.p_admit[None, :] * setup.effects.severe  # (days, ages)
+        self.weights = np.stack(  # (days, 6, ages): onsets by age → the six series
+            [
+                np.broadcast_to(setup.p_visit, severe.shape),
+                severe,
+                severe * setup.p_icu,
+                setup.p_death[None, :] * setup.effects.fatal,
+                np.ones_like(severe),
+                np.broadcast_to(ELDERLY, severe.shape),
+            ],
+            axis=1,
+        )
+        self.ages = np.ones(N_AGES)
 
     def record(
         self,
         day: int,
-        setup: _Setup,
         infections: FloatArray,
         onsets: FloatArray,
         infected_arrivals: FloatArray,
         rng: np.random.Generator | None,
     ) -> None:
-        severe = setup.p_admit * setup.effects.severe[day]
-        weights = np.stack(
-            [
-                np.ones(N_AGES),
-                setup.p_visit,
-                severe,
-                severe * setup.p_icu,
-                setup.p_death * setup.effects.fatal[day],
-                ELDERLY,
-            ],
-            axis=1,
-        )
-        counts = onsets @ weights  # one pass: (villages, 6) — a matmul beats six reductions
-        if rng is not None:
-            counts[:, 1:5] = rng.poisson(counts[:, 1:5])
-        self.symptomatic[day] = counts[:, 0]
-        self.visits[day], self.admissions[day] = counts[:, 1], counts[:, 2]
-        self.icu[day], self.deaths[day] = counts[:, 3], counts[:, 4]
-        self.elderly[day] = counts[:, 5]
-        self.infections[day] = infections @ np.ones(N_AGES) + infected_arrivals
-        self.by_age[day] = np.ones(len(infections)) @ infections
-        self.by_age[day, YOUNG_ADULTS] += infected_arrivals.sum()
+        villages, members, ages = onsets.shape
+        # (6, villages · members): a matmul beats six reductions
+        counts = self.weights[day] @ onsets.reshape(-1, ages).T
+        if rng is not None:  # Poisson counts of visits … deaths; a mean of 0 gives 0
+            drawn = counts[:4].ravel()
+            some = np.flatnonzero(drawn > 0)
+            drawn[some] = sampling.poisson(rng, drawn[some])
+        counts = counts.reshape(6, villages, members)
+        new = (infections.reshape(-1, ages) @ self.ages).reshape(villages, members)
+        new += infected_arrivals
+        for member, (series, infected) in enumerate(zip(self.series, self.infections, strict=True)):
+            series[:, day] = counts[:, :, member]
+            infected[day] = new[:, member]
+        by_age = np.ones(villages) @ infections.reshape(villages, -1)
+        self.by_age[:, day] = by_age.reshape(members, ages)
+        self.by_age[:, day, YOUNG_ADULTS] += infected_arrivals.sum(axis=0)
 
     def trajectory(
-        self, scenario: Scenario, pop: Metapopulation, state: _State, setup: _Setup
+        self, member: int, scenario: Scenario, pop: Metapopulation, state: _State, setup: _Setup
     ) -> Trajectory:
+        series = self.series[member]
         return Trajectory(
             start=scenario.start,
             codes=pop.codes,
-            infections=self.infections,
-            symptomatic=self.symptomatic,
-            visits_at_onset=self.visits,
-            admissions_at_onset=self.admissions,
-            icu_at_onset=self.icu,
-            deaths_at_onset=self.deaths,
-            elderly_symptomatic=self.elderly,
-            infections_by_age=self.by_age,
-            residents_end=state.N,
-            susceptible_end=state.S,
+            infections=self.infections[member],
+            symptomatic=series[4],
+            visits_at_onset=series[0],
+            admissions_at_onset=series[1],
+            icu_at_onset=series[2],
+            deaths_at_onset=series[3],
+            elderly_symptomatic=series[5],
+            infections_by_age=self.by_age[member],
+            residents_end=state.N[:, member].copy(),
+            susceptible_end=state.S[:, member].copy(),
             surge_beds=setup.effects.surge_beds,
         )

@@ -13,6 +13,7 @@ BENCHMARKS: tuple[Callable[[], Table], ...] = (
     areas_children.run,
     forecast.against_epydemix,
     forecast.cell_cost,
+    forecast.fit_cost,
     forecast.against_covasim,
     people.city_import,
     people.city_coverage,

@@ -1,9 +1,11 @@
-"""Time the forecast engine against epydemix, its cost per cell, and its accuracy against Covasim.
+"""Time the forecast engine against epydemix, its cost per cell, a fit, and its accuracy against
+Covasim.
 
-Three tables:
+Four tables:
 
 1. The same stochastic age-structured SEIR in one population, in lianfang and in epydemix.
 2. Nanoseconds per village × age band × day on Jiangsu (deterministic) and Nantong (an ensemble).
+2b. One maximum-likelihood fit for one county (如东县) to series made from a known run.
 3. One well-mixed population of 50,000 in lianfang and in Covasim (an agent-based model), with the
    natural history and severity matched: does lianfang land inside the range of Covasim's seeds?
 
@@ -37,6 +39,7 @@ from lianfang.forecast import (
     forecast,
     simulate,
 )
+from lianfang.forecast import fit as fitting
 from lianfang.forecast.engine import Trajectory, contact_matrix, transmission_rate, well_mixed
 from lianfang.forecast.severity import outcomes
 
@@ -59,6 +62,18 @@ DETERMINISTIC_RUNS = 3
 STOCHASTIC_RUNS = 3
 MEMBERS, WORKERS = 50, 2
 JIANGSU_TARGET_S, NANTONG_TARGET_S = 1.0, 6.0
+
+# 2b. a fit for one county
+FIT_COUNTY, FIT_COUNTY_NAME = "320623", "如东县"
+FIT_R0 = 2.5
+FIT_SEEDED = date(2022, 12, 1)  # the true epidemic start (seeding day)
+FIT_FIRST = date(2022, 12, 11)  # first observed day
+FIT_DAYS = 60
+FIT_REPORTING = {"positives": 0.25, "admissions": 0.8}  # true share of the modelled series seen
+FIT_DISPERSION = 20.0  # negative-binomial k of the observation noise
+FIT_NOISE_SEED = 1
+FIT_RUNS = 3
+FIT_TARGET_S = 30.0
 
 # 3. Covasim
 CV_AGENTS = 50_000
@@ -438,6 +453,118 @@ def cell_cost() -> Table:
     )
     for case in cases:
         cost_row(table, case)
+    return table
+
+
+# --- 2b. a fit for one county --------------------------------------------------------------------
+
+
+def fit_observations(pop: Metapopulation) -> fitting.Observed:
+    """What a county would report: a deterministic run with known R0 and start, each series
+    scaled by its reporting rate, FIT_DAYS days from FIT_FIRST, negative-binomial noise."""
+    lead = (FIT_FIRST - FIT_SEEDED).days
+    truth = fitting.simulate_series(
+        pop, DiseaseParameters(r0=FIT_R0), Scenario(start=FIT_SEEDED), lead + FIT_DAYS
+    )
+    rng = np.random.default_rng(FIT_NOISE_SEED)
+    series = {}
+    for name, share in FIT_REPORTING.items():
+        mean = truth[name][lead : lead + FIT_DAYS] * share
+        k = FIT_DISPERSION
+        series[name] = rng.negative_binomial(k, k / (k + mean)).astype(np.float64)
+    return fitting.Observed(FIT_FIRST, series)
+
+
+def fit_table() -> Table:
+    reporting = ", ".join(f"{n} {r:g}" for n, r in FIT_REPORTING.items())
+    return Table(
+        title=f"One fit for one county ({FIT_COUNTY_NAME}) by maximum likelihood",
+        widths=[24],
+        columns=[
+            "County",
+            "Villages",
+            "Days observed",
+            "Series",
+            "Runs (s)",
+            "Median (s)",
+            "Target",
+            "Target met",
+            "Evaluations",
+            "R0 true / fitted (95%)",
+            "Start true / fitted (95%, days)",
+            "Reporting true / fitted (95%)",
+            "Dispersion k true / fitted",
+        ],
+        notes=[
+            f"Population: the real villages of {FIT_COUNTY_NAME} (`read_divisions(JIANGSU, "
+            f'within="{FIT_COUNTY}"`), the Nantong county of that code prefix) with synthetic '
+            "residents as in the cost table (`province`, `city_bands` seed 1).",
+            f"Observations: a deterministic lianfang run (`fit.simulate_series`) with default "
+            f"`DiseaseParameters` but R0 = {FIT_R0:g}, `Scenario(start={FIT_SEEDED.isoformat()})` "
+            f"(5 seeded per 100,000, no measures, no festival return), kept for {FIT_DAYS} days "
+            f"from {FIT_FIRST.isoformat()}; series {reporting} of the modelled symptomatic onsets "
+            "and admissions; negative-binomial noise with k = "
+            f"{FIT_DISPERSION:g} (numpy seed {FIT_NOISE_SEED}).",
+            "Fit: `fit.fit(pop, DiseaseParameters(), Scenario(), observed)` as the `forecast fit` "
+            "worker calls it. Free: log R0, the start offset t0 (run shifted by interpolation), "
+            "a log reporting scale per series (weak normal priors) and the log dispersion k of "
+            "the negative-binomial likelihood. Optimiser: a coarse grid over R0 × t0 "
+            "(40 points), then Nelder–Mead from the best; 95% intervals from the inverse "
+            "finite-difference Hessian (Laplace), then 40 parameter draws for the predictive "
+            "bands, all inside the time. Not timed: building the population, making the "
+            "observations, `forecast_after_fit`.",
+            f"Time: each of {FIT_RUNS} fits timed whole, no warm-up run (the first includes any "
+            f"cold caches, as a fit from the command line would); median shown. Target: a fit "
+            f"for one county ≤ {FIT_TARGET_S:g} s (reported, not asserted).",
+            "Sanity columns: start = the fitted seeding day (rounded) and the fitted offset from "
+            "the true one with its interval, in days. With noise seed 1 the positives' reporting "
+            "and k land just outside their intervals (the true parameters score 6.4 lower in "
+            "log-likelihood than the mode, which a restarted Nelder–Mead confirms); with seeds "
+            "2–4 every true value is inside. With Poisson noise instead, k is not identified "
+            "and runs to its cap (10⁴) with no interval.",
+        ],
+    )
+
+
+def fit_cost() -> Table:
+    """Table 2b: wall time of one fit for one county, and whether it finds the known truth."""
+    table = fit_table()
+    table.start()
+    pop = province(FIT_COUNTY)
+    observed = fit_observations(pop)
+    runs, result = [], None
+    for _ in range(FIT_RUNS):
+        start = perf_counter()
+        result = fitting.fit(pop, DiseaseParameters(), Scenario(), observed)
+        runs.append(perf_counter() - start)
+    assert result is not None
+    median = statistics.median(runs)
+    r0, r0_low, r0_high = result.estimates["r0"]
+    origin = FIT_FIRST - timedelta(days=fitting.LEAD_DAYS)  # where the fitted offset counts from
+    shift, low, high = (v - (FIT_SEEDED - origin).days for v in result.estimates["shift_days"])
+    reporting = "; ".join(
+        f"{n} {FIT_REPORTING[n]:g} / {v:.3f} ({lo:.3f}–{hi:.3f})"
+        for n in sorted(FIT_REPORTING)
+        for v, lo, hi in [result.estimates[f"scale_{n}"]]
+    )
+    k, k_low, k_high = result.estimates["dispersion"]
+    k_text = f"{k:.1f}" + ("" if np.isnan(k_low) else f" ({k_low:.1f}–{k_high:.1f})")
+    table.add(
+        f"{FIT_COUNTY_NAME} {FIT_COUNTY}",
+        f"{pop.villages:,}",
+        str(observed.days),
+        ", ".join(sorted(observed.series)),
+        seconds_list(runs),
+        f"{median:.2f}",
+        f"≤ {FIT_TARGET_S:g} s",
+        met(median <= FIT_TARGET_S),
+        f"{result.evaluations:,}" + ("" if result.converged else " (not converged)"),
+        f"{FIT_R0:g} / {r0:.3f} ({r0_low:.3f}–{r0_high:.3f})",
+        f"{FIT_SEEDED.isoformat()} / {result.start.isoformat()}, {shift:+.2f} d "
+        f"({low:+.2f} to {high:+.2f})",
+        reporting,
+        f"{FIT_DISPERSION:g} / {k_text}",
+    )
     return table
 
 

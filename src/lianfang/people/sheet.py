@@ -217,20 +217,21 @@ def _kit(raw: str) -> Grade:
     return kit
 
 
+TEXT_LIMITS = {"name": 50, "address": 200, "responsible": 50, "hospital": 100}  # characters
 CELL_PARSERS: dict[str, tuple[Callable[[str], Any], Any]] = {
     # key: (parse a non-blank cell, value of a blank cell)
-    "name": (_text(50), None),
+    "name": (_text(TEXT_LIMITS["name"]), None),
     "sex": (lambda raw: parse_choice(Sex, raw), None),
     "birth_date": (parse_date, None),
     "phone": (_phone, ""),
-    "address": (_text(200), ""),
+    "address": (_text(TEXT_LIMITS["address"]), ""),
     "living": (lambda raw: parse_choice(Living, raw), Living.with_family),
     "vaccine_doses": (_doses, 0),
     "last_dose_on": (parse_date, None),
     "arrived_on": (parse_date, None),
     "groups": (lambda raw: parse_choices(TrackedGroup, raw), frozenset()),
     "followup_opt_in": (_yes_no, False),
-    "responsible": (_text(50), ""),
+    "responsible": (_text(TEXT_LIMITS["responsible"]), ""),
     "responsible_kind": (
         lambda raw: parse_choice(ResponsibleKind, raw),
         ResponsibleKind.village_doctor,
@@ -238,14 +239,13 @@ CELL_PARSERS: dict[str, tuple[Callable[[str], Any], Any]] = {
     "responsible_phone": (_phone, ""),
     "kit_grade": (_kit, None),
     "kit_on": (parse_date, None),
-    "hospital": (_text(100), ""),
+    "hospital": (_text(TEXT_LIMITS["hospital"]), ""),
     "hospital_capabilities": (lambda raw: parse_choices(Capability, raw), frozenset()),
 } | {
     CONDITION_KEY + c.value: (lambda raw: parse_choice(DiseaseState, raw), DiseaseState.none)
     for c in Condition
 }
 REQUIRED = {"name"}
-TEXT_LIMITS = {"name": 50, "address": 200, "responsible": 50, "hospital": 100}
 
 
 def _lengths_within(least: int, most: int) -> Callable[[pa.Array], npt.NDArray[np.bool_]]:
@@ -264,7 +264,6 @@ FAST_PATHS: dict[str, Callable[[pa.Array], npt.NDArray[np.bool_]]] = {
     "phone": identity.canonical_phones,
     "responsible_phone": identity.canonical_phones,
 }  # fmt: skip
-MISSING = object()  # a blank cell where one is required
 
 
 class Checker:

@@ -128,10 +128,6 @@ class Parsed:
     codes: dict[str, Coded] = field(default_factory=dict)
     ids: identity.IdColumn | None = None
 
-    def row(self, index: int) -> dict[str, Any]:
-        """One row's typed values, by column key."""
-        return {key: column[index] for key, column in self.values.items()}
-
     def coded(self, key: str) -> Coded:
         """A column as codes (computed from its values the first time if parsing had none)."""
         found = self.codes.get(key)

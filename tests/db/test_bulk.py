@@ -23,6 +23,7 @@ def test_rows_land_and_indexes_survive(
 ) -> None:
     monkeypatch.setattr(bulk, "REINDEX_ROWS", reindex_rows)  # 3: take the drop-and-rebuild path
     before = index_names(session)
+    defaults = column_defaults(session)
     assert "ix_responsible_area_code" in before
     held = session.scalar(select(func.count()).select_from(Responsible)) or 0
     rows = max(5, held + 1)
@@ -36,14 +37,26 @@ def test_rows_land_and_indexes_survive(
             "kind": ["grid_worker"] * rows,
             "phone": [f"1390000{i:04d}" for i in range(rows)],
             "created_at": [now] * rows,
+            "user_id": [None] * rows,
         },
     )
     assert written == rows
     assert session.scalar(select(func.count()).select_from(Responsible)) == held + rows
     assert index_names(session) == before
+    # PostgreSQL's locked load writes columns of one value as the column's default for the
+    # load; every default is as it was.
+    assert column_defaults(session) == defaults
     stored = session.scalar(select(Responsible).where(Responsible.name == "测试0"))
     assert stored is not None
     assert stored.created_at == now  # an aware UTC time, as the ORM writes it
+    assert (stored.kind, stored.user_id, stored.area_code) == ("grid_worker", None, VILLAGE)
+
+
+def column_defaults(session: Session) -> dict[str, object]:
+    return {
+        c["name"]: c.get("default")
+        for c in inspect(session.connection()).get_columns("responsible")
+    }
 
 
 def constraint_names(session: Session) -> set[str]:

@@ -41,6 +41,14 @@ def test_fast_and_row_by_row_readers_agree() -> None:
     }  # fmt: skip
 
 
+def test_a_file_without_quotes_reads_the_same() -> None:
+    # No quote anywhere: Arrow splits the file at line breaks and parses the pieces in parallel.
+    plain = "\n".join([HEADERS, ROWS[0], ROWS[1], f"赵六,{id_number('19360404', 4)},,{VILLAGE},"])
+    fast = sheets.read(plain.encode(), "people.csv", SPEC)
+    assert cells(fast) == cells(sheets.read(plain.encode("gb18030"), "people.csv", SPEC))
+    assert [row[0] for row in cells(fast)] == ["张三", "赵六"]
+
+
 def test_short_rows_are_padded_and_long_ones_cut() -> None:
     ragged = (
         f"{HEADERS}\n张三,{id_number('19500101', 1)}\n赵六,{id_number('19500101', 3)},1,2,3,4,5\n"

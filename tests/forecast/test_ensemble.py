@@ -1,4 +1,5 @@
-"""Ensembles: a batch folded at once equals its members folded one by one."""
+"""Ensembles: how members are batched, that the number of workers changes nothing, and that a
+batch folded at once equals its members folded one by one."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 
 from lianfang.forecast import DiseaseParameters, FestivalReturn, Measure, Metapopulation, Scenario
 from lianfang.forecast.engine import simulate_stacked
+from lianfang.forecast.ensemble import BATCH, batch_size, forecast
 from lianfang.forecast.severity import MEASURES, outcomes
 
 
@@ -17,6 +19,32 @@ def villages(n: int, seed: int = 3) -> Metapopulation:
     residents = rng.integers(50, 900, size=(n, 5)).astype(float)
     town = np.arange(n) // 8
     return Metapopulation.from_arrays([f"v{i}" for i in range(n)], residents, town, town // 2)
+
+
+def test_large_populations_keep_batches_of_five_and_small_ones_get_large_batches() -> None:
+    # 400 villages or more (Nantong's 2,005, Jiangsu's 21,958) keep five members a batch, and
+    # so the random streams of their ensembles
+    for n in (400, 2_005, 21_958):
+        assert batch_size(villages(n), 50) == BATCH == 5
+    assert batch_size(villages(2_005), 3) == 3  # never more than the members wanted
+    assert batch_size(villages(399), 50) == 6  # ⌈10,000 cells / 1,995⌉
+    assert batch_size(villages(60), 500) == 34  # ⌈10,000 / 300⌉
+    one = Metapopulation.single([15_000, 60_000, 6_000, 14_000, 5_000])
+    assert batch_size(one, 1_000) == 1_000  # one batch: a handful of array calls a step
+    assert batch_size(one, 50_000) == 2_000  # 10,000 cells
+
+
+def test_ensemble_results_do_not_depend_on_the_number_of_workers() -> None:
+    pop = villages(200)
+    scenario = Scenario(seed_per_100k=200)
+    members = 30
+    assert batch_size(pop, members) == 10  # three batches, spread over the workers
+    one = forecast(pop, DiseaseParameters(), scenario, 60, members=members, seed=4, workers=1)
+    two = forecast(pop, DiseaseParameters(), scenario, 60, members=members, seed=4, workers=2)
+    for measure in MEASURES:
+        assert np.array_equal(one.bands[measure], two.bands[measure])
+    assert np.array_equal(one.peak_day, two.peak_day, equal_nan=True)
+    assert np.array_equal(one.village_peak_day, two.village_peak_day, equal_nan=True)
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from lianfang.forecast.engine import Trajectory, simulate_stacked
-from lianfang.forecast.parameters import DiseaseParameters, FloatArray
+from lianfang.forecast.parameters import N_AGES, DiseaseParameters, FloatArray
 from lianfang.forecast.population import Metapopulation
 from lianfang.forecast.scenario import Scenario
 from lianfang.forecast.severity import MEASURES, outcomes
@@ -87,8 +87,30 @@ class Forecast:
 Folded = tuple[dict[str, FloatArray], FloatArray]
 """A batch's members: measure → (members, days, groups + 1), and (members, villages) peak days."""
 BATCH = 5
-"""Stochastic members run together as one array (one generator per batch): numpy's fixed cost
-per call is shared. Fixed, so that results do not depend on the number of workers."""
+"""The fewest stochastic members run together as one array (one generator per batch), so that
+numpy's fixed cost per call is shared."""
+TARGET_CELLS = 10_000
+"""Villages × age bands × members a batch aims at when ``BATCH`` members of a population hold
+fewer. numpy's fixed cost per call (some forty calls a step, then the folding) is paid once a
+batch, so a small population needs many members in a batch before the cells' own work
+dominates. Measured (engine and folding, 120 days, ms a member): one village of 100,000 in 5
+bands, 4.4 in batches of 5, 0.42 of 100 members (500 cells), 0.20–0.23 from 500 to 5,000
+members (2,500–25,000 cells), 0.25 at 10,000 (50,000 cells, arrays outgrowing the caches); a
+county of 261 villages, 22 in batches of 5 (6,525 cells), 19–20 of 10–39 (13,000–51,000).
+10,000 is where both have flattened; any larger only makes fewer, longer batches for the
+workers to share. Populations of 400 villages or more (2,000 cells a member) keep batches of
+five, and so their random streams (Nantong's 2,005 villages, Jiangsu's 21,958). A smaller
+population's batch holds at most 10,000 cells plus one member's, a fifth of a Nantong batch
+(50,125): each recorded series is cells / 5 × days × 8 bytes, 1.9 MB for one village's 2,000
+members over 120 days against 9.6 MB for Nantong's five."""
+
+
+def batch_size(pop: Metapopulation, members: int) -> int:
+    """Members per batch: enough for ``TARGET_CELLS`` cells, at least ``BATCH``, at most
+    ``members``. It depends on the population and ``members`` only, never on the number of
+    workers, so that results do not either."""
+    cells = max(pop.villages * N_AGES, 1)
+    return min(members, max(BATCH, -(-TARGET_CELLS // cells)))
 
 
 def _fold(runs: Trajectory, params: DiseaseParameters, groups: np.ndarray, n_groups: int) -> Folded:
@@ -133,15 +155,17 @@ def forecast(
     """Run ``members`` stochastic members (0: one deterministic run) and summarise them.
 
     ``groups`` gives each village a group index (default: its county). Members run in batches
-    of ``BATCH``, each seeded from ``seed`` through ``SeedSequence.spawn``, so results do not
-    depend on ``workers``.
+    of ``batch_size(pop, members)`` (five for large populations, up to all of them for a small
+    one), each seeded from ``seed`` through ``SeedSequence.spawn``, so results do not depend
+    on ``workers``.
     """
     index = np.asarray(pop.county if groups is None else groups, dtype=np.int64)
     n_groups = int(index.max()) + 1 if len(index) else 0
     names = tuple(group_names or [str(g) for g in range(n_groups)])
     jobs: list[tuple[np.random.SeedSequence | None, int]] = [(None, 1)]
     if members > 0:
-        sizes = [min(BATCH, members - start) for start in range(0, members, BATCH)]
+        size = batch_size(pop, members)
+        sizes = [min(size, members - start) for start in range(0, members, size)]
         jobs = list(zip(np.random.SeedSequence(seed).spawn(len(sizes)), sizes, strict=True))
     results = _run_all(pop, params, scenario, days, index, n_groups, jobs, workers, progress)
     return _summarise(scenario, names, members, results, scenario.daily(days).surge_beds)

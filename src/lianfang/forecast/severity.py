@@ -57,10 +57,13 @@ def stay_survival(mean_days: float, max_lag: int = MAX_LAG_DAYS) -> FloatArray:
 def convolve(series: FloatArray, kernel: FloatArray) -> FloatArray:
     """Σ_k series[t − k] · kernel[k] along the day axis, the second to last ((days, units), or
     (members, days, units) for runs side by side), same shape as ``series``."""
-    out = series * kernel[0]
-    for lag in range(1, min(len(kernel), series.shape[-2])):
-        out[..., lag:, :] += series[..., :-lag, :] * kernel[lag]
-    return np.asarray(out, dtype=np.float64)
+    # days first and contiguous: each lag is one contiguous block of rows, nearly twice as fast
+    # for a batch of members as slices of the (members, days) layout; the same arithmetic
+    by_day = np.ascontiguousarray(np.moveaxis(series, -2, 0))
+    out = by_day * kernel[0]
+    for lag in range(1, min(len(kernel), len(by_day))):
+        out[lag:] += by_day[:-lag] * kernel[lag]
+    return np.asarray(np.moveaxis(out, 0, -2), dtype=np.float64)
 
 
 @dataclass(frozen=True, eq=False)

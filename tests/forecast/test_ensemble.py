@@ -10,7 +10,7 @@ import pytest
 
 from lianfang.forecast import DiseaseParameters, FestivalReturn, Measure, Metapopulation, Scenario
 from lianfang.forecast.engine import simulate_stacked
-from lianfang.forecast.ensemble import BATCH, batch_size, forecast
+from lianfang.forecast.ensemble import BATCH, QUANTILES, _quantiles, batch_size, forecast
 from lianfang.forecast.severity import MEASURES, outcomes
 
 
@@ -69,3 +69,12 @@ def test_a_batch_folds_exactly_as_its_members_one_by_one(seed: int | None, membe
     assert together["hospital_census"].sum() > 0  # the convolutions had something to move
     if seed is None:  # the deterministic run's figures are not whole numbers: a real check
         assert not np.array_equal(together["hospital_census"], together["hospital_census"] // 1)
+
+
+@pytest.mark.parametrize("groups", [1, 2, 3])
+def test_bands_are_numpys_quantiles(groups: int) -> None:
+    rng = np.random.default_rng(groups)
+    values = rng.poisson(30.0, (200, 50, groups)) * 0.37
+    if groups != 2:  # a whole-area column; with one group it repeats the group's
+        values = np.concatenate([values, values.sum(axis=-1, keepdims=True)], axis=-1)
+    assert np.array_equal(_quantiles(values), np.quantile(values, QUANTILES, axis=0))

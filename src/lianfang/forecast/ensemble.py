@@ -252,11 +252,12 @@ def _summarise(
     results: list[Folded],
     beds: FloatArray,
 ) -> Forecast:
-    bands = {
-        m: np.quantile(np.concatenate([r[0][m] for r in results]), QUANTILES, axis=0)
-        for m in MEASURES
-    }
-    symptomatic = np.concatenate([r[0]["symptomatic"] for r in results])  # (members, days, groups)
+    def every_member(measure: str) -> FloatArray:  # (members, days, groups + 1)
+        parts = [r[0][measure] for r in results]
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+    bands = {m: _quantiles(every_member(m)) for m in MEASURES}
+    symptomatic = every_member("symptomatic")
     peak_days = _peak_days(symptomatic, axis=1)
     peak_heights = symptomatic.max(axis=1)
     return Forecast(
@@ -265,10 +266,20 @@ def _summarise(
         members=members,
         bands=bands,
         peak_day=_nanquantile(peak_days),
-        peak_height=np.quantile(peak_heights, QUANTILES, axis=0),
+        peak_height=_quantiles(peak_heights),
         village_peak_day=_nanquantile(np.concatenate([r[1] for r in results]))[1],
         surge_beds=beds,
     )
+
+
+def _quantiles(values: FloatArray) -> FloatArray:
+    """5/50/95% over members (axis 0) of (members, …, groups + 1) values. With one group the
+    whole area's column repeats that group's, so its quantiles are computed once (they are
+    most of the summary of a one-village ensemble)."""
+    if values.shape[-1] == 2 and np.array_equal(values[..., 0], values[..., 1]):
+        group = np.quantile(values[..., :1], QUANTILES, axis=0)
+        return np.concatenate([group, group], axis=-1)
+    return np.asarray(np.quantile(values, QUANTILES, axis=0), dtype=np.float64)
 
 
 def _peak_days(series: FloatArray, axis: int) -> FloatArray:

@@ -92,17 +92,16 @@ numpy's fixed cost per call is shared."""
 TARGET_CELLS = 10_000
 """Villages × age bands × members a batch aims at when ``BATCH`` members of a population hold
 fewer. numpy's fixed cost per call (some forty calls a step, then the folding) is paid once a
-batch, so a small population needs many members in a batch before the cells' own work
-dominates. Measured (engine and folding, 120 days, ms a member): one village of 100,000 in 5
-bands, 4.4 in batches of 5, 0.42 of 100 members (500 cells), 0.20–0.23 from 500 to 5,000
-members (2,500–25,000 cells), 0.25 at 10,000 (50,000 cells, arrays outgrowing the caches); a
-county of 261 villages, 22 in batches of 5 (6,525 cells), 19–20 of 10–39 (13,000–51,000).
-10,000 is where both have flattened; any larger only makes fewer, longer batches for the
-workers to share. Populations of 400 villages or more (2,000 cells a member) keep batches of
-five, and so their random streams (Nantong's 2,005 villages, Jiangsu's 21,958). A smaller
-population's batch holds at most 10,000 cells plus one member's, a fifth of a Nantong batch
-(50,125): each recorded series is cells / 5 × days × 8 bytes, 1.9 MB for one village's 2,000
-members over 120 days against 9.6 MB for Nantong's five."""
+batch, so a small population needs many members in a batch before the cells' own work dominates.
+Measured (engine and folding, 120 days, ms a member): one village of 100,000 in 5 bands, 4.4 in
+batches of 5, 0.45 of 100 members (500 cells), 0.20–0.22 from 500 to 10,000 members
+(2,500–50,000 cells); a county of 261 villages, 22 in batches of 5 (6,525 cells), 19–20 of 10–39
+(13,000–51,000). 10,000 is where both have flattened; any larger only makes fewer, longer
+batches for the workers to share. Populations of 400 villages or more (2,000 cells a member)
+keep batches of five, and so their random streams (Nantong's 2,005 villages, Jiangsu's 21,958).
+A batch of a population under 400 villages holds less than 10,000 cells plus one member's, a
+fifth of a Nantong batch (50,125): each recorded series is cells / 5 × days × 8 bytes, 1.9 MB
+for one village's 2,000 members over 120 days against 9.6 MB for Nantong's five."""
 
 
 def batch_size(pop: Metapopulation, members: int) -> int:

@@ -15,7 +15,8 @@ c(t) is the scenario's contact factor, m(t) the market-day factor, w the contact
 susceptible population. Deterministic runs integrate with ``steps_per_day`` exponential-Euler
 sub-steps; stochastic runs draw binomial transitions (a chain binomial), one step a day, with the
 exact vectorised samplers of ``sampling``. ``simulate_members`` runs several stochastic members
-side by side as an extra array axis (villages × members × age bands).
+side by side as an extra array axis (villages × members × age bands); ``simulate_stacked`` returns
+them as one ``Trajectory`` with a leading members axis.
 
 Severity (fever-clinic visits, admissions, ICU, deaths) is counted at symptom onset from
 age-specific probabilities, reduced by vaccination and by the scenario's antivirals and
@@ -32,7 +33,7 @@ True
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import date
 
 import numpy as np
@@ -50,7 +51,11 @@ ELDERLY = np.array([0.0, 0.0, 0.0, 1.0, 1.0])  # the bands aged 65 and over
 
 @dataclass(frozen=True, eq=False)
 class Trajectory:
-    """What one run produced, per day and village (sums over age), plus age totals."""
+    """What one run produced, per day and village (sums over age), plus age totals.
+
+    Runs drawn together (``simulate_stacked``) give one Trajectory whose fields, all but
+    ``start``, ``codes`` and ``surge_beds``, have a leading members axis; ``member`` takes one
+    run out."""
 
     start: date
     codes: tuple[str, ...]
@@ -68,7 +73,17 @@ class Trajectory:
 
     @property
     def days(self) -> int:
-        return int(self.infections.shape[0])
+        return int(self.infections.shape[-2])
+
+    def member(self, index: int) -> Trajectory:
+        """One run of a stacked Trajectory (views, not copies)."""
+        return replace(self, **{name: getattr(self, name)[index] for name in PER_MEMBER})
+
+
+PER_MEMBER = tuple(
+    f.name for f in fields(Trajectory) if f.name not in ("start", "codes", "surge_beds")
+)
+"""The fields of a Trajectory that a stacked one holds per member."""
 
 
 def contact_matrix(residents_by_age: FloatArray, raw: FloatArray | None = None) -> FloatArray:
@@ -383,6 +398,22 @@ def simulate_members(
     """``members`` independent stochastic runs drawn together from one generator, as an extra
     array axis: each numpy call serves them all, so its fixed cost is shared. Each member has
     the distribution of a ``simulate`` run (the random streams differ)."""
+    runs = simulate_stacked(pop, params, scenario, days, rng, members, steps_per_day, contacts)
+    return [runs.member(m) for m in range(members)]
+
+
+def simulate_stacked(
+    pop: Metapopulation,
+    params: DiseaseParameters,
+    scenario: Scenario,
+    days: int,
+    rng: np.random.Generator | None,
+    members: int,
+    steps_per_day: int | None = None,
+    contacts: FloatArray | None = None,
+) -> Trajectory:
+    """``simulate_members``'s runs as one Trajectory with a leading members axis on every
+    series (``infections`` is (members, days, villages)), for code that treats them together."""
     if days < 1:
         raise ValueError("days must be at least 1")
     if members < 1 or (rng is None and members > 1):
@@ -404,7 +435,7 @@ def simulate_members(
             infections += kernel.new_e
             onsets += kernel.new_sym
         out.record(day, infections, onsets, infected_arrivals, rng)
-    return [out.trajectory(m, scenario, pop, state, setup) for m in range(members)]
+    return out.trajectory(scenario, pop, state, setup)
 
 
 def _seed(
@@ -421,14 +452,15 @@ def _seed(
 
 
 class _Recorder:
-    """Daily series per member, filled in as the run goes."""
+    """Daily series of all members, filled in as the run goes."""
 
     def __init__(self, days: int, villages: int, members: int, setup: _Setup) -> None:
-        # per member: visits, admissions, ICU, deaths (drawn in stochastic runs), symptomatic,
-        # aged 65+; one array each (under glibc's 32 MB mmap ceiling, freed memory is reused
-        # by the next batch instead of being faulted in afresh)
-        self.series = [np.zeros((6, days, villages)) for _ in range(members)]
-        self.infections = [np.zeros((days, villages)) for _ in range(members)]
+        # visits, admissions, ICU, deaths (drawn in stochastic runs), symptomatic, aged 65+,
+        # each (members, days, villages): one write a day serves every member, and each array
+        # stays small enough (10 MB for a Nantong batch) to sit under glibc's 32 MB mmap
+        # ceiling, so freed memory is reused by the next batch instead of being faulted in afresh
+        self.series = [np.zeros((members, days, villages)) for _ in range(6)]
+        self.infections = np.zeros((members, days, villages))
         self.by_age = np.zeros((members, days, N_AGES))
         severe = setup.p_admit[None, :] * setup.effects.severe  # (days, ages)
         self.weights = np.stack(  # (days, 6, ages): onsets by age → the six series
@@ -462,29 +494,30 @@ class _Recorder:
         counts = counts.reshape(6, villages, members)
         new = (infections.reshape(-1, ages) @ self.ages).reshape(villages, members)
         new += infected_arrivals
-        for member, (series, infected) in enumerate(zip(self.series, self.infections, strict=True)):
-            series[:, day] = counts[:, :, member]
-            infected[day] = new[:, member]
+        for series, count in zip(self.series, counts, strict=True):
+            series[:, day] = count.T
+        self.infections[:, day] = new.T
         by_age = np.ones(villages) @ infections.reshape(villages, -1)
         self.by_age[:, day] = by_age.reshape(members, ages)
         self.by_age[:, day, YOUNG_ADULTS] += infected_arrivals.sum(axis=0)
 
     def trajectory(
-        self, member: int, scenario: Scenario, pop: Metapopulation, state: _State, setup: _Setup
+        self, scenario: Scenario, pop: Metapopulation, state: _State, setup: _Setup
     ) -> Trajectory:
-        series = self.series[member]
+        """All members as one stacked Trajectory."""
+        visits, admissions, icu, deaths, symptomatic, elderly = self.series
         return Trajectory(
             start=scenario.start,
             codes=pop.codes,
-            infections=self.infections[member],
-            symptomatic=series[4],
-            visits_at_onset=series[0],
-            admissions_at_onset=series[1],
-            icu_at_onset=series[2],
-            deaths_at_onset=series[3],
-            elderly_symptomatic=series[5],
-            infections_by_age=self.by_age[member],
-            residents_end=state.N[:, member].copy(),
-            susceptible_end=state.S[:, member].copy(),
+            infections=self.infections,
+            symptomatic=symptomatic,
+            visits_at_onset=visits,
+            admissions_at_onset=admissions,
+            icu_at_onset=icu,
+            deaths_at_onset=deaths,
+            elderly_symptomatic=elderly,
+            infections_by_age=self.by_age,
+            residents_end=state.N.transpose(1, 0, 2).copy(),  # (members, villages, ages)
+            susceptible_end=state.S.transpose(1, 0, 2).copy(),
             surge_beds=setup.effects.surge_beds,
         )

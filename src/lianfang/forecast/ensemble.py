@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from lianfang.forecast.engine import Trajectory, simulate_members
-from lianfang.forecast.parameters import DiseaseParameters, FloatArray
+from lianfang.forecast.engine import Trajectory, simulate_stacked
+from lianfang.forecast.parameters import N_AGES, DiseaseParameters, FloatArray
 from lianfang.forecast.population import Metapopulation
 from lianfang.forecast.scenario import Scenario
 from lianfang.forecast.severity import MEASURES, outcomes
@@ -85,18 +85,42 @@ class Forecast:
 
 
 Folded = tuple[dict[str, FloatArray], FloatArray]
+"""A batch's members: measure → (members, days, groups + 1), and (members, villages) peak days."""
 BATCH = 5
-"""Stochastic members run together as one array (one generator per batch): numpy's fixed cost
-per call is shared. Fixed, so that results do not depend on the number of workers."""
+"""The fewest stochastic members run together as one array (one generator per batch), so that
+numpy's fixed cost per call is shared."""
+TARGET_CELLS = 10_000
+"""Villages × age bands × members a batch aims at when ``BATCH`` members of a population hold
+fewer. numpy's fixed cost per call (some forty calls a step, then the folding) is paid once a
+batch, so a small population needs many members in a batch before the cells' own work dominates.
+Measured (engine and folding, 120 days, ms a member): one village of 100,000 in 5 bands, 4.4 in
+batches of 5, 0.45 of 100 members (500 cells), 0.20–0.22 from 500 to 10,000 members
+(2,500–50,000 cells); a county of 261 villages, 22 in batches of 5 (6,525 cells), 19–20 of 10–39
+(13,000–51,000). 10,000 is where both have flattened; any larger only makes fewer, longer
+batches for the workers to share. Populations of 400 villages or more (2,000 cells a member)
+keep batches of five, and so their random streams (Nantong's 2,005 villages, Jiangsu's 21,958).
+A batch of a population under 400 villages holds less than 10,000 cells plus one member's, a
+fifth of a Nantong batch (50,125): each recorded series is cells / 5 × days × 8 bytes, 1.9 MB
+for one village's 2,000 members over 120 days against 9.6 MB for Nantong's five."""
 
 
-def _fold(run: Trajectory, params: DiseaseParameters, groups: np.ndarray, n_groups: int) -> Folded:
-    """One run folded into groups (+ a whole-area column) and each village's peak day."""
-    folded = outcomes(run, params, groups, n_groups).series
+def batch_size(pop: Metapopulation, members: int) -> int:
+    """Members per batch: enough for ``TARGET_CELLS`` cells, at least ``BATCH``, at most
+    ``members``. It depends on the population and ``members`` only, never on the number of
+    workers, so that results do not either."""
+    cells = max(pop.villages * N_AGES, 1)
+    return min(members, max(BATCH, -(-TARGET_CELLS // cells)))
+
+
+def _fold(runs: Trajectory, params: DiseaseParameters, groups: np.ndarray, n_groups: int) -> Folded:
+    """A batch's runs (stacked) folded into groups (+ a whole-area column) and each village's
+    peak day, all members in one go: the per-call cost of some 500 numpy calls (convolutions
+    with 45-day delays) is paid once a batch, not once a member."""
+    folded = outcomes(runs, params, groups, n_groups).series
     whole = {
-        k: np.concatenate([v, v.sum(axis=1, keepdims=True)], axis=1) for k, v in folded.items()
+        k: np.concatenate([v, v.sum(axis=-1, keepdims=True)], axis=-1) for k, v in folded.items()
     }
-    return whole, _peak_days(run.symptomatic, axis=0)
+    return whole, _peak_days(runs.symptomatic, axis=1)
 
 
 def _batch(
@@ -107,12 +131,12 @@ def _batch(
     groups: np.ndarray,
     n_groups: int,
     job: tuple[np.random.SeedSequence | None, int],
-) -> list[Folded]:
-    """A batch of members from one seed (None: the deterministic run), each folded."""
+) -> Folded:
+    """A batch of members from one seed (None: the deterministic run), folded."""
     seed, size = job
     rng = None if seed is None else np.random.default_rng(seed)
-    runs = simulate_members(pop, params, scenario, days, rng, size)
-    return [_fold(run, params, groups, n_groups) for run in runs]
+    runs = simulate_stacked(pop, params, scenario, days, rng, size)
+    return _fold(runs, params, groups, n_groups)
 
 
 def forecast(
@@ -130,15 +154,17 @@ def forecast(
     """Run ``members`` stochastic members (0: one deterministic run) and summarise them.
 
     ``groups`` gives each village a group index (default: its county). Members run in batches
-    of ``BATCH``, each seeded from ``seed`` through ``SeedSequence.spawn``, so results do not
-    depend on ``workers``.
+    of ``batch_size(pop, members)`` (five for large populations, up to all of them for a small
+    one), each seeded from ``seed`` through ``SeedSequence.spawn``, so results do not depend
+    on ``workers``.
     """
     index = np.asarray(pop.county if groups is None else groups, dtype=np.int64)
     n_groups = int(index.max()) + 1 if len(index) else 0
     names = tuple(group_names or [str(g) for g in range(n_groups)])
     jobs: list[tuple[np.random.SeedSequence | None, int]] = [(None, 1)]
     if members > 0:
-        sizes = [min(BATCH, members - start) for start in range(0, members, BATCH)]
+        size = batch_size(pop, members)
+        sizes = [min(size, members - start) for start in range(0, members, size)]
         jobs = list(zip(np.random.SeedSequence(seed).spawn(len(sizes)), sizes, strict=True))
     results = _run_all(pop, params, scenario, days, index, n_groups, jobs, workers, progress)
     return _summarise(scenario, names, members, results, scenario.daily(days).surge_beds)
@@ -158,18 +184,21 @@ def _run_all(
     done: list[Folded] = []
     total = sum(size for _, size in jobs)
     tick = progress or (lambda _done, _total: None)
+
+    def add(batch: Folded) -> None:
+        done.append(batch)
+        tick(sum(len(peaks) for _, peaks in done), total)
+
     if workers <= 1 or len(jobs) < 2:
         for job in jobs:
-            done.extend(_batch(pop, params, scenario, days, index, n_groups, job))
-            tick(len(done), total)
+            add(_batch(pop, params, scenario, days, index, n_groups, job))
         return done
     with ProcessPoolExecutor(max_workers=workers, initializer=_worker_start) as pool:
         futures = [
             pool.submit(_batch, pop, params, scenario, days, index, n_groups, job) for job in jobs
         ]
         for future in as_completed(futures):
-            done.extend(future.result())
-            tick(len(done), total)
+            add(future.result())
     return done
 
 
@@ -222,10 +251,12 @@ def _summarise(
     results: list[Folded],
     beds: FloatArray,
 ) -> Forecast:
-    bands = {
-        m: np.quantile(np.stack([r[0][m] for r in results]), QUANTILES, axis=0) for m in MEASURES
-    }
-    symptomatic = np.stack([r[0]["symptomatic"] for r in results])  # (members, days, groups)
+    def every_member(measure: str) -> FloatArray:  # (members, days, groups + 1)
+        parts = [r[0][measure] for r in results]
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+    bands = {m: _quantiles(every_member(m)) for m in MEASURES}
+    symptomatic = every_member("symptomatic")
     peak_days = _peak_days(symptomatic, axis=1)
     peak_heights = symptomatic.max(axis=1)
     return Forecast(
@@ -234,10 +265,20 @@ def _summarise(
         members=members,
         bands=bands,
         peak_day=_nanquantile(peak_days),
-        peak_height=np.quantile(peak_heights, QUANTILES, axis=0),
-        village_peak_day=_nanquantile(np.stack([r[1] for r in results]))[1],
+        peak_height=_quantiles(peak_heights),
+        village_peak_day=_nanquantile(np.concatenate([r[1] for r in results]))[1],
         surge_beds=beds,
     )
+
+
+def _quantiles(values: FloatArray) -> FloatArray:
+    """5/50/95% over members (axis 0) of (members, …, groups + 1) values. With one group the
+    whole area's column repeats that group's, so its quantiles are computed once (they are
+    most of the summary of a one-village ensemble)."""
+    if values.shape[-1] == 2 and np.array_equal(values[..., 0], values[..., 1]):
+        group = np.quantile(values[..., :1], QUANTILES, axis=0)
+        return np.concatenate([group, group], axis=-1)
+    return np.asarray(np.quantile(values, QUANTILES, axis=0), dtype=np.float64)
 
 
 def _peak_days(series: FloatArray, axis: int) -> FloatArray:

@@ -55,16 +55,21 @@ def stay_survival(mean_days: float, max_lag: int = MAX_LAG_DAYS) -> FloatArray:
 
 
 def convolve(series: FloatArray, kernel: FloatArray) -> FloatArray:
-    """Σ_k series[t − k] · kernel[k] along the first (day) axis, same length as ``series``."""
-    out = series * kernel[0]
-    for lag in range(1, min(len(kernel), len(series))):
-        out[lag:] += series[:-lag] * kernel[lag]
-    return np.asarray(out, dtype=np.float64)
+    """Σ_k series[t − k] · kernel[k] along the day axis, the second to last ((days, units), or
+    (members, days, units) for runs side by side), same shape as ``series``."""
+    # days first and contiguous: each lag is one contiguous block of rows, nearly twice as fast
+    # for a batch of members as slices of the (members, days) layout; the same arithmetic
+    by_day = np.ascontiguousarray(np.moveaxis(series, -2, 0))
+    out = by_day * kernel[0]
+    for lag in range(1, min(len(kernel), len(by_day))):
+        out[lag:] += by_day[:-lag] * kernel[lag]
+    return np.asarray(np.moveaxis(out, 0, -2), dtype=np.float64)
 
 
 @dataclass(frozen=True, eq=False)
 class Outcomes:
-    """Every measure as (days, units) on the day it happens."""
+    """Every measure as (days, units) on the day it happens ((members, days, units) for a
+    stacked run)."""
 
     series: dict[str, FloatArray]
 
@@ -80,7 +85,10 @@ def outcomes(
     measures: tuple[str, ...] = MEASURES,
 ) -> Outcomes:
     """Event-day series per village, or summed into ``groups`` (one index per village); only
-    the ``measures`` asked for are computed."""
+    the ``measures`` asked for are computed.
+
+    A stacked run (``engine.simulate_stacked``) is folded in one go, member by member the same
+    arithmetic: each member's figures equal those of ``outcomes(run.member(m), ...)``."""
     onehot = None
     if groups is not None:
         width = n_groups if n_groups is not None else int(groups.max()) + 1

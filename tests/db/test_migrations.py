@@ -50,9 +50,10 @@ def test_times_come_back_aware_utc_and_naive_ones_are_refused(session: Session) 
     session.rollback()
 
 
-def test_sqlite_runs_with_foreign_keys_and_wal(engine: Engine) -> None:
+def test_sqlite_runs_with_foreign_keys_and_wal_in_16_kib_pages(engine: Engine) -> None:
     if engine.dialect.name != "sqlite":
         pytest.skip("SQLite pragmas only")
     with engine.connect() as connection:
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA page_size")).scalar() == 16_384  # a new file

@@ -26,7 +26,7 @@ def test_rows_land_and_indexes_survive(
     defaults = column_defaults(session)
     assert "ix_responsible_area_code" in before
     held = session.scalar(select(func.count()).select_from(Responsible)) or 0
-    rows = max(5, held + 1)
+    rows = max(2 * bulk.SQLITE_ROWS_PER_STATEMENT + 7, held + 1)  # whole statements and a rest
     now = utcnow()
     written = bulk.insert_columns(
         session,
@@ -73,7 +73,7 @@ def test_a_row_breaking_a_constraint_fails_the_load_and_constraints_come_back(
     monkeypatch.setattr(bulk, "REINDEX_ROWS", reindex_rows)
     before = constraint_names(session)
     held = session.scalar(select(func.count()).select_from(Responsible)) or 0
-    rows = max(5, held + 1)
+    rows = max(2 * bulk.SQLITE_ROWS_PER_STATEMENT + 7, held + 1)  # whole statements and a rest
     now = utcnow()
     with pytest.raises(IntegrityError), session.begin_nested():
         bulk.insert_columns(

@@ -1,6 +1,8 @@
 from datetime import datetime
+from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, select, text, update
@@ -9,8 +11,11 @@ from sqlalchemy.orm import Session
 
 from lianfang.auth.choices import AuditAction
 from lianfang.auth.models import AuditEvent
-from lianfang.db.migrate import current_revision, head_revision
+from lianfang.auth.scope import SYSTEM
+from lianfang.db.engine import make_engine, make_sessionmaker, transaction
+from lianfang.db.migrate import alembic_config, current_revision, head_revision, upgrade
 from lianfang.db.models import metadata
+from lianfang.demo import world
 
 
 def test_no_model_change_lacks_a_migration(engine: Engine) -> None:
@@ -57,3 +62,39 @@ def test_sqlite_runs_with_foreign_keys_and_wal_in_16_kib_pages(engine: Engine) -
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert connection.execute(text("PRAGMA page_size")).scalar() == 16_384  # a new file
+
+
+def test_sqlite_rebuilds_a_table_without_losing_the_rows_that_refer_to_it(tmp_path: Path) -> None:
+    # 0006 rebuilds `person` on SQLite (to turn its unique constraint into an index); with
+    # foreign keys on, dropping the old table would cascade into follow-ups and alerts.
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    command.upgrade(alembic_config(engine), "0005")
+    with transaction(make_sessionmaker(engine)) as session:
+        world.build(session=session, actor=SYSTEM, seed=3, people_share=0.002)
+
+    def counts() -> dict[str, int]:
+        with engine.connect() as connection:
+            return {
+                table: connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+                for table in ("person", "follow_up", "referral_alert", "coverage_cell")
+            }
+
+    before = counts()
+    assert before["person"] > 0
+    assert before["follow_up"] > 0
+    upgrade(engine)
+    assert counts() == before
+    with engine.connect() as connection:
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert connection.execute(text("PRAGMA foreign_key_check")).fetchall() == []
+        duplicate = connection.execute(text("SELECT id_number FROM person LIMIT 1")).scalar_one()
+        with pytest.raises(DatabaseError, match="UNIQUE"):
+            connection.execute(text(
+                "INSERT INTO person SELECT NULL, :n, name, sex, birth_date, phone, area_code, "
+                "address, living, conditions, disease, vaccine_doses, last_dose_on, arrived_on, "
+                "groups, followup_opt_in, rule_grade, grade, grade_method, override_reason, "
+                "graded_on, responsible_id, last_contact_at, due_on, kit_grade, kit_on, "
+                "medicine_ok, hospital, hospital_capabilities, treatment_ok, registered_on, "
+                "created_at, updated_at FROM person LIMIT 1"
+            ), {"n": duplicate})  # fmt: skip
+    engine.dispose()

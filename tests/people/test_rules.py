@@ -68,6 +68,10 @@ def test_column_check_of_ids_agrees_with_the_scalar_one() -> None:
             assert read.male[index] == (identity.sex_of(number) is Sex.male)
     assert read.valid.sum() > 1000
     assert (~read.valid).sum() > 1000
+    valid = [n for n, ok in zip(numbers, read.valid, strict=True) if ok]
+    by_key = [numbers[i] for i in np.argsort(read.order, kind="stable") if read.valid[i]]
+    assert by_key == sorted(valid)  # the order key sorts numbers as their text does
+    assert (read.order[~read.valid] == -1).all()
 
 
 def test_ages_and_age_classes_of_columns_agree_with_the_scalar_ones() -> None:

@@ -8,7 +8,7 @@ import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
-from itertools import repeat
+from itertools import chain, islice, repeat
 from typing import Any
 
 import psycopg
@@ -185,10 +185,15 @@ def _copy_text(text: str) -> str:
 COPY_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
 
 
+SQLITE_ROWS_PER_STATEMENT = 100
+"""Rows one INSERT carries (VALUES (…), (…), …): what every statement costs apart from its values
+(reset, step, the GIL let go and taken back) is paid once for them, ~1 s of a city's 1.75M."""
+
+
 def _sqlite_insert(connection: Connection, table: str, columns: dict[str, Values]) -> None:
-    """One executemany; a column holding one value for every row is written into the statement
-    as a literal (quoted by SQLite itself) rather than bound on every row, which is most of the
-    cost of a wide insert."""
+    """executemany of many-row INSERTs; a column holding one value for every row is written into
+    the statement as a literal (quoted by SQLite itself) rather than bound on every row, which
+    is most of the cost of a wide insert."""
     values = [_sqlite_column(v) for v in columns.values()]
     same = [_single(v) for v in values]
     literals = [
@@ -198,15 +203,28 @@ def _sqlite_insert(connection: Connection, table: str, columns: dict[str, Values
         for v, one in zip(values, same, strict=True)
     ]
     bound = [_expanded(v) for v, one in zip(values, same, strict=True) if not one]
-    # Rows as an iterator, not a list: the driver takes them one at a time, and zip reuses a
-    # row's tuple once it is bound (SQLAlchemy's executemany would want a list).
-    rows = zip(*bound, strict=True) if bound else repeat((), _size(values[0]))
-    statement = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(literals)})"
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    count, width = _size(values[0]), len(bound)
+    driver = connection.connection.driver_connection
+    most = driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)  # type: ignore[union-attr]
+    per = max(1, min(SQLITE_ROWS_PER_STATEMENT, most // max(width, 1)))
+    # The values flat, row after row, taken a statement's worth at a time: never a list of
+    # every row (the driver takes one statement's values at a time).
+    flat = chain.from_iterable(zip(*bound, strict=True) if bound else repeat((), count))
+    whole, rest = divmod(count, per)
+
+    def statement(rows: int) -> str:
+        one = f"({', '.join(literals)})"
+        return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([one] * rows)}"
+
+    cursor = driver.cursor()  # type: ignore[union-attr]
     try:
-        cursor.executemany(statement, rows)
+        if whole:
+            blocks = (tuple(islice(flat, per * width)) for _ in range(whole))
+            cursor.executemany(statement(per), blocks)
+        if rest:
+            cursor.execute(statement(rest), tuple(islice(flat, rest * width)))
     except sqlite3.Error as exc:  # as SQLAlchemy would raise it (IntegrityError and so on)
-        raise DBAPIError.instance(statement, None, exc, sqlite3.Error) from exc
+        raise DBAPIError.instance(table, None, exc, sqlite3.Error) from exc
     finally:
         cursor.close()
 

@@ -18,8 +18,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import pyarrow as pa
-import pyarrow.compute as pc
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -287,8 +285,8 @@ def _by_id(parsed: Parsed, rows: list[int]) -> list[int]:
     """Rows in the order of their ID numbers: inserted so, the ID index grows at its end
     instead of at random places (which, past the page cache, costs a read per row)."""
     assert parsed.ids is not None
-    numbers = parsed.ids.numbers.take(pa.array(rows, pa.int64()))
-    return np.asarray(rows)[pc.sort_indices(numbers).to_numpy()].tolist()  # type: ignore[no-any-return]
+    chosen = np.asarray(rows, dtype=np.intp)
+    return chosen[np.argsort(parsed.ids.order[chosen], kind="stable")].tolist()  # type: ignore[no-any-return]
 
 
 def _new_columns(
@@ -312,7 +310,10 @@ def _new_columns(
     ids = parsed.ids
     assert ids is not None
     born = ids.born[chosen]
-    out["birth_date"] = np.datetime_as_string(born).tolist()
+    days, day_rows = np.unique(born, return_inverse=True)  # some 13,000 days for a city
+    out["birth_date"] = Coded(
+        day_rows.ravel().astype(np.intp), objects(np.datetime_as_string(days).tolist())
+    )
     out["sex"] = Coded(ids.male[chosen].astype(np.intp), objects([Sex.female, Sex.male]))
     ages = records.ages_on(born, today)
     classes = records.age_class_codes(ages)
@@ -341,7 +342,7 @@ def _new_columns(
 
 
 def _taken(values: list[Any], chosen: npt.NDArray[np.intp]) -> list[Any]:
-    return objects(values)[chosen].tolist()  # type: ignore[no-any-return]
+    return list(map(values.__getitem__, chosen.tolist()))
 
 
 def _at(column: Column, index: int) -> Any:

@@ -96,10 +96,12 @@ class Person(Base):
     __table_args__ = (
         Index("ix_person_area_code_grade", "area_code", "grade"),
         Index("ix_person_area_code_due_on", "area_code", "due_on"),
+        # An index, not a constraint: a bulk load drops it and makes it again in one sort.
+        Index("uq_person_id_number", "id_number", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    id_number: Mapped[str] = mapped_column(String(18), unique=True)
+    id_number: Mapped[str] = mapped_column(String(18))
     name: Mapped[str] = mapped_column(String(50))  # searched by substring: no B-tree helps
     sex: Mapped[Sex] = mapped_column(choice_column(Sex, 8))
     birth_date: Mapped[date] = mapped_column(Date)

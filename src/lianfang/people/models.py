@@ -94,8 +94,8 @@ class Person(Base):
 
     __tablename__ = "person"
     __table_args__ = (
-        Index("ix_person_area_code_grade", "area_code", "grade"),
-        Index("ix_person_area_code_due_on", "area_code", "due_on"),
+        # An area's people by grade, or overdue (the due date read from the index entries).
+        Index("ix_person_area_code_grade_due_on", "area_code", "grade", "due_on"),
         # An index, not a constraint: a bulk load drops it and makes it again in one sort.
         Index("uq_person_id_number", "id_number", unique=True),
     )

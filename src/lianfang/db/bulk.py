@@ -8,7 +8,8 @@ import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
-from itertools import chain, islice, repeat
+from itertools import repeat
+from operator import ne
 from typing import Any
 
 import psycopg
@@ -60,7 +61,7 @@ def _size(values: Values) -> int:
 def _single(values: Values) -> bool:
     if isinstance(values, Coded):
         return values.single()
-    return len(values) > 0 and list(values).count(values[0]) == len(values)
+    return len(values) > 0 and not any(map(ne, values, repeat(values[0])))  # stops at a change
 
 
 def _first(values: Values) -> Any:
@@ -204,25 +205,37 @@ def _sqlite_insert(connection: Connection, table: str, columns: dict[str, Values
     ]
     bound = [_expanded(v) for v, one in zip(values, same, strict=True) if not one]
     count, width = _size(values[0]), len(bound)
+    if any(_size(v) != count for v in values):
+        raise ValueError(f"columns of {table} differ in length")
     driver = connection.connection.driver_connection
     most = driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)  # type: ignore[union-attr]
     per = max(1, min(SQLITE_ROWS_PER_STATEMENT, most // max(width, 1)))
-    # The values flat, row after row, taken a statement's worth at a time: never a list of
-    # every row (the driver takes one statement's values at a time).
-    flat = chain.from_iterable(zip(*bound, strict=True) if bound else repeat((), count))
     whole, rest = divmod(count, per)
 
     def statement(rows: int) -> str:
-        one = f"({', '.join(literals)})"
-        return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([one] * rows)}"
+        """Values numbered column by column (?1…?rows the first bound column's), so that a
+        statement's values are the columns' slices one after another: no row tuples at all."""
+        tuples = []
+        for row in range(rows):
+            numbers = iter(range(row + 1, width * rows + 1, rows))
+            tuples.append(
+                "(" + ", ".join(f"?{next(numbers)}" if x == "?" else x for x in literals) + ")"
+            )
+        return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join(tuples)}"
+
+    def values_of(start: int, stop: int) -> list[Any]:
+        block: list[Any] = []
+        for column in bound:
+            block += column[start:stop]
+        return block
 
     cursor = driver.cursor()  # type: ignore[union-attr]
     try:
         if whole:
-            blocks = (tuple(islice(flat, per * width)) for _ in range(whole))
-            cursor.executemany(statement(per), blocks)
+            starts = range(0, whole * per, per)
+            cursor.executemany(statement(per), (values_of(at, at + per) for at in starts))
         if rest:
-            cursor.execute(statement(rest), tuple(islice(flat, rest * width)))
+            cursor.execute(statement(rest), values_of(whole * per, count))
     except sqlite3.Error as exc:  # as SQLAlchemy would raise it (IntegrityError and so on)
         raise DBAPIError.instance(table, None, exc, sqlite3.Error) from exc
     finally:

@@ -123,10 +123,10 @@ def _import(
 def _registered(session: Session, numbers: list[str]) -> list[str]:
     """Which of the numbers are registered: asked in chunks for a short file; for a long one a
     single scan of the ID index is faster than hundreds of IN lists."""
-    wanted = set(numbers)
-    if len(wanted) < LONG_FILE:
-        return sorted(wanted)
-    return sorted(wanted.intersection(session.scalars(select(Person.id_number))))
+    if len(numbers) < LONG_FILE:
+        return sorted(set(numbers))
+    stored = set(session.scalars(select(Person.id_number)))
+    return sorted(stored.intersection(numbers)) if stored else []
 
 
 STORED_COLUMNS = (
@@ -197,19 +197,23 @@ class Plan:
     changed: list[tuple[Stored, dict[str, Any], dict[str, list[Any]]]] = field(default_factory=list)
 
 
-def _input_columns(parsed: Parsed, responsibles: dict[Any, Any]) -> dict[str, list[Any]]:
+def _input_columns(parsed: Parsed, responsibles: dict[Any, Any]) -> dict[str, Column]:
     """The file's input columns by ``INPUT_KEYS`` key; ``conditions`` holds the conditions the
     row names (one shared map per distinct combination of cells)."""
     values = parsed.values
-    columns = {k: values[k] for k in INPUT_KEYS if k in parsed.present and k in values}
+    columns: dict[str, Column] = {
+        k: parsed.codes.get(k) or values[k]
+        for k in INPUT_KEYS
+        if k in parsed.present and k in values
+    }  # fmt: skip
     named = [k for k in parsed.present if k.startswith(CONDITION_KEY)]
     if named:
         rows, maps = _combined(parsed, named)
         for index, row in enumerate(maps.tolist()):
             maps[index] = {
-                Condition.of(k.removeprefix(CONDITION_KEY)): values[k][row]
+                Condition.of(k.removeprefix(CONDITION_KEY)): _at(parsed.coded(k), row)
                 for k in named
-                if values[k][row] is not DiseaseState.none
+                if _at(parsed.coded(k), row) is not DiseaseState.none
             }
         columns["conditions"] = maps[rows].tolist()  # one shared map per combination
         parsed.codes["conditions"] = Coded(rows, maps)
@@ -221,16 +225,16 @@ def _input_columns(parsed: Parsed, responsibles: dict[Any, Any]) -> dict[str, li
 
 
 def _inputs(
-    named: frozenset[Condition], columns: dict[str, list[Any]], index: int, base: dict[str, Any]
+    named: frozenset[Condition], columns: dict[str, Column], index: int, base: dict[str, Any]
 ) -> dict[str, Any]:
     """A stored person's inputs with the file's row over them; of the conditions, those the
     file has columns for are the row's, the others stay as stored."""
     inputs = dict(base)
     for key, column in columns.items():
-        inputs[key] = column[index]
+        inputs[key] = _at(column, index)
     if "conditions" in columns:
         conditions = {c: s for c, s in base["conditions"].items() if c not in named}
-        conditions.update(columns["conditions"][index])
+        conditions.update(_at(columns["conditions"], index))
         inputs["conditions"] = conditions
     return inputs
 
@@ -290,7 +294,7 @@ def _by_id(parsed: Parsed, rows: list[int]) -> list[int]:
 
 
 def _new_columns(
-    parsed: Parsed, columns: dict[str, list[Any]], fresh: list[int], deriver: records.Deriver
+    parsed: Parsed, columns: dict[str, Column], fresh: list[int], deriver: records.Deriver
 ) -> dict[str, Column]:
     """The columns of the people to create, derived columns included: the grade and guarantee
     columns are derived once per group of rows that share every input they depend on."""
@@ -306,7 +310,9 @@ def _new_columns(
         elif key in parsed.codes:
             out[key] = parsed.codes[key] if every else parsed.codes[key].taken(chosen)
         else:
-            out[key] = list(columns[key]) if every else _taken(columns[key], chosen)
+            column = columns[key]
+            assert isinstance(column, list)  # the coded ones are in parsed.codes
+            out[key] = list(column) if every else _taken(column, chosen)
     ids = parsed.ids
     assert ids is not None
     born = ids.born[chosen]
@@ -377,7 +383,7 @@ def _write(
     now = timeutil.utcnow()
     if result.created:
         columns = {k: _plain_column(v) for k, v in plan.new.items()}
-        columns["created_at"] = columns["updated_at"] = [now] * result.created
+        columns["created_at"] = columns["updated_at"] = Coded.constant(now, result.created)
         insert_columns(session, Person.__table__, columns)  # type: ignore[arg-type]
     changed: set[str] = set()
     if plan.changed:

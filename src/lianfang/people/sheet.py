@@ -116,17 +116,44 @@ class ResponsibleRef:
     phone: str
 
 
+class Columns(dict[str, list[Any]]):
+    """Typed columns by key, each a list of one value per row; a column parsed as codes is
+    expanded into its list the first time it is read (a first load of a city's people writes
+    most columns straight from their codes, and never needs their lists)."""
+
+    def __init__(self, codes: dict[str, Coded]) -> None:
+        super().__init__()
+        self.codes = codes
+
+    def __missing__(self, key: str) -> list[Any]:
+        coded = self.codes.get(key)
+        if coded is None:
+            raise KeyError(key)
+        expanded = self[key] = coded.expanded()
+        return expanded
+
+    def __contains__(self, key: object) -> bool:
+        return dict.__contains__(self, key) or key in self.codes
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self[key] if key in self else default  # noqa: SIM401 (expands a coded column)
+
+
 @dataclass
 class Parsed:
     """The typed columns of a checked table (each list one value per row), and which columns the
     file held: a column it lacks leaves the stored value alone on update. ``codes`` holds the
-    columns parsed value by value as indices into their distinct values, and ``ids`` what the ID
-    numbers say, so derivation can work on whole columns."""
+    columns parsed value by value as indices into their distinct values (``values`` expands
+    them when asked), and ``ids`` what the ID numbers say, so derivation can work on whole
+    columns."""
 
     present: frozenset[str]
-    values: dict[str, list[Any]] = field(default_factory=dict)
     codes: dict[str, Coded] = field(default_factory=dict)
+    values: Columns = field(init=False)
     ids: identity.IdColumn | None = None
+
+    def __post_init__(self) -> None:
+        self.values = Columns(self.codes)
 
     def coded(self, key: str) -> Coded:
         """A column as codes (computed from its values the first time if parsing had none)."""
@@ -345,8 +372,7 @@ def parse(table: Table) -> tuple[Parsed, list[ImportRowError]]:
     for key in CELL_PARSERS:
         cells = table.array(key)
         if cells is not None:
-            parsed.codes[key] = check.column(key, cells)
-            parsed.values[key] = parsed.codes[key].expanded()
+            parsed.codes[key] = check.column(key, cells)  # its list made when asked for
     return parsed, check.errors
 
 

@@ -282,6 +282,20 @@ POSTGRES_INDEXES = (
 POSTGRES_SORT_MEMORY = "SET LOCAL maintenance_work_mem = '512MB'"
 
 
+def rebuilds_indexes(session: Session, table: Table, count: int) -> bool:
+    """Whether inserting ``count`` rows into the table drops its indexes (and on PostgreSQL
+    its unique and foreign-key constraints) and makes them again afterwards: then the order
+    the rows come in does not matter to the indexes."""
+    return _rebuilds(session.connection(), table.name, count)
+
+
+def _rebuilds(connection: Connection, table: str, count: int) -> bool:
+    if count < REINDEX_ROWS:
+        return False
+    held = connection.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar_one()
+    return bool(count >= held)
+
+
 @contextmanager
 def _indexes_rebuilt_after(connection: Connection, table: str, count: int) -> Iterator[bool]:
     """Around a bulk insert of at least ``REINDEX_ROWS`` rows into a table holding fewer (a first
@@ -290,11 +304,7 @@ def _indexes_rebuilt_after(connection: Connection, table: str, count: int) -> It
     nothing. On SQLite, the secondary indexes; on PostgreSQL, also the unique and foreign-key
     constraints, validated again as a whole when they are added back (the table is locked for
     the load: it held fewer rows than the load brings)."""
-    if count < REINDEX_ROWS:
-        yield False
-        return
-    held = connection.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar_one()
-    if count < held:
+    if not _rebuilds(connection, table, count):
         yield False
         return
     if connection.dialect.name == "sqlite":

@@ -27,7 +27,7 @@ from lianfang.auth.choices import AuditAction, Permission
 from lianfang.auth.scope import Actor
 from lianfang.columns import Coded, grouped, objects
 from lianfang.db.base import join_choices
-from lianfang.db.bulk import bulk_cache, insert_columns
+from lianfang.db.bulk import bulk_cache, insert_columns, rebuilds_indexes
 from lianfang.errors import ImportRowError
 from lianfang.io.sheets import Table, failed
 from lianfang.memory import gc_paused
@@ -107,7 +107,7 @@ def _import(
         raise failed(table, sorted(check.errors, key=lambda e: e.row))
     result = ImportResult(rows=len(table), dry_run=dry_run)
     responsibles = _responsibles(session, parsed, dry_run, result)
-    plan = _plan(parsed, stored, responsibles, result)
+    plan = _plan(session, parsed, stored, responsibles, result)
     if dry_run:
         return result
     with bulk_cache(session, result.created + result.updated):
@@ -240,8 +240,9 @@ def _inputs(
 
 
 def _plan(
-    parsed: Parsed, stored: dict[str, Stored], responsibles: dict[Any, Any], result: ImportResult
-) -> Plan:
+    session: Session, parsed: Parsed, stored: dict[str, Stored], responsibles: dict[Any, Any],
+    result: ImportResult,
+) -> Plan:  # fmt: skip
     plan = Plan()
     today = timeutil.today()
     deriver = records.Deriver(today)
@@ -268,7 +269,9 @@ def _plan(
         )  # fmt: skip
         plan.changed.append((old, {"id": old.id} | inputs | derived, diff))
         result.villages |= {old.area_code, inputs["area_code"]}
-    plan.new = _new_columns(parsed, columns, _by_id(parsed, fresh), deriver)
+    if not rebuilds_indexes(session, Person.__table__, len(fresh)):  # type: ignore[arg-type]
+        fresh = _by_id(parsed, fresh)  # else the ID index is made after the load, in one sort
+    plan.new = _new_columns(parsed, columns, fresh, deriver)
     villages = plan.new["area_code"]
     result.villages |= set(villages.values if isinstance(villages, Coded) else villages)
     result.created, result.updated = len(fresh), len(plan.changed)

@@ -93,3 +93,12 @@ def test_fast_path_and_parser_give_the_same_values_and_problems() -> None:
         (8, "姓名"),
         (9, "姓名"),
     }  # blank; 63 and 72 characters
+
+
+def test_a_phone_column_all_written_right_comes_back_as_written() -> None:
+    phones = ["13963086669", "", "0513-82001001", "13963086660"]
+    table = sheets.Table.of_rows("people.csv", ["联系电话"], [[p] for p in phones])
+    table.keys = {"phone": 0}
+    check = sheet.Checker(table)
+    assert check.column("phone", table.array("phone") or pa.array([])) == phones
+    assert check.errors == []

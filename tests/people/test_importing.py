@@ -70,6 +70,22 @@ def test_one_bad_row_writes_nothing_and_names_row_and_column(session: Session) -
     assert session.scalar(select(func.count()).select_from(Person)) == before
 
 
+def test_an_id_repeated_in_the_file_is_named_at_each_repeat(session: Session) -> None:
+    once, twice = id_number("19400104", 1), id_number("19400105", 3)
+    bad = twice[:-1] + ("0" if twice[-1] != "0" else "1")  # wrong check digit, also repeated
+    rows = [once, twice, f"{twice[:3]} {twice[3:].lower()}", bad, bad, twice]  # spaces, lower x
+    body = "".join(f"某{i},{n},,{VILLAGE},,0,\n" for i, n in enumerate(rows))
+    with pytest.raises(ImportFileError) as caught:
+        import_table(session=session, actor=SYSTEM, table=table(body))
+    problems = sorted((e.row, e.column, e.problem["en"]) for e in caught.value.rows)
+    assert problems == [
+        (4, "身份证号", "repeats row 3"),
+        (5, "身份证号", "the check digit does not match"),
+        (6, "身份证号", "the check digit does not match"),
+        (7, "身份证号", "repeats row 3"),
+    ]
+
+
 def cells(session: Session) -> list[tuple[object, ...]]:
     rows = session.execute(
         select(*(getattr(CoverageCell, k) for k in coverage.STATE_KEYS), CoverageCell.persons)

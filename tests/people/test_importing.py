@@ -77,7 +77,7 @@ def test_an_id_repeated_in_the_file_is_named_at_each_repeat(session: Session) ->
     body = "".join(f"某{i},{n},,{VILLAGE},,0,\n" for i, n in enumerate(rows))
     with pytest.raises(ImportFileError) as caught:
         import_table(session=session, actor=SYSTEM, table=table(body))
-    problems = sorted((e.row, e.column, e.problem["en"]) for e in caught.value.rows)
+    problems = sorted((e.row, e.column, e.problem.in_language("en")) for e in caught.value.rows)
     assert problems == [
         (4, "身份证号", "repeats row 3"),
         (5, "身份证号", "the check digit does not match"),

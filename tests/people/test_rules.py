@@ -44,6 +44,25 @@ def test_id_problems_name_what_is_wrong() -> None:
     )
 
 
+def test_birth_dates_in_ids_lie_between_1900_and_today() -> None:
+    today = date(2023, 1, 5)
+    late, early = id_number("20300101", 1), id_number("00010101", 1)
+    assert identity.id_problem(late, today) == (
+        "出生日期 2030-01-01 在未来",
+        "the birth date 2030-01-01 is in the future",
+    )
+    assert identity.id_problem(early, today) == (
+        "出生日期 0001-01-01 早于 1900-01-01",
+        "the birth date 0001-01-01 is before 1900-01-01",
+    )
+    edges = [id_number("19000101", 1), id_number("20230105", 1), id_number("18991231", 1),
+             id_number("20230106", 1)]  # fmt: skip
+    assert [identity.id_problem(n, today) is None for n in edges] == [True, True, False, False]
+    read = identity.read_ids(pa.array([late, early, *edges]), today)
+    assert read.valid.tolist() == [False, False, True, True, False, False]
+    assert np.isnat(read.born[[0, 1, 4, 5]]).all()
+
+
 def test_column_check_of_ids_agrees_with_the_scalar_one() -> None:
     rng = random.Random(7)
     born = [

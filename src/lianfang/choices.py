@@ -1,23 +1,23 @@
-"""Enumerations shared by tables, pages, maps and charts: each value carries labels and a colour."""
+"""Enumerations shared by tables, pages, maps and charts: each value has a label and a colour."""
 
 from __future__ import annotations
 
 import enum
 from typing import Self
 
+from lianfang.i18n import Text, current_language
+
 
 class Choice(enum.StrEnum):
-    """A stored value with a Chinese label, an English label and a display colour."""
+    """A stored value with a label (``_()``, shown in the current language) and a colour."""
 
-    zh: str
-    en: str
+    text: Text
     colour: str
 
-    def __new__(cls, value: str, zh: str, en: str, colour: str = "#5470c6") -> Self:
+    def __new__(cls, value: str, text: Text, colour: str = "#5470c6") -> Self:
         member = str.__new__(cls, value)
         member._value_ = value
-        member.zh = zh
-        member.en = en
+        member.text = text
         member.colour = colour
         return member
 
@@ -26,6 +26,16 @@ class Choice(enum.StrEnum):
         """The member stored as ``value``."""
         return cls._value2member_map_[value]  # type: ignore[return-value]
 
-    def label(self, language: str = "zh") -> str:
-        """The label in the given language."""
-        return self.zh if language == "zh" else self.en
+    def label(self, language: str | None = None) -> str:
+        """The label in the given language (the current one by default)."""
+        return self.text.in_language(language or current_language())
+
+    @property
+    def zh(self) -> str:
+        """The label in Chinese."""
+        return self.text.in_language("zh")
+
+    @property
+    def en(self) -> str:
+        """The label in English."""
+        return self.text.in_language("en")

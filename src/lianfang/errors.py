@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from lianfang.i18n import Text, _, current_language, pair
+from lianfang.i18n import Text, _, current_language
 
 
 class LianfangError(Exception):
@@ -15,10 +15,9 @@ class LianfangError(Exception):
     exit_code = 1
     kind = "invalid"
 
-    def __init__(self, message: Text | str, en: str | None = None) -> None:
-        # (zh, en) is the old form, accepted until every caller passes one _() message
-        self.text = pair(str(message), en) if en is not None else _as_text(message)
-        super().__init__(self.text.in_language("en"))
+    def __init__(self, message: Text) -> None:
+        self.text = message
+        super().__init__(message.in_language("en"))
 
     def message(self, language: str | None = None) -> str:
         """The message in the given language (the current one by default)."""
@@ -33,10 +32,6 @@ class LianfangError(Exception):
     def en(self) -> str:
         """The message in English."""
         return self.message("en")
-
-
-def _as_text(message: Text | str) -> Text:
-    return message if isinstance(message, Text) else pair(message, message)
 
 
 class InvalidInputError(LianfangError):
@@ -80,15 +75,13 @@ class ImportRowError(LianfangError):
         sheet: str,
         row: int,
         column: str,
-        message: Text | None = None,
-        zh: str | None = None,
-        en: str | None = None,
+        message: Text,
     ) -> None:
         self.sheet = sheet
         self.row = row
         self.column = column
         # the problem alone, for forms that name the field
-        self.problem = message if message is not None else pair(zh or "", en or "")
+        self.problem = message
         super().__init__(
             _(
                 "%(sheet)s, row %(row)s, column %(column)s: %(problem)s",
@@ -105,8 +98,6 @@ class ImportFileError(LianfangError):
 
     kind = "import_file"
 
-    def __init__(
-        self, message: Text | str, en: str | None = None, rows: list[ImportRowError] | None = None
-    ) -> None:
-        super().__init__(message, en)
+    def __init__(self, message: Text, rows: list[ImportRowError] | None = None) -> None:
+        super().__init__(message)
         self.rows = rows or []

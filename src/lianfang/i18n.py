@@ -13,7 +13,7 @@ works without a build step.
 from __future__ import annotations
 
 import gettext as stdlib_gettext
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache
@@ -189,19 +189,43 @@ def context_ngettext(context: str, singular: str, plural: str, n: int) -> str:
     return translation(current_language(), singular if n == 1 else plural, context)
 
 
-class _Pair(Text):
-    """Text given in both languages by the caller (the old way, until it is converted)."""
+LIST_SEPARATOR = pgettext("list separator", ", ")
 
-    __slots__ = ("texts",)
 
-    def __init__(self, zh: str, en: str) -> None:
-        super().__init__(en)
-        self.texts = {"zh": zh, "en": en}
+SENTENCE_SEPARATOR = pgettext("sentence separator", "; ")
+
+
+class _Listing(Text):
+    """Items joined with a separator that is itself translated."""
+
+    __slots__ = ("items", "separator")
+
+    def __init__(self, items: Iterable[object], separator: Text) -> None:
+        super().__init__(", ")
+        self.items = list(items)
+        self.separator = separator
 
     def in_language(self, language: str) -> str:
-        return self.texts[known(language)]
+        separator = self.separator.in_language(language)
+        return separator.join(str(_resolved(item, language)) for item in self.items)
 
 
-def pair(zh: str, en: str) -> Text:
-    """Text written out in both languages: only for what the catalogues cannot hold."""
-    return _Pair(zh, en)
+def listing(items: Iterable[object], separator: Text = LIST_SEPARATOR) -> Text:
+    """A list for a message's placeholder: ``a、b、c`` in Chinese, ``a, b, c`` in English
+    (or joined with another separator, such as ``SENTENCE_SEPARATOR``)."""
+    return _Listing(items, separator)
+
+
+def lines(items: Iterable[object]) -> Text:
+    """Items one per line, for a message's placeholder (each translated alike)."""
+    return _Listing(items, _NEWLINE)
+
+
+class _Same(Text):
+    """Text that reads the same in every language."""
+
+    def in_language(self, language: str) -> str:
+        return self.msgid
+
+
+_NEWLINE = _Same("\n")

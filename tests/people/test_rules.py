@@ -9,6 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from lianfang.i18n import Text
 from lianfang.people import grading, guarantees, identity, records
 from lianfang.people.choices import (
     Capability,
@@ -25,20 +26,26 @@ NONE, STABLE, UNSTABLE = DiseaseState.none, DiseaseState.stable, DiseaseState.un
 FULL, PART, NO = Vaccination.full, Vaccination.incomplete, Vaccination.none
 
 
+def both(text: Text | None) -> tuple[str, str]:
+    """A message in Chinese and in English."""
+    assert text is not None
+    return text.in_language("zh"), text.in_language("en")
+
+
 def test_gb11643_check_digit_of_a_published_example() -> None:
     # The standard's own example: 11010519491231002X.
     assert identity.check_digit("11010519491231002") == "X"
     assert identity.id_problem("11010519491231002X") is None
-    assert identity.id_problem("110105194912310021") == (
+    assert both(identity.id_problem("110105194912310021")) == (
         "校验码不符",
         "the check digit does not match",
     )
 
 
 def test_id_problems_name_what_is_wrong() -> None:
-    assert identity.id_problem("1101051949123100")[1].startswith("must be 18")  # type: ignore[index]
+    assert both(identity.id_problem("1101051949123100"))[1].startswith("must be 18")
     body = "32062319410230001"  # 30 February
-    assert identity.id_problem(body + identity.check_digit(body)) == (
+    assert both(identity.id_problem(body + identity.check_digit(body))) == (
         "出生日期无效",
         "the birth date in it is not a real date",
     )
@@ -47,11 +54,11 @@ def test_id_problems_name_what_is_wrong() -> None:
 def test_birth_dates_in_ids_lie_between_1900_and_today() -> None:
     today = date(2023, 1, 5)
     late, early = id_number("20300101", 1), id_number("00010101", 1)
-    assert identity.id_problem(late, today) == (
+    assert both(identity.id_problem(late, today)) == (
         "出生日期 2030-01-01 在未来",
         "the birth date 2030-01-01 is in the future",
     )
-    assert identity.id_problem(early, today) == (
+    assert both(identity.id_problem(early, today)) == (
         "出生日期 0001-01-01 早于 1900-01-01",
         "the birth date 0001-01-01 is before 1900-01-01",
     )

@@ -13,6 +13,7 @@ from lianfang.auth.models import User, UserSession
 from lianfang.auth.scope import Actor
 from lianfang.config import Settings
 from lianfang.errors import AuthenticationError, PermissionDenied
+from lianfang.i18n import _
 
 SESSION_COOKIE = "lianfang_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -51,7 +52,7 @@ def _from_bearer(request: Request, session: Session) -> User | None:
         return None
     user = auth.resolve_token(session=session, plain=header[7:].strip())
     if user is None:
-        raise AuthenticationError("令牌无效或已过期", "the token is invalid or has expired")
+        raise AuthenticationError(_("the token is invalid or has expired"))
     return user
 
 
@@ -67,7 +68,7 @@ def get_actor(request: Request, session: SessionDep) -> Actor:
     if user is None:
         found = web_session(request, session)
         if found is None:
-            raise AuthenticationError("请先登录", "sign in first")
+            raise AuthenticationError(_("sign in first"))
         user, web = found
         if request.method not in ("GET", "HEAD", "OPTIONS"):
             check_csrf(web, request.headers.get(CSRF_HEADER))
@@ -77,9 +78,7 @@ def get_actor(request: Request, session: SessionDep) -> Actor:
 def check_csrf(web: UserSession, token: str | None) -> None:
     """Refuse a cookie-authenticated write whose CSRF token does not match the session's."""
     if not token or token != web.csrf_token:
-        raise PermissionDenied(
-            "表单已失效，请刷新页面后重试", "stale form (CSRF check failed); reload"
-        )
+        raise PermissionDenied(_("stale form (CSRF check failed); reload"))
 
 
 CurrentActor = Annotated[Actor, Depends(get_actor)]

@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import OperationalError
 
 from lianfang.errors import AuthenticationError, DatabaseUnavailableError, LianfangError
+from lianfang.i18n import _
 from lianfang.web.language import request_language
 
 
@@ -62,9 +63,7 @@ async def database_error(request: Request, exc: Exception) -> Response:
     reason = str(exc.orig or exc).strip().splitlines()[0]
     return await lianfang_error(
         request,
-        DatabaseUnavailableError(
-            f"数据库暂时不可用：{reason}", f"the database is unavailable: {reason}"
-        ),
+        DatabaseUnavailableError(_("the database is unavailable: %(reason)s", reason=reason)),
     )
 
 

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from lianfang.choices import Choice
+from lianfang.i18n import _
 
 
 class AreaLevel(Choice):
-    province = ("province", "省", "province", "#5470c6")
-    city = ("city", "市", "city", "#5470c6")
-    county = ("county", "县（市、区）", "county/district", "#91cc75")
-    town = ("town", "乡镇（街道）", "town/street", "#fac858")
-    village = ("village", "村（社区）", "village/community", "#ee6666")
+    province = ("province", _("province"), "#5470c6")
+    city = ("city", _("city"), "#5470c6")
+    county = ("county", _("county/district"), "#91cc75")
+    town = ("town", _("town/street"), "#fac858")
+    village = ("village", _("village/community"), "#ee6666")
 
     @property
     def depth(self) -> int:
@@ -25,14 +26,14 @@ class AreaLevel(Choice):
 
 
 class CoordSource(Choice):
-    surveyed = ("surveyed", "实测坐标", "surveyed", "#3ba272")
-    centroid = ("centroid", "公布的中心点", "published centroid", "#5470c6")
-    placed = ("placed", "演示推算位置（非实测）", "placed for the demo (not surveyed)", "#fc8452")
+    surveyed = ("surveyed", _("surveyed"), "#3ba272")
+    centroid = ("centroid", _("published centroid"), "#5470c6")
+    placed = ("placed", _("placed for the demo (not surveyed)"), "#fc8452")
 
 
 class PopulationSource(Choice):
-    census = ("census", "普查/统计数据", "census or statistics", "#3ba272")
-    synthetic = ("synthetic", "演示合成数据", "synthetic demo data", "#fc8452")
+    census = ("census", _("census or statistics"), "#3ba272")
+    synthetic = ("synthetic", _("synthetic demo data"), "#fc8452")
 
 
 AGE_BANDS: tuple[tuple[str, str, str], ...] = (

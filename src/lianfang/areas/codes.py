@@ -7,6 +7,7 @@ from sqlalchemy.orm import QueryableAttribute
 
 from lianfang.areas.choices import AreaLevel
 from lianfang.errors import InvalidInputError
+from lianfang.i18n import _
 
 SHORT_LENGTHS = {
     2: AreaLevel.province,
@@ -20,8 +21,7 @@ LEVEL_LENGTHS = {level: length for length, level in SHORT_LENGTHS.items()}
 
 def _invalid(raw: str) -> InvalidInputError:
     return InvalidInputError(
-        f"区划代码「{raw}」格式不正确：应为 2、4、6、9 或 12 位数字",
-        f"area code {raw!r} is malformed: expected 2, 4, 6, 9 or 12 digits",
+        _("area code '%(raw)s' is malformed: expected 2, 4, 6, 9 or 12 digits", raw=raw),
     )
 
 
@@ -42,10 +42,17 @@ def normalise(raw: str) -> str:
     if len(code) < 12 and level_of(full) is not SHORT_LENGTHS[len(code)]:
         expected, actual = SHORT_LENGTHS[len(code)], level_of(full)
         raise InvalidInputError(
-            f"区划代码「{raw}」有误：{len(code)} 位代码应指{expected.zh}，"
-            f"它读作{actual.zh}代码 {short(full)}",
-            f"area code {raw!r} is wrong: a {len(code)}-digit code names a {expected.en}, "
-            f"but this one reads as the {actual.en} code {short(full)}",
+            _(
+                (
+                    "area code '%(raw)s' is wrong: a %(n_code)s-digit code names a %(expected)s, "
+                    "but this one reads as the %(actual)s code %(short)s"
+                ),
+                raw=raw,
+                n_code=len(code),
+                expected=expected.text,
+                actual=actual.text,
+                short=short(full),
+            ),
         )
     if full[:2] == "00":
         raise _invalid(raw)

@@ -16,6 +16,7 @@ from typing import Any
 from lianfang.areas import codes
 from lianfang.areas.choices import AreaLevel
 from lianfang.errors import ImportFileError, ImportRowError, InvalidInputError
+from lianfang.i18n import _, lines, listing
 
 SHIPPED = resources.files("lianfang.areas") / "data"
 JIANGSU = SHIPPED / "jiangsu"
@@ -73,14 +74,21 @@ def _rows(path: Traversable, required: tuple[str, ...]) -> Iterator[tuple[int, d
             missing = [column for column in required if column not in (reader.fieldnames or [])]
             if missing:
                 raise ImportFileError(
-                    f"{path.name} 缺少列：{'、'.join(missing)}",
-                    f"{path.name} lacks column(s): {', '.join(missing)}",
+                    _(
+                        "%(name)s lacks column(s): %(columns)s",
+                        name=path.name,
+                        columns=listing(missing),
+                    )
                 )
             yield from enumerate(reader, start=2)
     except (UnicodeDecodeError, gzip.BadGzipFile, EOFError, csv.Error) as exc:
         raise ImportFileError(
-            f"{path.name} 不是 UTF-8 编码的 CSV 文件（{type(exc).__name__}）",
-            f"{path.name} is not a UTF-8 CSV file ({type(exc).__name__}: {exc})",
+            _(
+                "%(name)s is not a UTF-8 CSV file (%(kind)s: %(exc)s)",
+                name=path.name,
+                kind=type(exc).__name__,
+                exc=exc,
+            )
         ) from exc
 
 
@@ -94,12 +102,16 @@ def _check_row(
             sheet=sheet,
             row=number,
             column="code",
-            zh=f"「{raw}」不是 {digits} 位数字的{spec.level.zh}代码",
-            en=f"{raw!r} is not a {digits}-digit {spec.level.en} code",
+            message=_(
+                "'%(raw)s' is not a %(digits)s-digit %(level)s code",
+                raw=raw,
+                digits=digits,
+                level=spec.level.text,
+            ),
         )
     name = (row.get("name") or "").strip()
     if not name:
-        return ImportRowError(sheet=sheet, row=number, column="name", zh="名称为空", en="empty")
+        return ImportRowError(sheet=sheet, row=number, column="name", message=_("empty"))
     parent_raw = (row.get(spec.parent_column or "") or "").strip()
     code = codes.normalise(raw)
     parent = codes.parent_of(code)
@@ -108,8 +120,12 @@ def _check_row(
             sheet=sheet,
             row=number,
             column=spec.parent_column,
-            zh=f"「{parent_raw}」与代码 {raw} 的上级 {codes.short(parent)} 不符",
-            en=f"{parent_raw!r} does not match the parent {codes.short(parent)} of code {raw}",
+            message=_(
+                "'%(parent_raw)s' does not match the parent %(short)s of code %(raw)s",
+                parent_raw=parent_raw,
+                short=codes.short(parent),
+                raw=raw,
+            ),
         )
     return DivisionRow(code=code, name=name, parent_code=parent, level=spec.level)
 
@@ -132,9 +148,7 @@ def read_divisions(directory: Traversable, *, within: str | None = None) -> list
         path = find(directory, spec.stem)
         if path is None:
             if spec.level is AreaLevel.city:
-                raise ImportFileError(
-                    f"{directory} 中没有 cities.csv", f"no cities.csv in {directory}"
-                )
+                raise ImportFileError(_("no cities.csv in %(directory)s", directory=directory))
             continue
         required = ("code", "name") + ((spec.parent_column,) if spec.parent_column else ())
         for number, row in _rows(path, required):
@@ -158,10 +172,12 @@ def _raise_if_errors(errors: list[ImportRowError], directory: Traversable) -> No
         return
     shown = errors[:MAX_REPORTED_ERRORS]
     raise ImportFileError(
-        f"{directory} 中有 {len(errors)} 行有误，未写入任何数据：\n"
-        + "\n".join(error.zh for error in shown),
-        f"{len(errors)} invalid row(s) in {directory}; nothing was written:\n"
-        + "\n".join(error.en for error in shown),
+        _(
+            "%(count)s invalid row(s) in %(directory)s; nothing was written:\n%(errors)s",
+            count=len(errors),
+            directory=directory,
+            errors=lines(error.text for error in shown),
+        ),
         rows=errors,
     )
 
@@ -176,8 +192,12 @@ def read_boundaries(directory: Traversable) -> dict[str, dict[str, Any]]:
             collection = json.load(handle)
         except json.JSONDecodeError as exc:
             raise ImportFileError(
-                f"{path.name} 不是有效的 GeoJSON：第 {exc.lineno} 行 {exc.msg}",
-                f"{path.name} is not valid GeoJSON: line {exc.lineno}, {exc.msg}",
+                _(
+                    "%(name)s is not valid GeoJSON: line %(lineno)s, %(msg)s",
+                    name=path.name,
+                    lineno=exc.lineno,
+                    msg=exc.msg,
+                ),
             ) from exc
     shapes: dict[str, dict[str, Any]] = {}
     for index, feature in enumerate(collection.get("features", []), start=1):
@@ -186,8 +206,12 @@ def read_boundaries(directory: Traversable) -> dict[str, dict[str, Any]]:
             shapes[codes.normalise(raw)] = feature["geometry"]
         except (InvalidInputError, KeyError) as exc:
             raise ImportFileError(
-                f"{path.name} 第 {index} 个要素的 code「{raw}」无效",
-                f"{path.name}, feature {index}: invalid code {raw!r}",
+                _(
+                    "%(name)s, feature %(index)s: invalid code '%(raw)s'",
+                    name=path.name,
+                    index=index,
+                    raw=raw,
+                ),
             ) from exc
     return shapes
 
@@ -217,7 +241,7 @@ def _check_point(
     try:
         code = codes.normalise(row["code"] or "")
     except InvalidInputError as exc:
-        return ImportRowError(sheet=sheet, row=number, column="code", zh=exc.zh, en=exc.en)
+        return ImportRowError(sheet=sheet, row=number, column="code", message=exc.text)
     values: list[float] = []
     for column, low, high in (("lon", 73.0, 136.0), ("lat", 3.0, 54.0)):
         try:
@@ -229,8 +253,12 @@ def _check_point(
                 sheet=sheet,
                 row=number,
                 column=column,
-                zh=f"「{row[column]}」不是中国境内的经纬度（{low}–{high}）",
-                en=f"{row[column]!r} is not a coordinate inside China ({low}–{high})",
+                message=_(
+                    "'%(row)s' is not a coordinate inside China (%(low)s–%(high)s)",
+                    row=row[column],
+                    low=low,
+                    high=high,
+                ),
             )
         values.append(value)
     return code, values[0], values[1]
@@ -249,7 +277,7 @@ def read_population(path: Path | Traversable) -> dict[str, list[int]]:
             code = codes.normalise(row["code"] or "")
         except InvalidInputError as exc:
             errors.append(
-                ImportRowError(sheet=path.name, row=number, column="code", zh=exc.zh, en=exc.en)
+                ImportRowError(sheet=path.name, row=number, column="code", message=exc.text)
             )
             continue
         values: list[int] = []
@@ -261,8 +289,7 @@ def read_population(path: Path | Traversable) -> dict[str, list[int]]:
                         sheet=path.name,
                         row=number,
                         column=column,
-                        zh=f"「{raw}」不是非负整数",
-                        en=f"{raw!r} is not a non-negative whole number",
+                        message=_("'%(raw)s' is not a non-negative whole number", raw=raw),
                     )
                 )
                 break

@@ -29,6 +29,7 @@ from lianfang.auth import audit
 from lianfang.auth.choices import AuditAction, Permission
 from lianfang.auth.scope import Actor
 from lianfang.errors import InvalidInputError, NotFoundError
+from lianfang.i18n import _, listing
 
 BAND_COLUMNS = [name for name, _, _ in AGE_BANDS]
 COUNT_FIELDS = {
@@ -45,8 +46,7 @@ def get_area(*, session: Session, actor: Actor, code: str) -> Area:
     area = session.get(Area, full)
     if area is None:
         raise NotFoundError(
-            f"没有代码为 {code} 的区划（可能尚未导入）",
-            f"no area with code {code} (it may not have been loaded)",
+            _("no area with code %(code)s (it may not have been loaded)", code=code),
         )
     actor.require_area(area.code, area.name)
     return area
@@ -264,10 +264,14 @@ def _check_parents(rows: Sequence[DivisionRow], existing: Mapping[str, object]) 
     if orphans:
         first = orphans[0]
         raise InvalidInputError(
-            f"{len(orphans)} 个区划找不到上级，例如 {codes.short(first.code)} {first.name}"
-            f" 的上级 {codes.short(first.parent_code or '')}",
-            f"{len(orphans)} area(s) have no parent, e.g. {codes.short(first.code)} whose "
-            f"parent {codes.short(first.parent_code or '')} is neither loaded nor in the files",
+            _(
+                "%(count)s area(s) have no parent, e.g. %(code)s %(name)s whose parent "
+                "%(parent)s is neither loaded nor in the files",
+                count=len(orphans),
+                code=codes.short(first.code),
+                name=first.name,
+                parent=codes.short(first.parent_code or ""),
+            )
         )
 
 
@@ -356,10 +360,12 @@ def _require_loaded(session: Session, actor: Actor, wanted: Iterable[str]) -> No
     found = _existing(session, Area.code, ordered)
     missing = sorted(wanted - found)
     if missing:
-        shown = "、".join(codes.short(c) for c in missing[:10])
         raise NotFoundError(
-            f"{len(missing)} 个代码没有对应的已导入区划：{shown}",
-            f"{len(missing)} code(s) are not loaded areas: {shown.replace('、', ', ')}",
+            _(
+                "%(count)s code(s) are not loaded areas: %(codes)s",
+                count=len(missing),
+                codes=listing(codes.short(c) for c in missing[:10]),
+            )
         )
     outside = [c for c in ordered if not actor.reaches(c)]
     if outside:
@@ -380,8 +386,10 @@ def set_population(
     not_villages = [c for c in bands if codes.level_of(c) is not AreaLevel.village]
     if not_villages:
         raise InvalidInputError(
-            f"人口按村（社区）填报，{codes.short(not_villages[0])} 不是村（社区）",
-            f"population is given per village; {codes.short(not_villages[0])} is not a village",
+            _(
+                "population is given per village; %(short)s is not a village",
+                short=codes.short(not_villages[0]),
+            ),
         )
     records = [
         {

@@ -19,6 +19,7 @@ from lianfang.auth.schemas import (
     UserUpdate,
 )
 from lianfang.errors import NotFoundError
+from lianfang.i18n import _
 
 router = APIRouter(tags=["auth 用户与权限"])
 
@@ -41,7 +42,7 @@ def me(session: SessionDep, actor: CurrentActor) -> UserRead:
     """Who you are, your role and your area scope."""
     user = auth.get_user(session=session, username=actor.username)
     if user is None:
-        raise NotFoundError("用户不存在", "no such user")
+        raise NotFoundError(_("no such user"))
     return UserRead.model_validate(user)
 
 

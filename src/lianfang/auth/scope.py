@@ -10,6 +10,7 @@ from sqlalchemy.orm import QueryableAttribute
 from lianfang.areas import codes
 from lianfang.auth.choices import Permission, Role
 from lianfang.errors import PermissionDenied
+from lianfang.i18n import _
 
 
 @dataclass(frozen=True)
@@ -35,8 +36,11 @@ class Actor:
         """Raise unless the role holds the permission."""
         if not self.can(permission):
             raise PermissionDenied(
-                f"您的角色（{self.role.zh}）没有「{permission.zh}」权限",
-                f"your role ({self.role.en}) may not {permission.en}",
+                _(
+                    "your role (%(role)s) may not %(permission)s",
+                    role=self.role.text,
+                    permission=permission.text,
+                ),
             )
 
     def reaches(self, code: str) -> bool:
@@ -46,10 +50,14 @@ class Actor:
     def require_area(self, code: str, name: str | None = None) -> None:
         """Raise unless the area lies within this actor's scope."""
         if not self.reaches(code):
-            label = f"{name}（{codes.short(code)}）" if name else codes.short(code)
             raise PermissionDenied(
-                f"{label} 不在您的管辖范围内",
-                f"area {codes.short(code)} is outside your scope",
+                _(
+                    "area %(name)s (%(code)s) is outside your scope",
+                    name=name,
+                    code=codes.short(code),
+                )
+                if name
+                else _("area %(code)s is outside your scope", code=codes.short(code))
             )
 
     def area_filter(

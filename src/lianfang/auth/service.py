@@ -26,10 +26,11 @@ from lianfang.errors import (
     NotFoundError,
     PermissionDenied,
 )
+from lianfang.i18n import _
 from lianfang.timeutil import utcnow
 
 _hasher = PasswordHasher()
-_BAD_SIGN_IN = AuthenticationError("用户名或密码错误", "wrong username or password")
+_BAD_SIGN_IN = AuthenticationError(_("wrong username or password"))
 
 
 def digest(secret: str) -> str:
@@ -50,9 +51,7 @@ def create_user(*, session: Session, actor: Actor, user_in: UserCreate) -> User:
     area_code = codes.normalise(user_in.area_code) if user_in.area_code else None
     _check_grant(session, actor, user_in.role, area_code)
     if session.scalar(select(User.id).where(User.username == user_in.username)) is not None:
-        raise ConflictError(
-            f"用户名 {user_in.username} 已存在", f"username {user_in.username} is taken"
-        )
+        raise ConflictError(_("username %(username)s is taken", username=user_in.username))
     user = User(
         username=user_in.username,
         display_name=user_in.display_name,
@@ -78,20 +77,17 @@ def create_user(*, session: Session, actor: Actor, user_in: UserCreate) -> User:
 def _check_grant(session: Session, actor: Actor, role: Role, area_code: str | None) -> None:
     if role.rank < actor.role.rank:
         raise PermissionDenied(
-            f"不能创建比自己级别高的角色（{role.zh}）",
-            f"cannot create a more senior role ({role.en})",
+            _("cannot create a more senior role (%(role)s)", role=role.text),
         )
     if area_code is None:
         if role is not Role.admin:
             raise InvalidInputError(
-                "除系统管理员外，每个用户都必须指定管辖区划（area_code，命令行 --area）",
-                "every user but an administrator needs an area (area_code; --area in the CLI)",
+                _("every user but an administrator needs an area (area_code; --area in the CLI)"),
             )
         return
     if session.get(Area, area_code) is None:
         raise InvalidInputError(
-            f"区划 {codes.short(area_code)} 尚未导入",
-            f"area {codes.short(area_code)} is not loaded",
+            _("area %(short)s is not loaded", short=codes.short(area_code)),
         )
     actor.require_area(area_code)
 
@@ -101,22 +97,19 @@ def get_user_by_id(*, session: Session, actor: Actor, user_id: int) -> User:
     actor.require(Permission.users_manage)
     user = session.get(User, user_id)
     if user is None:
-        raise NotFoundError(f"没有编号为 {user_id} 的用户", f"no user with id {user_id}")
+        raise NotFoundError(_("no user with id %(user_id)s", user_id=user_id))
     _require_manageable(actor, user)
     return user
 
 
 def _require_manageable(actor: Actor, user: User) -> None:
     if user.area_code is None and actor.area_code is not None:
-        raise PermissionDenied(
-            "只有系统管理员能修改系统管理员", "only an administrator may change one"
-        )
+        raise PermissionDenied(_("only an administrator may change one"))
     if user.area_code is not None:
         actor.require_area(user.area_code)
     if user.role.rank < actor.role.rank:
         raise PermissionDenied(
-            f"不能修改比自己级别高的用户（{user.role.zh}）",
-            f"cannot change a more senior user ({user.role.en})",
+            _("cannot change a more senior user (%(role)s)", role=user.role.text),
         )
 
 
@@ -302,7 +295,7 @@ def set_password(*, session: Session, actor: Actor, user: User, password: str) -
     if user.area_code:
         actor.require_area(user.area_code)
     if len(password) < 10:
-        raise InvalidInputError("密码至少 10 个字符", "a password needs 10 characters or more")
+        raise InvalidInputError(_("a password needs 10 characters or more"))
     user.password_hash = _hasher.hash(password)
     audit.record(
         session=session,

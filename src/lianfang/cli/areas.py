@@ -15,6 +15,7 @@ from lianfang.areas.loading import load_directory
 from lianfang.areas.schemas import AreaChild, AreaDetail
 from lianfang.cli.common import DbOption, JsonOption, console, language, operator, say, unit_of_work
 from lianfang.errors import InvalidInputError
+from lianfang.i18n import _, pgettext
 
 app = typer.Typer(
     help="Administrative divisions: load, show, import coordinates and population.",
@@ -47,21 +48,22 @@ def load(
     chosen = [x for x in (city, province, from_dir) if x is not None]
     if len(chosen) != 1:
         raise InvalidInputError(
-            "请在 --city、--province、--from 中指定且只指定一个",
-            "give exactly one of --city, --province, --from",
+            _("give exactly one of --city, --province, --from"),
         )
     within = city or province
     if within is not None and not codes.normalise(within).startswith("32"):
         raise InvalidInputError(
-            f"随软件提供的只有江苏省（32）的区划；{within} 请用 --from 目录导入",
-            f"only Jiangsu (32) ships with lianfang; load {within} with --from DIR",
+            _(
+                "only Jiangsu (32) ships with lianfang; load %(within)s with --from DIR",
+                within=within,
+            ),
         )
     if within is not None:
         level = codes.level_of(codes.normalise(within))
         expected = AreaLevel.city if city else AreaLevel.province
         if level is not expected:
             raise InvalidInputError(
-                f"{within} 不是{expected.zh}级代码", f"{within} is not a {expected.en} code"
+                _("%(within)s is not a %(expected)s code", within=within, expected=expected.text)
             )
     with unit_of_work(db) as session, console.status("正在导入 / loading…"):
         report = load_directory(
@@ -71,10 +73,17 @@ def load(
             within=within,
         )
     say(
-        f"新增 {report.inserted}，更新 {report.updated}，未变 {report.unchanged}，"
-        f"边界 {report.boundaries}（{report.by_level}）",
-        f"inserted {report.inserted}, updated {report.updated}, unchanged {report.unchanged}, "
-        f"boundaries {report.boundaries} ({report.by_level})",
+        _(
+            (
+                "inserted %(inserted)s, updated %(updated)s, unchanged %(unchanged)s, boundaries "
+                "%(boundaries)s (%(by_level)s)"
+            ),
+            inserted=report.inserted,
+            updated=report.updated,
+            unchanged=report.unchanged,
+            boundaries=report.boundaries,
+            by_level=report.by_level,
+        ),
     )
 
 
@@ -102,7 +111,6 @@ def show(
 
 
 def _print_detail(info: AreaDetail, kids: list[AreaChild]) -> None:
-    zh = language() == "zh"
     chain = " › ".join(a.name for a in info.ancestors)
     area = info.area
     console.print(
@@ -120,15 +128,17 @@ def _print_detail(info: AreaDetail, kids: list[AreaChild]) -> None:
     ]
     if below:
         parts = [f"{level.label(language())} {count:,}" for level, count in below]
-        console.print(("下辖：" if zh else "below: ") + ("，" if zh else ", ").join(parts))
+        comma = pgettext("clause separator", ", ").in_language(language())
+        say(_("below: %(levels)s", levels=comma.join(parts)))
     if info.population:
         p = info.population
-        console.print(
-            (
-                "常住人口 {0:,}，65岁及以上 {1:,}（{2:.1%}）"
-                if zh
-                else "residents {0:,}, aged 65+ {1:,} ({2:.1%})"
-            ).format(p.total, p.aged_65_plus, p.share_65_plus or 0)
+        say(
+            _(
+                "residents %(total)s, aged 65+ %(aged)s (%(share)s)",
+                total=f"{p.total:,}",
+                aged=f"{p.aged_65_plus:,}",
+                share=f"{p.share_65_plus or 0:.1%}",
+            )
         )
     _print_provenance(info, kids)
     if not kids:
@@ -137,13 +147,13 @@ def _print_detail(info: AreaDetail, kids: list[AreaChild]) -> None:
 
 
 HEADERS = {
-    "code": ("代码", "code"),
-    "name": ("名称", "name"),
-    "towns": ("乡镇", "towns"),
-    "villages": ("村（社区）", "villages"),
-    "total": ("常住人口", "residents"),
-    "aged": ("65岁+", "65+"),
-    "share": ("65岁+占比", "65+ share"),
+    "code": pgettext("area table", "code"),
+    "name": pgettext("area table", "name"),
+    "towns": pgettext("area table", "towns"),
+    "villages": pgettext("area table", "villages"),
+    "total": pgettext("area table", "residents"),
+    "aged": pgettext("area table", "65+"),
+    "share": pgettext("area table", "65+ share"),
 }
 
 
@@ -154,12 +164,12 @@ def _children_table(level: AreaLevel, kids: list[AreaChild]) -> Table:
         for depth, field in ((AreaLevel.city.depth, "towns"), (AreaLevel.county.depth, "villages"))
         if level.depth <= depth
     ]
-    index = 0 if language() == "zh" else 1
+    lang = language()
     table = Table()
-    table.add_column(HEADERS["code"][index], no_wrap=True)
-    table.add_column(HEADERS["name"][index], no_wrap=True)
+    table.add_column(HEADERS["code"].in_language(lang), no_wrap=True)
+    table.add_column(HEADERS["name"].in_language(lang), no_wrap=True)
     for key in [*counted, "total", "aged", "share"]:
-        table.add_column(HEADERS[key][index], justify="right", no_wrap=True)
+        table.add_column(HEADERS[key].in_language(lang), justify="right", no_wrap=True)
     for kid in kids:
         pop = kid.population
         table.add_row(
@@ -183,14 +193,14 @@ def _print_provenance(info: AreaDetail, kids: list[AreaChild]) -> None:
     )
     if placed:
         say(
-            "注：乡镇、村（社区）的位置为演示推算，非实测坐标。",
-            "note: town and village positions are placed for the demo, not surveyed.",
+            _("note: town and village positions are placed for the demo, not surveyed."),
         )
     if synthetic:
         say(
-            "注：按年龄段的人口为演示合成数据（县区合计与2020年普查一致）。",
-            "note: population by age band is synthetic demo data (county totals match the "
-            "2020 census).",
+            _(
+                "note: population by age band is synthetic demo data (county totals match "
+                "the 2020 census)."
+            ),
         )
 
 
@@ -209,7 +219,7 @@ def import_coords(
             source=CoordSource.surveyed,
             label=file.name,
         )
-    say(f"已更新 {count} 个区划的坐标（实测）", f"updated coordinates of {count} areas (surveyed)")
+    say(_("updated coordinates of %(count)s areas (surveyed)", count=count))
 
 
 @app.command("import-population")
@@ -232,4 +242,4 @@ def import_population(
             source=PopulationSource.census,
             year=year,
         )
-    say(f"已更新 {count} 个村（社区）的人口", f"updated the population of {count} villages")
+    say(_("updated the population of %(count)s villages", count=count))

@@ -19,6 +19,7 @@ from lianfang.config import Settings, get_settings
 from lianfang.db.engine import make_engine, make_sessionmaker, transaction
 from lianfang.db.migrate import current_revision, head_revision
 from lianfang.errors import DatabaseUnavailableError
+from lianfang.i18n import Text, _, known, set_default_language
 
 console = Console()
 errors = Console(stderr=True)
@@ -46,18 +47,20 @@ def open_engine(db: str | None, *, require_schema: bool = True) -> Engine:
     path = settings.sqlite_path
     if require_schema and path is not None and str(path) != ":memory:" and not path.exists():
         raise DatabaseUnavailableError(
-            f"数据库文件 {path} 不存在：请先运行 lianfang init",
-            f"database file {path} does not exist: run lianfang init",
+            _("database file %(path)s does not exist: run lianfang init", path=path),
         )
     engine = make_engine(settings.database_url)
     if require_schema:
         current, head = current_revision(engine), head_revision(engine)
         if current != head:
-            state = "没有数据表" if current is None else f"版本 {current}，需要 {head}"
-            state_en = "has no schema" if current is None else f"is at {current}, needs {head}"
             raise DatabaseUnavailableError(
-                f"数据库{state}：请先运行 lianfang init",
-                f"the database {state_en}: run lianfang init",
+                _("the database has no schema: run lianfang init")
+                if current is None
+                else _(
+                    "the database is at %(current)s, needs %(head)s: run lianfang init",
+                    current=current,
+                    head=head,
+                )
             )
     return engine
 
@@ -84,10 +87,13 @@ def operator() -> Actor:
 
 
 def language() -> str:
-    """The language messages are printed in."""
-    return get_settings().language
+    """The language messages are printed in: LIANFANG_LANG, else the language setting."""
+    chosen = os.environ.get("LIANFANG_LANG")
+    current = known(chosen) if chosen else get_settings().language
+    set_default_language(current)  # so choice labels and other text follow it too
+    return current
 
 
-def say(zh: str, en: str) -> None:
+def say(text: Text) -> None:
     """Print a line in the configured language."""
-    console.print(zh if language() == "zh" else en)
+    console.print(text.in_language(language()))

@@ -19,6 +19,7 @@ from lianfang.forecast.flows import WORKERS
 from lianfang.forecast.inputs import fit_inputs, scenarios_from_json, series_from_csv
 from lianfang.forecast.models import ForecastRun, RunKind
 from lianfang.forecast.presets import PRESETS
+from lianfang.i18n import _
 
 app = typer.Typer(
     help="Epidemic forecast: run the model on an area, or fit it to data.", no_args_is_help=True
@@ -116,7 +117,7 @@ def run(
     for item in result["scenarios"]:
         console.print(f"[bold]{item['name']}[/]（{item['members'] or '确定性 deterministic'}）")
         console.print(_peak_table(item["peaks"], result["group_names"]))
-    say(f"结果已保存为预测 #{result['run']}", f"stored as forecast run #{result['run']}")
+    say(_("stored as forecast run #%(run)s", run=result["run"]))
 
 
 def _peak_table(peaks: list[dict[str, Any]], names: list[str]) -> Table:
@@ -183,10 +184,16 @@ def fit(
         table.add_row(name, *shown)
     console.print(table)
     say(
-        f"流行开始于 {result['start']}；对数似然 {result['log_likelihood']:.1f}；"
-        f"用时 {result['seconds']:.1f} 秒；结果保存为 #{result['run']}",
-        f"epidemic start {result['start']}; log-likelihood {result['log_likelihood']:.1f}; "
-        f"{result['seconds']:.1f} s; stored as run #{result['run']}",
+        _(
+            (
+                "epidemic start %(start)s; log-likelihood %(log_likelihood)s; %(seconds)s s; "
+                "stored as run #%(run)s"
+            ),
+            start=result["start"],
+            log_likelihood=f"{result['log_likelihood']:.1f}",
+            seconds=f"{result['seconds']:.1f}",
+            run=result["run"],
+        ),
     )
     for name, quality in result["quality"].items():
         console.print(f"{name}: " + ", ".join(f"{k} {v:.2f}" for k, v in quality.items()))

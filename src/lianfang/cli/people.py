@@ -13,6 +13,7 @@ from rich.table import Table
 from lianfang.areas import codes
 from lianfang.cli.common import DbOption, JsonOption, console, language, operator, say, unit_of_work
 from lianfang.errors import ImportFileError, InvalidInputError
+from lianfang.i18n import _
 from lianfang.io import sheets, workbooks
 from lianfang.people import exporting
 from lianfang.people import service as people_service
@@ -42,7 +43,7 @@ OutOption = Annotated[
 def template(output: OutOption) -> None:
     """写出空白导入模板（.xlsx）/ Write the empty import template (.xlsx)."""
     output.write_bytes(workbooks.template(SPEC))
-    say(f"已写出模板 {output}", f"template written to {output}")
+    say(_("template written to %(output)s", output=output))
 
 
 @app.command("import")
@@ -70,13 +71,19 @@ def import_file(
         if error.rows:
             _report(file, table, error)
         raise
-    prefix = ("试运行：", "dry run: ") if dry_run else ("", "")
-    say(
-        f"{prefix[0]}共 {result.rows} 行：新增 {result.created}，更新 {result.updated}，"
-        f"未变 {result.unchanged}，新负责人 {result.responsibles_created}",
-        f"{prefix[1]}{result.rows} rows: created {result.created}, updated {result.updated}, "
-        f"unchanged {result.unchanged}, new responsibles {result.responsibles_created}",
+    counts = {
+        "rows": result.rows,
+        "created": result.created,
+        "updated": result.updated,
+        "unchanged": result.unchanged,
+        "responsibles": result.responsibles_created,
+    }
+    summary = _(
+        "%(rows)s rows: created %(created)s, updated %(updated)s, unchanged %(unchanged)s, "
+        "new responsibles %(responsibles)s",
+        **counts,
     )
+    say(_("dry run: %(summary)s", summary=summary) if dry_run else summary)
 
 
 def _report(file: Path, table: sheets.Table, error: ImportFileError) -> None:
@@ -86,10 +93,9 @@ def _report(file: Path, table: sheets.Table, error: ImportFileError) -> None:
         console.print(row.message(language()), highlight=False, soft_wrap=True)
     if len(error.rows) > SHOWN_ERRORS:
         say(
-            f"……另有 {len(error.rows) - SHOWN_ERRORS} 处错误",
-            f"… and {len(error.rows) - SHOWN_ERRORS} more",
+            _("… and %(value)s more", value=len(error.rows) - SHOWN_ERRORS),
         )
-    say(f"错误报告：{path}", f"error report: {path}")
+    say(_("error report: %(path)s", path=path))
 
 
 @app.command("export")
@@ -128,7 +134,7 @@ def export(
     """导出重点人群（默认脱敏）/ Export people, masked unless --reveal with --reason."""
     chosen = file_format or output.suffix.lstrip(".").lower()
     if chosen not in ("xlsx", "csv"):
-        raise InvalidInputError("导出格式应为 xlsx 或 csv", "the format must be xlsx or csv")
+        raise InvalidInputError(_("the format must be xlsx or csv"))
     f = PeopleFilter(
         area=codes.normalise(area), grades=frozenset(grade or ()), missing=missing, overdue=overdue
     )
@@ -137,10 +143,10 @@ def export(
             session=session, actor=operator(), f=f, file_format=chosen, reveal=reveal, reason=reason
         )
     output.write_bytes(data)
-    masked = ("明文", "unmasked") if reveal else ("已脱敏", "masked")
     say(
-        f"已导出 {rows} 人（{masked[0]}）到 {output}",
-        f"exported {rows} people ({masked[1]}) to {output}",
+        _("exported %(rows)s people (unmasked) to %(output)s", rows=rows, output=output)
+        if reveal
+        else _("exported %(rows)s people (masked) to %(output)s", rows=rows, output=output)
     )
 
 
@@ -183,4 +189,4 @@ def regrade(area: AreaOption, db: DbOption = None) -> None:
     """按年龄段变化重新定级（每日运行）/ Grade again the people who turned 65 or 80 (run daily)."""
     with unit_of_work(db) as session:
         changed = people_service.regrade(session=session, actor=operator(), area=area)
-    say(f"{changed} 人等级变化", f"{changed} graded again")
+    say(_("%(changed)s graded again", changed=changed))

@@ -8,6 +8,7 @@ import typer
 import uvicorn
 
 from lianfang.cli.common import DbOption, open_engine, say, settings_for
+from lianfang.i18n import _
 
 
 def serve(
@@ -26,8 +27,7 @@ def serve(
 def start(host: str, port: int) -> None:
     """Run the server until interrupted."""
     say(
-        f"lianfang 正在 http://{host}:{port} 提供服务（Ctrl+C 停止）",
-        f"lianfang is serving at http://{host}:{port} (Ctrl+C to stop)",
+        _("lianfang is serving at http://%(host)s:%(port)s (Ctrl+C to stop)", host=host, port=port),
     )
     uvicorn.run(
         "lianfang.api.app:create_app", factory=True, host=host, port=port, log_level="warning"

@@ -23,6 +23,7 @@ from lianfang.cli.common import DbOption, console, open_engine, operator, say, s
 from lianfang.db.engine import make_sessionmaker, transaction
 from lianfang.db.migrate import upgrade
 from lianfang.demo import accounts, world
+from lianfang.i18n import _
 
 
 class Scale(enum.StrEnum):
@@ -68,25 +69,28 @@ def init(db: DbOption = None) -> None:
             auth.create_user(session=session, actor=actor, user_in=admin_in)
     engine.dispose()
     if loaded:
-        say(f"已导入区划 {loaded} 个", f"loaded {loaded} areas")
+        say(_("loaded %(loaded)s areas", loaded=loaded))
     if created:
         _announce_admin(password, generated)
     else:
-        say("管理员 admin 已存在，未修改其密码", "administrator 'admin' exists; password unchanged")
-    say("数据库已就绪", "the database is ready")
+        say(_("administrator 'admin' exists; password unchanged"))
+    say(_("the database is ready"))
 
 
 def _announce_admin(password: str, generated: bool) -> None:
     if generated:
         say(
-            f"已创建管理员 admin，一次性密码：[bold]{password}[/]（请妥善保存，不会再次显示）",
-            f"created administrator 'admin' with one-time password [bold]{password}[/] "
-            "(keep it: it is not shown again)",
+            _(
+                (
+                    "created administrator 'admin' with one-time password [bold]%(password)s[/] "
+                    "(keep it: it is not shown again)"
+                ),
+                password=password,
+            ),
         )
     else:
         say(
-            "已创建管理员 admin，密码取自 LIANFANG_ADMIN_PASSWORD",
-            "created administrator 'admin' with the password in LIANFANG_ADMIN_PASSWORD",
+            _("created administrator 'admin' with the password in LIANFANG_ADMIN_PASSWORD"),
         )
 
 
@@ -117,19 +121,32 @@ def demo(
         accounts.ensure(session=session, actor=actor, accounts=planned, password=password)
     engine.dispose()
     say(
-        f"演示数据（规模 {scale.value}，种子 {seed}）：{report.counties} 个县区、"
-        f"{report.towns} 个乡镇、{report.villages} 个村（社区），"
-        f"常住人口 {report.residents:,}；村和乡镇位置为推算，非实测。",
-        f"demo world (scale {scale.value}, seed {seed}): {report.counties} counties, "
-        f"{report.towns} towns, {report.villages} villages, {report.residents:,} residents; "
-        "town and village positions are placed, not surveyed.",
+        _(
+            (
+                "demo world (scale %(scale)s, seed %(seed)s): %(counties)s counties, %(towns)s "
+                "towns, %(villages)s villages, %(residents)s residents; town and village "
+                "positions are placed, not surveyed."
+            ),
+            scale=scale.value,
+            seed=seed,
+            counties=report.counties,
+            towns=report.towns,
+            villages=report.villages,
+            residents=f"{report.residents:,}",
+        ),
     )
     key = report.people
     say(
-        f"重点人群（虚构）：{key.persons:,} 人，负责人 {key.responsibles:,} 名，"
-        f"随访记录 {key.follow_ups:,} 条，转诊提醒 {key.alerts:,} 条。",
-        f"key population (invented): {key.persons:,} persons, {key.responsibles:,} responsible "
-        f"persons, {key.follow_ups:,} follow-ups, {key.alerts:,} referral alerts.",
+        _(
+            (
+                "key population (invented): %(persons)s persons, %(responsibles)s responsible "
+                "persons, %(follow_ups)s follow-ups, %(alerts)s referral alerts."
+            ),
+            persons=f"{key.persons:,}",
+            responsibles=f"{key.responsibles:,}",
+            follow_ups=f"{key.follow_ups:,}",
+            alerts=f"{key.alerts:,}",
+        ),
     )
     _print_accounts(planned, password)
     if not no_serve:
@@ -160,6 +177,4 @@ def _print_accounts(planned: list[accounts.DemoAccount], password: str) -> None:
     for account in planned:
         table.add_row(account.username, account.role.zh, account.area_name)
     console.print(table)
-    say(
-        f"以上账号的密码均为：[bold]{password}[/]", f"password for all of them: [bold]{password}[/]"
-    )
+    say(_("password for all of them: [bold]%(password)s[/]", password=password))

@@ -15,6 +15,7 @@ from lianfang.auth.choices import Role
 from lianfang.auth.schemas import UserCreate, UserRead, UserUpdate
 from lianfang.cli.common import DbOption, JsonOption, console, operator, say, unit_of_work
 from lianfang.errors import NotFoundError
+from lianfang.i18n import _
 
 app = typer.Typer(help="Users: add, list, disable and enable.", no_args_is_help=True)
 
@@ -55,11 +56,15 @@ def add(
         )
     where = codes.short(user.area_code) if user.area_code else "全部/all"
     say(
-        f"已创建用户 {user.username}（{user.role.zh}，管辖 {where}）",
-        f"created user {user.username} ({user.role.en}, scope {where})",
+        _(
+            "created user %(username)s (%(role)s, scope %(where)s)",
+            username=user.username,
+            role=user.role.text,
+            where=where,
+        ),
     )
     if password is None:
-        say(f"一次性密码：[bold]{chosen}[/]", f"one-time password: [bold]{chosen}[/]")
+        say(_("one-time password: [bold]%(chosen)s[/]", chosen=chosen))
 
 
 @app.command("list")
@@ -93,16 +98,15 @@ def _set_active(name: str, active: bool, db: str | None) -> None:
     with unit_of_work(db) as session:
         user = auth.get_user(session=session, username=name)
         if user is None:
-            raise NotFoundError(f"没有用户名为 {name} 的用户", f"no user named {name}")
+            raise NotFoundError(_("no user named %(name)s", name=name))
         auth.update_user(
             session=session, actor=operator(), user=user, user_in=UserUpdate(active=active)
         )
     if active:
-        say(f"已启用用户 {name}", f"enabled user {name}")
+        say(_("enabled user %(name)s", name=name))
     else:
         say(
-            f"已停用用户 {name}，其登录和令牌均已失效",
-            f"disabled user {name}; their sessions and tokens no longer work",
+            _("disabled user %(name)s; their sessions and tokens no longer work", name=name),
         )
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from lianfang.errors import DatabaseUnavailableError, InvalidInputError
+from lianfang.i18n import _
 
 
 def normalise_url(raw: str) -> URL:
@@ -20,15 +21,15 @@ def normalise_url(raw: str) -> URL:
     try:
         url = make_url(raw)
     except ArgumentError as exc:
-        raise InvalidInputError(
-            f"数据库地址无法识别：{raw}", f"cannot parse database URL: {raw}"
-        ) from exc
+        raise InvalidInputError(_("cannot parse database URL: %(raw)s", raw=raw)) from exc
     if url.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
         url = url.set(drivername="postgresql+psycopg")
     if url.drivername not in ("sqlite", "postgresql+psycopg"):
         raise InvalidInputError(
-            f"不支持的数据库：{url.drivername}（仅支持 sqlite 与 postgresql）",
-            f"unsupported database {url.drivername!r}: use sqlite or postgresql",
+            _(
+                "unsupported database '%(drivername)s': use sqlite or postgresql",
+                drivername=url.drivername,
+            ),
         )
     return url
 
@@ -79,7 +80,7 @@ def make_engine(raw_url: str) -> Engine:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         where = url.render_as_string(hide_password=True)
         raise DatabaseUnavailableError(
-            f"无法连接数据库 {where}：{reason}", f"cannot reach database {where}: {reason}"
+            _("cannot reach database %(where)s: %(reason)s", where=where, reason=reason)
         ) from exc
     return engine
 

@@ -13,6 +13,7 @@ from lianfang.auth.choices import AuditAction, Permission
 from lianfang.auth.scope import Actor
 from lianfang.demo.models import DemoWorld
 from lianfang.errors import ConflictError
+from lianfang.i18n import _
 
 SCALES = ("demo", "city")
 
@@ -59,8 +60,13 @@ def refuse_real_data(*, session: Session, prefix: str) -> None:
     )
     if surveyed or census:
         raise ConflictError(
-            f"该数据库已有实测坐标 {surveyed} 个、统计人口 {census} 个村，演示数据不会覆盖它们；"
-            "请用 --db 指定另一个数据库运行 lianfang demo",
-            f"this database holds {surveyed} surveyed coordinates and {census} census "
-            "populations; the demo will not overwrite them: run lianfang demo with another --db",
+            _(
+                (
+                    "this database holds %(surveyed)s surveyed coordinates and %(census)s census "
+                    "populations; the demo will not overwrite them: run lianfang demo with "
+                    "another --db"
+                ),
+                surveyed=surveyed,
+                census=census,
+            ),
         )

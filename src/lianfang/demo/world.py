@@ -20,6 +20,7 @@ from lianfang.auth.scope import Actor
 from lianfang.demo import people, placement, population
 from lianfang.demo import service as demo_service
 from lianfang.errors import InvalidInputError
+from lianfang.i18n import _
 
 Progress = Callable[[str, int, int], None]
 
@@ -61,9 +62,7 @@ def build(
 
     Refuses (ConflictError) when the city already holds surveyed coordinates or census figures."""
     if scale not in demo_service.SCALES:
-        raise InvalidInputError(
-            f"规模须为 demo 或 city，而不是 {scale}", f"scale must be demo or city, not {scale!r}"
-        )
+        raise InvalidInputError(_("scale must be demo or city, not '%(scale)s'", scale=scale))
     tick = progress or (lambda _stage, _done, _total: None)
     prefix = codes.short(codes.normalise(city))
     demo_service.refuse_real_data(session=session, prefix=prefix)

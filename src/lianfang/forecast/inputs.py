@@ -15,6 +15,7 @@ from lianfang.errors import ImportFileError, ImportRowError, InvalidInputError
 from lianfang.forecast.fit import SERIES, Observed
 from lianfang.forecast.presets import baseline
 from lianfang.forecast.scenario import Scenario
+from lianfang.i18n import _, lines, listing
 
 
 def scenarios_from_json(text: str, source: str) -> list[Scenario]:
@@ -23,8 +24,12 @@ def scenarios_from_json(text: str, source: str) -> list[Scenario]:
         data: Any = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InvalidInputError(
-            f"{source} 不是有效的 JSON：第 {exc.lineno} 行 {exc.msg}",
-            f"{source} is not valid JSON: line {exc.lineno}, {exc.msg}",
+            _(
+                "%(source)s is not valid JSON: line %(lineno)s, %(msg)s",
+                source=source,
+                lineno=exc.lineno,
+                msg=exc.msg,
+            ),
         ) from exc
     items = data if isinstance(data, list) else [data]
     found = []
@@ -33,7 +38,7 @@ def scenarios_from_json(text: str, source: str) -> list[Scenario]:
             found.append(Scenario.from_dict(item))
         except (TypeError, ValueError, AttributeError) as exc:
             raise InvalidInputError(
-                f"{source} 第 {index} 个情景有误：{exc}", f"{source}, scenario {index}: {exc}"
+                _("%(source)s, scenario %(index)s: %(exc)s", source=source, index=index, exc=exc)
             ) from exc
     return found
 
@@ -52,22 +57,29 @@ def series_from_bytes(content: bytes, name: str) -> Observed:
         columns = [c for c in (rows[0].keys() if rows else []) if c != "date"]
     except (UnicodeDecodeError, csv.Error) as exc:
         raise ImportFileError(
-            f"{path.name} 不是 UTF-8 编码的 CSV 文件",
-            f"{path.name} is not a UTF-8 CSV file ({exc})",
+            _("%(name)s is not a UTF-8 CSV file (%(exc)s)", name=path.name, exc=exc)
         ) from exc
     unknown = [c for c in columns if c not in SERIES]
     if not rows or "date" not in rows[0] or unknown or not columns:
+        needs = _(
+            "%(name)s needs a date column and at least one of %(series)s",
+            name=path.name,
+            series=listing(SERIES),
+        )
         raise ImportFileError(
-            f"{path.name} 需要 date 列和以下至少一列：{'、'.join(SERIES)}"
-            + (f"；无法识别的列：{'、'.join(unknown)}" if unknown else ""),
-            f"{path.name} needs a date column and at least one of {', '.join(SERIES)}"
-            + (f"; unknown column(s): {', '.join(unknown)}" if unknown else ""),
+            _("%(needs)s; unknown column(s): %(unknown)s", needs=needs, unknown=listing(unknown))
+            if unknown
+            else needs
         )
     days, errors = _parse_rows(path.name, rows, columns)
     if errors:
         raise ImportFileError(
-            f"{path.name} 中有 {len(errors)} 处错误：\n" + "\n".join(e.zh for e in errors[:20]),
-            f"{len(errors)} error(s) in {path.name}:\n" + "\n".join(e.en for e in errors[:20]),
+            _(
+                "%(count)s error(s) in %(name)s:\n%(errors)s",
+                count=len(errors),
+                name=path.name,
+                errors=lines(e.text for e in errors[:20]),
+            ),
             rows=errors,
         )
     start, end = min(days), max(days)
@@ -79,7 +91,7 @@ def series_from_bytes(content: bytes, name: str) -> Observed:
     try:
         return Observed(start, series)
     except ValueError as exc:
-        raise ImportFileError(f"{path.name}：{exc}", f"{path.name}: {exc}") from exc
+        raise ImportFileError(_("%(name)s: %(exc)s", name=path.name, exc=exc)) from exc
 
 
 def _parse_rows(
@@ -96,16 +108,13 @@ def _parse_rows(
                     sheet=sheet,
                     row=number,
                     column="date",
-                    zh=f"「{row.get('date')}」不是 YYYY-MM-DD 日期",
-                    en=f"{row.get('date')!r} is not a YYYY-MM-DD date",
+                    message=_("'%(date)s' is not a YYYY-MM-DD date", date=row.get("date")),
                 )
             )
             continue
         if day in days:
             errors.append(
-                ImportRowError(
-                    sheet=sheet, row=number, column="date", zh="日期重复", en="date repeated"
-                )
+                ImportRowError(sheet=sheet, row=number, column="date", message=_("date repeated"))
             )
         values: dict[str, float] = {}
         for column in columns:
@@ -118,8 +127,7 @@ def _parse_rows(
                         sheet=sheet,
                         row=number,
                         column=column,
-                        zh=f"「{raw}」不是非负整数",
-                        en=f"{raw!r} is not a non-negative whole number",
+                        message=_("'%(raw)s' is not a non-negative whole number", raw=raw),
                     )
                 )
                 continue

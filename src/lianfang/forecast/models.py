@@ -9,19 +9,20 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from lianfang.choices import Choice
 from lianfang.db.base import Base, choice_column
+from lianfang.i18n import _
 from lianfang.timeutil import utcnow
 
 
 class RunKind(Choice):
-    forecast = ("forecast", "预测", "forecast", "#5470c6")
-    fit = ("fit", "拟合", "fit", "#91cc75")
+    forecast = ("forecast", _("forecast"), "#5470c6")
+    fit = ("fit", _("fit"), "#91cc75")
 
 
 class RunStatus(Choice):
-    queued = ("queued", "排队中", "queued", "#909399")
-    running = ("running", "计算中", "running", "#e6a23c")
-    done = ("done", "已完成", "done", "#67c23a")
-    failed = ("failed", "失败", "failed", "#f56c6c")
+    queued = ("queued", _("queued"), "#909399")
+    running = ("running", _("running"), "#e6a23c")
+    done = ("done", _("done"), "#67c23a")
+    failed = ("failed", _("failed"), "#f56c6c")
 
 
 class ForecastRun(Base):

@@ -21,6 +21,7 @@ from lianfang.demo.population import is_community
 from lianfang.errors import InvalidInputError, NotFoundError
 from lianfang.forecast.models import ForecastRun, RunKind, RunStatus
 from lianfang.forecast.population import Metapopulation
+from lianfang.i18n import _
 from lianfang.timeutil import utcnow
 
 BANDS = ("age_0_14", "age_15_59", "age_60_64", "age_65_79", "age_80_plus")
@@ -67,8 +68,10 @@ def population_for(*, session: Session, actor: Actor, code: str) -> AreaPopulati
     ).all()
     if not rows:
         raise InvalidInputError(
-            f"{area.name} 下没有带人口数据的村（社区），无法预测；请先导入人口",
-            f"no village below {area.name} has population figures: import them first",
+            _(
+                "no village below %(name)s has population figures: import them first",
+                name=area.name,
+            ),
         )
     kids = {k.code: k for k in areas.children(session=session, actor=actor, code=area.code)}
     width = codes.LEVEL_LENGTHS[area.level.child] if area.level.child else 12
@@ -127,7 +130,7 @@ def get_run(*, session: Session, actor: Actor, run_id: int) -> ForecastRun:
     actor.require(Permission.areas_read)
     run = session.get(ForecastRun, run_id)
     if run is None:
-        raise NotFoundError(f"没有编号为 {run_id} 的预测", f"no forecast run {run_id}")
+        raise NotFoundError(_("no forecast run %(run_id)s", run_id=run_id))
     actor.require_area(run.area_code)
     return run
 

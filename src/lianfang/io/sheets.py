@@ -1,9 +1,9 @@
 """Sheet specifications and the tables read from, and written to, .xlsx and .csv files.
 
-A ``SheetSpec`` names its columns once, with their Chinese and English headers, whether a file
-must hold them, the values a cell may take (written as drop-down lists into templates) and whether
-the column is only exported (computed, ignored on import). Import and export share it, so an
-export reads back in.
+A ``SheetSpec`` names its columns once, with their header (``_()``; an import reads it in either
+language), whether a file must hold them, the values a cell may take (written as drop-down lists
+into templates) and whether the column is only exported (computed, ignored on import). Import and
+export share it, so an export reads back in.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from lianfang.errors import ImportFileError, ImportRowError
+from lianfang.i18n import Text, _, current_language, listing
 from lianfang.memory import gc_paused
 
 MAX_REPORTED_ERRORS = 200
@@ -34,13 +35,26 @@ class Column:
     """One column of a sheet."""
 
     key: str
-    zh: str
-    en: str
+    text: Text  # the header
     required: bool = False
     choices: tuple[str, ...] = ()  # allowed cell values, offered as a drop-down list
     export_only: bool = False
     width: int = 12
-    note: str = ""  # what to write, shown in the template's second sheet
+    note: Text | None = None  # what to write, shown in the template's second sheet
+
+    def header(self, language: str | None = None) -> str:
+        """The header in the given language (the current one by default)."""
+        return self.text.in_language(language or current_language())
+
+    @property
+    def zh(self) -> str:
+        """The Chinese header (templates and exports are written with it)."""
+        return self.text.in_language("zh")
+
+    @property
+    def en(self) -> str:
+        """The English header."""
+        return self.text.in_language("en")
 
 
 @dataclass(frozen=True)
@@ -130,9 +144,7 @@ def _decode(data: bytes, source: str) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise ImportFileError(
-        f"{source} 不是 UTF-8 或 GB18030 编码的文本", f"{source} is not UTF-8 or GB18030 text"
-    )
+    raise ImportFileError(_("%(source)s is not UTF-8 or GB18030 text", source=source))
 
 
 def _csv_rows(data: bytes, source: str) -> list[list[str]]:
@@ -140,7 +152,7 @@ def _csv_rows(data: bytes, source: str) -> list[list[str]]:
         return list(csv.reader(io.StringIO(_decode(data, source), newline="")))
     except csv.Error as exc:
         raise ImportFileError(
-            f"{source} 不是有效的 CSV：{exc}", f"{source} is not valid CSV: {exc}"
+            _("%(source)s is not valid CSV: %(exc)s", source=source, exc=exc)
         ) from exc
 
 
@@ -198,8 +210,7 @@ def _xlsx_rows(data: bytes, source: str) -> list[list[str]]:
         ]  # stripped later
     except Exception as exc:  # calamine raises its own errors for every kind of broken file
         raise ImportFileError(
-            f"{source} 不是有效的 Excel 工作簿（.xlsx）：{exc}",
-            f"{source} is not a valid .xlsx workbook: {exc}",
+            _("%(source)s is not a valid .xlsx workbook: %(exc)s", source=source, exc=exc),
         ) from exc
 
 
@@ -219,12 +230,11 @@ def _read(data: bytes, source: str, spec: SheetSpec) -> Table:
         rows = [] if table is not None else _csv_rows(data, source)
     else:
         raise ImportFileError(
-            f"{source}：只接受 .xlsx 或 .csv 文件",
-            f"{source}: only .xlsx and .csv files are accepted",
+            _("%(source)s: only .xlsx and .csv files are accepted", source=source),
         )
     if table is None:
         if not rows:
-            raise ImportFileError(f"{source} 是空的", f"{source} is empty")
+            raise ImportFileError(_("%(source)s is empty", source=source))
         body = [r for r in rows[1:] if "".join(r).strip()]
         table = Table.of_rows(source, [h.strip() for h in rows[0]], body)
     _match_headers(table, spec)
@@ -233,6 +243,7 @@ def _read(data: bytes, source: str, spec: SheetSpec) -> Table:
 
 def _match_headers(table: Table, spec: SheetSpec) -> None:
     by_header = {c.zh: c for c in spec.columns} | {c.en.lower(): c for c in spec.columns}
+    # a header in either language names the column
     for index, header in enumerate(table.headers):
         column = by_header.get(header) or by_header.get(header.lower())
         if column is not None and not column.export_only:
@@ -240,19 +251,20 @@ def _match_headers(table: Table, spec: SheetSpec) -> None:
     missing = [c for c in spec.columns if c.required and c.key not in table.keys]
     if missing:
         raise ImportFileError(
-            f"{table.source} 缺少必填列：{'、'.join(c.zh for c in missing)}",
-            f"{table.source} lacks required column(s): {', '.join(c.en for c in missing)}",
+            _(
+                "%(source)s lacks required column(s): %(columns)s",
+                source=table.source,
+                columns=listing(c.text for c in missing),
+            )
         )
 
 
-def row_error(
-    table: Table, spec: SheetSpec, index: int, key: str, zh: str, en: str
-) -> ImportRowError:
+def row_error(table: Table, spec: SheetSpec, index: int, key: str, message: Text) -> ImportRowError:
     """An error in data row ``index`` (0-based) of a table, named as the spreadsheet shows it."""
     position = table.keys.get(key)
     header = spec.column(key).zh if position is None else table.headers[position]
     return ImportRowError(
-        sheet=table.source, row=index + FIRST_DATA_ROW, column=header, zh=zh, en=en
+        sheet=table.source, row=index + FIRST_DATA_ROW, column=header, message=message
     )
 
 
@@ -260,8 +272,11 @@ def failed(table: Table, errors: Sequence[ImportRowError]) -> ImportFileError:
     """The error that rejects a whole file because some rows are invalid."""
     rows = len({e.row for e in errors})
     return ImportFileError(
-        f"{table.source} 有 {rows} 行数据有误，未写入任何数据",
-        f"{table.source} has {rows} invalid row(s); nothing was written",
+        _(
+            "%(source)s has %(rows)s invalid row(s); nothing was written",
+            source=table.source,
+            rows=rows,
+        ),
         list(errors)[:MAX_REPORTED_ERRORS],
     )
 
@@ -270,6 +285,6 @@ def write_csv(spec: SheetSpec, rows: Iterable[Sequence[object]], language: str =
     """A CSV file (UTF-8 with BOM, which Excel opens correctly) with the spec's headers."""
     out = io.StringIO(newline="")
     writer = csv.writer(out)
-    writer.writerow([c.zh if language == "zh" else c.en for c in spec.columns])
+    writer.writerow([c.header(language) for c in spec.columns])
     writer.writerows(rows)
     return ("\ufeff" + out.getvalue()).encode("utf-8")

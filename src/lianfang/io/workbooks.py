@@ -9,9 +9,11 @@ import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
 from lianfang.errors import ImportRowError
-from lianfang.io.sheets import FIRST_DATA_ROW, SheetSpec, Table
+from lianfang.i18n import LIST_SEPARATOR, SENTENCE_SEPARATOR, _, listing
+from lianfang.io.sheets import FIRST_DATA_ROW, Column, SheetSpec, Table
 
 VALIDATED_ROWS = 10_000  # rows of a template that carry the drop-down lists
+ZH = "zh"  # workbooks are written for the people who fill them in: in Chinese
 
 
 def _header(
@@ -30,8 +32,15 @@ def _lists(sheet: Worksheet, spec: SheetSpec) -> None:
             sheet.data_validation(
                 1, col, VALIDATED_ROWS, col,
                 {"validate": "list", "source": list(column.choices),
-                 "error_title": column.zh, "error_message": "请从下拉列表中选择"},
+                 "error_title": column.zh,
+                 "error_message": _("choose from the drop-down list").in_language(ZH)},
             )  # fmt: skip
+
+
+def _note(column: Column) -> str:
+    if column.note is not None:
+        return column.note.in_language(ZH)
+    return LIST_SEPARATOR.in_language(ZH).join(column.choices)
 
 
 def template(spec: SheetSpec) -> bytes:
@@ -44,12 +53,10 @@ def template(spec: SheetSpec) -> bytes:
         _lists(sheet, SheetSpec(spec.name, columns))
         text = book.add_format({"num_format": "@"})
         sheet.set_column(0, len(columns) - 1, None, text)  # keep ID numbers and codes as text
-        notes = book.add_worksheet("填写说明")
-        _header(book, notes, ["列", "Column", "必填", "说明"], [16, 24, 6, 80])
+        notes = book.add_worksheet(_("How to fill in").in_language(ZH))
+        _header(book, notes, ["列", "Column", "必填", "说明"], [16, 24, 6, 80])  # both languages
         for row, c in enumerate(columns, start=1):
-            notes.write_row(
-                row, 0, [c.zh, c.en, "是" if c.required else "", c.note or "、".join(c.choices)]
-            )
+            notes.write_row(row, 0, [c.zh, c.en, "是" if c.required else "", _note(c)])
     return out.getvalue()
 
 
@@ -73,13 +80,15 @@ def errors(table: Table, problems: Sequence[ImportRowError]) -> bytes:
         by_row.setdefault(problem.row, []).append(problem)
     out = io.BytesIO()
     with xlsxwriter.Workbook(out, {"in_memory": True}) as book:
-        sheet = book.add_worksheet("错误报告")
+        sheet = book.add_worksheet(_("Error report").in_language(ZH))
         red = book.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
-        _header(book, sheet, ["错误", *table.headers], [60] + [14] * len(table.headers))
+        header = _("Errors").in_language(ZH)
+        _header(book, sheet, [header, *table.headers], [60] + [14] * len(table.headers))
         positions = {h: i for i, h in enumerate(table.headers)}
         for index, row in enumerate(table.rows):
             found = by_row.get(index + FIRST_DATA_ROW, [])
-            sheet.write_string(index + 1, 0, "；".join(p.zh for p in found), red if found else None)
+            said = listing((p.text for p in found), SENTENCE_SEPARATOR).in_language(ZH)
+            sheet.write_string(index + 1, 0, said, red if found else None)
             marked = {positions.get(p.column, -1) for p in found}
             for c, value in enumerate(row):
                 sheet.write_string(index + 1, c + 1, value, red if c in marked else None)

@@ -13,6 +13,7 @@ from lianfang.areas.choices import AreaLevel
 from lianfang.areas.models import Area
 from lianfang.auth.scope import Actor
 from lianfang.errors import LianfangError
+from lianfang.i18n import Text, _
 from lianfang.people.choices import Sex
 from lianfang.people.sheet import Checker, Parsed
 
@@ -40,24 +41,25 @@ def areas(session: Session, actor: Actor, check: Checker, parsed: Parsed) -> Non
         for index, raw in enumerate(column):
             problem = problems[raw]
             if problem:
-                check.add(index, "area_code", *problem)
+                check.add(index, "area_code", problem)
     normal = {raw: code or "" for raw, code in wanted.items()}
     parsed.values["area_code"] = [normal[raw] for raw in column]
 
 
-def _area_problem(
-    raw: str, code: str | None, found: dict[str, Area], actor: Actor
-) -> tuple[str, str] | None:
+def _area_problem(raw: str, code: str | None, found: dict[str, Area], actor: Actor) -> Text | None:
     if not raw:
-        return "必填", "required"
+        return _("required")
     area = found.get(code or "")
     if code is None or area is None:
-        return f"区划代码「{raw}」不存在", f"area code {raw!r} does not exist"
+        return _("area code '%(raw)s' does not exist", raw=raw)
     if area.level is not AreaLevel.village:
-        return (f"「{area.name}」是{area.level.zh}，应填村（居）代码",
-                f"{area.name} is a {area.level.en}; a village code is needed")  # fmt: skip
+        return _(
+            "%(name)s is a %(level)s; a village code is needed",
+            name=area.name,
+            level=area.level.text,
+        )
     if not actor.reaches(code):
-        return f"{area.name}（{code}）不在您的管辖范围内", f"{code} is outside your scope"
+        return _("%(name)s (%(code)s) is outside your scope", name=area.name, code=code)
     return None
 
 
@@ -71,17 +73,17 @@ def cells_together(check: Checker, parsed: Parsed) -> None:
         given = np.array([v is not None for v in distinct], dtype=bool)[rows]
         male = np.array([v is Sex.male for v in distinct], dtype=bool)[rows]
         for index in np.flatnonzero(known & given & (male != parsed.ids.male)).tolist():
-            check.add(index, "sex", "与身份证号不符", "does not match the ID number")
+            check.add(index, "sex", _("does not match the ID number"))
     if "birth_date" in parsed.values:
         days = _days(parsed, "birth_date")
         for index in np.flatnonzero(known & ~np.isnat(days) & (days != born)).tolist():
             day = born[index].item()
-            check.add(index, "birth_date", f"与身份证号不符（{day}）", f"ID number says {day}")
+            check.add(index, "birth_date", _("ID number says %(day)s", day=day))
     for key in ("last_dose_on", "arrived_on", "kit_on"):
         if key in parsed.values:
             days = _days(parsed, key)
             for index in np.flatnonzero(known & ~np.isnat(days) & (days < born)).tolist():
-                check.add(index, key, "早于出生日期", "before the birth date")
+                check.add(index, key, _("before the birth date"))
     _kits(check, parsed)
 
 
@@ -105,9 +107,7 @@ def _kits(check: Checker, parsed: Parsed) -> None:
         else np.zeros(len(rows), dtype=bool)
     )
     for index in np.flatnonzero(kit != dated).tolist():
-        key, zh, en = (
-            ("kit_on", "已填药包类别，须填发放日期", "a kit needs its delivery date")
-            if kit[index]
-            else ("kit_grade", "已填发放日期，须填药包类别", "a delivery date needs its kit")
-        )
-        check.add(index, key, zh, en)
+        if kit[index]:
+            check.add(index, "kit_on", _("a kit needs its delivery date"))
+        else:
+            check.add(index, "kit_grade", _("a delivery date needs its kit"))

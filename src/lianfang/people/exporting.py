@@ -17,6 +17,7 @@ from lianfang.auth import audit
 from lianfang.auth.choices import AuditAction, Permission
 from lianfang.auth.scope import Actor
 from lianfang.errors import ImportFileError, InvalidInputError, NotFoundError
+from lianfang.i18n import _
 from lianfang.io import sheets, workbooks
 from lianfang.people import identity, service
 from lianfang.people.choices import Condition, Guarantee
@@ -76,11 +77,9 @@ def export(
     if reveal:
         actor.require(Permission.pii_reveal)
         if len(reason.strip()) < service.MIN_REASON:
-            raise InvalidInputError(
-                "导出完整信息须说明理由（至少4个字）", "an unmasked export needs a reason"
-            )
+            raise InvalidInputError(_("an unmasked export needs a reason"))
     if file_format not in ("xlsx", "csv"):
-        raise InvalidInputError("导出格式应为 xlsx 或 csv", "the format must be xlsx or csv")
+        raise InvalidInputError(_("the format must be xlsx or csv"))
     rows = list(_rows(session, actor, f, reveal))
     data = workbooks.export(SPEC, rows) if file_format == "xlsx" else sheets.write_csv(SPEC, rows)
     audit.record(
@@ -127,5 +126,5 @@ def report(*, session: Session, actor: Actor, token: str) -> ImportReport:
     """An error workbook kept for the user who uploaded the file."""
     found = session.scalar(select(ImportReport).where(ImportReport.token == token))
     if found is None or found.username != actor.username:
-        raise NotFoundError("错误报告不存在或已过期", "no such error report (they are kept 7 days)")
+        raise NotFoundError(_("no such error report (they are kept 7 days)"))
     return found

@@ -18,6 +18,7 @@ from lianfang.auth import audit
 from lianfang.auth.choices import AuditAction, Permission
 from lianfang.auth.scope import Actor
 from lianfang.errors import ConflictError, InvalidInputError, NotFoundError
+from lianfang.i18n import SENTENCE_SEPARATOR, _, listing
 from lianfang.people import coverage, service
 from lianfang.people.choices import AlertReason, AlertStatus, ContactMethod, Symptom
 from lianfang.people.models import FollowUp, Person, ReferralAlert
@@ -45,17 +46,15 @@ class Contact:
 def _check(contact: Contact, when: datetime) -> None:
     problems = []
     if contact.temperature_c is not None and not 34.0 <= contact.temperature_c <= 43.0:
-        problems.append(("体温应在 34–43 ℃ 之间", "temperature must be 34–43 °C"))
+        problems.append(_("temperature must be 34–43 °C"))
     if contact.spo2_pct is not None and not 50 <= contact.spo2_pct <= 100:
-        problems.append(("血氧饱和度应在 50–100% 之间", "SpO2 must be 50–100%"))
+        problems.append(_("SpO2 must be 50–100%"))
     if contact.fever_days is not None and not 0 <= contact.fever_days <= 60:
-        problems.append(("发热天数应在 0–60 之间", "fever days must be 0–60"))
+        problems.append(_("fever days must be 0–60"))
     if when > timeutil.utcnow() + CLOCK_SKEW:
-        problems.append(("联系时间在未来", "the contact time is in the future"))
+        problems.append(_("the contact time is in the future"))
     if problems:
-        raise InvalidInputError(
-            "；".join(p[0] for p in problems), "; ".join(p[1] for p in problems)
-        )
+        raise InvalidInputError(listing(problems, SENTENCE_SEPARATOR))
 
 
 def reasons(contact: Contact, recent_high_fever: bool) -> frozenset[AlertReason]:
@@ -97,7 +96,7 @@ def record(
         )
         if earlier is not None:
             if earlier.person_id != person.id:
-                raise ConflictError("该提交编号已用于其他人员", "client token already used")
+                raise ConflictError(_("client token already used"))
             alert = session.scalar(
                 select(ReferralAlert).where(ReferralAlert.follow_up_id == earlier.id)
             )
@@ -157,11 +156,11 @@ def close_alert(*, session: Session, actor: Actor, alert_id: int, note: str) -> 
     actor.require(Permission.people_edit)
     alert = session.get(ReferralAlert, alert_id)
     if alert is None or not actor.reaches(alert.area_code):
-        raise NotFoundError(f"没有编号为 {alert_id} 的预警", f"no alert {alert_id}")
+        raise NotFoundError(_("no alert %(alert_id)s", alert_id=alert_id))
     if alert.status is AlertStatus.closed:
-        raise ConflictError("该预警已处置", "the alert is already closed")
+        raise ConflictError(_("the alert is already closed"))
     if len(note.strip()) < service.MIN_REASON:
-        raise InvalidInputError("请说明处置情况（至少4个字）", "say how it was handled")
+        raise InvalidInputError(_("say how it was handled"))
     alert.status, alert.closed_at = AlertStatus.closed, timeutil.utcnow()
     alert.closed_by, alert.close_note = actor.username, note.strip()
     audit.record(

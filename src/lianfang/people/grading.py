@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from lianfang.i18n import Text, _
 from lianfang.people.choices import DiseaseState, Grade, GradeMethod, Vaccination
 
 FULL_DOSES = 3
@@ -37,12 +38,21 @@ GRADES = (Grade.red, Grade.yellow, Grade.green)
 
 @dataclass(frozen=True)
 class Grading:
-    """A grade with how it was reached and why, in both languages."""
+    """A grade with how it was reached and why."""
 
     grade: Grade
     method: GradeMethod
-    zh: str
-    en: str
+    text: Text
+
+    @property
+    def zh(self) -> str:
+        """Why, in Chinese."""
+        return self.text.in_language("zh")
+
+    @property
+    def en(self) -> str:
+        """Why, in English."""
+        return self.text.in_language("en")
 
 
 def age_band(age: int) -> int:
@@ -83,15 +93,19 @@ def score(band: int, disease: DiseaseState, vaccination: Vaccination) -> int:
 
 def grade(band: int, disease: DiseaseState, vaccination: Vaccination) -> Grading:
     """The grade of one person by the rules, or by the score when no rule applies."""
-    facts_zh = f"{AGE_BANDS[band]}岁，基础病{disease.zh}，疫苗{vaccination.zh}"
-    facts_en = f"age {AGE_BANDS[band]}, disease {disease.en}, {vaccination.en}"
+    facts = _(
+        "age %(band)s, disease %(disease)s, %(vaccination)s",
+        band=AGE_BANDS[band],
+        disease=disease.text,
+        vaccination=vaccination.text,
+    )
     ruled = _rule(band, disease, vaccination)
     if ruled is not None:
-        return Grading(ruled, GradeMethod.rule, f"规则：{facts_zh}", f"rule: {facts_en}")
+        return Grading(ruled, GradeMethod.rule, _("rule: %(facts)s", facts=facts))
     points = score(band, disease, vaccination)
     graded = Grade.green if points <= 1 else Grade.yellow if points <= 3 else Grade.red
     return Grading(
-        graded, GradeMethod.score, f"评分 {points}：{facts_zh}", f"score {points}: {facts_en}"
+        graded, GradeMethod.score, _("score %(points)s: %(facts)s", points=points, facts=facts)
     )
 
 

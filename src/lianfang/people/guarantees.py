@@ -12,16 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from lianfang.i18n import Text, _, listing
 from lianfang.people.choices import Capability, Condition, DiseaseState, Grade, Guarantee
 
 CHECK_INTERVAL_DAYS = {Grade.red: 1, Grade.yellow: 3, Grade.green: 7}
 KIT_RANK = {Grade.red: 2, Grade.yellow: 1, Grade.green: 0}
 KIT_CONTENTS = {
-    Grade.red: (
-        "退热药、抗病毒药（遵医嘱）、指夹式血氧仪",
-        "antipyretics, antivirals as prescribed, a finger oximeter",
-    ),
-    Grade.yellow: ("退热药，必要时指夹式血氧仪", "antipyretics, an oximeter when needed"),
+    Grade.red: _("antipyretics, antivirals as prescribed, a finger oximeter"),
+    Grade.yellow: _("antipyretics, an oximeter when needed"),
 }
 CHILD_AGE = 14
 
@@ -66,12 +64,21 @@ def kit_covers(kit: Grade | None, grade: Grade) -> bool:
 
 @dataclass(frozen=True)
 class GuaranteeState:
-    """Whether one guarantee holds for a person, and why, in both languages."""
+    """Whether one guarantee holds for a person, and why."""
 
     guarantee: Guarantee
     met: bool
-    zh: str
-    en: str
+    text: Text
+
+    @property
+    def zh(self) -> str:
+        """Why, in Chinese."""
+        return self.text.in_language("zh")
+
+    @property
+    def en(self) -> str:
+        """Why, in English."""
+        return self.text.in_language("en")
 
 
 @dataclass(frozen=True)
@@ -93,74 +100,83 @@ class Facts:
 def _in_charge(f: Facts) -> GuaranteeState:
     if f.responsible:
         return GuaranteeState(
-            Guarantee.in_charge, True, f"负责人：{f.responsible}", f"responsible: {f.responsible}"
+            Guarantee.in_charge, True, _("responsible: %(name)s", name=f.responsible)
         )
-    return GuaranteeState(Guarantee.in_charge, False, "未指定负责人", "no responsible person")
+    return GuaranteeState(Guarantee.in_charge, False, _("no responsible person"))
 
 
 def _checked_on(f: Facts, today: date) -> GuaranteeState:
     days = interval_days(f.grade, f.opted_in)
     if days is None or f.due is None:
-        return GuaranteeState(Guarantee.checked_on, True, "无需随访", "no follow-up required")
+        return GuaranteeState(Guarantee.checked_on, True, _("no follow-up required"))
     if f.last_contact is None:
-        overdue = "，已逾期" if today > f.due else ""
-        return GuaranteeState(
-            Guarantee.checked_on,
-            False,
-            f"尚未联系（应每{days}天）{overdue}",
-            f"never contacted (every {days} d){', overdue' if overdue else ''}",
+        never = (
+            _("never contacted (every %(days)s d), overdue", days=days)
+            if today > f.due
+            else _("never contacted (every %(days)s d)", days=days)
         )
+        return GuaranteeState(Guarantee.checked_on, False, never)
     if today > f.due:
         late = (today - f.due).days
         return GuaranteeState(
             Guarantee.checked_on,
             False,
-            f"上次联系 {f.last_contact}，已逾期 {late} 天（应每{days}天）",
-            f"last contact {f.last_contact}, {late} d overdue (every {days} d)",
+            _(
+                "last contact %(last)s, %(late)s d overdue (every %(days)s d)",
+                last=f.last_contact,
+                late=late,
+                days=days,
+            ),
         )
     return GuaranteeState(
         Guarantee.checked_on,
         True,
-        f"上次联系 {f.last_contact}，下次 {f.due} 前",
-        f"last contact {f.last_contact}, next by {f.due}",
+        _("last contact %(last)s, next by %(due)s", last=f.last_contact, due=f.due),
     )
 
 
 def _medicine(f: Facts) -> GuaranteeState:
     if f.grade is Grade.green:
-        return GuaranteeState(Guarantee.medicine, True, "绿色无需药包", "no kit for green")
-    zh, en = KIT_CONTENTS[f.grade]
+        return GuaranteeState(Guarantee.medicine, True, _("no kit for green"))
+    contents = KIT_CONTENTS[f.grade]
     if kit_covers(f.kit, f.grade):
         return GuaranteeState(
-            Guarantee.medicine, True, f"{f.kit_on} 已发放：{zh}", f"delivered {f.kit_on}: {en}"
+            Guarantee.medicine,
+            True,
+            _("delivered %(day)s: %(contents)s", day=f.kit_on, contents=contents),
         )
     if f.kit is not None:
         return GuaranteeState(
             Guarantee.medicine,
             False,
-            f"已发{f.kit.zh}药包，需{f.grade.zh}药包：{zh}",
-            f"{f.kit.en} kit delivered, {f.grade.en} kit needed: {en}",
+            _(
+                "%(kit)s kit delivered, %(grade)s kit needed: %(contents)s",
+                kit=f.kit.text,
+                grade=f.grade.text,
+                contents=contents,
+            ),
         )
     return GuaranteeState(
-        Guarantee.medicine, False, f"未发放药包（{zh}）", f"no kit delivered ({en})"
+        Guarantee.medicine, False, _("no kit delivered (%(contents)s)", contents=contents)
     )
 
 
 def _treatment(f: Facts) -> GuaranteeState:
     if not f.hospital:
-        return GuaranteeState(
-            Guarantee.treatment, False, "未指定定点医院", "no designated hospital"
-        )
+        return GuaranteeState(Guarantee.treatment, False, _("no designated hospital"))
     missing = sorted(f.needed - f.hospital_capabilities)
     if missing:
         return GuaranteeState(
             Guarantee.treatment,
             False,
-            f"{f.hospital} 缺少：{'、'.join(c.zh for c in missing)}",
-            f"{f.hospital} lacks: {', '.join(c.en for c in missing)}",
+            _(
+                "%(hospital)s lacks: %(missing)s",
+                hospital=f.hospital,
+                missing=listing(c.text for c in missing),
+            ),
         )
     return GuaranteeState(
-        Guarantee.treatment, True, f"定点医院：{f.hospital}", f"designated hospital: {f.hospital}"
+        Guarantee.treatment, True, _("designated hospital: %(hospital)s", hospital=f.hospital)
     )
 
 

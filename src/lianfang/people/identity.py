@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lianfang import timeutil
+from lianfang.i18n import Text, _
 from lianfang.people.choices import Sex
 
 WEIGHTS = np.array([pow(2, 17 - i, 11) for i in range(17)], dtype=np.int64)
@@ -34,28 +35,29 @@ def check_digit(first17: str) -> str:
     return CHECK_DIGITS[total % 11]
 
 
-def id_problem(number: str, today: date | None = None) -> tuple[str, str] | None:
-    """Why an ID number is invalid (Chinese, English), or None when it is valid (``today``
+def id_problem(number: str, today: date | None = None) -> Text | None:
+    """Why an ID number is invalid, or None when it is valid (``today``
     bounds its birth date: the application's today when not given)."""
     if len(number) != 18 or not number[:17].isdigit() or not number.isascii():
-        return "应为18位，前17位为数字", "must be 18 characters, the first 17 digits"
+        return _("must be 18 characters, the first 17 digits")
     if number[17] not in "0123456789X":
-        return "第18位应为数字或X", "the 18th character must be a digit or X"
+        return _("the 18th character must be a digit or X")
     if check_digit(number[:17]) != number[17]:
-        return "校验码不符", "the check digit does not match"
+        return _("the check digit does not match")
     born = birth_date(number)
     if born is None:
-        return "出生日期无效", "the birth date in it is not a real date"
+        return _("the birth date in it is not a real date")
     return birth_problem(born, today)
 
 
-def birth_problem(born: date, today: date | None = None) -> tuple[str, str] | None:
+def birth_problem(born: date, today: date | None = None) -> Text | None:
     """Why a birth date cannot be a registered person's (before 1900 or after today), or None."""
     if born < EARLIEST_BIRTH:
-        return (f"出生日期 {born} 早于 {EARLIEST_BIRTH}",
-                f"the birth date {born} is before {EARLIEST_BIRTH}")  # fmt: skip
+        return _(
+            "the birth date %(born)s is before %(earliest)s", born=born, earliest=EARLIEST_BIRTH
+        )
     if born > (today or timeutil.today()):
-        return f"出生日期 {born} 在未来", f"the birth date {born} is in the future"
+        return _("the birth date %(born)s is in the future", born=born)
     return None
 
 

@@ -17,6 +17,7 @@ from lianfang.auth import audit
 from lianfang.auth.choices import AuditAction, Permission
 from lianfang.auth.scope import Actor
 from lianfang.errors import InvalidInputError, NotFoundError
+from lianfang.i18n import _
 from lianfang.io.sheets import Table
 from lianfang.people import coverage, grading, guarantees, identity, records
 from lianfang.people.choices import AlertStatus, ChangeSource, Grade, GradeMethod, Guarantee
@@ -66,7 +67,7 @@ def get(*, session: Session, actor: Actor, person_id: int) -> Person:
         select(Person).options(joinedload(Person.responsible)).where(Person.id == person_id)
     )
     if person is None or not actor.reaches(person.area_code):
-        raise NotFoundError(f"没有编号为 {person_id} 的人员", f"no person with id {person_id}")
+        raise NotFoundError(_("no person with id %(person_id)s", person_id=person_id))
     return person
 
 
@@ -161,9 +162,7 @@ def override_grade(
     person = get(session=session, actor=actor, person_id=person_id)
     reason = reason.strip()
     if len(reason) < MIN_REASON:
-        raise InvalidInputError(
-            "人工调整等级须说明理由（至少4个字）", "a manual grade needs a reason"
-        )
+        raise InvalidInputError(_("a manual grade needs a reason"))
     before = person.grade
     override = records.Override(grade, reason) if grade is not None else None
     rederive(person, override)
@@ -208,7 +207,7 @@ def reveal(*, session: Session, actor: Actor, person_id: int, reason: str) -> tu
     actor.require(Permission.pii_reveal)
     person = get(session=session, actor=actor, person_id=person_id)
     if len(reason.strip()) < MIN_REASON:
-        raise InvalidInputError("查看完整信息须说明理由（至少4个字）", "revealing needs a reason")
+        raise InvalidInputError(_("revealing needs a reason"))
     audit.record(
         session=session, actor=actor, action=AuditAction.reveal, entity_type="person",
         entity_id=str(person.id), area_code=person.area_code, detail={"reason": reason.strip()},
@@ -262,9 +261,7 @@ def add_responsible(*, session: Session, actor: Actor, responsible: Responsible)
     actor.require(Permission.people_edit)
     area = session.get(Area, responsible.area_code)
     if area is None:
-        raise NotFoundError(
-            f"区划 {responsible.area_code} 不存在", f"no area {responsible.area_code}"
-        )
+        raise NotFoundError(_("no area %(area_code)s", area_code=responsible.area_code))
     actor.require_area(area.code, area.name)
     session.add(responsible)
     session.flush()
@@ -282,21 +279,15 @@ def assign(
     actor.require(Permission.people_edit)
     responsible = session.get(Responsible, responsible_id)
     if responsible is None or not actor.reaches(responsible.area_code):
-        raise NotFoundError(
-            f"没有编号为 {responsible_id} 的负责人", f"no responsible {responsible_id}"
-        )
+        raise NotFoundError(_("no responsible %(responsible_id)s", responsible_id=responsible_id))
     people = session.scalars(
         select(Person).where(Person.id.in_(person_ids), actor.area_filter(Person.area_code))
     ).all()
     if len(people) != len(set(person_ids)):
-        raise NotFoundError(
-            "部分人员不存在或不在您的管辖范围内", "some people were not found in your scope"
-        )
+        raise NotFoundError(_("some people were not found in your scope"))
     town = responsible.area_code[:9]
     if any(not p.area_code.startswith(town) for p in people):
-        raise InvalidInputError(
-            "负责人只能负责本乡镇的人员", "a responsible person serves their own town only"
-        )
+        raise InvalidInputError(_("a responsible person serves their own town only"))
     changed = [p for p in people if p.responsible_id != responsible_id]
     now = timeutil.utcnow()
     if changed:

@@ -23,6 +23,7 @@ from lianfang import timeutil
 from lianfang.choices import Choice
 from lianfang.columns import Coded
 from lianfang.errors import ImportRowError
+from lianfang.i18n import Text, _, listing, pgettext
 from lianfang.io.sheets import Column, SheetSpec, Table, row_error
 from lianfang.people import identity
 from lianfang.people.choices import (
@@ -48,63 +49,142 @@ def _labels(choice: type[Choice]) -> tuple[str, ...]:
     return tuple(m.zh for m in choice)
 
 
+def _several(choice: type[Choice]) -> Text:
+    return _(
+        "several allowed, separated by commas: %(choices)s",
+        choices=listing(m.text for m in choice),
+    )
+
+
 CONDITION_COLUMNS = tuple(
-    Column(CONDITION_KEY + c.value, c.zh, c.en, choices=_labels(DiseaseState), width=8,
-           note="无 / 稳定 / 不稳定（空白视为无）")
+    Column(
+        CONDITION_KEY + c.value,
+        c.text,
+        choices=_labels(DiseaseState),
+        width=8,
+        note=_("none / stable / unstable (blank means none)"),
+    )
     for c in Condition
-)  # fmt: skip
+)
 
 SPEC = SheetSpec(
     "重点人群",
     (
-        Column("name", "姓名", "name", required=True, width=10),
-        Column("id_number", "身份证号", "ID number", required=True, width=20,
-               note="18位居民身份证号码，末位可为X"),
-        Column("sex", "性别", "sex", choices=_labels(Sex), width=6, note="可空；须与身份证号一致"),
-        Column("birth_date", "出生日期", "birth date", width=12, note="可空；须与身份证号一致"),
-        Column("phone", "联系电话", "phone", width=14, note="手机号或带区号的固定电话"),
-        Column("area_code", "村(居)代码", "village code", required=True, width=14,
-               note="12位村（居）统计代码"),
-        Column("village", "村(居)", "village", export_only=True, width=12),
-        Column("address", "住址", "address", width=24),
-        Column("living", "居住情况", "living situation", choices=_labels(Living), width=10),
+        Column("name", pgettext("people sheet", "name"), required=True, width=10),
+        Column(
+            "id_number",
+            pgettext("people sheet", "ID number"),
+            required=True,
+            width=20,
+            note=_("18-character resident ID number; the last may be X"),
+        ),
+        Column(
+            "sex",
+            pgettext("people sheet", "sex"),
+            choices=_labels(Sex),
+            width=6,
+            note=_("may be blank; must agree with the ID number"),
+        ),
+        Column(
+            "birth_date",
+            pgettext("people sheet", "birth date"),
+            width=12,
+            note=_("may be blank; must agree with the ID number"),
+        ),
+        Column(
+            "phone",
+            pgettext("people sheet", "phone"),
+            width=14,
+            note=_("a mobile number, or a landline with its area code"),
+        ),
+        Column(
+            "area_code",
+            pgettext("people sheet", "village code"),
+            required=True,
+            width=14,
+            note=_("12-digit village (community) statistical code"),
+        ),
+        Column("village", pgettext("people sheet", "village"), export_only=True, width=12),
+        Column("address", pgettext("people sheet", "address"), width=24),
+        Column(
+            "living",
+            pgettext("people sheet", "living situation"),
+            choices=_labels(Living),
+            width=10,
+        ),
         *CONDITION_COLUMNS,
-        Column("vaccine_doses", "疫苗剂次", "vaccine doses", width=8, note="0–6 的整数"),
-        Column("last_dose_on", "末次接种日期", "last dose date", width=12),
-        Column("arrived_on", "入境日期", "arrival from abroad", width=12,
-               note="境外来（返）人员填写"),
-        Column("groups", "其他重点人群类别", "other tracked groups", width=16,
-               note="可多选，用顿号分隔：" + "、".join(_labels(TrackedGroup))),
-        Column("followup_opt_in", "绿色自愿随访", "green opted in to follow-up", choices=(YES, NO),
-               width=8),
-        Column("responsible", "负责人", "responsible person", width=10),
-        Column("responsible_kind", "负责人类别", "responsible kind",
-               choices=_labels(ResponsibleKind), width=10),
-        Column("responsible_phone", "负责人电话", "responsible phone", width=14),
-        Column("kit_grade", "药包类别", "kit", choices=(Grade.red.zh, Grade.yellow.zh), width=8,
-               note="红色药包含抗病毒药（遵医嘱）与血氧仪"),
-        Column("kit_on", "药包发放日期", "kit delivered on", width=12),
-        Column("hospital", "定点医院", "designated hospital", width=18),
-        Column("hospital_capabilities", "医院救治能力", "hospital capabilities", width=18,
-               note="可多选，用顿号分隔：" + "、".join(_labels(Capability))),
-        Column("grade", "风险等级", "risk grade", export_only=True, width=8),
-        Column("grade_method", "定级方式", "graded by", export_only=True, width=8),
-        Column("last_contact", "上次联系", "last contact", export_only=True, width=16),
-        Column("due_on", "随访截止", "next check-in due", export_only=True, width=12),
-        Column("in_charge", "有人管", "someone in charge", export_only=True, width=6),
-        Column("checked_on", "有人问", "checked on", export_only=True, width=6),
-        Column("medicine", "有药用", "medicine on hand", export_only=True, width=6),
-        Column("treatment", "有医治", "place to be treated", export_only=True, width=6),
+        Column(
+            "vaccine_doses",
+            pgettext("people sheet", "vaccine doses"),
+            width=8,
+            note=_("a whole number 0–6"),
+        ),
+        Column("last_dose_on", pgettext("people sheet", "last dose date"), width=12),
+        Column(
+            "arrived_on",
+            pgettext("people sheet", "arrival from abroad"),
+            width=12,
+            note=_("for people arriving (returning) from abroad"),
+        ),
+        Column(
+            "groups",
+            pgettext("people sheet", "other tracked groups"),
+            width=16,
+            note=_several(TrackedGroup),
+        ),
+        Column(
+            "followup_opt_in",
+            pgettext("people sheet", "green opted in to follow-up"),
+            choices=(YES, NO),
+            width=8,
+        ),
+        Column("responsible", pgettext("people sheet", "responsible person"), width=10),
+        Column(
+            "responsible_kind",
+            pgettext("people sheet", "responsible kind"),
+            choices=_labels(ResponsibleKind),
+            width=10,
+        ),
+        Column("responsible_phone", pgettext("people sheet", "responsible phone"), width=14),
+        Column(
+            "kit_grade",
+            pgettext("people sheet", "kit"),
+            choices=(Grade.red.zh, Grade.yellow.zh),
+            width=8,
+            note=_("the red kit holds antivirals (as prescribed) and an oximeter"),
+        ),
+        Column("kit_on", pgettext("people sheet", "kit delivered on"), width=12),
+        Column("hospital", pgettext("people sheet", "designated hospital"), width=18),
+        Column(
+            "hospital_capabilities",
+            pgettext("people sheet", "hospital capabilities"),
+            width=18,
+            note=_several(Capability),
+        ),
+        Column("grade", pgettext("people sheet", "risk grade"), export_only=True, width=8),
+        Column("grade_method", pgettext("people sheet", "graded by"), export_only=True, width=8),
+        Column(
+            "last_contact", pgettext("people sheet", "last contact"), export_only=True, width=16
+        ),
+        Column("due_on", pgettext("people sheet", "next check-in due"), export_only=True, width=12),
+        Column(
+            "in_charge", pgettext("people sheet", "someone in charge"), export_only=True, width=6
+        ),
+        Column("checked_on", pgettext("people sheet", "checked on"), export_only=True, width=6),
+        Column("medicine", pgettext("people sheet", "medicine on hand"), export_only=True, width=6),
+        Column(
+            "treatment", pgettext("people sheet", "place to be treated"), export_only=True, width=6
+        ),
     ),
-)  # fmt: skip
+)
 
 
 class Bad(Exception):
-    """A cell that cannot be read, with the reason in both languages."""
+    """A cell that cannot be read, and why."""
 
-    def __init__(self, zh: str, en: str) -> None:
-        super().__init__(en)
-        self.zh, self.en = zh, en
+    def __init__(self, text: Text) -> None:
+        super().__init__(text.in_language("en"))
+        self.text = text
 
 
 @dataclass(frozen=True)
@@ -169,8 +249,13 @@ def parse_choice(choice: type[C], raw: str) -> C:
     for member in choice:
         if text in (member.zh, member.value) or text.lower() == member.en.lower():
             return member
-    raise Bad(f"「{text}」不是可选值（{'、'.join(_labels(choice))}）",
-              f"{text!r} is not one of {', '.join(m.en for m in choice)}")  # fmt: skip
+    raise Bad(
+        _(
+            "'%(text)s' is not one of %(choices)s",
+            text=text,
+            choices=listing(m.text for m in choice),
+        )
+    )
 
 
 def parse_choices(choice: type[C], raw: str) -> frozenset[C]:
@@ -187,11 +272,9 @@ def parse_date(raw: str) -> date:
         except ValueError:
             continue
         if day > timeutil.today():
-            raise Bad(f"日期 {day} 在未来", f"{day} is in the future")
+            raise Bad(_("%(day)s is in the future", day=day))
         return day
-    raise Bad(
-        f"「{raw}」不是有效日期（例如 2023-01-05）", f"{raw!r} is not a date (e.g. 2023-01-05)"
-    )
+    raise Bad(_("'%(raw)s' is not a date (e.g. 2023-01-05)", raw=raw))
 
 
 def parse_birth_date(raw: str) -> date:
@@ -199,14 +282,14 @@ def parse_birth_date(raw: str) -> date:
     born = parse_date(raw)
     problem = identity.birth_problem(born)
     if problem:
-        raise Bad(*problem)
+        raise Bad(problem)
     return born
 
 
 def _text(limit: int) -> Callable[[str], str]:
     def parse(raw: str) -> str:
         if len(raw) > limit:
-            raise Bad(f"超过 {limit} 个字", f"longer than {limit} characters")
+            raise Bad(_("longer than %(limit)s characters", limit=limit))
         return raw
 
     return parse
@@ -216,21 +299,16 @@ def _phone(raw: str) -> str:
     phone = identity.normalise_phone(raw)
     if identity.is_masked(phone):
         raise Bad(
-            "电话号码已脱敏，无法导入；请导出明文后再导入",
-            "the phone is masked; export unmasked to re-import",
+            _("the phone is masked; export unmasked to re-import"),
         )
     if not identity.phone_ok(phone):
-        raise Bad(
-            f"「{raw}」不是有效的手机号或固定电话", f"{raw!r} is not a mobile or landline number"
-        )
+        raise Bad(_("'%(raw)s' is not a mobile or landline number", raw=raw))
     return phone
 
 
 def _doses(raw: str) -> int:
     if not raw.isdigit() or int(raw) > MAX_DOSES:
-        raise Bad(
-            f"「{raw}」应为 0–{MAX_DOSES} 的整数", f"{raw!r} must be a whole number 0–{MAX_DOSES}"
-        )
+        raise Bad(_("'%(raw)s' must be a whole number 0–%(most)s", raw=raw, most=MAX_DOSES))
     return int(raw)
 
 
@@ -239,13 +317,13 @@ def _yes_no(raw: str) -> bool:
         return True
     if raw in (NO, "N", "n", "no", "0", "false"):
         return False
-    raise Bad(f"「{raw}」应为 是 或 否", f"{raw!r} must be 是 (yes) or 否 (no)")
+    raise Bad(_("'%(raw)s' must be 是 (yes) or 否 (no)", raw=raw))
 
 
 def _kit(raw: str) -> Grade:
     kit = parse_choice(Grade, raw)
     if kit is Grade.green:
-        raise Bad("绿色人群没有药包", "there is no kit for green")
+        raise Bad(_("there is no kit for green"))
     return kit
 
 
@@ -308,9 +386,9 @@ class Checker:
         self.table = table
         self.errors: list[ImportRowError] = []
 
-    def add(self, index: int, key: str, zh: str, en: str) -> None:
+    def add(self, index: int, key: str, problem: Text) -> None:
         """Record a problem in a row's cell."""
-        self.errors.append(row_error(self.table, SPEC, index, key, zh, en))
+        self.errors.append(row_error(self.table, SPEC, index, key, problem))
 
     def column(self, key: str, cells: pa.Array) -> Coded | list[Any]:
         """Parse a column, each distinct cell once (or not at all where the column's fast path
@@ -325,23 +403,23 @@ class Checker:
         rows = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.intp)
         distinct = np.array(texts, dtype=object)
         unchecked = np.ones(len(texts), dtype=bool) if fast is None else ~fast(encoded.dictionary)
-        problems: dict[int, tuple[str, str]] = {}
+        problems: dict[int, Text] = {}
         for index in np.flatnonzero(unchecked).tolist():
             text = texts[index]
             if not text:
                 distinct[index] = blank
                 if key in REQUIRED:
-                    problems[index] = ("必填", "required")
+                    problems[index] = _("required")
                 continue
             try:
                 distinct[index] = parse(text)
             except Bad as bad:
-                distinct[index], problems[index] = blank, (bad.zh, bad.en)
+                distinct[index], problems[index] = blank, bad.text
         if problems:
             wrong = np.zeros(len(texts), dtype=bool)
             wrong[list(problems)] = True
             for at in np.flatnonzero(wrong[rows]).tolist():
-                self.add(at, key, *problems[int(rows[at])])
+                self.add(at, key, problems[int(rows[at])])
         return Coded(rows, distinct)
 
 
@@ -351,15 +429,12 @@ def _ids(check: Checker, cells: pa.Array) -> tuple[list[str], identity.IdColumn]
     read = identity.read_ids(normal)
     for index in np.flatnonzero(~read.valid).tolist():
         number = numbers[index]
-        zh, en = identity.id_problem(number) or ("出生日期无效", "the birth date is not real")
+        problem = identity.id_problem(number) or _("the birth date is not real")
         if not number:
-            zh, en = "必填", "required"
+            problem = _("required")
         elif identity.is_masked(number):
-            zh, en = (
-                "身份证号已脱敏，无法导入；请导出明文后再导入",
-                "masked; export unmasked to re-import",
-            )
-        check.add(index, "id_number", zh, en)
+            problem = _("masked; export unmasked to re-import")
+        check.add(index, "id_number", problem)
     keys = np.sort(read.order[read.valid])  # valid numbers are equal when their keys are
     repeated = np.unique(keys[1:][keys[1:] == keys[:-1]])
     if len(repeated):
@@ -369,7 +444,7 @@ def _ids(check: Checker, cells: pa.Array) -> tuple[list[str], identity.IdColumn]
             number = numbers[index]
             if number in first_row:
                 first = first_row[number] + 2
-                check.add(index, "id_number", f"与第 {first} 行重复", f"repeats row {first}")
+                check.add(index, "id_number", _("repeats row %(first)s", first=first))
             elif read.valid[index]:
                 first_row[number] = index
     return numbers, read

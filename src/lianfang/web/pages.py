@@ -74,7 +74,7 @@ def signed_in(request: Request, session: SessionDep) -> SignedIn:
     """The page's user; anyone else is sent to sign in."""
     found = web_session(request, session)
     if found is None:
-        raise AuthenticationError("请先登录", "sign in first")
+        raise AuthenticationError(_("sign in first"))
     user, web = found
     return SignedIn(user, web, auth.actor_for(user, client_ip(request)))
 

@@ -44,7 +44,7 @@ def choice(kind: type[C], value: str) -> C:
     try:
         return kind.of(value)
     except KeyError:
-        raise InvalidInputError(f"无效的选项「{value}」", f"no such option {value!r}") from None
+        raise InvalidInputError(_("no such option '%(value)s'", value=value)) from None
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from lianfang.api.deps import SessionDep, check_csrf
 from lianfang.areas import service as areas
 from lianfang.auth.choices import Permission
 from lianfang.errors import ImportFileError, InvalidInputError, LianfangError
+from lianfang.i18n import _
 from lianfang.people import followups, grading, identity
 from lianfang.people import service as people
 from lianfang.people.choices import (
@@ -109,7 +110,7 @@ def _number(text: str, kind: type[int] | type[float]) -> Any:
     try:
         return kind(text)
     except ValueError:
-        raise InvalidInputError(f"「{text}」不是数字", f"{text!r} is not a number") from None
+        raise InvalidInputError(_("'%(text)s' is not a number", text=text)) from None
 
 
 @router.post("/people/{person_id:int}/follow-ups", response_class=HTMLResponse)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lianfang.choices import Choice
-from lianfang.i18n import _
+from lianfang.i18n import Text, _, pgettext
 
 
 class AreaLevel(Choice):
@@ -36,10 +36,10 @@ class PopulationSource(Choice):
     synthetic = ("synthetic", _("synthetic demo data"), "#fc8452")
 
 
-AGE_BANDS: tuple[tuple[str, str, str], ...] = (
-    ("age_0_14", "0–14岁", "0–14"),
-    ("age_15_59", "15–59岁", "15–59"),
-    ("age_60_64", "60–64岁", "60–64"),
-    ("age_65_79", "65–79岁", "65–79"),
-    ("age_80_plus", "80岁及以上", "80+"),
+AGE_BANDS: tuple[tuple[str, Text], ...] = (
+    ("age_0_14", pgettext("age band", "0–14")),
+    ("age_15_59", pgettext("age band", "15–59")),
+    ("age_60_64", pgettext("age band", "60–64")),
+    ("age_65_79", pgettext("age band", "65–79")),
+    ("age_80_plus", pgettext("age band", "80+")),
 )

@@ -43,10 +43,8 @@ def normalise(raw: str) -> str:
         expected, actual = SHORT_LENGTHS[len(code)], level_of(full)
         raise InvalidInputError(
             _(
-                (
-                    "area code '%(raw)s' is wrong: a %(n_code)s-digit code names a %(expected)s, "
-                    "but this one reads as the %(actual)s code %(short)s"
-                ),
+                "area code '%(raw)s' is wrong: a %(n_code)s-digit code names a %(expected)s, "
+                "but this one reads as the %(actual)s code %(short)s",
                 raw=raw,
                 n_code=len(code),
                 expected=expected.text,

@@ -31,7 +31,7 @@ from lianfang.auth.scope import Actor
 from lianfang.errors import InvalidInputError, NotFoundError
 from lianfang.i18n import _, listing
 
-BAND_COLUMNS = [name for name, _, _ in AGE_BANDS]
+BAND_COLUMNS = [name for name, _label in AGE_BANDS]
 COUNT_FIELDS = {
     AreaLevel.county: "counties",
     AreaLevel.town: "towns",

@@ -74,10 +74,8 @@ def load(
         )
     say(
         _(
-            (
-                "inserted %(inserted)s, updated %(updated)s, unchanged %(unchanged)s, boundaries "
-                "%(boundaries)s (%(by_level)s)"
-            ),
+            "inserted %(inserted)s, updated %(updated)s, unchanged %(unchanged)s, boundaries "
+            "%(boundaries)s (%(by_level)s)",
             inserted=report.inserted,
             updated=report.updated,
             unchanged=report.unchanged,

@@ -185,10 +185,8 @@ def fit(
     console.print(table)
     say(
         _(
-            (
-                "epidemic start %(start)s; log-likelihood %(log_likelihood)s; %(seconds)s s; "
-                "stored as run #%(run)s"
-            ),
+            "epidemic start %(start)s; log-likelihood %(log_likelihood)s; %(seconds)s s; "
+            "stored as run #%(run)s",
             start=result["start"],
             log_likelihood=f"{result['log_likelihood']:.1f}",
             seconds=f"{result['seconds']:.1f}",

@@ -81,10 +81,8 @@ def _announce_admin(password: str, generated: bool) -> None:
     if generated:
         say(
             _(
-                (
-                    "created administrator 'admin' with one-time password [bold]%(password)s[/] "
-                    "(keep it: it is not shown again)"
-                ),
+                "created administrator 'admin' with one-time password [bold]%(password)s[/] "
+                "(keep it: it is not shown again)",
                 password=password,
             ),
         )
@@ -122,11 +120,9 @@ def demo(
     engine.dispose()
     say(
         _(
-            (
-                "demo world (scale %(scale)s, seed %(seed)s): %(counties)s counties, %(towns)s "
-                "towns, %(villages)s villages, %(residents)s residents; town and village "
-                "positions are placed, not surveyed."
-            ),
+            "demo world (scale %(scale)s, seed %(seed)s): %(counties)s counties, %(towns)s "
+            "towns, %(villages)s villages, %(residents)s residents; town and village "
+            "positions are placed, not surveyed.",
             scale=scale.value,
             seed=seed,
             counties=report.counties,
@@ -138,10 +134,8 @@ def demo(
     key = report.people
     say(
         _(
-            (
-                "key population (invented): %(persons)s persons, %(responsibles)s responsible "
-                "persons, %(follow_ups)s follow-ups, %(alerts)s referral alerts."
-            ),
+            "key population (invented): %(persons)s persons, %(responsibles)s responsible "
+            "persons, %(follow_ups)s follow-ups, %(alerts)s referral alerts.",
             persons=f"{key.persons:,}",
             responsibles=f"{key.responsibles:,}",
             follow_ups=f"{key.follow_ups:,}",

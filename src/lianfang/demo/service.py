@@ -61,11 +61,9 @@ def refuse_real_data(*, session: Session, prefix: str) -> None:
     if surveyed or census:
         raise ConflictError(
             _(
-                (
-                    "this database holds %(surveyed)s surveyed coordinates and %(census)s census "
-                    "populations; the demo will not overwrite them: run lianfang demo with "
-                    "another --db"
-                ),
+                "this database holds %(surveyed)s surveyed coordinates and %(census)s census "
+                "populations; the demo will not overwrite them: run lianfang demo with "
+                "another --db",
                 surveyed=surveyed,
                 census=census,
             ),

@@ -16,7 +16,7 @@ from lianfang.api.deps import SessionDep, check_csrf
 from lianfang.areas import service as areas
 from lianfang.auth.choices import Permission
 from lianfang.errors import ImportFileError, InvalidInputError, LianfangError
-from lianfang.i18n import _
+from lianfang.i18n import Text, _
 from lianfang.people import followups, grading, identity
 from lianfang.people import service as people
 from lianfang.people.choices import (
@@ -38,13 +38,13 @@ from lianfang.web.people_pages import choice, link
 router = APIRouter(include_in_schema=False)
 
 
-def grade_reason(person: Person, today: date) -> tuple[str, str]:
-    """Why a person has their grade, in both languages."""
+def grade_reason(person: Person, today: date) -> str | Text:
+    """Why a person has their grade (the reason given for a manual grade, as written)."""
     if person.grade_method is GradeMethod.manual and person.override_reason:
-        return person.override_reason, person.override_reason
+        return person.override_reason
     band = grading.age_band(identity.age_on(person.birth_date, today))
     ruled = grading.grade(band, person.disease, grading.vaccination_of(person.vaccine_doses))
-    return ruled.zh, ruled.en
+    return ruled.text
 
 
 def _context(session: Session, me: SignedIn, person_id: int) -> dict[str, Any]:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, File, Query, Request
 
 from lianfang.api.deps import CurrentActor, SessionDep
 from lianfang.forecast import service
@@ -13,7 +12,7 @@ from lianfang.forecast.inputs import fit_inputs, series_from_bytes
 from lianfang.forecast.models import ForecastRun, RunKind
 from lianfang.forecast.parameters import DiseaseParameters
 from lianfang.forecast.presets import PRESETS
-from lianfang.forecast.schemas import ForecastCreate, ForecastRunRead
+from lianfang.forecast.schemas import FitCreate, ForecastCreate, ForecastRunRead
 
 router = APIRouter(prefix="/forecast", tags=["forecast 疫情预测"])
 
@@ -51,8 +50,8 @@ def start(request: Request, session: SessionDep, actor: CurrentActor, body: Fore
         "days": body.days,
         "members": body.members,
         "seed": body.seed,
-        "scenarios": body.scenarios or preset_dicts(),
-        "parameters": body.parameters,
+        "scenarios": body.scenario_dicts() or preset_dicts(),
+        "parameters": body.parameter_changes(),
     }
     return queue(request, session, actor, body.area_code, RunKind.forecast, inputs)
 
@@ -86,18 +85,13 @@ def create_fit(
     request: Request,
     session: SessionDep,
     actor: CurrentActor,
-    area_code: Annotated[str, Form(description="area code (any form)")],
-    series: Annotated[
-        UploadFile,
-        File(description="CSV: date plus any of positives, visits, admissions, hospital_census"),
-    ],
-    until: Annotated[date | None, Form(description="fit only up to this day")] = None,
-    days: Annotated[int, Form(ge=0, le=365, description="days to forecast after the data")] = 30,
+    body: Annotated[FitCreate, File()],  # File(): the form carries a file (multipart)
 ) -> ForecastRunRead:
     """Queue a fit of R0, start and reporting to the uploaded series; poll the run as for
     forecasts (its result holds estimates, intervals, quality and predicted bands)."""
-    observed = series_from_bytes(series.file.read(), series.filename or "series.csv")
-    run = queue(request, session, actor, area_code, RunKind.fit, fit_inputs(observed, until, days))
+    observed = series_from_bytes(body.series.file.read(), body.series.filename or "series.csv")
+    inputs = fit_inputs(observed, body.until, body.days)
+    run = queue(request, session, actor, body.area_code, RunKind.fit, inputs)
     return ForecastRunRead.of(run, full=False)
 
 

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from fastapi import UploadFile
 from pydantic import AwareDatetime, BaseModel, Field
 
 from lianfang import timeutil
@@ -30,6 +31,7 @@ from lianfang.people.choices import (
 from lianfang.people.coverage import Counts
 from lianfang.people.models import FollowUp, Person, ReferralAlert, Responsible
 from lianfang.people.sheet import CONDITION_KEY, day, label, labels, yes_no
+from lianfang.schemas import WriteSchema
 
 
 def _phone(value: str) -> str:
@@ -50,7 +52,7 @@ class ResponsibleRead(BaseModel):
         return cls(id=r.id, area_code=r.area_code, name=r.name, kind=r.kind, phone=_phone(r.phone))
 
 
-class ResponsibleCreate(BaseModel):
+class ResponsibleCreate(WriteSchema):
     """A responsible person to register in a village (or town)."""
 
     area_code: str = Field(min_length=12, max_length=12, description="12-digit area code")
@@ -139,7 +141,7 @@ class PersonPage(BaseModel):
     size: int
 
 
-class PersonWrite(BaseModel):
+class PersonWrite(WriteSchema):
     """Fields of the people sheet, typed. Each becomes the sheet's cell text and goes through the
     same checks as an imported row; a field left out keeps its stored value on update."""
 
@@ -205,7 +207,7 @@ class PersonCreate(PersonWrite):
         return super().cells() | {"id_number": self.id_number.strip()}
 
 
-class RevealCreate(BaseModel):
+class RevealCreate(WriteSchema):
     """Why the full ID number and phone are needed (written to the audit log)."""
 
     reason: str = Field(min_length=1, max_length=500)
@@ -219,14 +221,14 @@ class RevealRead(BaseModel):
     phone: str
 
 
-class GradeCreate(BaseModel):
+class GradeCreate(WriteSchema):
     """A manual grade (or null to return to the computed one) and the reason."""
 
     grade: Grade | None
     reason: str = Field(min_length=1, max_length=500)
 
 
-class FollowUpCreate(BaseModel):
+class FollowUpCreate(WriteSchema):
     """A contact with a key person and what was measured."""
 
     method: ContactMethod
@@ -299,7 +301,7 @@ class AlertPage(BaseModel):
     total: int
 
 
-class AlertClose(BaseModel):
+class AlertClose(WriteSchema):
     """How an alert was handled."""
 
     note: str = Field(min_length=1, max_length=2000)
@@ -321,7 +323,7 @@ class HistoryRead(BaseModel):
     alerts: list[AlertRead]
 
 
-class AssignCreate(BaseModel):
+class AssignCreate(WriteSchema):
     """Put one responsible person in charge of several people."""
 
     person_ids: list[int] = Field(min_length=1, max_length=5000)
@@ -332,6 +334,13 @@ class AssignRead(BaseModel):
     """How many people changed hands."""
 
     changed: int
+
+
+class ImportOptions(WriteSchema):
+    """A people sheet to import, and whether only to check it."""
+
+    file: UploadFile = Field(description="the filled-in template, .xlsx or .csv")
+    dry_run: bool = Field(False, description="check only, write nothing")
 
 
 class ImportRead(BaseModel):

@@ -23,6 +23,7 @@ from lianfang.auth.choices import Permission
 from lianfang.auth.scope import Actor
 from lianfang.choices import Choice
 from lianfang.errors import ImportFileError, InvalidInputError, LianfangError
+from lianfang.i18n import _
 from lianfang.io import sheets, workbooks
 from lianfang.people import coverage, exporting, identity, importing
 from lianfang.people import service as people
@@ -30,7 +31,7 @@ from lianfang.people.choices import Grade, Guarantee
 from lianfang.people.models import Person
 from lianfang.people.service import PeopleFilter
 from lianfang.people.sheet import SPEC
-from lianfang.web.i18n import request_language, translate
+from lianfang.web.language import request_language
 from lianfang.web.pages import SignedIn, SignedInDep, render
 
 router = APIRouter(include_in_schema=False)
@@ -199,8 +200,8 @@ def coverage_page(
         ],
         "labels": {g.value: g.label(lang) for g in Guarantee},
         "order": [g.value for g in Guarantee],  # tojson sorts the keys of "labels"
-        "covered_label": translate(lang, "people.covered"),
-        "missing_label": translate(lang, "people.missing_count"),
+        "covered_label": _("Covered").in_language(lang),
+        "missing_label": _("Missing").in_language(lang),
     }  # fmt: skip
     return render(
         request,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from time import perf_counter
 
-from benchmarks import areas_children, areas_load, forecast, machine, people, report
+from benchmarks import areas_children, areas_load, cli_startup, forecast, machine, people, report
 from benchmarks.common import Table
 
 BENCHMARKS: tuple[Callable[[], Table], ...] = (
@@ -18,6 +18,7 @@ BENCHMARKS: tuple[Callable[[], Table], ...] = (
     people.city_import,
     people.city_coverage,
     people.xlsx_import,
+    cli_startup.run,
 )
 OUTPUT = machine.ROOT / "BENCHMARKS.md"
 

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: demo test lint typecheck bench vendor browser-deps migration clean
+.PHONY: demo test lint typecheck bench vendor browser-deps migration messages clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,11 @@ vendor:
 ## New Alembic revision from the model changes: make migration m="what changed"
 migration: $(STAMP)
 	$(BIN)/python scripts/new_migration.py "$(m)"
+
+## Extract interface text from code and templates into the catalogues, keep every translation,
+## compile the .mo files (src/lianfang/locale/; see docs/development.md, "Adding a string")
+messages: $(STAMP)
+	$(BIN)/python scripts/messages.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

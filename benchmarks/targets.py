@@ -193,7 +193,7 @@ FORECAST = (
         COVASIM,
     ),
 )
-TARGETS: tuple[Target, ...] = (*FORECAST, *_per_backend())
+TARGETS: tuple[Target, ...] = (*FORECAST, *_per_backend(), *_load())
 
 
 def limit(name: str) -> float:

@@ -19,6 +19,7 @@ from lianfang.areas import service as areas
 from lianfang.auth.choices import Permission
 from lianfang.choices import Choice
 from lianfang.errors import ImportFileError, InvalidInputError, LianfangError
+from lianfang.i18n import _
 from lianfang.io import sheets, workbooks
 from lianfang.people import exporting, identity, importing, overview
 from lianfang.people import service as people
@@ -26,7 +27,7 @@ from lianfang.people.choices import Grade, Guarantee
 from lianfang.people.models import Person
 from lianfang.people.service import PeopleFilter
 from lianfang.people.sheet import SPEC
-from lianfang.web.i18n import request_language, translate
+from lianfang.web.language import request_language
 from lianfang.web.pages import SignedIn, SignedInDep, render
 
 router = APIRouter(include_in_schema=False)
@@ -167,8 +168,8 @@ def coverage_page(
         ],
         "labels": {g.value: g.label(lang) for g in Guarantee},
         "order": [g.value for g in Guarantee],  # tojson sorts the keys of "labels"
-        "covered_label": translate(lang, "people.covered"),
-        "missing_label": translate(lang, "people.missing_count"),
+        "covered_label": _("Covered").in_language(lang),
+        "missing_label": _("Missing").in_language(lang),
     }  # fmt: skip
     return render(
         request,

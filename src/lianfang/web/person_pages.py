@@ -27,7 +27,7 @@ from lianfang.people.choices import (
     Symptom,
 )
 from lianfang.people.models import Person
-from lianfang.web.i18n import request_language
+from lianfang.web.language import request_language
 from lianfang.web.pages import SignedIn, SignedInDep, render
 from lianfang.web.people_pages import choice, link
 
@@ -199,7 +199,7 @@ def record_care(
     except ImportFileError as exc:
         session.rollback()
         language = request_language(request)
-        problems = [f"{e.column}：{e.problem[language]}" for e in exc.rows]
+        problems = [f"{e.column}：{e.problem.in_language(language)}" for e in exc.rows]
         return _page(request, session, me, person_id, 422, care_error=problems or [exc.zh])
     session.commit()
     return RedirectResponse(f"/people/{person_id}?saved=care", status_code=303)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-import uvicorn
 
 from lianfang.cli.common import DbOption, open_engine, say, settings_for
 from lianfang.i18n import _
@@ -26,6 +25,8 @@ def serve(
 
 def start(host: str, port: int) -> None:
     """Run the server until interrupted."""
+    import uvicorn
+
     say(
         _("lianfang is serving at http://%(host)s:%(port)s (Ctrl+C to stop)", host=host, port=port),
     )

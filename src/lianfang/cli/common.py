@@ -49,7 +49,9 @@ def open_engine(db: str | None, *, require_schema: bool = True) -> Engine:
             f"数据库文件 {path} 不存在：请先运行 lianfang init",
             f"database file {path} does not exist: run lianfang init",
         )
-    engine = make_engine(settings.database_url)
+    engine = make_engine(
+        settings.database_url, pool_size=settings.pool_size, pool_timeout_s=settings.pool_timeout_s
+    )
     if require_schema:
         current, head = current_revision(engine), head_revision(engine)
         if current != head:

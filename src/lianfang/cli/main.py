@@ -7,7 +7,7 @@ import sys
 
 import typer
 from pydantic import ValidationError
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from lianfang import __version__
 from lianfang.cli import areas, common, forecast, people, serve, setup, users
@@ -62,6 +62,11 @@ def _run(argv: list[str] | None) -> int:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         return _fail(f"{where}: {first['msg']}", 1)
+    except IntegrityError as exc:
+        from lianfang.db.errors import conflict as refused  # only on this path: fast start-up
+
+        conflict = refused(exc)
+        return _fail(conflict.message(common.language()), conflict.exit_code)
     except OperationalError as exc:
         return _fail(f"数据库错误 / database error: {str(exc.orig or exc).splitlines()[0]}", 3)
     except SQLAlchemyError as exc:

@@ -16,6 +16,7 @@ from lianfang.areas import service as areas
 from lianfang.auth import audit
 from lianfang.auth.choices import AuditAction, Permission
 from lianfang.auth.scope import Actor
+from lianfang.db.engine import begin_write
 from lianfang.errors import ImportFileError, InvalidInputError, NotFoundError
 from lianfang.io import sheets, workbooks
 from lianfang.people import identity, service
@@ -83,6 +84,7 @@ def export(
         raise InvalidInputError("导出格式应为 xlsx 或 csv", "the format must be xlsx or csv")
     rows = list(_rows(session, actor, f, reveal))
     data = workbooks.export(SPEC, rows) if file_format == "xlsx" else sheets.write_csv(SPEC, rows)
+    begin_write(session)  # a GET reads first: the audit row is a short write of its own
     audit.record(
         session=session, actor=actor, action=AuditAction.reveal if reveal else AuditAction.export,
         entity_type="person", area_code=f.area,

@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import AwareDatetime, BaseModel, Field
 
 from lianfang import timeutil
+from lianfang.ids import RecordId
 from lianfang.people import identity, service
 from lianfang.people.choices import (
     AlertReason,
@@ -324,8 +325,8 @@ class HistoryRead(BaseModel):
 class AssignCreate(BaseModel):
     """Put one responsible person in charge of several people."""
 
-    person_ids: list[int] = Field(min_length=1, max_length=5000)
-    responsible_id: int
+    person_ids: list[RecordId] = Field(min_length=1, max_length=5000)
+    responsible_id: RecordId
 
 
 class AssignRead(BaseModel):

@@ -16,7 +16,7 @@ from lianfang.areas.models import Area
 from lianfang.auth import audit
 from lianfang.auth.choices import AuditAction, Permission
 from lianfang.auth.scope import Actor
-from lianfang.errors import InvalidInputError, NotFoundError
+from lianfang.errors import ConflictError, InvalidInputError, NotFoundError
 from lianfang.io.sheets import Table
 from lianfang.people import coverage, grading, guarantees, identity, records
 from lianfang.people.choices import AlertStatus, ChangeSource, Grade, GradeMethod, Guarantee
@@ -266,6 +266,17 @@ def add_responsible(*, session: Session, actor: Actor, responsible: Responsible)
             f"区划 {responsible.area_code} 不存在", f"no area {responsible.area_code}"
         )
     actor.require_area(area.code, area.name)
+    same = select(Responsible.id).where(
+        Responsible.area_code == responsible.area_code,
+        Responsible.name == responsible.name,
+        Responsible.phone == responsible.phone,
+    )
+    if session.scalar(same) is not None:
+        raise ConflictError(
+            f"{area.name}已有同名（同电话）的负责人：请直接选用，或注明电话加以区分",
+            f"{area.name} already has a responsible person of that name (and phone): "
+            "choose them, or give a phone to tell the two apart",
+        )
     session.add(responsible)
     session.flush()
     audit.record(

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lianfang import timeutil
-from lianfang.api.deps import SessionDep, check_csrf
+from lianfang.api.deps import PageNumber, SessionDep, check_csrf
 from lianfang.api.downloads import download
 from lianfang.areas import codes
 from lianfang.areas import service as areas
@@ -23,6 +23,7 @@ from lianfang.auth.choices import Permission
 from lianfang.auth.scope import Actor
 from lianfang.choices import Choice
 from lianfang.errors import ImportFileError, InvalidInputError, LianfangError
+from lianfang.ids import MAX_ID, RecordId
 from lianfang.io import sheets, workbooks
 from lianfang.people import coverage, exporting, identity, importing
 from lianfang.people import service as people
@@ -125,7 +126,7 @@ def _list_context(session: Session, me: SignedIn, query: Query, page: int) -> di
 def people_list(
     request: Request, session: SessionDep, me: SignedInDep, area: str | None = None,
     grade: str = "", missing: str = "", overdue: str = "", alert: str = "", q: str = "",
-    page: int = 1,
+    page: PageNumber = 1,
 ) -> HTMLResponse:  # fmt: skip
     query = _query(me, area, grade, missing, overdue, alert, q)
     context = _list_context(session, me, query, page)
@@ -245,8 +246,8 @@ def export_revealed(
 @router.post("/people/assign")
 def assign(
     session: SessionDep, me: SignedInDep, csrf_token: Annotated[str, Form()],
-    responsible_id: Annotated[int, Form()], back: Annotated[str, Form()] = "/people",
-    person: Annotated[list[int] | None, Form()] = None,
+    responsible_id: Annotated[int, Form(ge=1, le=MAX_ID)], back: Annotated[str, Form()] = "/people",
+    person: Annotated[list[RecordId] | None, Form()] = None,
 ) -> Response:  # fmt: skip
     check_csrf(me.web, csrf_token)
     people.assign(

@@ -27,6 +27,7 @@ from lianfang.errors import (
     NotFoundError,
     PermissionDenied,
 )
+from lianfang.i18n import _
 from lianfang.timeutil import utcnow
 
 _hasher = PasswordHasher()
@@ -167,9 +168,10 @@ def _keep_an_administrator(session: Session, user: User, changes: dict[str, obje
     ).all()
     if set(admins) <= {user.id}:
         raise ConflictError(
-            "不能停用或降级最后一名启用中的系统管理员：请先启用或新增另一名系统管理员",
-            "cannot disable or demote the last active administrator: "
-            "activate or add another administrator first",
+            _(
+                "cannot disable or demote the last active administrator: "
+                "activate or add another administrator first"
+            )
         )
 
 

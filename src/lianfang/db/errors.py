@@ -15,17 +15,17 @@ from functools import cache
 from sqlalchemy.exc import IntegrityError
 
 from lianfang.errors import ConflictError
+from lianfang.i18n import _
 
 _SQLITE = re.compile(r"(UNIQUE|NOT NULL|CHECK|FOREIGN KEY) constraint failed(?::\s*(.*))?")
 _PG_KIND = {"23505": "UNIQUE", "23503": "FOREIGN KEY", "23502": "NOT NULL", "23514": "CHECK"}
 _WHAT = {
-    "UNIQUE": ("已存在相同的记录", "a record with the same value already exists"),
-    "FOREIGN KEY": (
-        "引用的记录不存在，或仍被其他记录引用",
-        "it refers to a record that does not exist, or one that others still refer to",
+    "UNIQUE": _("a record with the same value already exists"),
+    "FOREIGN KEY": _(
+        "it refers to a record that does not exist, or one that others still refer to"
     ),
-    "NOT NULL": ("缺少必填的值", "a required value is missing"),
-    "CHECK": ("值不符合规则", "a value breaks the table's rule"),
+    "NOT NULL": _("a required value is missing"),
+    "CHECK": _("a value breaks the table's rule"),
 }
 
 
@@ -103,10 +103,10 @@ def refusal(exc: IntegrityError) -> Refusal:
 def conflict(exc: IntegrityError) -> ConflictError:
     """The 409 for a write the database refused, naming table and columns, never values."""
     found = refusal(exc)
-    zh, en = _WHAT.get(found.kind, ("数据库拒绝了这次修改", "the database refused the change"))
+    what = _WHAT.get(found.kind) or _("the database refused the change")
     if found.where:
-        return ConflictError(f"{zh}：{found.where}", f"{en}: {found.where}")
-    return ConflictError(zh, en)
+        return ConflictError(_("%(what)s: %(where)s", what=what, where=found.where))
+    return ConflictError(what)
 
 
 def unique_columns(exc: IntegrityError) -> tuple[str, tuple[str, ...]] | None:

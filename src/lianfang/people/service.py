@@ -17,6 +17,7 @@ from lianfang.auth import audit
 from lianfang.auth.choices import AuditAction, Permission
 from lianfang.auth.scope import Actor
 from lianfang.errors import ConflictError, InvalidInputError, NotFoundError
+from lianfang.i18n import _
 from lianfang.io.sheets import Table
 from lianfang.people import coverage, grading, guarantees, identity, records
 from lianfang.people.choices import AlertStatus, ChangeSource, Grade, GradeMethod, Guarantee
@@ -273,9 +274,11 @@ def add_responsible(*, session: Session, actor: Actor, responsible: Responsible)
     )
     if session.scalar(same) is not None:
         raise ConflictError(
-            f"{area.name}已有同名（同电话）的负责人：请直接选用，或注明电话加以区分",
-            f"{area.name} already has a responsible person of that name (and phone): "
-            "choose them, or give a phone to tell the two apart",
+            _(
+                "%(area)s already has a responsible person of that name (and phone): "
+                "choose them, or give a phone to tell the two apart",
+                area=area.name,
+            )
         )
     session.add(responsible)
     session.flush()

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import os
 import sys
+import traceback
 
 import typer
 from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from lianfang import __version__
+from lianfang import __version__, logs
 from lianfang.cli import areas, common, forecast, people, serve, setup, users
 from lianfang.errors import LianfangError
+from lianfang.pii import scrub
 
 app = typer.Typer(
     name="lianfang",
@@ -46,6 +48,7 @@ def _fail(message: str, code: int) -> int:
 
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI and exit with its code; no traceback reaches the user unless LIANFANG_DEBUG=1."""
+    logs.install()
     code = _run(argv)
     sys.exit(code)
 
@@ -63,13 +66,24 @@ def _run(argv: list[str] | None) -> int:
         where = ".".join(str(part) for part in first["loc"])
         return _fail(f"{where}: {first['msg']}", 1)
     except OperationalError as exc:
-        return _fail(f"数据库错误 / database error: {str(exc.orig or exc).splitlines()[0]}", 3)
+        reason = scrub(str(exc.orig or exc).splitlines()[0])
+        return _fail(f"数据库错误 / database error: {reason}", 3)
     except SQLAlchemyError as exc:
-        if os.environ.get("LIANFANG_DEBUG") == "1":
-            raise
-        return _fail(f"数据库错误 / database error: {str(exc).splitlines()[0]}", 3)
+        _traceback_if_debugging()
+        return _fail(f"数据库错误 / database error: {scrub(str(exc).splitlines()[0])}", 3)
     except (OSError, UnicodeDecodeError) as exc:
-        return _fail(str(exc), 1)
+        return _fail(scrub(str(exc)), 1)
     except KeyboardInterrupt:
         return _fail("已取消 / aborted", 130)
+    except Exception as exc:  # a bug: say so in one line, never with a person's numbers
+        _traceback_if_debugging()
+        return _fail(f"程序内部错误 / internal error: {type(exc).__name__}: {scrub(str(exc))}", 70)
     return 0
+
+
+def _traceback_if_debugging() -> None:
+    """With LIANFANG_DEBUG=1, the traceback of the error being handled, numbers masked."""
+    if os.environ.get("LIANFANG_DEBUG") == "1":
+        common.errors.print(
+            scrub(traceback.format_exc()), markup=False, highlight=False, soft_wrap=True
+        )

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from lianfang import logs
 from lianfang.cli.common import DbOption, open_engine, say, settings_for
 
 
@@ -30,5 +31,10 @@ def start(host: str, port: int) -> None:
         f"lianfang is serving at http://{host}:{port} (Ctrl+C to stop)",
     )
     uvicorn.run(
-        "lianfang.api.app:create_app", factory=True, host=host, port=port, log_level="warning"
+        "lianfang.api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        log_level="warning",
+        log_config=logs.uvicorn_config(),
     )

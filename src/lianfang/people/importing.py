@@ -151,15 +151,22 @@ def _stored(session: Session, numbers: list[str]) -> dict[str, Stored]:
     return out
 
 
+OUTSIDE_SCOPE = (
+    "该身份证号已在其他辖区登记，请联系上级管理员核实",
+    "this ID number is already registered in another area; ask your superior's administrator",
+)
+"""What a user is told of a person registered outside their scope: that the number is taken and
+whom to ask, never where (an answer naming the place would tell anyone with a list of numbers
+where each person lives)."""
+
+
 def _check_scope_of_stored(
     actor: Actor, check: Checker, parsed: Parsed, stored: dict[str, Stored]
 ) -> None:
     for index, number in enumerate(parsed.values["id_number"] if stored else ()):
         found = stored.get(number)
         if found is not None and not actor.reaches(found.area_code):
-            check.add(index, "id_number",
-                      f"此人已在 {found.area_code} 登记，不在您的管辖范围内",
-                      f"already registered in {found.area_code}, outside your scope")  # fmt: skip
+            check.add(index, "id_number", *OUTSIDE_SCOPE)
 
 
 def _responsibles(

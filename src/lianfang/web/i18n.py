@@ -132,7 +132,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "people.missing": ("缺少保障", "Guarantee missing"),
     "people.overdue": ("随访逾期", "Follow-up overdue"),
     "people.alert_open": ("有待处置预警", "Open alert"),
-    "people.search": ("姓名或身份证号后几位", "Name or ID tail"),
+    "people.search": ("姓名或完整身份证号", "Name or whole ID number"),
     "people.any": ("全部", "any"),
     "people.filter": ("筛选", "Filter"),
     "people.clear": ("清除筛选", "Clear filters"),

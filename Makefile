@@ -34,7 +34,8 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-## Run every benchmark and write BENCHMARKS.md
+## Run every benchmark, store its results in benchmarks/results/ and write BENCHMARKS.md
+## (one: python -m benchmarks --only NAME; re-render only: --report)
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m benchmarks

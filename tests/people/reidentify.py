@@ -49,6 +49,7 @@ def _dates(shown: Shown, today: date) -> list[str]:
     else:
         first = date(today.year - 120, 1, 1)
         days = [first + timedelta(days=n) for n in range((today - first).days + 1)]
+    days = [d for d in days if d.year >= 1900]  # the registry refuses earlier births
     if shown.not_before is not None:
         days = [d for d in days if d <= shown.not_before]
     written = (d.strftime("%Y%m%d") for d in days)

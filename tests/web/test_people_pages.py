@@ -247,7 +247,7 @@ def test_import_form_says_whom_to_ask_of_a_number_registered_in_another_town(
     sign_in(client, Role.village_worker)
     answer = upload(client, f"陈某,{elsewhere.id_number},,{VILLAGE},,0,\n")
     assert answer.status_code == 422
-    assert OUTSIDE_SCOPE[0] in answer.text
+    assert OUTSIDE_SCOPE.in_language("zh") in answer.text
     assert OTHER_TOWN_VILLAGE not in answer.text
     assert OTHER_TOWN_VILLAGE[:9] not in answer.text
     assert "栟茶" not in answer.text

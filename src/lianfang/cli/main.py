@@ -7,8 +7,6 @@ import sys
 import traceback
 
 import typer
-from pydantic import ValidationError
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from lianfang import __version__, logs
 from lianfang.cli import areas, common, forecast, people, serve, setup, users
@@ -61,24 +59,38 @@ def _run(argv: list[str] | None) -> int:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except LianfangError as exc:
         return _fail(exc.message(common.language()), exc.exit_code)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        return _fail(f"{where}: {first['msg']}", 1)
-    except OperationalError as exc:
-        reason = scrub(str(exc.orig or exc).splitlines()[0])
-        return _fail(f"数据库错误 / database error: {reason}", 3)
-    except SQLAlchemyError as exc:
-        _traceback_if_debugging()
-        return _fail(f"数据库错误 / database error: {scrub(str(exc).splitlines()[0])}", 3)
     except (OSError, UnicodeDecodeError) as exc:
         return _fail(scrub(str(exc)), 1)
     except KeyboardInterrupt:
         return _fail("已取消 / aborted", 130)
-    except Exception as exc:  # a bug: say so in one line, never with a person's numbers
-        _traceback_if_debugging()
-        return _fail(f"程序内部错误 / internal error: {type(exc).__name__}: {scrub(str(exc))}", 70)
+    except Exception as exc:  # a bug: one line, never with a person's numbers
+        code = _library_error(exc)
+        if code is None:
+            _traceback_if_debugging()
+            code = _fail(
+                f"程序内部错误 / internal error: {type(exc).__name__}: {scrub(str(exc))}", 70
+            )
+        return code
     return 0
+
+
+def _library_error(exc: Exception) -> int | None:
+    """Map pydantic's and sqlalchemy's errors (imported here, not at startup, to keep the
+    command quick); None for anything else. Messages are scrubbed of ID numbers and phones."""
+    from pydantic import ValidationError
+    from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        return _fail(f"{where}: {first['msg']}", 1)
+    if isinstance(exc, OperationalError):
+        reason = scrub(str(exc.orig or exc).splitlines()[0])
+        return _fail(f"数据库错误 / database error: {reason}", 3)
+    if isinstance(exc, SQLAlchemyError):
+        _traceback_if_debugging()
+        return _fail(f"数据库错误 / database error: {scrub(str(exc).splitlines()[0])}", 3)
+    return None
 
 
 def _traceback_if_debugging() -> None:

@@ -17,6 +17,7 @@ from lianfang.auth import audit
 from lianfang.auth.choices import AuditAction, Permission
 from lianfang.auth.scope import Actor
 from lianfang.errors import InvalidInputError, NotFoundError, PermissionDenied
+from lianfang.i18n import _, pair
 from lianfang.io.sheets import Table
 from lianfang.people import coverage, grading, guarantees, identity, records
 from lianfang.people.choices import AlertStatus, ChangeSource, Grade, GradeMethod, Guarantee
@@ -91,8 +92,10 @@ def id_query(q: str) -> str | None:
     problem = identity.id_problem(text)
     if problem is not None:
         raise InvalidInputError(
-            f"按身份证号查找须输入完整有效的18位号码（{problem[0]}）",
-            f"an ID search needs the whole, valid 18-character number ({problem[1]})",
+            _(
+                "an ID search needs the whole, valid 18-character number (%(problem)s)",
+                problem=pair(*problem),
+            )
         )
     return text
 
@@ -103,9 +106,10 @@ def _search(actor: Actor, q: str) -> ColumnElement[bool]:
         return Person.name.contains(q.strip())
     if not actor.can(Permission.pii_reveal):
         raise PermissionDenied(
-            f"按身份证号查找需要「{Permission.pii_reveal.zh}」权限，请按姓名查找",
-            f"searching by ID number needs permission to {Permission.pii_reveal.en}; "
-            "search by name",
+            _(
+                "searching by ID number needs the permission to %(permission)s; search by name",
+                permission=pair(Permission.pii_reveal.zh, Permission.pii_reveal.en),
+            )
         )
     return Person.id_number == number
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
 
 import typer
 
-from lianfang import __version__, logs
+from lianfang import __version__
 from lianfang.cli import areas, common, forecast, people, serve, setup, users
 from lianfang.errors import LianfangError
 from lianfang.pii import scrub
@@ -46,7 +45,6 @@ def _fail(message: str, code: int) -> int:
 
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI and exit with its code; no traceback reaches the user unless LIANFANG_DEBUG=1."""
-    logs.install()
     code = _run(argv)
     sys.exit(code)
 
@@ -96,6 +94,8 @@ def _library_error(exc: Exception) -> int | None:
 def _traceback_if_debugging() -> None:
     """With LIANFANG_DEBUG=1, the traceback of the error being handled, numbers masked."""
     if os.environ.get("LIANFANG_DEBUG") == "1":
+        import traceback  # only now: it costs the command's startup some 40 ms
+
         common.errors.print(
             scrub(traceback.format_exc()), markup=False, highlight=False, soft_wrap=True
         )

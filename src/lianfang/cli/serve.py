@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 
-from lianfang import logs
 from lianfang.cli.common import DbOption, open_engine, say, settings_for
 
 
@@ -26,6 +25,8 @@ def serve(
 def start(host: str, port: int) -> None:
     """Run the server until interrupted."""
     import uvicorn
+
+    from lianfang import logs
 
     say(
         f"lianfang 正在 http://{host}:{port} 提供服务（Ctrl+C 停止）",

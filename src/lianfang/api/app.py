@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
-from lianfang import __version__
+from lianfang import __version__, logs
 from lianfang.api import errors, responses
 from lianfang.api.deps import get_actor, request_session
 from lianfang.api.routes import router as api_router
@@ -23,6 +23,7 @@ from lianfang.web.person_pages import router as person_page_router
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     """Build the application on the configured (or given) database."""
+    logs.install()  # no personal data in the server's log, whoever configured its handlers
     settings = settings or get_settings()
     engine = engine or make_engine(
         settings.database_url, pool_size=settings.pool_size, pool_timeout_s=settings.pool_timeout_s

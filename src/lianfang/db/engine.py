@@ -98,7 +98,9 @@ def make_engine(
     else:
         kwargs["pool_pre_ping"] = True
         kwargs["connect_args"] = {"connect_timeout": 5}
-    engine = create_engine(url, **kwargs)
+    # Error messages name the statement but never its values: they end up in logs, and the values
+    # are people's ID numbers and phones.
+    engine = create_engine(url, hide_parameters=True, **kwargs)
     if url.drivername == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)

@@ -85,13 +85,16 @@ def list_people(
     overdue: Annotated[bool, Query(description="check-in overdue")] = False,
     alert_open: Annotated[bool, Query(description="with an open referral alert")] = False,
     responsible_id: QueryId = None,
-    q: Annotated[str, Query(max_length=50, description="name, or the tail of the ID")] = "",
+    q: Annotated[str, Query(max_length=50, description="name, or a whole ID number")] = "",
     page: PageNumber = 1,
     size: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 50,
 ) -> PersonPage:
-    """Red first, then yellow, then green; earliest due first. Numbers are masked."""
+    """Red first, then yellow, then green; earliest due first. Numbers are masked and ages
+    stand in for birth dates. `q` searches names, or a whole ID number (needs `pii.reveal`;
+    audited as `lookup`)."""
     f = filter_of(area, grade, missing, overdue, alert_open, responsible_id, q)
     found = service.list_people(session=session, actor=actor, f=f, page=page, size=size)
+    session.commit()  # a search by ID number is audited
     counts = overview.open_alerts(session=session, person_ids=[p.id for p in found.items])
     items = [PersonRead.of(p, counts.get(p.id, 0)) for p in found.items]
     return PersonPage(items=items, total=found.total, page=found.page, size=found.size)
@@ -234,16 +237,18 @@ def update_person(
     return saved if isinstance(saved, JSONResponse) else _read(session, saved)
 
 
-@router.post("/people/{person_id}/reveal", response_model=RevealRead, summary="Full ID and phone")
+@router.post(
+    "/people/{person_id}/reveal", response_model=RevealRead, summary="Full ID, birth date, phone"
+)
 def reveal(
     person_id: PathId, body: RevealCreate, session: SessionDep, actor: CurrentActor
 ) -> RevealRead:
-    """The unmasked ID number and phone, for a stated reason (audited)."""
-    number, phone = service.reveal(
-        session=session, actor=actor, person_id=person_id, reason=body.reason
-    )
+    """The unmasked ID number, birth date and phone, for a stated reason (audited)."""
+    found = service.reveal(session=session, actor=actor, person_id=person_id, reason=body.reason)
     session.commit()
-    return RevealRead(id=person_id, id_number=number, phone=phone)
+    return RevealRead(
+        id=person_id, id_number=found.id_number, birth_date=found.birth_date, phone=found.phone
+    )
 
 
 @router.post("/people/{person_id}/grade", response_model=PersonRead, summary="Override the grade")

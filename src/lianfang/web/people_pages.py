@@ -96,6 +96,7 @@ def _list_context(session: Session, me: SignedIn, query: Query, page: int) -> di
     found = people.list_people(
         session=session, actor=me.actor, f=query.to_filter(), page=page, size=PAGE_SIZE
     )
+    session.commit()  # a search by ID number is audited
     today = timeutil.today()
     town = query.area[:9] + "000" if len(codes.short(query.area)) >= 9 else None
     if town and not me.actor.reaches(town):

@@ -125,13 +125,13 @@ def reveal(
 ) -> HTMLResponse:  # fmt: skip
     check_csrf(me.web, csrf_token)
     try:
-        number, phone = people.reveal(
+        revealed = people.reveal(
             session=session, actor=me.actor, person_id=person_id, reason=reason
         )
     except InvalidInputError as exc:
         return _page(request, session, me, person_id, 422, reveal_error=exc)
     session.commit()
-    return _page(request, session, me, person_id, revealed=(number, phone))
+    return _page(request, session, me, person_id, revealed=revealed)
 
 
 @router.post("/people/{person_id:int}/grade", response_class=HTMLResponse)

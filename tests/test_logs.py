@@ -21,8 +21,8 @@ from sqlalchemy import Engine, text
 from lianfang import logs
 from lianfang.auth.choices import Role
 from lianfang.pii import mask_id, mask_phone
-from tests.browser.conftest import free_port
 from tests.factories import PASSWORD, VILLAGE, id_number, role_username
+from tests.serving import free_port
 
 NUMBER = id_number("19360229", 7)
 PHONE = "13912345678"

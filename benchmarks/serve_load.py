@@ -71,16 +71,21 @@ def lianfang(*args: str) -> list[str]:
 
 
 def environment() -> dict[str, str]:
-    """The environment for lianfang's subprocesses: the demo password, no stray database URL."""
+    """The environment for lianfang's subprocesses, which run in an empty directory (no stray
+    lianfang.toml): this tree's src first on an absolute PYTHONPATH, the demo password, no
+    database URL but the one given."""
     env = {k: v for k, v in os.environ.items() if k != "LIANFANG_DATABASE_URL"}
-    return env | {"LIANFANG_ADMIN_PASSWORD": PASSWORD}
+    given = [Path(p).resolve() for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    path = os.pathsep.join(str(p) for p in [ROOT / "src", *given])
+    return env | {"PYTHONPATH": path, "LIANFANG_ADMIN_PASSWORD": PASSWORD}
 
 
-def build_world(url: str) -> None:
-    """`lianfang demo --no-serve` into the database (bounded)."""
+def build_world(url: str, directory: Path) -> None:
+    """`lianfang demo --no-serve` into the database (bounded), run in the directory."""
     done = subprocess.run(
         lianfang("demo", "--db", url, "--no-serve"),
         env=environment(),
+        cwd=directory,
         capture_output=True,
         text=True,
         timeout=BUILD_TIMEOUT_S,
@@ -100,7 +105,8 @@ def sqlite_world() -> Path:
         building = cached.with_suffix(".building.db")
         building.unlink(missing_ok=True)
         print(f"building the demo world into {cached} (once)", flush=True)
-        build_world(f"sqlite:///{building}")
+        with tempfile.TemporaryDirectory(prefix="lianfang-build-") as tmp:
+            build_world(f"sqlite:///{building}", Path(tmp))
         building.rename(cached)
     return cached
 
@@ -125,7 +131,7 @@ def database(backend: str, directory: Path) -> Iterator[str]:
     try:
         url = f"{POSTGRES_SERVER}/{POSTGRES_DB}"
         print(f"building the demo world into {url}", flush=True)
-        build_world(url)
+        build_world(url, directory)
         yield url
     finally:
         _admin(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
@@ -185,6 +191,7 @@ def serving(url: str, directory: Path) -> Iterator[Server]:
         process = subprocess.Popen(
             lianfang("serve", "--db", url, "--host", "127.0.0.1", "--port", str(port)),
             env=environment(),
+            cwd=directory,
             stdout=out,
             stderr=subprocess.STDOUT,
         )

@@ -15,6 +15,8 @@ class Choice(enum.StrEnum):
     colour: str
 
     def __new__(cls, value: str, text: Text, colour: str = "#5470c6") -> Self:
+        if not isinstance(text, Text):  # the old ("value", "中文", "English") form
+            raise TypeError(f"{cls.__name__}.{value}: the label is one _() message")
         member = str.__new__(cls, value)
         member._value_ = value
         member.text = text

@@ -87,3 +87,4 @@ class AuditAction(Choice):
     export = ("export", _("export"))
     reveal = ("reveal", _("reveal personal data"), "#ee6666")
     token_issued = ("token_issued", _("issue API token"))
+    lookup = ("lookup", _("look up by ID number"))

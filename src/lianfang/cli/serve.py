@@ -27,9 +27,16 @@ def start(host: str, port: int) -> None:
     """Run the server until interrupted."""
     import uvicorn
 
+    from lianfang import logs
+
     say(
         _("lianfang is serving at http://%(host)s:%(port)s (Ctrl+C to stop)", host=host, port=port),
     )
     uvicorn.run(
-        "lianfang.api.app:create_app", factory=True, host=host, port=port, log_level="warning"
+        "lianfang.api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        log_level="warning",
+        log_config=logs.uvicorn_config(),
     )

@@ -152,17 +152,21 @@ def _stored(session: Session, numbers: list[str]) -> dict[str, Stored]:
     return out
 
 
+OUTSIDE_SCOPE = _(
+    "this ID number is already registered in another area; ask your superior's administrator"
+)
+"""What a user is told of a person registered outside their scope: that the number is taken and
+whom to ask, never where (an answer naming the place would tell anyone with a list of numbers
+where each person lives)."""
+
+
 def _check_scope_of_stored(
     actor: Actor, check: Checker, parsed: Parsed, stored: dict[str, Stored]
 ) -> None:
     for index, number in enumerate(parsed.values["id_number"] if stored else ()):
         found = stored.get(number)
         if found is not None and not actor.reaches(found.area_code):
-            problem = _(
-                "already registered in %(area_code)s, outside your scope",
-                area_code=found.area_code,
-            )
-            check.add(index, "id_number", problem)
+            check.add(index, "id_number", OUTSIDE_SCOPE)
 
 
 def _responsibles(

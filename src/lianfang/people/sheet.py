@@ -89,8 +89,9 @@ SPEC = SheetSpec(
             "birth_date",
             pgettext("people sheet", "birth date"),
             width=12,
-            note=_("may be blank; must agree with the ID number"),
+            note=_("may be blank; must agree with the ID number (a masked export leaves it out)"),
         ),
+        Column("age", pgettext("people sheet", "age"), export_only=True, width=6),
         Column(
             "phone",
             pgettext("people sheet", "phone"),

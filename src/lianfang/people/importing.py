@@ -3,7 +3,8 @@
 Rows are matched to stored people by ID number wherever they were registered. A new ID creates a
 person; a row that differs from the stored person updates it and records what changed (and the
 grade change, if any); an identical row changes nothing. A column the file lacks leaves the stored
-values alone.
+values alone, and so does a blank cell: only a cell saying 「清空」 (or CLEAR) empties a stored
+value, and the result (a dry run's too) lists every stored value a file empties.
 """
 
 from __future__ import annotations
@@ -57,6 +58,16 @@ DEFAULTS: dict[str, Any] = {
 }  # fmt: skip
 
 
+@dataclass(frozen=True)
+class Cleared:
+    """A stored value that a cell saying 「清空」 empties: where, whose, which column."""
+
+    row: int
+    person_id: int
+    key: str
+    column: str
+
+
 @dataclass
 class ImportResult:
     """What an import did (or, for a dry run, would do)."""
@@ -68,6 +79,17 @@ class ImportResult:
     responsibles_created: int = 0
     dry_run: bool = False
     villages: set[str] = field(default_factory=set)
+    cleared: list[Cleared] = field(default_factory=list)
+
+
+class Keep:
+    """The value of a blank cell on a re-import: the stored value stays."""
+
+    def __repr__(self) -> str:
+        return "KEEP"
+
+
+KEEP = Keep()
 
 
 @dataclass
@@ -100,12 +122,13 @@ def _import(
     check = Checker(table)
     check.errors = errors
     checks.areas(session, actor, check, parsed)
-    checks.cells_together(check, parsed)
     stored = _stored(session, parsed.values["id_number"])
+    checks.cells_together(check, parsed, _stored_kits(parsed, stored))
     _check_scope_of_stored(actor, check, parsed, stored)
     if check.errors:
         raise failed(table, sorted(check.errors, key=lambda e: e.row))
     result = ImportResult(rows=len(table), dry_run=dry_run)
+    result.cleared = _cleared(table, parsed, stored)
     responsibles = _responsibles(session, parsed, dry_run, result)
     plan = _plan(session, parsed, stored, responsibles, result)
     if dry_run:
@@ -149,6 +172,42 @@ def _stored(session: Session, numbers: list[str]) -> dict[str, Stored]:
                 override=Override(grade, reason or "") if reason is not None else None,
             )  # fmt: skip
     return out
+
+
+def _stored_kits(parsed: Parsed, stored: dict[str, Stored]) -> dict[int, tuple[Any, Any]]:
+    """The stored kit and its date of each row that re-imports a person (when the file has a
+    kit column): a blank kit cell keeps them, so the kit check looks at both."""
+    if not stored or not {"kit_grade", "kit_on"} & parsed.present:
+        return {}
+    return {
+        index: (found.inputs["kit_grade"], found.inputs["kit_on"])
+        for index, number in enumerate(parsed.values["id_number"])
+        if (found := stored.get(number)) is not None
+    }
+
+
+def _cleared(table: Table, parsed: Parsed, stored: dict[str, Stored]) -> list[Cleared]:
+    """Every stored value that a cell saying 「清空」 empties (a value already empty is not
+    counted)."""
+    out: list[Cleared] = []
+    numbers = parsed.values["id_number"]
+    for key, marks in parsed.marks.items() if stored else ():
+        if not marks.cleared:
+            continue
+        column = table.headers[table.keys[key]]
+        for index in np.flatnonzero(marks.cleared_rows(parsed.coded(key).rows)).tolist():
+            found = stored.get(numbers[index])
+            if found is not None and _holds(found.inputs, key):
+                out.append(Cleared(table.row_number(index), found.id, key, column))
+    return out
+
+
+def _holds(inputs: dict[str, Any], key: str) -> bool:
+    """Whether a stored person has a value (other than the empty one) in a sheet column."""
+    if key.startswith(CONDITION_KEY):
+        return Condition.of(key.removeprefix(CONDITION_KEY)) in inputs["conditions"]
+    stored = inputs["responsible_id" if key == "responsible" else key]
+    return stored not in (None, "", frozenset(), DEFAULTS.get(key))
 
 
 def _check_scope_of_stored(
@@ -224,17 +283,66 @@ def _input_columns(parsed: Parsed, responsibles: dict[Any, Any]) -> dict[str, Co
     return columns
 
 
-def _inputs(
-    named: frozenset[Condition], columns: dict[str, Column], index: int, base: dict[str, Any]
-) -> dict[str, Any]:
-    """A stored person's inputs with the file's row over them; of the conditions, those the
-    file has columns for are the row's, the others stay as stored."""
+def _kept_columns(parsed: Parsed, columns: dict[str, Column]) -> dict[str, Column]:
+    """The input columns as a re-import applies them: a blank cell reads ``KEEP`` (the stored
+    value stays); ``conditions`` holds, per row, the conditions whose cells are not blank."""
+    kept: dict[str, Column] = {}
+    for key, column in columns.items():
+        if key == "conditions":
+            kept[key] = _condition_patches(parsed)
+        elif key == "responsible_id":
+            blank = _blank_rows(parsed, "responsible")
+            ids = np.array(column, dtype=object)
+            ids[blank] = KEEP
+            kept[key] = ids.tolist()
+        elif isinstance(column, Coded):
+            marks = parsed.marks.get(key)
+            if marks is None or marks.blank is None:
+                kept[key] = column
+            else:
+                values = column.values.copy()
+                values[marks.blank] = KEEP
+                kept[key] = Coded(column.rows, values)
+        else:
+            kept[key] = [KEEP if v == "" else v for v in column] if "" in column else column
+    return kept
+
+
+def _blank_rows(parsed: Parsed, key: str) -> npt.NDArray[np.bool_]:
+    marks = parsed.marks.get(key)
+    if marks is None:
+        return np.array([v == "" for v in parsed.values[key]], dtype=bool)
+    return marks.blank_rows(parsed.coded(key).rows)
+
+
+def _condition_patches(parsed: Parsed) -> Coded:
+    """Per row, the state of each condition whose cell is not blank (``none`` removes it)."""
+    named = [k for k in parsed.present if k.startswith(CONDITION_KEY)]
+    rows, firsts = _combined(parsed, named)
+    blank = {k: _blank_rows(parsed, k) for k in named}
+    patches = objects([
+        {
+            Condition.of(k.removeprefix(CONDITION_KEY)): _at(parsed.coded(k), row)
+            for k in named
+            if not blank[k][row]
+        }
+        for row in firsts.tolist()
+    ])  # fmt: skip
+    return Coded(rows, patches)
+
+
+def _inputs(columns: dict[str, Column], index: int, base: dict[str, Any]) -> dict[str, Any]:
+    """A stored person's inputs with the file's row over them: blank cells keep the stored
+    values; of the conditions, those with a cell in the row are the row's, the others stay."""
     inputs = dict(base)
     for key, column in columns.items():
-        inputs[key] = _at(column, index)
+        value = _at(column, index)
+        if value is not KEEP:
+            inputs[key] = value
     if "conditions" in columns:
-        conditions = {c: s for c, s in base["conditions"].items() if c not in named}
-        conditions.update(_at(columns["conditions"], index))
+        patch = inputs["conditions"]
+        conditions = {c: s for c, s in base["conditions"].items() if c not in patch}
+        conditions.update({c: s for c, s in patch.items() if s is not DiseaseState.none})
         inputs["conditions"] = conditions
     return inputs
 
@@ -247,18 +355,15 @@ def _plan(
     today = timeutil.today()
     deriver = records.Deriver(today)
     columns = _input_columns(parsed, responsibles)
+    kept = _kept_columns(parsed, columns) if stored else {}
     numbers = parsed.values["id_number"]
-    named = frozenset(
-        Condition.of(k.removeprefix(CONDITION_KEY)) for k in parsed.present
-        if k.startswith(CONDITION_KEY)
-    )  # fmt: skip
     fresh = [] if stored else list(range(len(numbers)))
     for index, number in enumerate(numbers if stored else ()):
         old = stored.get(number)
         if old is None:
             fresh.append(index)
             continue
-        inputs = _inputs(named, columns, index, old.inputs)
+        inputs = _inputs(kept, index, old.inputs)
         diff = {k: [old.inputs[k], v] for k, v in inputs.items() if old.inputs[k] != v}
         if not diff:
             result.unchanged += 1

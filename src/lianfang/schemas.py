@@ -18,6 +18,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from lianfang.i18n import Text, _, text_in
+
 UNKNOWN = "extra_forbidden"  # pydantic's error type for a field the schema does not have
 HINT_CUTOFF = 0.6
 
@@ -41,14 +43,22 @@ class UnknownField:
         inner = self.loc[1:] if self.loc[:1] == ("body",) else self.loc
         return ".".join(str(part) for part in inner)
 
-    def zh(self) -> str:
-        return f"{self.name}（是否应为 {self.hint}？）" if self.hint else self.name
-
-    def en(self) -> str:
-        return f"{self.name} (did you mean {self.hint}?)" if self.hint else self.name
+    def text(self) -> Text | str:
+        """The field as a message names it, with the hint."""
+        if self.hint is None:
+            return self.name
+        return _("%(field)s (did you mean %(hint)s?)", field=self.name, hint=self.hint)
 
     def as_json(self) -> dict[str, Any]:
         return {"field": self.name, "loc": list(self.loc), "did_you_mean": self.hint}
+
+
+def unknown_message(unknown: Sequence[UnknownField], language: str) -> str:
+    """The message of a body refused for its unknown fields, in one language."""
+    separator = "；" if language == "zh" else "; "
+    names = separator.join(text_in(u.text(), language) for u in unknown)
+    message = _("unknown field(s), nothing was written: %(fields)s", fields=names)
+    return message.in_language(language)
 
 
 def nearest(name: str, known: Iterable[str]) -> str | None:

@@ -9,8 +9,8 @@ from pydantic import BaseModel
 from sqlalchemy.exc import OperationalError
 
 from lianfang.errors import AuthenticationError, DatabaseUnavailableError, LianfangError
-from lianfang.schemas import unknown_fields
-from lianfang.web.i18n import request_language
+from lianfang.schemas import unknown_fields, unknown_message
+from lianfang.web.language import request_language
 
 
 def _wants_json(request: Request) -> bool:
@@ -49,13 +49,11 @@ async def validation_error(request: Request, exc: Exception) -> Response:
     content: dict[str, object] = {"error": "invalid", "message": f"{where}: {first['msg']}"}
     unknown = unknown_fields(exc.errors(), _body_model(request))
     if unknown:
-        zh = "请求中有未知字段，未写入任何数据：" + "；".join(u.zh() for u in unknown)
-        en = "unknown field(s), nothing was written: " + "; ".join(u.en() for u in unknown)
         content |= {
             "error": "unknown_fields",
-            "message": zh if request_language(request) == "zh" else en,
-            "message_zh": zh,
-            "message_en": en,
+            "message": unknown_message(unknown, request_language(request)),
+            "message_zh": unknown_message(unknown, "zh"),
+            "message_en": unknown_message(unknown, "en"),
             "unknown_fields": [u.as_json() for u in unknown],
         }
     content["detail"] = [

@@ -5,21 +5,16 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Query, Request
+from sqlalchemy.orm import Session
 
 from lianfang.api.deps import CurrentActor, SessionDep
 from lianfang.forecast import service
 from lianfang.forecast.inputs import fit_inputs, series_from_bytes
 from lianfang.forecast.models import ForecastRun, RunKind
 from lianfang.forecast.parameters import DiseaseParameters
-from lianfang.forecast.presets import PRESETS
 from lianfang.forecast.schemas import FitCreate, ForecastCreate, ForecastRunRead
 
 router = APIRouter(prefix="/forecast", tags=["forecast 疫情预测"])
-
-
-def preset_dicts() -> list[dict[str, Any]]:
-    """The ready-made scenarios as JSON-ready dicts."""
-    return [make().to_dict() for make in PRESETS.values()]
 
 
 @router.get("/parameters", summary="Disease parameters with meaning, unit and source")
@@ -31,7 +26,7 @@ def parameters(actor: CurrentActor) -> list[dict[str, Any]]:
 @router.get("/presets", summary="Ready-made scenarios")
 def presets(actor: CurrentActor) -> list[dict[str, Any]]:
     """Scenarios for winter 2022–23 that POST /api/forecast/runs uses by default."""
-    return preset_dicts()
+    return service.presets()
 
 
 @router.post("/runs", response_model=ForecastRunRead, status_code=202, summary="Start a forecast")
@@ -40,39 +35,22 @@ def create_run(
 ) -> ForecastRunRead:
     """Queue a forecast for an area and start computing it in a worker process; poll
     GET /api/forecast/runs/{id} for progress and results."""
-    run = start(request, session, actor, body)
+    inputs = service.forecast_inputs(
+        days=body.days, members=body.members, seed=body.seed, scenarios=body.scenario_dicts(),
+        parameters=body.parameter_changes(),
+    )  # fmt: skip
+    run = service.queue(
+        session=session, actor=actor, code=body.area_code, kind=RunKind.forecast, inputs=inputs
+    )
+    launch(request, session, run)
     return ForecastRunRead.of(run, full=False)
 
 
-def start(request: Request, session: SessionDep, actor: CurrentActor, body: ForecastCreate) -> Any:
-    """Queue a forecast from an API body or the page's form."""
-    inputs = {
-        "days": body.days,
-        "members": body.members,
-        "seed": body.seed,
-        "scenarios": body.scenario_dicts() or preset_dicts(),
-        "parameters": body.parameter_changes(),
-    }
-    return queue(request, session, actor, body.area_code, RunKind.forecast, inputs)
-
-
-def queue(
-    request: Request,
-    session: SessionDep,
-    actor: CurrentActor,
-    code: str,
-    kind: RunKind,
-    inputs: dict[str, Any],
-) -> ForecastRun:
-    """Store the run with the area's population, commit, and hand it to the starter (a worker
-    process) so that the caller is answered at once."""
-    model = service.population_for(session=session, actor=actor, code=code)
-    run = service.create_run(
-        session=session, actor=actor, code=code, kind=kind, inputs={**inputs, **model.as_inputs()}
-    )
+def launch(request: Request, session: Session, run: ForecastRun) -> None:
+    """Commit a queued run and hand it to the starter (a worker process), so that the caller
+    is answered at once (the API's and the pages' way to start one)."""
     session.commit()
     request.app.state.start_forecast(request.app.state.settings.database_url, run.id)
-    return run
 
 
 @router.post(
@@ -91,7 +69,10 @@ def create_fit(
     forecasts (its result holds estimates, intervals, quality and predicted bands)."""
     observed = series_from_bytes(body.series.file.read(), body.series.filename or "series.csv")
     inputs = fit_inputs(observed, body.until, body.days)
-    run = queue(request, session, actor, body.area_code, RunKind.fit, inputs)
+    run = service.queue(
+        session=session, actor=actor, code=body.area_code, kind=RunKind.fit, inputs=inputs
+    )
+    launch(request, session, run)
     return ForecastRunRead.of(run, full=False)
 
 

@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from lianfang.errors import ImportFileError, ImportRowError
+from lianfang.i18n import Text, _
 from lianfang.memory import gc_paused
 
 MAX_REPORTED_ERRORS = 200
@@ -147,10 +148,9 @@ def _decode(data: bytes, source: str) -> str:
     except UnicodeDecodeError as exc:
         if exc.reason == "unexpected end of data":  # UTF-8 up to a character cut in two
             raise ImportFileError(
-                f"{source} 在一个字符中间结束，文件不完整（可能被截断），未写入任何数据",
-                f"{source} ends in the middle of a character: the file is incomplete (cut "
-                "off?); nothing was written",
-            ) from exc
+                _("%(file)s ends in the middle of a character: the file is incomplete (cut "
+                  "off?); nothing was written", file=source)
+            ) from exc  # fmt: skip
     for encoding in ("gb18030",):
         try:
             return data.decode(encoding)
@@ -298,11 +298,11 @@ def _of_file_rows(source: str, rows: list[list[str]]) -> Table:
 
 def _ragged(source: str, headers: list[str], number: int, fields: int) -> ImportRowError:
     first = min(fields, len(headers))  # the first column missing, or the first one too many
-    where = headers[first] if first < len(headers) else f"{letter(first)} 列"
+    where = headers[first] if first < len(headers) else letter(first)
     return ImportRowError(
         sheet=source, row=number, column=where or letter(first),
-        zh=f"第 {number} 行有 {fields} 个字段，表头有 {len(headers)} 个（文件可能不完整）",
-        en=f"row {number} has {fields} fields, the header {len(headers)} (is the file cut off?)",
+        message=_("row %(row)s has %(fields)s fields, the header %(width)s (is the file cut "
+                  "off?)", row=number, fields=fields, width=len(headers)),
     )  # fmt: skip
 
 
@@ -318,7 +318,7 @@ def letter(index: int) -> str:
 
 def _match_headers(table: Table, spec: SheetSpec) -> None:
     by_header = {c.zh: c for c in spec.columns} | {c.en.lower(): c for c in spec.columns}
-    unknown: list[tuple[str, str]] = []  # (zh, en) for each column the spec does not know
+    unknown: list[Text] = []  # each column the spec does not know
     for index, header in enumerate(table.headers):
         column = by_header.get(header) or by_header.get(header.lower())
         if column is None:
@@ -326,17 +326,15 @@ def _match_headers(table: Table, spec: SheetSpec) -> None:
                 unknown.append(_unknown(index, header, spec))
         elif column.key in table.keys and not column.export_only:
             first, where = letter(table.keys[column.key]), letter(index)
-            unknown.append((f"第 {where} 列「{header}」与第 {first} 列重复",
-                            f"column {where} {header!r} repeats column {first}"))  # fmt: skip
+            unknown.append(_("column %(column)s \"%(header)s\" repeats column %(first)s",
+                             column=where, header=header, first=first))  # fmt: skip
         elif not column.export_only:
             table.keys[column.key] = index
     if unknown:
         raise ImportFileError(
-            f"{table.source} 有模板中没有的列，未写入任何数据："
-            + "；".join(zh for zh, _ in unknown),
-            f"{table.source} has columns the template does not know; nothing was written: "
-            + "; ".join(en for _, en in unknown),
-        )
+            _("%(file)s has columns the template does not know; nothing was written: %(columns)s",
+              file=table.source, columns=Listed(unknown))
+        )  # fmt: skip
     missing = [c for c in spec.columns if c.required and c.key not in table.keys]
     if missing:
         raise ImportFileError(
@@ -349,17 +347,29 @@ def _has_data(column: pa.Array) -> bool:
     return bool(len(column)) and bool(pc.any(pc.not_equal(column, "")).as_py())
 
 
-def _unknown(index: int, header: str, spec: SheetSpec) -> tuple[str, str]:
+def _unknown(index: int, header: str, spec: SheetSpec) -> Text:
     where = letter(index)
     if not header:
-        return f"第 {where} 列没有表头却有数据", f"column {where} has data but no header"
-    names = {c.zh: c for c in spec.columns} | {c.en: c for c in spec.columns}
+        return _("column %(column)s has data but no header", column=where)
+    names = {c.zh: c.zh for c in spec.columns} | {c.en: c.en for c in spec.columns}
     close = difflib.get_close_matches(header, list(names), n=1, cutoff=0.5)
-    hint = names[close[0]] if close else None
-    zh, en = f"第 {where} 列「{header}」不是模板中的列", f"column {where} {header!r} is unknown"
-    if hint is None:
-        return zh, en
-    return f"{zh}（是否应为「{hint.zh}」？）", f"{en} (did you mean {hint.en!r}?)"
+    if not close:
+        return _("column %(column)s \"%(header)s\" is not in the template", column=where,
+                 header=header)  # fmt: skip
+    return _("column %(column)s \"%(header)s\" is not in the template (did you mean \"%(hint)s\"?)",
+             column=where, header=header, hint=close[0])  # fmt: skip
+
+
+class Listed(Text):
+    """Several messages shown as one list, separated as the language writes lists."""
+
+    def __init__(self, items: list[Text]) -> None:
+        super().__init__("")
+        self.items = items
+
+    def in_language(self, language: str) -> str:
+        separator = "；" if language == "zh" else "; "
+        return separator.join(item.in_language(language) for item in self.items)
 
 
 def row_error(
@@ -375,6 +385,9 @@ def row_error(
 
 def failed(table: Table, errors: Sequence[ImportRowError]) -> ImportFileError:
     """The error that rejects a whole file because some rows are invalid."""
+    broken = {p.row for p in table.problems}  # a cut-off row: its own problem says it all
+    if broken:
+        errors = [e for e in errors if e.row not in broken or e in table.problems]
     rows = len({e.row for e in errors})
     return ImportFileError(
         f"{table.source} 有 {rows} 行数据有误，未写入任何数据",

@@ -9,7 +9,8 @@ import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
 from lianfang.errors import ImportRowError
-from lianfang.io.sheets import SheetSpec, Table
+from lianfang.i18n import _
+from lianfang.io.sheets import CLEAR, SheetSpec, Table
 
 VALIDATED_ROWS = 10_000  # rows of a template that carry the drop-down lists
 
@@ -50,7 +51,24 @@ def template(spec: SheetSpec) -> bytes:
             notes.write_row(
                 row, 0, [c.zh, c.en, "是" if c.required else "", c.note or "、".join(c.choices)]
             )
+        for row, (title, rule) in enumerate(RULES, start=len(columns) + 2):
+            notes.write_row(
+                row, 0, [title.in_language("zh"), title.in_language("en"), "", str(rule)]
+            )
     return out.getvalue()
+
+
+RULES = (
+    (_("Blank cells"),
+     _("For a person already registered, a blank cell keeps the stored value; write %(clear)s "
+       "(or CLEAR) to empty it. A dry run lists every stored value the file would empty.",
+       clear=CLEAR)),
+    (_("Columns and rows"),
+     _("Use only the template's columns: a column it does not know rejects the whole file. A "
+       "row with fewer or more cells than the header (a file cut off) rejects the whole file "
+       "too.")),
+)  # fmt: skip
+"""The general rules written under the columns of a template's notes sheet."""
 
 
 def export(spec: SheetSpec, rows: Iterable[Sequence[object]]) -> bytes:

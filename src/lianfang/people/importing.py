@@ -296,13 +296,7 @@ def _kept_columns(parsed: Parsed, columns: dict[str, Column]) -> dict[str, Colum
             ids[blank] = KEEP
             kept[key] = ids.tolist()
         elif isinstance(column, Coded):
-            marks = parsed.marks.get(key)
-            if marks is None or marks.blank is None:
-                kept[key] = column
-            else:
-                values = column.values.copy()
-                values[marks.blank] = KEEP
-                kept[key] = Coded(column.rows, values)
+            kept[key] = _kept(parsed, key, column)
         else:
             kept[key] = [KEEP if v == "" else v for v in column] if "" in column else column
     return kept
@@ -318,17 +312,27 @@ def _blank_rows(parsed: Parsed, key: str) -> npt.NDArray[np.bool_]:
 def _condition_patches(parsed: Parsed) -> Coded:
     """Per row, the state of each condition whose cell is not blank (``none`` removes it)."""
     named = [k for k in parsed.present if k.startswith(CONDITION_KEY)]
-    rows, firsts = _combined(parsed, named)
-    blank = {k: _blank_rows(parsed, k) for k in named}
+    cells = {k: _kept(parsed, k, parsed.coded(k)) for k in named}
+    groups = grouped(list(cells.values()), len(parsed.values["id_number"]))
     patches = objects([
         {
-            Condition.of(k.removeprefix(CONDITION_KEY)): _at(parsed.coded(k), row)
-            for k in named
-            if not blank[k][row]
+            Condition.of(k.removeprefix(CONDITION_KEY)): state
+            for k, coded in cells.items()
+            if (state := _at(coded, row)) is not KEEP
         }
-        for row in firsts.tolist()
+        for row in groups.first.tolist()
     ])  # fmt: skip
-    return Coded(rows, patches)
+    return Coded(groups.rows, patches)
+
+
+def _kept(parsed: Parsed, key: str, column: Coded) -> Coded:
+    """A coded column whose blank cells read ``KEEP``."""
+    marks = parsed.marks.get(key)
+    if marks is None or marks.blank is None:
+        return column
+    values = column.values.copy()
+    values[marks.blank] = KEEP
+    return Coded(column.rows, values)
 
 
 def _inputs(columns: dict[str, Column], index: int, base: dict[str, Any]) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from lianfang.auth import audit
 from lianfang.auth.choices import AuditAction, Permission
 from lianfang.auth.scope import Actor
 from lianfang.errors import InvalidInputError, NotFoundError
-from lianfang.io.sheets import Table
+from lianfang.io.sheets import CLEAR, Table
 from lianfang.people import coverage, grading, guarantees, identity, records
 from lianfang.people.choices import AlertStatus, ChangeSource, Grade, GradeMethod, Guarantee
 from lianfang.people.importing import ImportResult, import_table
@@ -141,9 +141,11 @@ def save_cells(
     *, session: Session, actor: Actor, cells: dict[str, str], source: ChangeSource
 ) -> tuple[Person, ImportResult]:
     """Create or update one person from cells named by sheet column key, through the same checks
-    as a sheet import."""
+    as a sheet import. A form or an API body names the fields it sets, so a blank cell here
+    empties the field (in a sheet, a blank cell keeps the stored value)."""
     columns = [c for c in SPEC.importable if c.key in cells]
-    table = Table.of_rows(source.zh, [c.zh for c in columns], [[cells[c.key] for c in columns]])
+    given = [cells[c.key] if cells[c.key].strip() or c.required else CLEAR for c in columns]
+    table = Table.of_rows(source.zh, [c.zh for c in columns], [given])
     table.keys = {c.key: i for i, c in enumerate(columns)}
     result = import_table(session=session, actor=actor, table=table, source=source)
     person = session.scalar(

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from lianfang import __version__
-from lianfang.cli import areas, common, forecast, people, serve, setup, users
+from lianfang.cli import areas, audit, common, forecast, people, serve, setup, users
 from lianfang.errors import LianfangError
 
 app = typer.Typer(
@@ -27,6 +27,7 @@ app.add_typer(areas.app, name="areas")
 app.add_typer(users.app, name="user")
 app.add_typer(forecast.app, name="forecast")
 app.add_typer(people.app, name="people")
+app.add_typer(audit.app, name="audit")
 
 
 @app.callback(invoke_without_command=True)

@@ -40,7 +40,13 @@ def write_events(session: Session, count: int) -> list[int]:
 def test_rows_written_one_by_one_and_in_bulk_form_one_intact_chain(session: Session) -> None:
     before = session.scalar(select(func.count()).select_from(AuditEvent))
     ids = write_events(session, 3)
-    entries = [audit.Entry(AuditAction.create, "person", str(n), VILLAGE) for n in range(1200)]
+    shared = {"source": "表格", "quote": 'a"b\\c'}
+    entries = [
+        audit.Entry(AuditAction.create if n % 3 else AuditAction.update, "person",
+                    str(n) if n % 5 else f"x-{n}\"", VILLAGE if n % 7 else None,
+                    shared if n % 2 else ({"n": n} if n % 4 else None))
+        for n in range(1200)
+    ]  # fmt: skip
     assert audit.record_many(session=session, actor=SYSTEM, entries=entries) == 1200
     ids += write_events(session, 2)
     verdict = chain.verify(session)

@@ -16,6 +16,7 @@ from lianfang.auth import chain
 from lianfang.auth.choices import AuditAction, Permission
 from lianfang.auth.models import AuditEvent
 from lianfang.auth.scope import Actor
+from lianfang.columns import Coded
 from lianfang.db.bulk import insert_columns
 from lianfang.errors import PermissionDenied
 
@@ -56,24 +57,60 @@ def record_many(*, session: Session, actor: Actor, entries: Sequence[Entry]) -> 
     if not entries:
         return 0
     now, prev = timeutil.utcnow(), chain.lock_tail(session)
-    rows = []
-    for entry in entries:
-        row = _row(actor, entry, now, prev)
-        rows.append(row)
-        prev = row["hash"]
-    if len(rows) < BULK_ROWS:
-        session.add_all([AuditEvent(**row) for row in rows])
+    if len(entries) < BULK_ROWS:
+        for entry in entries:
+            event = AuditEvent(**_row(actor, entry, now, prev))
+            session.add(event)
+            prev = event.hash
         session.flush()
-        return len(rows)
+        return len(entries)
     session.flush()  # the ORM's pending rows first: ids follow the chain's order
-    columns = {key: [row[key] for row in rows] for key in rows[0]}
-    columns["action"] = [action.value for action in columns["action"]]
+    columns = _chained_columns(actor, entries, now, prev)
     return insert_columns(session, AuditEvent.__table__, columns)  # type: ignore[arg-type]
+
+
+def _chained_columns(actor: Actor, entries: Sequence[Entry], now: Any, prev: str) -> dict[str, Any]:
+    """Many events as columns, hashed as ``chain.digest`` hashes one: the same canonical JSON,
+    built from fragments made once per kind of entry (a city's import appends 1.75M rows)."""
+    head = chain.canonical_head(at=now, user_id=actor.user_id, username=actor.username)
+    ip = chain.fragment(actor.ip)
+    kinds: dict[tuple[Any, ...], tuple[str, str | None, str, str | None]] = {}
+    details, areas, links, hashes = [], [], [], []
+    for entry in entries:
+        key = (entry.action, entry.entity_type, id(entry.detail), entry.area_code)
+        kind = kinds.get(key)
+        if kind is None:
+            detail, area = _detail(entry.detail), entry.area_code or actor.area_code
+            before = (
+                f"{head}{chain.fragment(entry.action.value)},{chain.fragment(entry.entity_type)},"
+            )
+            after = f",{chain.fragment(area)},{ip},{chain.fragment(detail)},"
+            kind = kinds[key] = (before, detail, after, area)
+        before, detail, after, area = kind
+        links.append(prev)
+        prev = chain.sha256_hex(f'{before}{chain.fragment(entry.entity_id)}{after}"{prev}"]')
+        hashes.append(prev)
+        details.append(detail)
+        areas.append(area)
+    size = len(entries)
+    return {
+        "at": Coded.constant(now, size), "user_id": Coded.constant(actor.user_id, size),
+        "username": Coded.constant(actor.username, size),
+        "action": [e.action.value for e in entries],
+        "entity_type": [e.entity_type for e in entries],
+        "entity_id": [e.entity_id for e in entries], "area_code": areas,
+        "ip": Coded.constant(actor.ip, size), "detail": details, "prev_hash": links,
+        "hash": hashes,
+    }  # fmt: skip
+
+
+def _detail(detail: dict[str, Any] | None) -> str | None:
+    return json.dumps(detail, ensure_ascii=False, default=str) if detail else None
 
 
 def _row(actor: Actor, entry: Entry, at: Any, prev_hash: str) -> dict[str, Any]:
     """An event's columns, its hash included."""
-    detail = json.dumps(entry.detail, ensure_ascii=False, default=str) if entry.detail else None
+    detail = _detail(entry.detail)
     row = {
         "at": at, "user_id": actor.user_id, "username": actor.username, "action": entry.action,
         "entity_type": entry.entity_type, "entity_id": entry.entity_id,

@@ -38,12 +38,34 @@ def digest(
         at.astimezone(UTC).isoformat(timespec="microseconds"), user_id, username, action,
         entity_type, entity_id, area_code, ip, detail, prev_hash,
     ]  # fmt: skip
-    canonical = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+    return sha256_hex(json.dumps(fields, ensure_ascii=False, separators=(",", ":")))
+
+
+def sha256_hex(canonical: str) -> str:
+    """The hex SHA-256 of a canonical text."""
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def fragment(value: object) -> str:
+    """One element of the canonical JSON array, as ``digest`` writes it."""
+    if isinstance(value, str) and value.isdigit() and value.isascii():
+        return f'"{value}"'  # an id: nothing to escape
+    return json.dumps(value, ensure_ascii=False)
+
+
+def canonical_head(*, at: datetime, user_id: int | None, username: str) -> str:
+    """The start of the canonical JSON of rows that share a time and an author."""
+    when = at.astimezone(UTC).isoformat(timespec="microseconds")
+    return f"[{fragment(when)},{fragment(user_id)},{fragment(username)},"
+
+
 def lock_tail(session: Session) -> str:
-    """Take the right to append (until the transaction ends) and return the last row's hash."""
+    """Take the right to append (until the transaction ends) and return the last row's hash.
+
+    Pending changes are written first, so that the lock is the transaction's last: a
+    transaction holding it takes no row lock after it, and none waits for it holding one that
+    the holder needs (write the audit row after the change it records)."""
+    session.flush()
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK})

@@ -171,12 +171,12 @@ def override_grade(
         person_id=person.id, area_code=person.area_code, username=actor.username,
         from_grade=before, to_grade=person.grade, method=person.grade_method, reason=reason,
     ))  # fmt: skip
+    coverage.refresh(session=session, villages=[person.area_code])
     audit.record(
         session=session, actor=actor, action=AuditAction.update, entity_type="person.grade",
         entity_id=str(person.id), area_code=person.area_code,
         detail={"from": before, "to": person.grade, "manual": grade is not None, "reason": reason},
     )  # fmt: skip
-    coverage.refresh(session=session, villages=[person.area_code])
     return person
 
 

@@ -65,6 +65,8 @@ def limit_text(target: Target) -> str:
         raise ValueError(f"{target.name}: a {target.comparison} target needs a limit")
     if target.comparison is Comparison.faster:
         return f"≥ {target.target:g}× faster"
+    if target.comparison is Comparison.at_most and target.target == 0:
+        return f"0 {target.unit}".rstrip()
     sign = "≤" if target.comparison is Comparison.at_most else "≥"
     return f"{sign} {target.target:g} {target.unit}".rstrip()
 

@@ -45,6 +45,10 @@ BENCHMARKS: tuple[Benchmark, ...] = (
               "coverage of the city and of a town"),
     Benchmark("people_xlsx_import", "benchmarks.people", "xlsx_import",
               "100,000-row .xlsx import, against pandas + openpyxl"),
+    Benchmark("serve_load", "benchmarks.serve_load", "run",
+              "50 users on `lianfang serve`, SQLite and PostgreSQL"),
+    Benchmark("cli_startup", "benchmarks.cli_startup", "run",
+              "command-line start-up, against the bare interpreter and a tiny Typer app"),
 )  # fmt: skip
 NAMES = tuple(b.name for b in BENCHMARKS)
 

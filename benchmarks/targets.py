@@ -193,7 +193,27 @@ FORECAST = (
         COVASIM,
     ),
 )
-TARGETS: tuple[Target, ...] = (*FORECAST, *_per_backend())
+CLI = (
+    Target(
+        "cli.startup.version",
+        "cli_startup",
+        "`lianfang --version`, from start to exit, median",
+        MS,
+        300.0,
+        Comparison.at_most,
+        "the bare interpreter, `python -c pass`",
+    ),
+    Target(
+        "cli.startup.help",
+        "cli_startup",
+        "`lianfang --help`, from start to exit, median",
+        MS,
+        300.0,
+        Comparison.at_most,
+        "a two-command Typer app's `--help`",
+    ),
+)
+TARGETS: tuple[Target, ...] = (*FORECAST, *_per_backend(), *_load(), *CLI)
 
 
 def limit(name: str) -> float:

@@ -85,7 +85,7 @@ def test_birth_dates_outside_1900_to_today_are_refused_naming_row_and_field(
             actor=SYSTEM,
             table=sheets.read((header + body).encode(), "b.csv", SPEC),
         )
-    problems = sorted((e.row, e.column, e.problem["en"]) for e in caught.value.rows)
+    problems = sorted((e.row, e.column, e.problem.in_language("en")) for e in caught.value.rows)
     assert problems == [
         (2, "身份证号", "the birth date 2030-01-01 is in the future"),
         (3, "身份证号", "the birth date 0001-01-01 is before 1900-01-01"),
@@ -101,7 +101,7 @@ def test_an_id_repeated_in_the_file_is_named_at_each_repeat(session: Session) ->
     body = "".join(f"某{i},{n},,{VILLAGE},,0,\n" for i, n in enumerate(rows))
     with pytest.raises(ImportFileError) as caught:
         import_table(session=session, actor=SYSTEM, table=table(body))
-    problems = sorted((e.row, e.column, e.problem["en"]) for e in caught.value.rows)
+    problems = sorted((e.row, e.column, e.problem.in_language("en")) for e in caught.value.rows)
     assert problems == [
         (4, "身份证号", "repeats row 3"),
         (5, "身份证号", "the check digit does not match"),

@@ -5,10 +5,12 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel
 from sqlalchemy.exc import OperationalError
 
 from lianfang.errors import AuthenticationError, DatabaseUnavailableError, LianfangError
-from lianfang.web.i18n import request_language
+from lianfang.schemas import unknown_fields, unknown_message
+from lianfang.web.language import request_language
 
 
 def _wants_json(request: Request) -> bool:
@@ -40,19 +42,33 @@ async def lianfang_error(request: Request, exc: Exception) -> Response:
 
 
 async def validation_error(request: Request, exc: Exception) -> Response:
-    """Name the field that is wrong."""
+    """Name the field that is wrong; name every unknown field, with the nearest known one."""
     assert isinstance(exc, RequestValidationError)
     first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid"}
     where = ".".join(str(part) for part in first["loc"])
-    return JSONResponse(
-        status_code=422,
-        content={
-            "error": "invalid",
-            "message": f"{where}: {first['msg']}",
-            "detail": [
-                {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()
-            ],
-        },
+    content: dict[str, object] = {"error": "invalid", "message": f"{where}: {first['msg']}"}
+    unknown = unknown_fields(exc.errors(), _body_model(request))
+    if unknown:
+        content |= {
+            "error": "unknown_fields",
+            "message": unknown_message(unknown, request_language(request)),
+            "message_zh": unknown_message(unknown, "zh"),
+            "message_en": unknown_message(unknown, "en"),
+            "unknown_fields": [u.as_json() for u in unknown],
+        }
+    content["detail"] = [
+        {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()
+    ]
+    return JSONResponse(status_code=422, content=content)
+
+
+def _body_model(request: Request) -> type[BaseModel] | None:
+    """The schema of the body of the route that refused the request, if it has one."""
+    route = request.scope.get("route")
+    body = getattr(route, "body_field", None)
+    annotation = getattr(getattr(body, "field_info", None), "annotation", None)
+    return (
+        annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
     )
 
 

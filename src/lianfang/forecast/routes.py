@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, File, Query, Request
+from sqlalchemy.orm import Session
 
 from lianfang.api.deps import CurrentActor, SessionDep
 from lianfang.forecast import service
 from lianfang.forecast.inputs import fit_inputs, series_from_bytes
 from lianfang.forecast.models import ForecastRun, RunKind
 from lianfang.forecast.parameters import DiseaseParameters
-from lianfang.forecast.presets import PRESETS
-from lianfang.forecast.schemas import ForecastCreate, ForecastRunRead
+from lianfang.forecast.schemas import FitCreate, ForecastCreate, ForecastRunRead
 
 router = APIRouter(prefix="/forecast", tags=["forecast 疫情预测"])
-
-
-def preset_dicts() -> list[dict[str, Any]]:
-    """The ready-made scenarios as JSON-ready dicts."""
-    return [make().to_dict() for make in PRESETS.values()]
 
 
 @router.get("/parameters", summary="Disease parameters with meaning, unit and source")
@@ -32,7 +26,7 @@ def parameters(actor: CurrentActor) -> list[dict[str, Any]]:
 @router.get("/presets", summary="Ready-made scenarios")
 def presets(actor: CurrentActor) -> list[dict[str, Any]]:
     """Scenarios for winter 2022–23 that POST /api/forecast/runs uses by default."""
-    return preset_dicts()
+    return service.presets()
 
 
 @router.post("/runs", response_model=ForecastRunRead, status_code=202, summary="Start a forecast")
@@ -41,39 +35,22 @@ def create_run(
 ) -> ForecastRunRead:
     """Queue a forecast for an area and start computing it in a worker process; poll
     GET /api/forecast/runs/{id} for progress and results."""
-    run = start(request, session, actor, body)
+    inputs = service.forecast_inputs(
+        days=body.days, members=body.members, seed=body.seed, scenarios=body.scenario_dicts(),
+        parameters=body.parameter_changes(),
+    )  # fmt: skip
+    run = service.queue(
+        session=session, actor=actor, code=body.area_code, kind=RunKind.forecast, inputs=inputs
+    )
+    launch(request, session, run)
     return ForecastRunRead.of(run, full=False)
 
 
-def start(request: Request, session: SessionDep, actor: CurrentActor, body: ForecastCreate) -> Any:
-    """Queue a forecast from an API body or the page's form."""
-    inputs = {
-        "days": body.days,
-        "members": body.members,
-        "seed": body.seed,
-        "scenarios": body.scenarios or preset_dicts(),
-        "parameters": body.parameters,
-    }
-    return queue(request, session, actor, body.area_code, RunKind.forecast, inputs)
-
-
-def queue(
-    request: Request,
-    session: SessionDep,
-    actor: CurrentActor,
-    code: str,
-    kind: RunKind,
-    inputs: dict[str, Any],
-) -> ForecastRun:
-    """Store the run with the area's population, commit, and hand it to the starter (a worker
-    process) so that the caller is answered at once."""
-    model = service.population_for(session=session, actor=actor, code=code)
-    run = service.create_run(
-        session=session, actor=actor, code=code, kind=kind, inputs={**inputs, **model.as_inputs()}
-    )
+def launch(request: Request, session: Session, run: ForecastRun) -> None:
+    """Commit a queued run and hand it to the starter (a worker process), so that the caller
+    is answered at once (the API's and the pages' way to start one)."""
     session.commit()
     request.app.state.start_forecast(request.app.state.settings.database_url, run.id)
-    return run
 
 
 @router.post(
@@ -86,18 +63,16 @@ def create_fit(
     request: Request,
     session: SessionDep,
     actor: CurrentActor,
-    area_code: Annotated[str, Form(description="area code (any form)")],
-    series: Annotated[
-        UploadFile,
-        File(description="CSV: date plus any of positives, visits, admissions, hospital_census"),
-    ],
-    until: Annotated[date | None, Form(description="fit only up to this day")] = None,
-    days: Annotated[int, Form(ge=0, le=365, description="days to forecast after the data")] = 30,
+    body: Annotated[FitCreate, File()],  # File(): the form carries a file (multipart)
 ) -> ForecastRunRead:
     """Queue a fit of R0, start and reporting to the uploaded series; poll the run as for
     forecasts (its result holds estimates, intervals, quality and predicted bands)."""
-    observed = series_from_bytes(series.file.read(), series.filename or "series.csv")
-    run = queue(request, session, actor, area_code, RunKind.fit, fit_inputs(observed, until, days))
+    observed = series_from_bytes(body.series.file.read(), body.series.filename or "series.csv")
+    inputs = fit_inputs(observed, body.until, body.days)
+    run = service.queue(
+        session=session, actor=actor, code=body.area_code, kind=RunKind.fit, inputs=inputs
+    )
+    launch(request, session, run)
     return ForecastRunRead.of(run, full=False)
 
 

@@ -3,10 +3,12 @@ full values come only from POST /api/people/{id}/reveal, with a reason."""
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from fastapi import UploadFile
 from pydantic import AwareDatetime, BaseModel, Field
 
 from lianfang import timeutil
@@ -30,6 +32,7 @@ from lianfang.people.choices import (
 from lianfang.people.coverage import Counts
 from lianfang.people.models import FollowUp, Person, ReferralAlert, Responsible
 from lianfang.people.sheet import CONDITION_KEY, day, label, labels, yes_no
+from lianfang.schemas import WriteSchema
 
 
 def _phone(value: str) -> str:
@@ -50,7 +53,7 @@ class ResponsibleRead(BaseModel):
         return cls(id=r.id, area_code=r.area_code, name=r.name, kind=r.kind, phone=_phone(r.phone))
 
 
-class ResponsibleCreate(BaseModel):
+class ResponsibleCreate(WriteSchema):
     """A responsible person to register in a village (or town)."""
 
     area_code: str = Field(min_length=12, max_length=12, description="12-digit area code")
@@ -139,7 +142,7 @@ class PersonPage(BaseModel):
     size: int
 
 
-class PersonWrite(BaseModel):
+class PersonWrite(WriteSchema):
     """Fields of the people sheet, typed. Each becomes the sheet's cell text and goes through the
     same checks as an imported row; a field left out keeps its stored value on update."""
 
@@ -205,7 +208,7 @@ class PersonCreate(PersonWrite):
         return super().cells() | {"id_number": self.id_number.strip()}
 
 
-class RevealCreate(BaseModel):
+class RevealCreate(WriteSchema):
     """Why the full ID number and phone are needed (written to the audit log)."""
 
     reason: str = Field(min_length=1, max_length=500)
@@ -219,14 +222,14 @@ class RevealRead(BaseModel):
     phone: str
 
 
-class GradeCreate(BaseModel):
+class GradeCreate(WriteSchema):
     """A manual grade (or null to return to the computed one) and the reason."""
 
     grade: Grade | None
     reason: str = Field(min_length=1, max_length=500)
 
 
-class FollowUpCreate(BaseModel):
+class FollowUpCreate(WriteSchema):
     """A contact with a key person and what was measured."""
 
     method: ContactMethod
@@ -299,7 +302,7 @@ class AlertPage(BaseModel):
     total: int
 
 
-class AlertClose(BaseModel):
+class AlertClose(WriteSchema):
     """How an alert was handled."""
 
     note: str = Field(min_length=1, max_length=2000)
@@ -312,16 +315,44 @@ class FollowUpResult(BaseModel):
     alert: AlertRead | None
 
 
+PHONES = {"phone", "responsible_phone"}
+
+
+def _masked_changes(raw: str) -> dict[str, Any]:
+    changes: dict[str, Any] = json.loads(raw)
+    for key in PHONES & changes.keys():
+        changes[key] = [identity.mask_phone(v) if v else v for v in changes[key]]
+    return changes
+
+
 class HistoryRead(BaseModel):
-    """What happened to a person, newest first."""
+    """What happened to a person, newest first (phones in record changes masked)."""
 
     grades: list[dict[str, Any]]
     changes: list[dict[str, Any]]
     follow_ups: list[FollowUpRead]
     alerts: list[AlertRead]
 
+    @classmethod
+    def of(cls, found: service.History) -> HistoryRead:
+        grades = [
+            {"changed_at": g.changed_at, "username": g.username, "from_grade": g.from_grade,
+             "to_grade": g.to_grade, "method": g.method, "reason": g.reason}
+            for g in found.grades
+        ]  # fmt: skip
+        changes = [
+            {"changed_at": c.changed_at, "username": c.username, "source": c.source,
+             "changes": _masked_changes(c.changes)}
+            for c in found.changes
+        ]  # fmt: skip
+        return cls(
+            grades=grades, changes=changes,
+            follow_ups=[FollowUpRead.of(f) for f in found.follow_ups],
+            alerts=[AlertRead.of(a) for a in found.alerts],
+        )  # fmt: skip
 
-class AssignCreate(BaseModel):
+
+class AssignCreate(WriteSchema):
     """Put one responsible person in charge of several people."""
 
     person_ids: list[int] = Field(min_length=1, max_length=5000)
@@ -332,6 +363,13 @@ class AssignRead(BaseModel):
     """How many people changed hands."""
 
     changed: int
+
+
+class ImportOptions(WriteSchema):
+    """A people sheet to import, and whether only to check it."""
+
+    file: UploadFile = Field(description="the filled-in template, .xlsx or .csv")
+    dry_run: bool = Field(False, description="check only, write nothing")
 
 
 class ImportRead(BaseModel):

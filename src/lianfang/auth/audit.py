@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from hashlib import sha256
 from typing import Any
 
 from sqlalchemy import func, select
@@ -88,7 +89,9 @@ def _chained_columns(actor: Actor, entries: Sequence[Entry], now: Any, prev: str
             kind = kinds[key] = (before, detail, after, area)
         before, detail, after, area = kind
         links.append(prev)
-        prev = chain.sha256_hex(f'{before}{chain.fragment(entry.entity_id)}{after}"{prev}"]')
+        eid = entry.entity_id
+        named = f'"{eid}"' if eid and eid.isdigit() and eid.isascii() else chain.fragment(eid)
+        prev = sha256(f'{before}{named}{after}"{prev}"]'.encode()).hexdigest()
         hashes.append(prev)
         details.append(detail)
         areas.append(area)

@@ -132,9 +132,9 @@ def _audit(
     source: ChangeSource,
 ) -> None:  # fmt: skip
     """One audit row per person created or changed, naming them."""
+    made = {"source": source.value}  # one object: the audit log encodes it once
     entries = [
-        audit.Entry(AuditAction.create, "person", str(pid), area, {"source": source.value})
-        for pid, area in created
+        audit.Entry(AuditAction.create, "person", str(pid), area, made) for pid, area in created
     ]
     entries += [
         audit.Entry(AuditAction.update, "person", str(old.id), values["area_code"],

@@ -6,8 +6,9 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
-from lianfang import __version__
-from lianfang.api import errors
+from lianfang import __version__, logs
+from lianfang.api import errors, responses
+from lianfang.api.deps import get_actor, request_session
 from lianfang.api.routes import router as api_router
 from lianfang.config import Settings, get_settings
 from lianfang.db.engine import make_engine, make_sessionmaker
@@ -22,8 +23,11 @@ from lianfang.web.person_pages import router as person_page_router
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     """Build the application on the configured (or given) database."""
+    logs.install()  # no personal data in the server's log, whoever configured its handlers
     settings = settings or get_settings()
-    engine = engine or make_engine(settings.database_url)
+    engine = engine or make_engine(
+        settings.database_url, pool_size=settings.pool_size, pool_timeout_s=settings.pool_timeout_s
+    )
     app = FastAPI(
         title="lianfang 联防",
         version=__version__,
@@ -42,4 +46,5 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(people_page_router)
     app.include_router(person_page_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    responses.declare_errors(app, actor=get_actor, sign_in=request_session)
     return app

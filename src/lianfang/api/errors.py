@@ -6,15 +6,30 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from lianfang.db.errors import conflict
 from lianfang.errors import AuthenticationError, DatabaseUnavailableError, LianfangError
+from lianfang.i18n import _
 from lianfang.schemas import unknown_fields, unknown_message
 from lianfang.web.language import request_language
 
 
 def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api") or request.headers.get("HX-Request") == "true"
+
+
+RETRY_AFTER_S = 5
+"""What a 503 tells the client to wait before trying again."""
+
+
+def _headers(exc: LianfangError) -> dict[str, str] | None:
+    if isinstance(exc, AuthenticationError):
+        return {"WWW-Authenticate": "Bearer"}
+    if isinstance(exc, DatabaseUnavailableError):
+        return {"Retry-After": str(RETRY_AFTER_S)}
+    return None
 
 
 async def lianfang_error(request: Request, exc: Exception) -> Response:
@@ -30,15 +45,15 @@ async def lianfang_error(request: Request, exc: Exception) -> Response:
                 "message_zh": exc.zh,
                 "message_en": exc.en,
             },
-            headers={"WWW-Authenticate": "Bearer"}
-            if isinstance(exc, AuthenticationError)
-            else None,
+            headers=_headers(exc),
         )
     if isinstance(exc, AuthenticationError):
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
     from lianfang.web.pages import render_error
 
-    return render_error(request, exc.status_code, exc.message(language))
+    page = render_error(request, exc.status_code, exc.message(language))
+    page.headers.update(_headers(exc) or {})
+    return page
 
 
 async def validation_error(request: Request, exc: Exception) -> Response:
@@ -46,6 +61,10 @@ async def validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid"}
     where = ".".join(str(part) for part in first["loc"])
+    if not _wants_json(request):  # a page's form or address: an error page, not JSON
+        from lianfang.web.pages import render_error
+
+        return render_error(request, 422, f"{where}: {first['msg']}")
     content: dict[str, object] = {"error": "invalid", "message": f"{where}: {first['msg']}"}
     unknown = unknown_fields(exc.errors(), _body_model(request))
     if unknown:
@@ -84,8 +103,27 @@ async def database_error(request: Request, exc: Exception) -> Response:
     )
 
 
+async def busy_error(request: Request, exc: Exception) -> Response:
+    """No database connection came free within the pool time-out: 503, try again shortly."""
+    return await lianfang_error(
+        request,
+        DatabaseUnavailableError(
+            _("the server is busy (every database connection is in use); retry shortly")
+        ),
+    )
+
+
+async def integrity_error(request: Request, exc: Exception) -> Response:
+    """A write the database refused (a uniqueness race, a missing reference): 409 naming the
+    table and columns, never the values."""
+    assert isinstance(exc, IntegrityError)
+    return await lianfang_error(request, conflict(exc))
+
+
 def install(app: FastAPI) -> None:
-    """Register the handlers."""
+    """Register the handlers: how every error maps to a status code is decided here."""
     app.add_exception_handler(LianfangError, lianfang_error)
+    app.add_exception_handler(IntegrityError, integrity_error)
+    app.add_exception_handler(PoolTimeout, busy_error)
     app.add_exception_handler(OperationalError, database_error)
     app.add_exception_handler(RequestValidationError, validation_error)

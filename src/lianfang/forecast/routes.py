@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Query, Request
 from sqlalchemy.orm import Session
 
-from lianfang.api.deps import CurrentActor, SessionDep
+from lianfang.api.deps import CurrentActor, PathId, SessionDep
 from lianfang.forecast import service
 from lianfang.forecast.inputs import fit_inputs, series_from_bytes
 from lianfang.forecast.models import ForecastRun, RunKind
@@ -88,7 +88,7 @@ def list_runs(
 
 
 @router.get("/runs/{run_id}", response_model=ForecastRunRead, summary="A run with its results")
-def get_run(run_id: int, session: SessionDep, actor: CurrentActor) -> ForecastRunRead:
+def get_run(run_id: PathId, session: SessionDep, actor: CurrentActor) -> ForecastRunRead:
     """Status and progress; once done, the stored inputs and results."""
     return ForecastRunRead.of(
         service.get_run(session=session, actor=actor, run_id=run_id), full=True

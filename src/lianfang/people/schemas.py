@@ -12,6 +12,7 @@ from fastapi import UploadFile
 from pydantic import AwareDatetime, BaseModel, Field
 
 from lianfang import timeutil
+from lianfang.ids import RecordId
 from lianfang.people import identity, service
 from lianfang.people.choices import (
     AlertReason,
@@ -72,14 +73,14 @@ class GuaranteeRead(BaseModel):
 
 
 class PersonRead(BaseModel):
-    """A key person, with ID number and phones masked."""
+    """A key person, with ID number and phones masked and the age instead of the birth date
+    (the full number and birth date come only from a reveal)."""
 
     id: int
     name: str
-    id_number: str = Field(description="masked: first 6 and last 4 characters")
+    id_number: str = Field(description="masked: the first 6 and the last character")
     sex: Sex
-    birth_date: date
-    age: int
+    age: int = Field(description="whole years today")
     phone: str = Field(description="masked: 138****5678")
     area_code: str
     address: str
@@ -118,7 +119,7 @@ class PersonRead(BaseModel):
         ]
         return cls(
             id=p.id, name=p.name, id_number=identity.mask_id(p.id_number), sex=p.sex,
-            birth_date=p.birth_date, age=age, phone=_phone(p.phone), area_code=p.area_code,
+            age=age, phone=_phone(p.phone), area_code=p.area_code,
             address=p.address, living=p.living, conditions=dict(p.conditions), disease=p.disease,
             vaccine_doses=p.vaccine_doses, last_dose_on=p.last_dose_on, arrived_on=p.arrived_on,
             groups=sorted(p.groups), followup_opt_in=p.followup_opt_in, grade=p.grade,
@@ -215,10 +216,11 @@ class RevealCreate(WriteSchema):
 
 
 class RevealRead(BaseModel):
-    """A person's full ID number and phone."""
+    """A person's full ID number, birth date and phone."""
 
     id: int
     id_number: str
+    birth_date: date
     phone: str
 
 
@@ -355,8 +357,8 @@ class HistoryRead(BaseModel):
 class AssignCreate(WriteSchema):
     """Put one responsible person in charge of several people."""
 
-    person_ids: list[int] = Field(min_length=1, max_length=5000)
-    responsible_id: int
+    person_ids: list[RecordId] = Field(min_length=1, max_length=5000)
+    responsible_id: RecordId
 
 
 class AssignRead(BaseModel):

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Query, Request
 from fastapi.responses import Response
 
-from lianfang.api.deps import CurrentActor, SessionDep, download
+from lianfang.api.deps import CurrentActor, QueryId, SessionDep, download
 from lianfang.areas import codes
 from lianfang.auth.choices import Permission
 from lianfang.errors import ImportFileError
@@ -86,7 +86,7 @@ def export_people(
     missing: Missing = None,
     overdue: bool = False,
     alert_open: bool = False,
-    responsible_id: int | None = None,
+    responsible_id: QueryId = None,
     q: Annotated[str, Query(max_length=50)] = "",
     reveal: Annotated[bool, Query(description="full numbers (pii.reveal and a reason)")] = False,
     reason: Annotated[str, Query(max_length=500)] = "",

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from lianfang.api.deps import SessionDep, check_csrf
+from lianfang.api.deps import PathId, SessionDep, check_csrf
 from lianfang.areas import service as areas
 from lianfang.auth.choices import Permission
 from lianfang.forecast import routes, service
@@ -96,7 +96,7 @@ def fit_start(
 
 @router.get("/forecast/runs/{run_id}", response_class=HTMLResponse)
 def forecast_run(
-    run_id: int, request: Request, session: SessionDep, me: SignedInDep
+    run_id: PathId, request: Request, session: SessionDep, me: SignedInDep
 ) -> HTMLResponse:
     run = service.get_run(session=session, actor=me.actor, run_id=run_id)
     info = areas.detail(session=session, actor=me.actor, code=run.area_code)
@@ -125,7 +125,7 @@ def forecast_run(
 
 @router.get("/forecast/runs/{run_id}/progress", response_class=HTMLResponse)
 def forecast_progress(
-    run_id: int, request: Request, session: SessionDep, me: SignedInDep
+    run_id: PathId, request: Request, session: SessionDep, me: SignedInDep
 ) -> Response:
     run = service.get_run(session=session, actor=me.actor, run_id=run_id)
     if run.status in (RunStatus.done, RunStatus.failed):

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from lianfang import timeutil
@@ -135,13 +135,37 @@ def _import(
     if dry_run:
         return result
     with bulk_cache(session, result.created + result.updated):
-        _write(session, actor, plan, source, result)
-    audit.record(
-        session=session, actor=actor, action=AuditAction.load, entity_type="person",
-        detail={"file": table.source, "rows": result.rows, "created": result.created,
-                "updated": result.updated, "unchanged": result.unchanged},
-    )  # fmt: skip
+        created = _write(session, actor, plan, source, result)
+    _audit(session, actor, plan, created, source)
+    if source in SUMMARISED:
+        audit.record(
+            session=session, actor=actor, action=AuditAction.load, entity_type="person",
+            detail={"file": table.source, "rows": result.rows, "created": result.created,
+                    "updated": result.updated, "unchanged": result.unchanged},
+        )  # fmt: skip
     return result
+
+
+SUMMARISED = frozenset({ChangeSource.sheet})
+"""Sources whose imports also get one audit row for the whole file (a form or an API call
+saves one person, whose own row says it all)."""
+
+
+def _audit(
+    session: Session, actor: Actor, plan: Plan, created: list[tuple[int, str]],
+    source: ChangeSource,
+) -> None:  # fmt: skip
+    """One audit row per person created or changed, naming them."""
+    made = {"source": source.value}  # one object: the audit log encodes it once
+    entries = [
+        audit.Entry(AuditAction.create, "person", str(pid), area, made) for pid, area in created
+    ]
+    entries += [
+        audit.Entry(AuditAction.update, "person", str(old.id), values["area_code"],
+                    {"source": source.value, "fields": sorted(diff)})
+        for old, values, diff in plan.changed
+    ]  # fmt: skip
+    audit.record_many(session=session, actor=actor, entries=entries)
 
 
 def _registered(session: Session, numbers: list[str]) -> list[str]:
@@ -499,12 +523,23 @@ def _plain_column(column: Column) -> Column:
 
 def _write(
     session: Session, actor: Actor, plan: Plan, source: ChangeSource, result: ImportResult
-) -> None:
+) -> list[tuple[int, str]]:
+    """Insert and update; return the id and village of every person created."""
     now = timeutil.utcnow()
+    created: list[tuple[int, str]] = []
     if result.created:
         columns = {k: _plain_column(v) for k, v in plan.new.items()}
         columns["created_at"] = columns["updated_at"] = Coded.constant(now, result.created)
+        before = session.scalar(select(func.max(Person.id))) or 0
         insert_columns(session, Person.__table__, columns)  # type: ignore[arg-type]
+        created = [
+            (pid, area)
+            for pid, area in session.execute(
+                select(Person.id, Person.area_code)
+                .where(Person.id > before, Person.created_at == now)  # not a concurrent load's
+                .order_by(Person.id)
+            )
+        ]
     changed: set[str] = set()
     if plan.changed:
         session.execute(
@@ -517,6 +552,7 @@ def _write(
     counts = _new_states(plan.new) if result.created else {}
     coverage.add(session=session, counts={s: n for s, n in counts.items() if s[0] not in changed})
     coverage.refresh(session=session, villages=changed)
+    return created
 
 
 def _new_states(new: dict[str, Column]) -> dict[coverage.State, int]:

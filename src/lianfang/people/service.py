@@ -212,12 +212,12 @@ def override_grade(
         person_id=person.id, area_code=person.area_code, username=actor.username,
         from_grade=before, to_grade=person.grade, method=person.grade_method, reason=reason,
     ))  # fmt: skip
+    coverage.refresh(session=session, villages=[person.area_code])
     audit.record(
         session=session, actor=actor, action=AuditAction.update, entity_type="person.grade",
         entity_id=str(person.id), area_code=person.area_code,
         detail={"from": before, "to": person.grade, "manual": grade is not None, "reason": reason},
     )  # fmt: skip
-    coverage.refresh(session=session, villages=[person.area_code])
     return person
 
 
@@ -361,6 +361,7 @@ def assign(
             "负责人只能负责本乡镇的人员", "a responsible person serves their own town only"
         )
     changed = [p for p in people if p.responsible_id != responsible_id]
+    before = {p.id: p.responsible_id for p in changed}  # the update below refreshes the objects
     now = timeutil.utcnow()
     if changed:
         session.execute(
@@ -371,15 +372,14 @@ def assign(
             session.add(PersonChange(
                 person_id=p.id, area_code=p.area_code, changed_at=now, username=actor.username,
                 source=ChangeSource.form,
-                changes=f'{{"responsible_id": [{p.responsible_id or "null"}, {responsible_id}]}}',
+                changes=f'{{"responsible_id": [{before[p.id] or "null"}, {responsible_id}]}}',
             ))  # fmt: skip
         coverage.refresh(session=session, villages={p.area_code for p in changed})
-        audit.record(
-            session=session, actor=actor, action=AuditAction.update,
-            entity_type="person.responsible", entity_id=str(responsible_id),
-            area_code=responsible.area_code,
-            detail={"people": len(changed)},
-        )  # fmt: skip
+        audit.record_many(session=session, actor=actor, entries=[
+            audit.Entry(AuditAction.update, "person", str(p.id), p.area_code,
+                        {"responsible_id": [before[p.id], responsible_id]})
+            for p in sorted(changed, key=lambda p: p.id)
+        ])  # fmt: skip
     return len(changed)
 
 
@@ -439,13 +439,15 @@ def regrade(*, session: Session, actor: Actor, area: str, today: date | None = N
             _crossed_age_limit(day),
         )
     ).all()
+    grades = {p.id: p.grade for p in candidates}
     changed = [p for p in candidates if _regraded(session, actor, p, day)]
     if changed:
         coverage.refresh(session=session, villages={p.area_code for p in changed})
-        audit.record(
-            session=session, actor=actor, action=AuditAction.update, entity_type="person.grade",
-            area_code=area, detail={"regraded": len(changed), "reason": "age"},
-        )  # fmt: skip
+        audit.record_many(session=session, actor=actor, entries=[
+            audit.Entry(AuditAction.update, "person.grade", str(p.id), p.area_code,
+                        {"from": grades[p.id], "to": p.grade, "reason": "age"})
+            for p in sorted(changed, key=lambda p: p.id)
+        ])  # fmt: skip
     return len(changed)
 
 

@@ -13,6 +13,7 @@ from rich.console import Console
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from lianfang import timeutil
 from lianfang.auth.choices import Role
 from lianfang.auth.scope import Actor
 from lianfang.config import Settings, get_settings
@@ -59,6 +60,9 @@ def open_engine(db: str | None, *, require_schema: bool = True) -> Engine:
                 f"数据库{state}：请先运行 lianfang init",
                 f"the database {state_en}: run lianfang init",
             )
+        from lianfang.demo.service import clock_for  # here: keeps the CLI's start-up light
+
+        timeutil.use(clock_for(engine=engine, setting=settings.today))
     return engine
 
 

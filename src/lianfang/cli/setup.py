@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import secrets
+from datetime import date
 from typing import Annotated
 
 import typer
@@ -22,7 +23,8 @@ from lianfang.cli import serve as serve_cmd
 from lianfang.cli.common import DbOption, console, open_engine, operator, say, settings_for
 from lianfang.db.engine import make_sessionmaker, transaction
 from lianfang.db.migrate import upgrade
-from lianfang.demo import accounts, world
+from lianfang.demo import accounts, story, world
+from lianfang.errors import InvalidInputError
 
 
 class Scale(enum.StrEnum):
@@ -100,6 +102,13 @@ def demo(
         ),
     ] = Scale.demo,
     seed: Annotated[int, typer.Option(help="Seed for everything the demo generates.")] = 20230105,
+    today: Annotated[
+        str,
+        typer.Option(
+            help="The day the demo world is in (YYYY-MM-DD, from 2022-12-11): follow-ups, kits "
+            "and alerts are dated in the days before it, and serving this database shows it.",
+        ),
+    ] = story.TODAY.isoformat(),
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Build only; do not serve.")] = False,
 ) -> None:
     """Build the Nantong demo world and serve it.
@@ -112,24 +121,28 @@ def demo(
     actor = operator()
     password, _generated = _password()
     with transaction(make_sessionmaker(engine)) as session:
-        report = _build_world(session, actor, seed, scale.value)
+        report = _build_world(session, actor, seed, scale.value, _day(today))
         planned = accounts.plan(session=session, actor=actor, city=DEFAULT_CITY)
         accounts.ensure(session=session, actor=actor, accounts=planned, password=password)
     engine.dispose()
     say(
-        f"演示数据（规模 {scale.value}，种子 {seed}）：{report.counties} 个县区、"
+        f"演示数据（规模 {scale.value}，种子 {seed}，日期 {report.today}）："
+        f"{report.counties} 个县区、"
         f"{report.towns} 个乡镇、{report.villages} 个村（社区），"
         f"常住人口 {report.residents:,}；村和乡镇位置为推算，非实测。",
-        f"demo world (scale {scale.value}, seed {seed}): {report.counties} counties, "
+        f"demo world (scale {scale.value}, seed {seed}, day {report.today}): "
+        f"{report.counties} counties, "
         f"{report.towns} towns, {report.villages} villages, {report.residents:,} residents; "
         "town and village positions are placed, not surveyed.",
     )
     key = report.people
     say(
         f"重点人群（虚构）：{key.persons:,} 人，负责人 {key.responsibles:,} 名，"
-        f"随访记录 {key.follow_ups:,} 条，转诊提醒 {key.alerts:,} 条。",
+        f"随访记录 {key.follow_ups:,} 条，转诊提醒 {key.alerts:,} 条，"
+        f"今日随访逾期 {key.overdue:,} 人。",
         f"key population (invented): {key.persons:,} persons, {key.responsibles:,} responsible "
-        f"persons, {key.follow_ups:,} follow-ups, {key.alerts:,} referral alerts.",
+        f"persons, {key.follow_ups:,} follow-ups, {key.alerts:,} referral alerts, "
+        f"{key.overdue:,} overdue for a check-in today.",
     )
     _print_accounts(planned, password)
     if not no_serve:
@@ -137,7 +150,20 @@ def demo(
         serve_cmd.start(settings.host, settings.port)
 
 
-def _build_world(session: Session, actor: Actor, seed: int, scale: str) -> world.WorldReport:
+def _day(text: str) -> date:
+    """The demo's day from ``--today``."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInputError(
+            f"--today 须为 YYYY-MM-DD 格式的日期，而不是 {text}",
+            f"--today must be a date as YYYY-MM-DD, not {text!r}",
+        ) from None
+
+
+def _build_world(
+    session: Session, actor: Actor, seed: int, scale: str, today: date
+) -> world.WorldReport:
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -150,7 +176,9 @@ def _build_world(session: Session, actor: Actor, seed: int, scale: str) -> world
         def tick(stage: str, done: int, total: int) -> None:
             bar.update(task, description=f"构建演示数据 / {stage}", completed=done, total=total)
 
-        return world.build(session=session, actor=actor, seed=seed, scale=scale, progress=tick)
+        return world.build(
+            session=session, actor=actor, seed=seed, scale=scale, progress=tick, today=today
+        )
 
 
 def _print_accounts(planned: list[accounts.DemoAccount], password: str) -> None:

@@ -50,7 +50,7 @@ def _check(contact: Contact, when: datetime) -> None:
         problems.append(("血氧饱和度应在 50–100% 之间", "SpO2 must be 50–100%"))
     if contact.fever_days is not None and not 0 <= contact.fever_days <= 60:
         problems.append(("发热天数应在 0–60 之间", "fever days must be 0–60"))
-    if when > timeutil.utcnow() + CLOCK_SKEW:
+    if when > timeutil.now() + CLOCK_SKEW:
         problems.append(("联系时间在未来", "the contact time is in the future"))
     if problems:
         raise InvalidInputError(
@@ -102,7 +102,7 @@ def record(
                 select(ReferralAlert).where(ReferralAlert.follow_up_id == earlier.id)
             )
             return earlier, alert
-    when = contact.contacted_at or timeutil.utcnow()
+    when = contact.contacted_at or timeutil.now()
     _check(contact, when)
     follow_up = FollowUp(
         person_id=person.id, area_code=person.area_code, contacted_at=when, method=contact.method,
@@ -162,7 +162,7 @@ def close_alert(*, session: Session, actor: Actor, alert_id: int, note: str) -> 
         raise ConflictError("该预警已处置", "the alert is already closed")
     if len(note.strip()) < service.MIN_REASON:
         raise InvalidInputError("请说明处置情况（至少4个字）", "say how it was handled")
-    alert.status, alert.closed_at = AlertStatus.closed, timeutil.utcnow()
+    alert.status, alert.closed_at = AlertStatus.closed, timeutil.now()
     alert.closed_by, alert.close_note = actor.username, note.strip()
     audit.record(
         session=session, actor=actor, action=AuditAction.update, entity_type="referral_alert",

@@ -383,7 +383,7 @@ def _plain_column(column: Column) -> Column:
 def _write(
     session: Session, actor: Actor, plan: Plan, source: ChangeSource, result: ImportResult
 ) -> None:
-    now = timeutil.utcnow()
+    now = timeutil.now()
     if result.created:
         columns = {k: _plain_column(v) for k, v in plan.new.items()}
         columns["created_at"] = columns["updated_at"] = Coded.constant(now, result.created)

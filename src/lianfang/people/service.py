@@ -298,7 +298,7 @@ def assign(
             "负责人只能负责本乡镇的人员", "a responsible person serves their own town only"
         )
     changed = [p for p in people if p.responsible_id != responsible_id]
-    now = timeutil.utcnow()
+    now = timeutil.now()
     if changed:
         session.execute(
             update(Person),

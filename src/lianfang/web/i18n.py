@@ -61,9 +61,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "area.updated": ("数据更新时间", "Data updated"),
     "area.coords": ("坐标", "Coordinates"),
     "demo.banner": (
-        "演示环境：区划真实，位置与人口等数字为虚构（种子 {seed}，规模 {scale}，构建于 {when}）",
-        "Demo: real divisions; positions and figures are invented (seed {seed}, "
-        "scale {scale}, built {when})",
+        "演示环境：区划真实，位置与人口等数字为虚构（今天按 {today} 计；种子 {seed}，规模 {scale}，"
+        "构建于 {when}）",
+        "Demo: real divisions; positions and figures are invented (today is taken as {today}; "
+        "seed {seed}, scale {scale}, built {when})",
     ),
     "nav.forecast": ("疫情预测", "Forecast"),
     "forecast.title": ("疫情预测", "Epidemic forecast"),

@@ -28,7 +28,7 @@ from lianfang.auth.models import User, UserSession
 from lianfang.auth.scope import Actor
 from lianfang.demo import service as demo_service
 from lianfang.errors import AuthenticationError, LianfangError
-from lianfang.timeutil import format_local
+from lianfang.timeutil import format_local, today
 from lianfang.web.i18n import LANG_COOKIE, LANGUAGES, request_language, translate
 
 HERE = Path(__file__).parent
@@ -37,6 +37,7 @@ LOGIN_CSRF_COOKIE = "lianfang_login_csrf"
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.globals.update(
     format_local=format_local,
+    today=today,
     AGE_BANDS=AGE_BANDS,
     CoordSource=CoordSource,
     PopulationSource=PopulationSource,

@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Date, DateTime, func, select
@@ -220,3 +221,14 @@ def _remoteness(session: Session, county: str) -> dict[str, float]:
     assert seat is not None
     villages = {c: p for c, p in places.items() if not c.endswith("000")}
     return story.remoteness(villages, places[seat])
+
+
+def test_docs_tell_the_story_the_generator_reads() -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "demo.md").read_text(encoding="utf-8")
+    assert f"**{story.TODAY}**" in text
+    for town in story.TOWNS:
+        short = town.name.removeprefix(town.name[:3])  # 如东县洋口镇 → 洋口镇
+        assert town.name in text or short.removesuffix("镇") in text, town.name
+        if town.behind:
+            assert f"| {town.name} |" in text, town.name
+            assert town.en in text, town.name

@@ -28,7 +28,8 @@ from lianfang.auth.models import User, UserSession
 from lianfang.auth.scope import Actor
 from lianfang.demo import service as demo_service
 from lianfang.errors import AuthenticationError, LianfangError
-from lianfang.timeutil import format_local, today
+from lianfang.timeutil import format_local
+from lianfang.timeutil import today as world_today
 from lianfang.web.i18n import LANG_COOKIE, LANGUAGES, request_language, translate
 
 HERE = Path(__file__).parent
@@ -37,7 +38,7 @@ LOGIN_CSRF_COOKIE = "lianfang_login_csrf"
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.globals.update(
     format_local=format_local,
-    today=today,
+    world_today=world_today,  # not `today`: pages pass their own `today` value
     AGE_BANDS=AGE_BANDS,
     CoordSource=CoordSource,
     PopulationSource=PopulationSource,

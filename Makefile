@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: demo test lint typecheck bench vendor browser-deps migration clean
+.PHONY: demo test lint typecheck bench vendor browser-deps migration messages clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,14 +27,17 @@ browser-deps:
 	  else echo "browser tests need: sudo apt-get install chromium fonts-noto-cjk" >&2; exit 1; fi; \
 	fi
 
+## ruff, and the layering contracts of pyproject.toml ([tool.importlinter])
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts docs
 	$(BIN)/ruff format --check src tests benchmarks scripts docs
+	PYTHONPATH=src $(BIN)/lint-imports --no-logo
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-## Run every benchmark and write BENCHMARKS.md
+## Run every benchmark, store its results in benchmarks/results/ and write BENCHMARKS.md
+## (one: python -m benchmarks --only NAME; re-render only: --report)
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m benchmarks
@@ -46,6 +49,11 @@ vendor:
 ## New Alembic revision from the model changes: make migration m="what changed"
 migration: $(STAMP)
 	$(BIN)/python scripts/new_migration.py "$(m)"
+
+## Extract interface text from code and templates into the catalogues, keep every translation,
+## compile the .mo files (src/lianfang/locale/; see docs/development.md, "Adding a string")
+messages: $(STAMP)
+	$(BIN)/python scripts/messages.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

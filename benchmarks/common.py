@@ -42,15 +42,29 @@ class Database:
         return self.url.removeprefix("sqlite:///")
 
 
+@dataclass(frozen=True)
+class Figure:
+    """One figure a target judges: lianfang's, and the reference tool's on the same work (None
+    when there is no reference); ``low``–``high`` is the reference's range when the target is to
+    land inside it."""
+
+    ours: float
+    reference: float | None = None
+    low: float | None = None
+    high: float | None = None
+
+
 @dataclass
 class Table:
-    """A table of results, printed row by row as it fills and rendered later as markdown."""
+    """A table of results, printed row by row as it fills and rendered later as markdown; its
+    figures, by target name (benchmarks/targets.py), feed the report's summary."""
 
     title: str
     columns: list[str]
     notes: list[str] = field(default_factory=list)
     rows: list[list[str]] = field(default_factory=list)
     widths: list[int] = field(default_factory=list)
+    figures: dict[str, Figure] = field(default_factory=dict)
 
     def start(self) -> None:
         """Print the title and the header."""
@@ -61,6 +75,17 @@ class Table:
         """Record a row and print it at once."""
         self.rows.append(list(cells))
         self._print(list(cells))
+
+    def figure(self, target: str, ours: float, reference: float | None = None) -> None:
+        """Record the figure the named target judges (and print it)."""
+        self.figures[target] = Figure(ours, reference)
+        shown = "" if reference is None else f" (reference {reference:.6g})"
+        print(f"  → {target}: {ours:.6g}{shown}", flush=True)
+
+    def within(self, target: str, ours: float, theirs: list[float]) -> None:
+        """Record a figure judged against the reference's range (its median as the reference)."""
+        self.figures[target] = Figure(ours, statistics.median(theirs), min(theirs), max(theirs))
+        print(f"  → {target}: {ours:.6g} (reference {min(theirs):.6g}–{max(theirs):.6g})")
 
     def skip(self, backend: str, reason: str) -> None:
         """Record a row for a back end that could not run."""

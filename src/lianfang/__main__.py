@@ -1,3 +1,3 @@
-from lianfang.cli.main import run
+from lianfang.cli import run
 
 run()

@@ -1,9 +1,11 @@
-"""The one family of errors that services raise, each with a Chinese and an English message.
+"""The one family of errors that services raise, each with one message (``_()``).
 
 ``api/errors.py`` maps them to HTTP responses and ``cli/main.py`` to exit codes.
 """
 
 from __future__ import annotations
+
+from lianfang.i18n import Text, _, current_language, pair
 
 
 class LianfangError(Exception):
@@ -13,14 +15,28 @@ class LianfangError(Exception):
     exit_code = 1
     kind = "invalid"
 
-    def __init__(self, zh: str, en: str) -> None:
-        super().__init__(en)
-        self.zh = zh
-        self.en = en
+    def __init__(self, message: Text | str, en: str | None = None) -> None:
+        # (zh, en) is the old form, accepted until every caller passes one _() message
+        self.text = pair(str(message), en) if en is not None else _as_text(message)
+        super().__init__(self.text.in_language("en"))
 
-    def message(self, language: str = "zh") -> str:
-        """The message in the given language."""
-        return self.zh if language == "zh" else self.en
+    def message(self, language: str | None = None) -> str:
+        """The message in the given language (the current one by default)."""
+        return self.text.in_language(language or current_language())
+
+    @property
+    def zh(self) -> str:
+        """The message in Chinese."""
+        return self.message("zh")
+
+    @property
+    def en(self) -> str:
+        """The message in English."""
+        return self.message("en")
+
+
+def _as_text(message: Text | str) -> Text:
+    return message if isinstance(message, Text) else pair(message, message)
 
 
 class InvalidInputError(LianfangError):
@@ -58,14 +74,29 @@ class ImportRowError(LianfangError):
 
     kind = "import_row"
 
-    def __init__(self, *, sheet: str, row: int, column: str, zh: str, en: str) -> None:
+    def __init__(
+        self,
+        *,
+        sheet: str,
+        row: int,
+        column: str,
+        message: Text | None = None,
+        zh: str | None = None,
+        en: str | None = None,
+    ) -> None:
         self.sheet = sheet
         self.row = row
         self.column = column
-        self.problem = {"zh": zh, "en": en}  # the problem alone, for forms that name the field
+        # the problem alone, for forms that name the field
+        self.problem = message if message is not None else pair(zh or "", en or "")
         super().__init__(
-            f"{sheet} 第 {row} 行「{column}」列：{zh}",
-            f"{sheet}, row {row}, column {column}: {en}",
+            _(
+                "%(sheet)s, row %(row)s, column %(column)s: %(problem)s",
+                sheet=sheet,
+                row=row,
+                column=column,
+                problem=self.problem,
+            )
         )
 
 
@@ -74,6 +105,8 @@ class ImportFileError(LianfangError):
 
     kind = "import_file"
 
-    def __init__(self, zh: str, en: str, rows: list[ImportRowError] | None = None) -> None:
-        super().__init__(zh, en)
+    def __init__(
+        self, message: Text | str, en: str | None = None, rows: list[ImportRowError] | None = None
+    ) -> None:
+        super().__init__(message, en)
         self.rows = rows or []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,23 +12,30 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from lianfang.api.app import create_app
+from lianfang.areas import codes
 from lianfang.auth import service as auth
 from lianfang.auth.choices import Role
 from lianfang.auth.scope import SYSTEM
 from lianfang.config import Settings
 from lianfang.forecast import service as forecasts
 from lianfang.forecast.models import RunKind
+from lianfang.io import sheets
 from lianfang.people import followups
 from lianfang.people import service as people
 from lianfang.people.choices import ChangeSource, ContactMethod, ResponsibleKind
 from lianfang.people.models import ImportReport, Responsible
+from lianfang.people.sheet import SPEC
 from tests.conftest import bearer
 from tests.factories import (
     OTHER_COUNTY_TOWN,
     OTHER_TOWN,
+    OTHER_TOWN_VILLAGE,
+    ROLE_AREAS,
     TOWN,
     VILLAGE,
+    VILLAGE_2,
     id_number,
+    make_user,
     role_username,
 )
 
@@ -44,6 +52,22 @@ REVEALERS = EDITORS | {Role.city_commander}
 GRADERS = frozenset({Role.admin, Role.district_operator, Role.town_operator})
 PERSON = id_number("19410305", 2)
 PEOPLE_CSV = f"姓名,身份证号,村(居)代码\n甲,{id_number('19400101', 1)},{VILLAGE}\n".encode()
+OTHER_COUNTY_VILLAGE = OTHER_COUNTY_TOWN[:9] + "001"
+SPREAD = (VILLAGE_2, OTHER_TOWN_VILLAGE, OTHER_COUNTY_VILLAGE)
+"""Villages outside the narrower roles' areas, where every list gets rows of its own."""
+Rows = Callable[[Any], list[str | None]]
+"""The area code of every row a list or export answered with."""
+
+
+def items(key: str = "area_code", within: str | None = "items") -> Rows:
+    """The codes of a JSON list (or of the list under ``within``)."""
+    return lambda answer: [row[key] for row in (answer.json()[within] if within else answer.json())]
+
+
+def exported(answer: Any) -> list[str | None]:
+    """The village codes of an exported people sheet."""
+    table = sheets.read(answer.content, "export.csv", SPEC)
+    return list(table.array("area_code").to_pylist())  # type: ignore[union-attr]
 
 
 @dataclass(frozen=True)
@@ -58,6 +82,7 @@ class Case:
     body: dict[str, Any] | None = field(default=None)
     upload: bytes | None = None  # sent as a multipart file, with body as form fields
     upload_field: str = "series"
+    rows: Rows | None = None  # a list or an export: no row may lie outside the caller's area
 
     def send(
         self,
@@ -102,8 +127,12 @@ def people_cases() -> list[Case]:
                 (OTHER_COUNTY_TOWN, READERS & CITY_WIDE),
             )
         ],
-        Case("GET", "/api/people", f"/api/people?area={VILLAGE}&grade=red", READERS),
-        Case("GET", "/api/people", f"/api/people?area={TOWN}#t", READERS - {Role.village_worker}),
+        Case("GET", "/api/people", f"/api/people?area={VILLAGE}&grade=red", READERS,
+             rows=items()),
+        Case("GET", "/api/people", f"/api/people?area={TOWN}#t", READERS - {Role.village_worker},
+             rows=items()),
+        Case("GET", "/api/people", "/api/people?area=3206&size=500#city", READERS & CITY_WIDE,
+             rows=items()),
         Case("POST", "/api/people", "/api/people", EDITORS, 201,
              {"name": "乙", "id_number": id_number("19400102", 3), "area_code": VILLAGE}),
         Case("GET", person, "/api/people/{village_person}", READERS),
@@ -115,11 +144,16 @@ def people_cases() -> list[Case]:
         Case("GET", person + "/history", "/api/people/{village_person}/history", READERS),
         Case("POST", person + "/follow-ups", "/api/people/{village_person}/follow-ups", EDITORS,
              201, {"method": "phone", "spo2_pct": 97}),
-        Case("GET", "/api/people/alerts", f"/api/people/alerts?area={VILLAGE}", READERS),
+        Case("GET", "/api/people/alerts", f"/api/people/alerts?area={VILLAGE}", READERS,
+             rows=items()),
+        Case("GET", "/api/people/alerts", f"/api/people/alerts?area={TOWN}#t",
+             READERS - {Role.village_worker}, rows=items()),
         Case("POST", "/api/people/alerts/{alert_id}/close", "/api/people/alerts/{alert}/close",
              EDITORS, 200, {"note": "已转诊县医院"}),
         Case("GET", "/api/people/responsibles", f"/api/people/responsibles?area={VILLAGE}",
-             READERS),
+             READERS, rows=items(within=None)),
+        Case("GET", "/api/people/responsibles", "/api/people/responsibles?area=3206#city",
+             READERS & CITY_WIDE, rows=items(within=None)),
         Case("POST", "/api/people/responsibles", "/api/people/responsibles", EDITORS, 201,
              {"area_code": VILLAGE, "name": "张医生", "kind": "family_doctor"}),
         Case("POST", "/api/people/assign", "/api/people/assign", EDITORS, 200,
@@ -129,13 +163,16 @@ def people_cases() -> list[Case]:
              PEOPLE_CSV, "file"),
         Case("GET", "/api/people/import/reports/{token}", "/api/people/import/reports/{report}",
              ALL),
-        Case("GET", "/api/people/export", f"/api/people/export?area={VILLAGE}", REVEALERS),
+        Case("GET", "/api/people/export", f"/api/people/export?area={VILLAGE}&format=csv",
+             REVEALERS, rows=exported),
+        Case("GET", "/api/people/export", f"/api/people/export?area={TOWN}&format=csv#t",
+             REVEALERS - {Role.village_worker}, rows=exported),
     ]  # fmt: skip
 
 
 CASES = [
     Case("GET", "/api/me", "/api/me", ALL),
-    Case("GET", "/api/users", "/api/users", MANAGERS),
+    Case("GET", "/api/users", "/api/users", MANAGERS, rows=items(within=None)),
     Case(
         "POST",
         "/api/users",
@@ -180,10 +217,10 @@ CASES = [
         200,
         {"display_name": "改名"},
     ),
-    Case("GET", "/api/audit", "/api/audit", MANAGERS),
+    Case("GET", "/api/audit", "/api/audit?limit=500", MANAGERS, rows=items()),
     Case("GET", "/api/forecast/parameters", "/api/forecast/parameters", ALL),
     Case("GET", "/api/forecast/presets", "/api/forecast/presets", ALL),
-    Case("GET", "/api/forecast/runs", "/api/forecast/runs", ALL),
+    Case("GET", "/api/forecast/runs", "/api/forecast/runs", ALL, rows=items(within=None)),
     Case(
         "POST",
         "/api/forecast/runs",
@@ -210,9 +247,15 @@ CASES = [
         {"area_code": TOWN},
         b"date,visits\n2022-12-01,3\n2022-12-02,5\n",
     ),
-    Case("GET", "/api/areas", "/api/areas?q=街道", ALL),
+    Case("GET", "/api/areas", "/api/areas?q=街道", ALL, rows=items("code", None)),
     *[
-        Case("GET", f"/api/areas/{{code}}{tail}", f"/api/areas/{code}{tail}", allowed)
+        Case(
+            "GET",
+            f"/api/areas/{{code}}{tail}",
+            f"/api/areas/{code}{tail}",
+            allowed,
+            rows=items("code", None) if tail == "/children" else None,
+        )
         for tail in ("", "/children", "/map")
         for code, allowed in (
             (VILLAGE, ALL),
@@ -225,6 +268,38 @@ CASES = [
     *people_cases(),
 ]
 PUBLIC = {("POST", "/api/auth/token")}
+
+
+def spread(session: Session) -> None:
+    """A person with an open alert, a responsible person, a forecast run and a user in each
+    village of ``SPREAD``: rows a narrower role's lists must leave out."""
+    for index, village in enumerate(SPREAD):
+        person, _ = people.save_cells(
+            session=session, actor=SYSTEM, source=ChangeSource.api,
+            cells={"name": f"外{index}", "id_number": id_number("19420101", 11 + 2 * index),
+                   "area_code": village},
+        )  # fmt: skip
+        followups.record(
+            session=session, actor=SYSTEM, person_id=person.id,
+            contact=followups.Contact(method=ContactMethod.phone, spo2_pct=90),
+        )  # fmt: skip
+        made = Responsible(
+            area_code=village, name=f"外医生{index}", kind=ResponsibleKind.village_doctor
+        )
+        people.add_responsible(session=session, actor=SYSTEM, responsible=made)
+        forecasts.create_run(
+            session=session, actor=SYSTEM, code=village[:9] + "000", kind=RunKind.forecast,
+            inputs={"days": 1},
+        )  # fmt: skip
+        make_user(session, username=f"spread_{index}", role=Role.viewer, area_code=village)
+
+
+def within_scope(role: Role, code: str | None) -> bool:
+    """True when a row of this area may be shown to the standing user of the role."""
+    area = ROLE_AREAS[role]
+    if area is None:
+        return True
+    return code is not None and code.startswith(codes.short(area))
 
 
 def people_values(url: str, session: Session, role: Role) -> dict[str, Any]:
@@ -287,12 +362,31 @@ def test_every_api_route_is_in_the_matrix(engine: Engine) -> None:
 def test_role_may_call_endpoint_only_within_scope(
     client: TestClient, session: Session, role: Role, case: Case
 ) -> None:
+    if case.rows is not None:
+        spread(session)
     values = people_values(case.url, session, role)
     answer = case.send(client, concrete(case.url, session, values), bearer(client, role), values)
     expected = case.ok if role in case.allowed else 403
     assert answer.status_code == expected, answer.text
     if expected == 403:
         assert answer.json()["error"] == "forbidden"
+    elif case.rows is not None:
+        outside = [code for code in case.rows(answer) if not within_scope(role, code)]
+        assert outside == [], f"{role.value} got rows of {sorted(set(map(str, outside)))}"
+
+
+def test_lists_without_an_area_hold_rows_a_narrower_role_must_not_see(
+    client: TestClient, session: Session
+) -> None:
+    """The row check above can fail: the administrator's answer to each list that takes no area
+    holds rows outside the county of the district operator (the narrowest role allowed)."""
+    spread(session)
+    headers = bearer(client, Role.admin)
+    for url in ("/api/audit?limit=500", "/api/users", "/api/forecast/runs", "/api/areas?q=街道"):
+        case = next(c for c in CASES if c.url == url)
+        assert case.rows is not None
+        codes = case.rows(case.send(client, url, headers))
+        assert any(not within_scope(Role.district_operator, c) for c in codes), url
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.method} {c.url}")

@@ -70,6 +70,30 @@ def test_one_bad_row_writes_nothing_and_names_row_and_column(session: Session) -
     assert session.scalar(select(func.count()).select_from(Person)) == before
 
 
+def test_birth_dates_outside_1900_to_today_are_refused_naming_row_and_field(
+    session: Session,
+) -> None:
+    future, ancient = id_number("20300101", 1), id_number("00010101", 1)
+    sound = id_number("19400106", 1)
+    header = "姓名,身份证号,出生日期,村(居)代码\n"
+    body = (f"甲,{future},,{VILLAGE}\n乙,{ancient},,{VILLAGE}\n"
+            f"丙,{sound},1899-12-31,{VILLAGE}\n")  # fmt: skip
+    before = session.scalar(select(func.count()).select_from(Person))
+    with pytest.raises(ImportFileError) as caught:
+        import_table(
+            session=session,
+            actor=SYSTEM,
+            table=sheets.read((header + body).encode(), "b.csv", SPEC),
+        )
+    problems = sorted((e.row, e.column, e.problem.in_language("en")) for e in caught.value.rows)
+    assert problems == [
+        (2, "身份证号", "the birth date 2030-01-01 is in the future"),
+        (3, "身份证号", "the birth date 0001-01-01 is before 1900-01-01"),
+        (4, "出生日期", "the birth date 1899-12-31 is before 1900-01-01"),
+    ]
+    assert session.scalar(select(func.count()).select_from(Person)) == before
+
+
 def test_an_id_repeated_in_the_file_is_named_at_each_repeat(session: Session) -> None:
     once, twice = id_number("19400104", 1), id_number("19400105", 3)
     bad = twice[:-1] + ("0" if twice[-1] != "0" else "1")  # wrong check digit, also repeated
@@ -77,7 +101,7 @@ def test_an_id_repeated_in_the_file_is_named_at_each_repeat(session: Session) ->
     body = "".join(f"某{i},{n},,{VILLAGE},,0,\n" for i, n in enumerate(rows))
     with pytest.raises(ImportFileError) as caught:
         import_table(session=session, actor=SYSTEM, table=table(body))
-    problems = sorted((e.row, e.column, e.problem["en"]) for e in caught.value.rows)
+    problems = sorted((e.row, e.column, e.problem.in_language("en")) for e in caught.value.rows)
     assert problems == [
         (4, "身份证号", "repeats row 3"),
         (5, "身份证号", "the check digit does not match"),

@@ -44,6 +44,25 @@ def test_id_problems_name_what_is_wrong() -> None:
     )
 
 
+def test_birth_dates_in_ids_lie_between_1900_and_today() -> None:
+    today = date(2023, 1, 5)
+    late, early = id_number("20300101", 1), id_number("00010101", 1)
+    assert identity.id_problem(late, today) == (
+        "出生日期 2030-01-01 在未来",
+        "the birth date 2030-01-01 is in the future",
+    )
+    assert identity.id_problem(early, today) == (
+        "出生日期 0001-01-01 早于 1900-01-01",
+        "the birth date 0001-01-01 is before 1900-01-01",
+    )
+    edges = [id_number("19000101", 1), id_number("20230105", 1), id_number("18991231", 1),
+             id_number("20230106", 1)]  # fmt: skip
+    assert [identity.id_problem(n, today) is None for n in edges] == [True, True, False, False]
+    read = identity.read_ids(pa.array([late, early, *edges]), today)
+    assert read.valid.tolist() == [False, False, True, True, False, False]
+    assert np.isnat(read.born[[0, 1, 4, 5]]).all()
+
+
 def test_column_check_of_ids_agrees_with_the_scalar_one() -> None:
     rng = random.Random(7)
     born = [
@@ -135,12 +154,37 @@ def test_grade_rules_then_score(
     assert graded.en
 
 
-def test_every_combination_is_graded_and_the_table_matches() -> None:
-    for band in range(3):
-        for disease in grading.DISEASES:
-            for vaccination in grading.VACCINATIONS:
-                index = grading.table_index_of(band, disease, vaccination)
-                assert grading.TABLE[index] == grading.grade(band, disease, vaccination)
+# The rules of DESIGN.md written out by hand for all 27 combinations: grade, then "r" when a
+# rule places the person or the score when none does. Columns: fully vaccinated, incomplete,
+# none.
+BY_HAND = {
+    (0, NONE): ("green r", "green r", "green r"),  # < 80, no disease
+    (0, STABLE): ("green r", "yellow 2", "yellow 3"),  # < 80, stable, full; else no rule
+    (0, UNSTABLE): ("yellow r", "red r", "red r"),  # < 65, unstable: full yellow, else red
+    (1, NONE): ("green r", "green r", "green r"),
+    (1, STABLE): ("green r", "yellow r", "yellow r"),  # 65–79, stable, not full: yellow
+    (1, UNSTABLE): ("red r", "red r", "red r"),  # 65–79, unstable: red
+    (2, NONE): ("yellow r", "red r", "red r"),  # ≥ 80: full yellow, else red
+    (2, STABLE): ("yellow r", "red r", "red r"),
+    (2, UNSTABLE): ("red 4", "red r", "red r"),  # ≥ 80, unstable, full: no rule, 2 + 2 + 0
+}
+
+
+def test_the_table_holds_the_rules_written_out_by_hand() -> None:
+    assert len(grading.TABLE) == 27
+    for (band, disease), row in BY_HAND.items():
+        for vaccination, expected in zip((FULL, PART, NO), row, strict=True):
+            graded = grading.TABLE[grading.table_index_of(band, disease, vaccination)]
+            colour, how = expected.split()
+            assert graded.grade is Grade(colour), (band, disease, vaccination)
+            if how == "r":
+                assert graded.method is GradeMethod.rule, (band, disease, vaccination)
+            else:
+                assert graded.method is GradeMethod.score, (band, disease, vaccination)
+                assert graded.en.startswith(f"score {how}:"), graded.en
+    bands, diseases, vaccinations = (np.array([2, 0]), np.array([2, 1]), np.array([0, 2]))
+    indices = grading.table_index(bands, diseases, vaccinations)
+    assert [grading.TABLE[i].grade for i in indices] == [Grade.red, Grade.yellow]
 
 
 def test_vaccination_from_doses() -> None:

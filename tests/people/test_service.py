@@ -28,7 +28,7 @@ from lianfang.people.importing import import_table
 from lianfang.people.models import Person, Responsible
 from lianfang.people.service import PeopleFilter
 from lianfang.people.sheet import SPEC
-from tests.factories import OTHER_TOWN_VILLAGE, TOWN, VILLAGE, VILLAGE_2, id_number
+from tests.factories import COUNTY, OTHER_TOWN_VILLAGE, TOWN, VILLAGE, VILLAGE_2, id_number
 
 HEADER = (
     "姓名,身份证号,村(居)代码,冠心病,疫苗剂次,负责人,药包类别,药包发放日期,定点医院,医院救治能力\n"
@@ -166,10 +166,27 @@ def test_village_worker_may_not_override_or_see_other_towns(
     with pytest.raises(PermissionDenied):
         service.override_grade(session=session, actor=VILLAGE_ACTOR, person_id=people["红一"],
                                grade=Grade.green, reason="理由充分")  # fmt: skip
+    outsider = people["外镇"]
     with pytest.raises(NotFoundError):
-        service.get(session=session, actor=TOWN_ACTOR, person_id=people["外镇"])
-    listed = service.list_people(session=session, actor=TOWN_ACTOR, f=PeopleFilter(area=TOWN))
-    assert "外镇" not in {p.name for p in listed.items}
+        service.get(session=session, actor=TOWN_ACTOR, person_id=outsider)
+    # The same question with a filter that lets the other town through: only scope keeps it out.
+    county = PeopleFilter(area=COUNTY, q="外镇")
+    assert [p.id for p in service.list_people(session=session, actor=SYSTEM, f=county).items] == [
+        outsider
+    ]
+    with pytest.raises(PermissionDenied):
+        service.list_people(session=session, actor=TOWN_ACTOR, f=county)
+    with pytest.raises(PermissionDenied):
+        followups.alerts(session=session, actor=TOWN_ACTOR, area=COUNTY)
+    made = Responsible(area_code=VILLAGE, name="网格员李", kind=ResponsibleKind.grid_worker)
+    worker = service.add_responsible(session=session, actor=TOWN_ACTOR, responsible=made)
+    with pytest.raises(NotFoundError):  # people picked by id, no area named at all
+        service.assign(
+            session=session, actor=TOWN_ACTOR, person_ids=[outsider], responsible_id=worker.id
+        )
+    with pytest.raises(NotFoundError):
+        followups.record(session=session, actor=TOWN_ACTOR, person_id=outsider,
+                         contact=followups.Contact(ContactMethod.phone))  # fmt: skip
 
 
 def test_reveal_needs_reason_and_is_audited(session: Session, people: dict[str, int]) -> None:

@@ -1,11 +1,15 @@
-"""FastAPI dependencies: the request's database session and who is asking."""
+"""What routes and pages share from the web layer: the request's database session, who is
+asking, and file responses. The one module of ``lianfang.api`` a domain's routes may import."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import PurePath
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import Depends, Request
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from lianfang.auth import service as auth
@@ -94,3 +98,17 @@ def sign_in(session: Session, request: Request, username: str, password: str) ->
     except AuthenticationError:
         session.commit()
         raise
+
+
+MEDIA_TYPES = {
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".csv": "text/csv; charset=utf-8",
+}
+
+
+def download(data: bytes, filename: str) -> Response:
+    """A file download, its type from the name's suffix (the name may be Chinese)."""
+    media_type = MEDIA_TYPES.get(PurePath(filename).suffix.lower(), "application/octet-stream")
+    ascii_name = filename.encode("ascii", "replace").decode().replace("?", "_")
+    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+    return Response(data, media_type=media_type, headers={"Content-Disposition": disposition})

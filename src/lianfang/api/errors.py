@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import OperationalError
 
 from lianfang.errors import AuthenticationError, DatabaseUnavailableError, LianfangError
-from lianfang.web.i18n import request_language
+from lianfang.web.language import request_language
 
 
 def _wants_json(request: Request) -> bool:

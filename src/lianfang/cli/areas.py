@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
-from lianfang.areas import codes, service
 from lianfang.areas.choices import AreaLevel, CoordSource, PopulationSource
-from lianfang.areas.files import JIANGSU, read_points, read_population
-from lianfang.areas.loading import load_directory
-from lianfang.areas.schemas import AreaChild, AreaDetail
 from lianfang.cli.common import DbOption, JsonOption, console, language, operator, say, unit_of_work
-from lianfang.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from lianfang.areas.schemas import AreaChild, AreaDetail
 
 app = typer.Typer(
     help="Administrative divisions: load, show, import coordinates and population.",
@@ -44,6 +44,11 @@ def load(
     db: DbOption = None,
 ) -> None:
     """Load divisions (insert new ones, rename changed ones); all-or-nothing."""
+    from lianfang.areas import codes
+    from lianfang.areas.files import JIANGSU
+    from lianfang.areas.loading import load_directory
+    from lianfang.errors import InvalidInputError
+
     chosen = [x for x in (city, province, from_dir) if x is not None]
     if len(chosen) != 1:
         raise InvalidInputError(
@@ -85,6 +90,8 @@ def show(
     db: DbOption = None,
 ) -> None:
     """Show an area, its ancestors, its children with their population, and counts below it."""
+    from lianfang.areas import service
+
     actor = operator()
     with unit_of_work(db) as session:
         info = service.detail(session=session, actor=actor, code=code)
@@ -94,8 +101,6 @@ def show(
             **info.model_dump(mode="json"),
             "children": [k.model_dump(mode="json") for k in kids],
         }
-        import json
-
         console.print_json(json.dumps(payload, ensure_ascii=False))
         return
     _print_detail(info, kids)
@@ -149,6 +154,8 @@ HEADERS = {
 
 def _children_table(level: AreaLevel, kids: list[AreaChild]) -> Table:
     """Children with the counts that apply at their level and their population."""
+    from rich.table import Table
+
     counted = [
         field
         for depth, field in ((AreaLevel.city.depth, "towns"), (AreaLevel.county.depth, "villages"))
@@ -200,6 +207,9 @@ def import_coords(
     db: DbOption = None,
 ) -> None:
     """Replace coordinates with surveyed ones from a CSV: code, lon, lat; all-or-nothing."""
+    from lianfang.areas import service
+    from lianfang.areas.files import read_points
+
     points = read_points(file)
     with unit_of_work(db) as session:
         count = service.set_coordinates(
@@ -223,6 +233,9 @@ def import_population(
     """Replace village populations by age band from a CSV; all-or-nothing.
 
     Columns: code, age_0_14, age_15_59, age_60_64, age_65_79, age_80_plus."""
+    from lianfang.areas import service
+    from lianfang.areas.files import read_population
+
     bands = read_population(file)
     with unit_of_work(db) as session:
         count = service.set_population(

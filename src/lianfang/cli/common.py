@@ -1,4 +1,9 @@
-"""What every command shares: the database, the acting operator, console output."""
+"""What every command shares: the database, the acting operator, console output.
+
+The command line starts in a fraction of a second because nothing heavy (sqlalchemy, pydantic,
+numpy, fastapi) is imported until a command runs: every module of ``lianfang.cli`` imports at
+the top only typer, rich and the enums its options name, and imports the rest inside the
+command that uses it. tests/cli/test_startup.py holds ``--help`` and ``--version`` to that."""
 
 from __future__ import annotations
 
@@ -6,20 +11,17 @@ import getpass
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
-from lianfang import timeutil
-from lianfang.auth.choices import Role
-from lianfang.auth.scope import Actor
-from lianfang.config import Settings, get_settings
-from lianfang.db.engine import make_engine, make_sessionmaker, transaction
-from lianfang.db.migrate import current_revision, head_revision
-from lianfang.errors import DatabaseUnavailableError
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session
+
+    from lianfang.auth.scope import Actor
+    from lianfang.config import Settings
 
 console = Console()
 errors = Console(stderr=True)
@@ -35,6 +37,8 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of 
 
 def settings_for(db: str | None) -> Settings:
     """The settings, with ``--db`` taking precedence over the environment and lianfang.toml."""
+    from lianfang.config import get_settings
+
     if db:
         os.environ["LIANFANG_DATABASE_URL"] = db
         get_settings.cache_clear()
@@ -42,7 +46,12 @@ def settings_for(db: str | None) -> Settings:
 
 
 def open_engine(db: str | None, *, require_schema: bool = True) -> Engine:
-    """Connect to the database; unless told otherwise, insist that its schema is current."""
+    """Connect to the database; unless told otherwise, insist that its schema is current and
+    set the process's clock (LIANFANG_TODAY, else the database's demo day, else the real date)."""
+    from lianfang.db.engine import make_engine
+    from lianfang.db.migrate import current_revision, head_revision
+    from lianfang.errors import DatabaseUnavailableError
+
     settings = settings_for(db)
     path = settings.sqlite_path
     if require_schema and path is not None and str(path) != ":memory:" and not path.exists():
@@ -60,7 +69,8 @@ def open_engine(db: str | None, *, require_schema: bool = True) -> Engine:
                 f"数据库{state}：请先运行 lianfang init",
                 f"the database {state_en}: run lianfang init",
             )
-        from lianfang.demo.service import clock_for  # here: keeps the CLI's start-up light
+        from lianfang import timeutil
+        from lianfang.demo.service import clock_for
 
         timeutil.use(clock_for(engine=engine, setting=settings.today))
     return engine
@@ -69,6 +79,8 @@ def open_engine(db: str | None, *, require_schema: bool = True) -> Engine:
 @contextmanager
 def unit_of_work(db: str | None) -> Iterator[Session]:
     """One all-or-nothing transaction on the configured database."""
+    from lianfang.db.engine import make_sessionmaker, transaction
+
     engine = open_engine(db)
     try:
         with transaction(make_sessionmaker(engine)) as session:
@@ -80,6 +92,9 @@ def unit_of_work(db: str | None) -> Iterator[Session]:
 def operator() -> Actor:
     """The person at the terminal: they hold the database credentials, so act as administrator;
     the audit log names their operating-system account."""
+    from lianfang.auth.choices import Role
+    from lianfang.auth.scope import Actor
+
     try:
         name = getpass.getuser()
     except (KeyError, OSError):
@@ -89,6 +104,8 @@ def operator() -> Actor:
 
 def language() -> str:
     """The language messages are printed in."""
+    from lianfang.config import get_settings
+
     return get_settings().language
 
 

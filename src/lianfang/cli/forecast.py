@@ -5,20 +5,17 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
-from sqlalchemy.orm import Session
 
 from lianfang.cli.common import DbOption, JsonOption, console, open_engine, operator, say
-from lianfang.db.engine import make_sessionmaker, transaction
-from lianfang.forecast import service, worker
-from lianfang.forecast.flows import WORKERS
-from lianfang.forecast.inputs import fit_inputs, scenarios_from_json, series_from_csv
-from lianfang.forecast.models import ForecastRun, RunKind
-from lianfang.forecast.presets import PRESETS
+
+if TYPE_CHECKING:
+    from rich.table import Table
+    from sqlalchemy.orm import Session
+
+    from lianfang.forecast.models import RunKind
 
 app = typer.Typer(
     help="Epidemic forecast: run the model on an area, or fit it to data.", no_args_is_help=True
@@ -28,16 +25,14 @@ AreaOption = Annotated[str, typer.Option("--area", help="Area code (any form), e
 
 
 def _queue(db: str | None, code: str, kind: RunKind, inputs: dict[str, Any]) -> int:
+    from lianfang.db.engine import make_sessionmaker, transaction
+    from lianfang.forecast import service
+
     engine = open_engine(db)
     try:
         with transaction(make_sessionmaker(engine)) as session:
-            model = service.population_for(session=session, actor=operator(), code=code)
-            run = service.create_run(
-                session=session,
-                actor=operator(),
-                code=code,
-                kind=kind,
-                inputs={**inputs, **model.as_inputs()},
+            run = service.queue(
+                session=session, actor=operator(), code=code, kind=kind, inputs=inputs
             )
             return run.id
     finally:
@@ -45,6 +40,12 @@ def _queue(db: str | None, code: str, kind: RunKind, inputs: dict[str, Any]) -> 
 
 
 def _compute(db: str | None, run_id: int) -> dict[str, Any]:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from lianfang.db.engine import make_sessionmaker
+    from lianfang.forecast import worker
+    from lianfang.forecast.flows import WORKERS
+
     engine = open_engine(db)
     factory = make_sessionmaker(engine)
     columns = (
@@ -69,10 +70,11 @@ def _compute(db: str | None, run_id: int) -> dict[str, Any]:
 
 
 def _stored(session: Session, run_id: int) -> dict[str, Any]:
-    run = session.get(ForecastRun, run_id)
-    assert run is not None
-    assert run.result is not None
-    result: dict[str, Any] = json.loads(run.result)
+    from lianfang.forecast import service
+
+    run = service.get_run(session=session, actor=operator(), run_id=run_id)
+    result = service.result_of(run)
+    assert result is not None  # the worker just finished it
     return {"run": run_id, "area_code": run.area_code, **result}
 
 
@@ -97,18 +99,16 @@ def run(
     db: DbOption = None,
 ) -> None:
     """Forecast an area: peak date and height per child area, with 5–95% bands."""
-    scenarios = (
-        scenarios_from_json(scenario.read_text(encoding="utf-8"), scenario.name)
+    from lianfang.forecast import service
+    from lianfang.forecast.inputs import scenarios_from_json
+    from lianfang.forecast.models import RunKind
+
+    chosen = (
+        [s.to_dict() for s in scenarios_from_json(scenario.read_text("utf-8"), scenario.name)]
         if scenario
-        else [make() for make in PRESETS.values()]
+        else None  # the presets
     )
-    inputs = {
-        "days": days,
-        "members": ensemble,
-        "seed": seed,
-        "scenarios": [s.to_dict() for s in scenarios],
-        "parameters": {},
-    }
+    inputs = service.forecast_inputs(days=days, members=ensemble, seed=seed, scenarios=chosen)
     result = _compute(db, _queue(db, area, RunKind.forecast, inputs))
     if as_json:
         console.print_json(json.dumps(result, ensure_ascii=False))
@@ -120,6 +120,8 @@ def run(
 
 
 def _peak_table(peaks: list[dict[str, Any]], names: list[str]) -> Table:
+    from rich.table import Table
+
     table = Table()
     for header in (
         "区域 area",
@@ -168,6 +170,11 @@ def fit(
     db: DbOption = None,
 ) -> None:
     """Fit transmission, start date and reporting to observed daily series of an area."""
+    from rich.table import Table
+
+    from lianfang.forecast.inputs import fit_inputs, series_from_csv
+    from lianfang.forecast.models import RunKind
+
     observed = series_from_csv(series)
     last = date.fromisoformat(until) if until else None
     inputs = fit_inputs(observed, last, days)

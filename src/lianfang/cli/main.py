@@ -6,8 +6,6 @@ import os
 import sys
 
 import typer
-from pydantic import ValidationError
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from lianfang import __version__
 from lianfang.cli import areas, common, forecast, people, serve, setup, users
@@ -58,18 +56,30 @@ def _run(argv: list[str] | None) -> int:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except LianfangError as exc:
         return _fail(exc.message(common.language()), exc.exit_code)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        return _fail(f"{where}: {first['msg']}", 1)
-    except OperationalError as exc:
-        return _fail(f"数据库错误 / database error: {str(exc.orig or exc).splitlines()[0]}", 3)
-    except SQLAlchemyError as exc:
-        if os.environ.get("LIANFANG_DEBUG") == "1":
-            raise
-        return _fail(f"数据库错误 / database error: {str(exc).splitlines()[0]}", 3)
     except (OSError, UnicodeDecodeError) as exc:
         return _fail(str(exc), 1)
     except KeyboardInterrupt:
         return _fail("已取消 / aborted", 130)
+    except Exception as exc:
+        code = _library_error(exc)
+        if code is None:
+            raise
+        return code
     return 0
+
+
+def _library_error(exc: Exception) -> int | None:
+    """Map pydantic's and sqlalchemy's errors (imported here, not at startup, to keep the
+    command quick); None for anything else."""
+    from pydantic import ValidationError
+    from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        return _fail(f"{where}: {first['msg']}", 1)
+    if isinstance(exc, OperationalError):
+        return _fail(f"数据库错误 / database error: {str(exc.orig or exc).splitlines()[0]}", 3)
+    if isinstance(exc, SQLAlchemyError) and os.environ.get("LIANFANG_DEBUG") != "1":
+        return _fail(f"数据库错误 / database error: {str(exc).splitlines()[0]}", 3)
+    return None

@@ -5,23 +5,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
-from lianfang.areas import codes
 from lianfang.cli.common import DbOption, JsonOption, console, language, operator, say, unit_of_work
-from lianfang.errors import ImportFileError, InvalidInputError
-from lianfang.io import sheets, workbooks
-from lianfang.people import exporting
-from lianfang.people import service as people_service
 from lianfang.people.choices import Grade, Guarantee
-from lianfang.people.importing import import_table
-from lianfang.people.routes import coverage_read
-from lianfang.people.schemas import CoverageFigures
-from lianfang.people.service import PeopleFilter
-from lianfang.people.sheet import SPEC
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from lianfang.errors import ImportFileError
+    from lianfang.io import sheets
+    from lianfang.people.schemas import CoverageFigures
 
 app = typer.Typer(
     help="重点人群台账：模板、导入、导出、四有覆盖、重新定级 / Key-population registry: template, "
@@ -41,6 +37,9 @@ OutOption = Annotated[
 @app.command("template")
 def template(output: OutOption) -> None:
     """写出空白导入模板（.xlsx）/ Write the empty import template (.xlsx)."""
+    from lianfang.io import workbooks
+    from lianfang.people.sheet import SPEC
+
     output.write_bytes(workbooks.template(SPEC))
     say(f"已写出模板 {output}", f"template written to {output}")
 
@@ -62,6 +61,11 @@ def import_file(
 
     有错误行时在原文件旁写出 <文件名>.errors.xlsx 并以 1 退出 / On invalid rows, writes
     <stem>.errors.xlsx next to the file, prints the first errors and exits 1."""
+    from lianfang.errors import ImportFileError
+    from lianfang.io import sheets
+    from lianfang.people.importing import import_table
+    from lianfang.people.sheet import SPEC
+
     table = sheets.read(file.read_bytes(), file.name, SPEC)
     try:
         with unit_of_work(db) as session:
@@ -80,6 +84,8 @@ def import_file(
 
 
 def _report(file: Path, table: sheets.Table, error: ImportFileError) -> None:
+    from lianfang.io import workbooks
+
     path = file.with_name(f"{file.stem}.errors.xlsx")
     path.write_bytes(workbooks.errors(table, error.rows))
     for row in error.rows[:SHOWN_ERRORS]:
@@ -126,6 +132,11 @@ def export(
     db: DbOption = None,
 ) -> None:
     """导出重点人群（默认脱敏）/ Export people, masked unless --reveal with --reason."""
+    from lianfang.areas import codes
+    from lianfang.errors import InvalidInputError
+    from lianfang.people import exporting
+    from lianfang.people.service import PeopleFilter
+
     chosen = file_format or output.suffix.lstrip(".").lower()
     if chosen not in ("xlsx", "csv"):
         raise InvalidInputError("导出格式应为 xlsx 或 csv", "the format must be xlsx or csv")
@@ -149,6 +160,8 @@ def _share(value: float | None) -> str:
 
 
 def _row(table: Table, figures: CoverageFigures) -> None:
+    from lianfang.areas import codes
+
     shares = [f"{g.covered}/{figures.followed} {_share(g.share)}" for g in figures.guarantees]
     table.add_row(
         f"{figures.name} {codes.short(figures.code)}", str(figures.red), str(figures.yellow),
@@ -159,8 +172,12 @@ def _row(table: Table, figures: CoverageFigures) -> None:
 @app.command("coverage")
 def coverage(area: AreaOption, as_json: JsonOption = False, db: DbOption = None) -> None:
     """四有覆盖情况（本级及下级）/ Four-guarantee coverage of an area and its children."""
+    from rich.table import Table
+
+    from lianfang.people import overview
+
     with unit_of_work(db) as session:
-        read = coverage_read(session, operator(), area)
+        read = overview.coverage_read(session=session, actor=operator(), code=area)
     if as_json:
         console.print_json(json.dumps(read.model_dump(mode="json"), ensure_ascii=False))
         return
@@ -181,6 +198,8 @@ def coverage(area: AreaOption, as_json: JsonOption = False, db: DbOption = None)
 @app.command("regrade")
 def regrade(area: AreaOption, db: DbOption = None) -> None:
     """按年龄段变化重新定级（每日运行）/ Grade again the people who turned 65 or 80 (run daily)."""
+    from lianfang.people import service as people_service
+
     with unit_of_work(db) as session:
         changed = people_service.regrade(session=session, actor=operator(), area=area)
     say(f"{changed} 人等级变化", f"{changed} graded again")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-import uvicorn
 
 from lianfang.cli.common import DbOption, open_engine, say, settings_for
 
@@ -25,6 +24,8 @@ def serve(
 
 def start(host: str, port: int) -> None:
     """Run the server until interrupted."""
+    import uvicorn
+
     say(
         f"lianfang 正在 http://{host}:{port} 提供服务（Ctrl+C 停止）",
         f"lianfang is serving at http://{host}:{port} (Ctrl+C to stop)",

@@ -5,26 +5,19 @@ from __future__ import annotations
 import enum
 import secrets
 from datetime import date
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from lianfang.areas.loading import DEFAULT_CITY, load_directory
-from lianfang.areas.models import Area
-from lianfang.auth import service as auth
-from lianfang.auth.choices import Role
-from lianfang.auth.schemas import UserCreate
-from lianfang.auth.scope import Actor
 from lianfang.cli import serve as serve_cmd
 from lianfang.cli.common import DbOption, console, open_engine, operator, say, settings_for
-from lianfang.db.engine import make_sessionmaker, transaction
-from lianfang.db.migrate import upgrade
-from lianfang.demo import accounts, story, world
-from lianfang.errors import InvalidInputError
+from lianfang.demo import story  # the demo's default day; imports nothing heavy
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from lianfang.auth.scope import Actor
+    from lianfang.demo import accounts, world
 
 
 class Scale(enum.StrEnum):
@@ -40,6 +33,8 @@ def _password() -> tuple[str, bool]:
 
 def _prepare(db: str | None) -> None:
     """Create or upgrade the schema."""
+    from lianfang.db.migrate import upgrade
+
     engine = open_engine(db, require_schema=False)
     try:
         upgrade(engine)
@@ -48,11 +43,21 @@ def _prepare(db: str | None) -> None:
 
 
 def _has_areas(session: Session) -> bool:
+    from sqlalchemy import select
+
+    from lianfang.areas.models import Area
+
     return session.scalar(select(Area.code).limit(1)) is not None
 
 
 def init(db: DbOption = None) -> None:
     """Create or upgrade the schema, load Nantong's areas and create the administrator."""
+    from lianfang.areas.loading import DEFAULT_CITY, load_directory
+    from lianfang.auth import service as auth
+    from lianfang.auth.choices import Role
+    from lianfang.auth.schemas import UserCreate
+    from lianfang.db.engine import make_sessionmaker, transaction
+
     _prepare(db)
     engine = open_engine(db)
     actor = operator()
@@ -116,6 +121,10 @@ def demo(
     Real divisions with placed coordinates and synthetic figures; refuses a database that holds
     surveyed coordinates or census population. Every demo account (admin included) gets the one
     password printed at the end: LIANFANG_ADMIN_PASSWORD, else a random one."""
+    from lianfang.areas.loading import DEFAULT_CITY
+    from lianfang.db.engine import make_sessionmaker, transaction
+    from lianfang.demo import accounts
+
     _prepare(db)
     engine = open_engine(db)
     actor = operator()
@@ -152,18 +161,24 @@ def demo(
 
 def _day(text: str) -> date:
     """The demo's day from ``--today``."""
+    from lianfang.errors import InvalidInputError
+    from lianfang.i18n import _
+
     try:
         return date.fromisoformat(text)
     except ValueError:
         raise InvalidInputError(
-            f"--today 须为 YYYY-MM-DD 格式的日期，而不是 {text}",
-            f"--today must be a date as YYYY-MM-DD, not {text!r}",
+            _("--today must be a date as YYYY-MM-DD, not %(text)s", text=text)
         ) from None
 
 
 def _build_world(
     session: Session, actor: Actor, seed: int, scale: str, today: date
 ) -> world.WorldReport:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from lianfang.demo import world
+
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -182,6 +197,8 @@ def _build_world(
 
 
 def _print_accounts(planned: list[accounts.DemoAccount], password: str) -> None:
+    from rich.table import Table
+
     table = Table(title="演示账号 / demo accounts")
     for header in ("用户名 username", "角色 role", "管辖 area"):
         table.add_column(header)

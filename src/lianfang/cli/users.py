@@ -7,14 +7,9 @@ import secrets
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from lianfang.areas import codes
-from lianfang.auth import service as auth
 from lianfang.auth.choices import Role
-from lianfang.auth.schemas import UserCreate, UserRead, UserUpdate
 from lianfang.cli.common import DbOption, JsonOption, console, operator, say, unit_of_work
-from lianfang.errors import NotFoundError
 
 app = typer.Typer(help="Users: add, list, disable and enable.", no_args_is_help=True)
 
@@ -40,6 +35,10 @@ def add(
     db: DbOption = None,
 ) -> None:
     """Add a user with a role and an area scope."""
+    from lianfang.areas import codes
+    from lianfang.auth import service as auth
+    from lianfang.auth.schemas import UserCreate
+
     chosen = password or secrets.token_urlsafe(12)
     with unit_of_work(db) as session:
         user = auth.create_user(
@@ -65,6 +64,12 @@ def add(
 @app.command("list")
 def list_users(as_json: JsonOption = False, db: DbOption = None) -> None:
     """List users with their role and scope."""
+    from rich.table import Table
+
+    from lianfang.areas import codes
+    from lianfang.auth import service as auth
+    from lianfang.auth.schemas import UserRead
+
     with unit_of_work(db) as session:
         users = [
             UserRead.model_validate(u) for u in auth.list_users(session=session, actor=operator())
@@ -90,6 +95,10 @@ def list_users(as_json: JsonOption = False, db: DbOption = None) -> None:
 
 
 def _set_active(name: str, active: bool, db: str | None) -> None:
+    from lianfang.auth import service as auth
+    from lianfang.auth.schemas import UserUpdate
+    from lianfang.errors import NotFoundError
+
     with unit_of_work(db) as session:
         user = auth.get_user(session=session, username=name)
         if user is None:

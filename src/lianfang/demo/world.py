@@ -21,6 +21,7 @@ from lianfang.auth.scope import Actor
 from lianfang.demo import people, placement, population, story
 from lianfang.demo import service as demo_service
 from lianfang.errors import InvalidInputError
+from lianfang.i18n import _
 
 Progress = Callable[[str, int, int], None]
 
@@ -69,8 +70,11 @@ def build(
         )
     if today < story.EARLIEST_TODAY:
         raise InvalidInputError(
-            f"演示日期须不早于 {story.EARLIEST_TODAY}，而不是 {today}",
-            f"the demo's day must be {story.EARLIEST_TODAY} or later, not {today}",
+            _(
+                "the demo's day must be %(earliest)s or later, not %(today)s",
+                earliest=story.EARLIEST_TODAY.isoformat(),
+                today=today.isoformat(),
+            )
         )
     tick = progress or (lambda _stage, _done, _total: None)
     prefix = codes.short(codes.normalise(city))

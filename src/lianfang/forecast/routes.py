@@ -6,21 +6,16 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from sqlalchemy.orm import Session
 
 from lianfang.api.deps import CurrentActor, SessionDep
 from lianfang.forecast import service
 from lianfang.forecast.inputs import fit_inputs, series_from_bytes
 from lianfang.forecast.models import ForecastRun, RunKind
 from lianfang.forecast.parameters import DiseaseParameters
-from lianfang.forecast.presets import PRESETS
 from lianfang.forecast.schemas import ForecastCreate, ForecastRunRead
 
 router = APIRouter(prefix="/forecast", tags=["forecast 疫情预测"])
-
-
-def preset_dicts() -> list[dict[str, Any]]:
-    """The ready-made scenarios as JSON-ready dicts."""
-    return [make().to_dict() for make in PRESETS.values()]
 
 
 @router.get("/parameters", summary="Disease parameters with meaning, unit and source")
@@ -32,7 +27,7 @@ def parameters(actor: CurrentActor) -> list[dict[str, Any]]:
 @router.get("/presets", summary="Ready-made scenarios")
 def presets(actor: CurrentActor) -> list[dict[str, Any]]:
     """Scenarios for winter 2022–23 that POST /api/forecast/runs uses by default."""
-    return preset_dicts()
+    return service.presets()
 
 
 @router.post("/runs", response_model=ForecastRunRead, status_code=202, summary="Start a forecast")
@@ -41,39 +36,22 @@ def create_run(
 ) -> ForecastRunRead:
     """Queue a forecast for an area and start computing it in a worker process; poll
     GET /api/forecast/runs/{id} for progress and results."""
-    run = start(request, session, actor, body)
+    inputs = service.forecast_inputs(
+        days=body.days, members=body.members, seed=body.seed, scenarios=body.scenarios,
+        parameters=body.parameters,
+    )  # fmt: skip
+    run = service.queue(
+        session=session, actor=actor, code=body.area_code, kind=RunKind.forecast, inputs=inputs
+    )
+    launch(request, session, run)
     return ForecastRunRead.of(run, full=False)
 
 
-def start(request: Request, session: SessionDep, actor: CurrentActor, body: ForecastCreate) -> Any:
-    """Queue a forecast from an API body or the page's form."""
-    inputs = {
-        "days": body.days,
-        "members": body.members,
-        "seed": body.seed,
-        "scenarios": body.scenarios or preset_dicts(),
-        "parameters": body.parameters,
-    }
-    return queue(request, session, actor, body.area_code, RunKind.forecast, inputs)
-
-
-def queue(
-    request: Request,
-    session: SessionDep,
-    actor: CurrentActor,
-    code: str,
-    kind: RunKind,
-    inputs: dict[str, Any],
-) -> ForecastRun:
-    """Store the run with the area's population, commit, and hand it to the starter (a worker
-    process) so that the caller is answered at once."""
-    model = service.population_for(session=session, actor=actor, code=code)
-    run = service.create_run(
-        session=session, actor=actor, code=code, kind=kind, inputs={**inputs, **model.as_inputs()}
-    )
+def launch(request: Request, session: Session, run: ForecastRun) -> None:
+    """Commit a queued run and hand it to the starter (a worker process), so that the caller
+    is answered at once (the API's and the pages' way to start one)."""
     session.commit()
     request.app.state.start_forecast(request.app.state.settings.database_url, run.id)
-    return run
 
 
 @router.post(
@@ -97,7 +75,11 @@ def create_fit(
     """Queue a fit of R0, start and reporting to the uploaded series; poll the run as for
     forecasts (its result holds estimates, intervals, quality and predicted bands)."""
     observed = series_from_bytes(series.file.read(), series.filename or "series.csv")
-    run = queue(request, session, actor, area_code, RunKind.fit, fit_inputs(observed, until, days))
+    inputs = fit_inputs(observed, until, days)
+    run = service.queue(
+        session=session, actor=actor, code=area_code, kind=RunKind.fit, inputs=inputs
+    )
+    launch(request, session, run)
     return ForecastRunRead.of(run, full=False)
 
 

@@ -21,6 +21,7 @@ from lianfang.demo.population import is_community
 from lianfang.errors import InvalidInputError, NotFoundError
 from lianfang.forecast.models import ForecastRun, RunKind, RunStatus
 from lianfang.forecast.population import Metapopulation
+from lianfang.forecast.presets import PRESETS
 from lianfang.timeutil import utcnow
 
 BANDS = ("age_0_14", "age_15_59", "age_60_64", "age_65_79", "age_80_plus")
@@ -120,6 +121,45 @@ def create_run(
         detail={"kind": kind.value, "days": inputs.get("days"), "members": inputs.get("members")},
     )
     return run
+
+
+def presets() -> list[dict[str, Any]]:
+    """The ready-made scenarios as JSON-ready dicts."""
+    return [make().to_dict() for make in PRESETS.values()]
+
+
+def forecast_inputs(
+    *, days: int, members: int, seed: int, scenarios: list[dict[str, Any]] | None = None,
+    parameters: dict[str, Any] | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """What a forecast run stores besides the population (the presets when no scenario is
+    given)."""
+    return {
+        "days": days,
+        "members": members,
+        "seed": seed,
+        "scenarios": scenarios or presets(),
+        "parameters": parameters or {},
+    }
+
+
+def queue(
+    *, session: Session, actor: Actor, code: str, kind: RunKind, inputs: dict[str, Any]
+) -> ForecastRun:
+    """Queue a run with the area's population stored beside its inputs (the caller commits,
+    then starts it)."""
+    model = population_for(session=session, actor=actor, code=code)
+    return create_run(
+        session=session, actor=actor, code=code, kind=kind, inputs={**inputs, **model.as_inputs()}
+    )
+
+
+def result_of(run: ForecastRun) -> dict[str, Any] | None:
+    """A finished run's stored result, parsed (None until it is done)."""
+    if run.status is not RunStatus.done or not run.result:
+        return None
+    result: dict[str, Any] = json.loads(run.result)
+    return result
 
 
 def get_run(*, session: Session, actor: Actor, run_id: int) -> ForecastRun:

@@ -16,6 +16,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from lianfang import timeutil
 from lianfang.people.choices import Sex
 
 WEIGHTS = np.array([pow(2, 17 - i, 11) for i in range(17)], dtype=np.int64)
@@ -23,6 +24,8 @@ CHECK_DIGITS = "10X98765432"
 PHONE_PATTERN = r"1[3-9]\d{9}|0\d{2,3}-?\d{7,8}"
 """A mainland mobile (11 digits from 13–19) or a landline with its area code, ASCII digits."""
 PHONE = re.compile(PHONE_PATTERN, re.ASCII)
+EARLIEST_BIRTH = date(1900, 1, 1)
+"""No one registered was born before this; an earlier date in an ID or a cell is a typing error."""
 
 
 def check_digit(first17: str) -> str:
@@ -31,23 +34,36 @@ def check_digit(first17: str) -> str:
     return CHECK_DIGITS[total % 11]
 
 
-def id_problem(number: str) -> tuple[str, str] | None:
-    """Why an ID number is invalid (Chinese, English), or None when it is valid."""
+def id_problem(number: str, today: date | None = None) -> tuple[str, str] | None:
+    """Why an ID number is invalid (Chinese, English), or None when it is valid (``today``
+    bounds its birth date: the application's today when not given)."""
     if len(number) != 18 or not number[:17].isdigit() or not number.isascii():
         return "应为18位，前17位为数字", "must be 18 characters, the first 17 digits"
     if number[17] not in "0123456789X":
         return "第18位应为数字或X", "the 18th character must be a digit or X"
     if check_digit(number[:17]) != number[17]:
         return "校验码不符", "the check digit does not match"
-    if birth_date(number) is None:
+    born = birth_date(number)
+    if born is None:
         return "出生日期无效", "the birth date in it is not a real date"
+    return birth_problem(born, today)
+
+
+def birth_problem(born: date, today: date | None = None) -> tuple[str, str] | None:
+    """Why a birth date cannot be a registered person's (before 1900 or after today), or None."""
+    if born < EARLIEST_BIRTH:
+        return (f"出生日期 {born} 早于 {EARLIEST_BIRTH}",
+                f"the birth date {born} is before {EARLIEST_BIRTH}")  # fmt: skip
+    if born > (today or timeutil.today()):
+        return f"出生日期 {born} 在未来", f"the birth date {born} is in the future"
     return None
 
 
 @dataclass(frozen=True)
 class IdColumn:
     """What many ID numbers say at once: which are valid (form, check digit and a real birth
-    date) and, for those, the birth date and sex written in them."""
+    date between ``EARLIEST_BIRTH`` and today) and, for those, the birth date and sex written
+    in them."""
 
     numbers: pa.Array
     valid: npt.NDArray[np.bool_]
@@ -62,7 +78,7 @@ MONTH_DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np
 PLACES = 10 ** np.arange(16, -1, -1, dtype=np.int64)  # the first 17 digits' place values
 
 
-def read_ids(numbers: pa.Array) -> IdColumn:
+def read_ids(numbers: pa.Array, today: date | None = None) -> IdColumn:
     """Check normalised ID numbers column-wise, in C: the same verdict as ``id_problem``.
 
     Digits stay bytes, and sums run as float32 (exact: every sum here is far below 2^24), so
@@ -83,6 +99,10 @@ def read_ids(numbers: pa.Array) -> IdColumn:
     month_ok = (month >= 1) & (month <= 12)
     longest = MONTH_DAYS[np.clip(month - 1, 0, 11)] + (leap & (month == 2))
     real = (year >= 1) & month_ok & (day >= 1) & (day <= longest)
+    written = year * 10000 + month * 100 + day  # YYYYMMDD orders as the dates do
+    real &= (written >= _yyyymmdd(EARLIEST_BIRTH)) & (
+        written <= _yyyymmdd(today or timeutil.today())
+    )
     ok = body_ok & (expected == raw[:, 17]) & real
     valid = np.zeros(size, dtype=bool)
     valid[fixed] = ok
@@ -96,6 +116,10 @@ def read_ids(numbers: pa.Array) -> IdColumn:
     order = np.full(size, -1, dtype=np.int64)
     order[np.flatnonzero(fixed)[ok]] = body[ok].astype(np.int64) @ PLACES
     return IdColumn(numbers=numbers, valid=valid, born=born, male=male & valid, order=order)
+
+
+def _yyyymmdd(day: date) -> int:
+    return day.year * 10000 + day.month * 100 + day.day
 
 
 def _bytes(strings: pa.Array, width: int) -> npt.NDArray[np.uint8]:

@@ -4,31 +4,26 @@ Fixed paths (/people/alerts, /people/template, …) come before /people/{person_
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lianfang import timeutil
 from lianfang.api.deps import CurrentActor, SessionDep
 from lianfang.areas import codes
-from lianfang.areas import service as areas
 from lianfang.auth.scope import Actor
 from lianfang.errors import ImportFileError
-from lianfang.people import coverage, followups, identity, service
+from lianfang.people import followups, identity, overview, service
 from lianfang.people.choices import AlertStatus, ChangeSource, Grade, Guarantee
-from lianfang.people.models import Person, ReferralAlert, Responsible
+from lianfang.people.models import Person, Responsible
 from lianfang.people.schemas import (
     AlertClose,
     AlertPage,
     AlertRead,
     AssignCreate,
     AssignRead,
-    CoverageFigures,
     CoverageRead,
     FollowUpCreate,
     FollowUpRead,
@@ -47,7 +42,6 @@ from lianfang.people.schemas import (
 from lianfang.people.sheet import SPEC
 
 router = APIRouter(tags=["people 重点人群"])
-PHONES = {"phone", "responsible_phone"}
 FIELD_OF = {c.zh: c.key for c in SPEC.columns} | {
     c.zh: "conditions" for c in SPEC.columns if c.key.startswith("condition_")
 }
@@ -73,34 +67,12 @@ def filter_of(
 def area_coverage(code: str, session: SessionDep, actor: CurrentActor) -> CoverageRead:
     """Red/yellow/green counts, each guarantee's covered/missing/share, overdue check-ins, people
     with no one in charge and open alerts — for the area and each of its children."""
-    return coverage_read(session, actor, code)
-
-
-def coverage_read(session: Session, actor: Actor, code: str) -> CoverageRead:
-    """Coverage of an area today, with its children's, named (the API's and the CLI's)."""
-    full = codes.normalise(code)
-    today = timeutil.today()
-    total, children = coverage.summary(session=session, actor=actor, code=full, today=today)
-    names = areas.names(session=session, area_codes=[full, *(c.code for c in children)])
-    figures = CoverageFigures.of(total, names.get(full, ""))
-    return CoverageRead(
-        **figures.model_dump(),
-        as_of=today,
-        children=[CoverageFigures.of(c, names.get(c.code, "")) for c in children],
-    )
-
-
-def _alerts_open(session: Session, ids: Sequence[int]) -> dict[int, int]:
-    rows = session.execute(
-        select(ReferralAlert.person_id, func.count())
-        .where(ReferralAlert.person_id.in_(ids), ReferralAlert.status == AlertStatus.open)
-        .group_by(ReferralAlert.person_id)
-    )
-    return {person_id: n for person_id, n in rows}
+    return overview.coverage_read(session=session, actor=actor, code=code)
 
 
 def _read(session: Session, person: Person) -> PersonRead:
-    return PersonRead.of(person, _alerts_open(session, [person.id]).get(person.id, 0))
+    opened = overview.open_alerts(session=session, person_ids=[person.id])
+    return PersonRead.of(person, opened.get(person.id, 0))
 
 
 @router.get("/people", response_model=PersonPage, summary="Key people, most urgent first")
@@ -120,7 +92,7 @@ def list_people(
     """Red first, then yellow, then green; earliest due first. Numbers are masked."""
     f = filter_of(area, grade, missing, overdue, alert_open, responsible_id, q)
     found = service.list_people(session=session, actor=actor, f=f, page=page, size=size)
-    counts = _alerts_open(session, [p.id for p in found.items])
+    counts = overview.open_alerts(session=session, person_ids=[p.id for p in found.items])
     items = [PersonRead.of(p, counts.get(p.id, 0)) for p in found.items]
     return PersonPage(items=items, total=found.total, page=found.page, size=found.size)
 
@@ -286,32 +258,10 @@ def override_grade(
     return _read(session, service.get(session=session, actor=actor, person_id=person.id))
 
 
-def _masked_changes(raw: str) -> dict[str, Any]:
-    changes: dict[str, Any] = json.loads(raw)
-    for key in PHONES & changes.keys():
-        changes[key] = [identity.mask_phone(v) if v else v for v in changes[key]]
-    return changes
-
-
 @router.get("/people/{person_id}/history", response_model=HistoryRead, summary="History")
 def history(person_id: int, session: SessionDep, actor: CurrentActor) -> HistoryRead:
     """Grade changes (with reasons), record changes, follow-ups and alerts, newest first."""
-    found = service.history(session=session, actor=actor, person_id=person_id)
-    grades = [
-        {"changed_at": g.changed_at, "username": g.username, "from_grade": g.from_grade,
-         "to_grade": g.to_grade, "method": g.method, "reason": g.reason}
-        for g in found.grades
-    ]  # fmt: skip
-    changes = [
-        {"changed_at": c.changed_at, "username": c.username, "source": c.source,
-         "changes": _masked_changes(c.changes)}
-        for c in found.changes
-    ]  # fmt: skip
-    return HistoryRead(
-        grades=grades, changes=changes,
-        follow_ups=[FollowUpRead.of(f) for f in found.follow_ups],
-        alerts=[AlertRead.of(a) for a in found.alerts],
-    )  # fmt: skip
+    return HistoryRead.of(service.history(session=session, actor=actor, person_id=person_id))
 
 
 @router.post(

@@ -3,6 +3,7 @@ full values come only from POST /api/people/{id}/reveal, with a reason."""
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -312,13 +313,41 @@ class FollowUpResult(BaseModel):
     alert: AlertRead | None
 
 
+PHONES = {"phone", "responsible_phone"}
+
+
+def _masked_changes(raw: str) -> dict[str, Any]:
+    changes: dict[str, Any] = json.loads(raw)
+    for key in PHONES & changes.keys():
+        changes[key] = [identity.mask_phone(v) if v else v for v in changes[key]]
+    return changes
+
+
 class HistoryRead(BaseModel):
-    """What happened to a person, newest first."""
+    """What happened to a person, newest first (phones in record changes masked)."""
 
     grades: list[dict[str, Any]]
     changes: list[dict[str, Any]]
     follow_ups: list[FollowUpRead]
     alerts: list[AlertRead]
+
+    @classmethod
+    def of(cls, found: service.History) -> HistoryRead:
+        grades = [
+            {"changed_at": g.changed_at, "username": g.username, "from_grade": g.from_grade,
+             "to_grade": g.to_grade, "method": g.method, "reason": g.reason}
+            for g in found.grades
+        ]  # fmt: skip
+        changes = [
+            {"changed_at": c.changed_at, "username": c.username, "source": c.source,
+             "changes": _masked_changes(c.changes)}
+            for c in found.changes
+        ]  # fmt: skip
+        return cls(
+            grades=grades, changes=changes,
+            follow_ups=[FollowUpRead.of(f) for f in found.follow_ups],
+            alerts=[AlertRead.of(a) for a in found.alerts],
+        )  # fmt: skip
 
 
 class AssignCreate(BaseModel):

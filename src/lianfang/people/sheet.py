@@ -194,6 +194,15 @@ def parse_date(raw: str) -> date:
     )
 
 
+def parse_birth_date(raw: str) -> date:
+    """A birth date: a date, not in the future and not before ``identity.EARLIEST_BIRTH``."""
+    born = parse_date(raw)
+    problem = identity.birth_problem(born)
+    if problem:
+        raise Bad(*problem)
+    return born
+
+
 def _text(limit: int) -> Callable[[str], str]:
     def parse(raw: str) -> str:
         if len(raw) > limit:
@@ -245,7 +254,7 @@ CELL_PARSERS: dict[str, tuple[Callable[[str], Any], Any]] = {
     # key: (parse a non-blank cell, value of a blank cell)
     "name": (_text(TEXT_LIMITS["name"]), None),
     "sex": (lambda raw: parse_choice(Sex, raw), None),
-    "birth_date": (parse_date, None),
+    "birth_date": (parse_birth_date, None),
     "phone": (_phone, ""),
     "address": (_text(TEXT_LIMITS["address"]), ""),
     "living": (lambda raw: parse_choice(Living, raw), Living.with_family),

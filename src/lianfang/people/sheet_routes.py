@@ -10,8 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 
-from lianfang.api.deps import CurrentActor, SessionDep
-from lianfang.api.downloads import download
+from lianfang.api.deps import CurrentActor, SessionDep, download
 from lianfang.areas import codes
 from lianfang.auth.choices import Permission
 from lianfang.errors import ImportFileError

@@ -13,8 +13,7 @@ from lianfang import timeutil
 from lianfang.api.deps import SessionDep, check_csrf
 from lianfang.areas import service as areas
 from lianfang.auth.choices import Permission
-from lianfang.forecast import routes as api
-from lianfang.forecast import service
+from lianfang.forecast import routes, service
 from lianfang.forecast.inputs import fit_inputs, series_from_bytes
 from lianfang.forecast.models import RunKind, RunStatus
 from lianfang.forecast.schemas import ForecastCreate
@@ -37,7 +36,7 @@ def forecast_home(
             "me": me,
             "info": info,
             "runs": runs,
-            "presets": api.preset_dicts(),
+            "presets": service.presets(),
             "can_run": me.actor.can(Permission.forecast_run),
         },
     )
@@ -58,13 +57,19 @@ def forecast_start(
     check_csrf(me.web, csrf_token)
     chosen = [
         p
-        for p in api.preset_dicts()
+        for p in service.presets()
         if not preset or any(p["name"].startswith(name) for name in preset)
     ]
     body = ForecastCreate(
         area_code=area_code, days=days, members=members, seed=seed, scenarios=chosen
     )
-    run = api.start(request, session, me.actor, body)
+    inputs = service.forecast_inputs(
+        days=body.days, members=body.members, seed=body.seed, scenarios=body.scenarios
+    )
+    run = service.queue(
+        session=session, actor=me.actor, code=body.area_code, kind=RunKind.forecast, inputs=inputs
+    )
+    routes.launch(request, session, run)
     return RedirectResponse(f"/forecast/runs/{run.id}", status_code=303)
 
 
@@ -82,9 +87,11 @@ def fit_start(
     check_csrf(me.web, csrf_token)
     observed = series_from_bytes(series.file.read(), series.filename or "series.csv")
     last = date.fromisoformat(until) if until.strip() else None
-    run = api.queue(
-        request, session, me.actor, area_code, RunKind.fit, fit_inputs(observed, last, days)
+    inputs = fit_inputs(observed, last, days)
+    run = service.queue(
+        session=session, actor=me.actor, code=area_code, kind=RunKind.fit, inputs=inputs
     )
+    routes.launch(request, session, run)
     return RedirectResponse(f"/forecast/runs/{run.id}", status_code=303)
 
 
@@ -94,13 +101,13 @@ def forecast_run(
 ) -> HTMLResponse:
     run = service.get_run(session=session, actor=me.actor, run_id=run_id)
     info = areas.detail(session=session, actor=me.actor, code=run.area_code)
+    result = service.result_of(run)
     data = None
-    if run.status is RunStatus.done and run.result:
-        inputs = json.loads(run.inputs)
+    if result is not None:
         data = {
             "kind": run.kind.value,
-            "result": json.loads(run.result),
-            "villages": inputs.get("codes", []),
+            "result": result,
+            "villages": json.loads(run.inputs).get("codes", []),
             "area": run.area_code,
             "today": timeutil.today().isoformat(),  # the line drawn on the charts
         }

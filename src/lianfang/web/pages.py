@@ -10,7 +10,9 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader
 
+from lianfang import i18n
 from lianfang.api.deps import (
     SESSION_COOKIE,
     SessionDep,
@@ -28,14 +30,28 @@ from lianfang.auth.models import User, UserSession
 from lianfang.auth.scope import Actor
 from lianfang.demo import service as demo_service
 from lianfang.errors import AuthenticationError, LianfangError
+from lianfang.i18n import LANGUAGES, _, use_language
 from lianfang.timeutil import format_local
 from lianfang.timeutil import today as world_today
-from lianfang.web.i18n import LANG_COOKIE, LANGUAGES, request_language, translate
+from lianfang.web.language import LANG_COOKIE, request_language
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
 LOGIN_CSRF_COOKIE = "lianfang_login_csrf"
-templates = Jinja2Templates(directory=HERE / "templates")
+templates = Jinja2Templates(
+    env=Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+)
+templates.env.install_gettext_callables(  # type: ignore[attr-defined]
+    i18n.gettext,
+    i18n.ngettext,
+    newstyle=True,
+    pgettext=i18n.context_gettext,
+    npgettext=i18n.context_ngettext,
+)
 templates.env.globals.update(
     format_local=format_local,
     world_today=world_today,  # not `today`: pages pass their own `today` value
@@ -71,20 +87,14 @@ SignedInDep = Annotated[SignedIn, Depends(signed_in)]
 def render(
     request: Request, name: str, context: dict[str, Any], status_code: int = 200
 ) -> HTMLResponse:
-    """Render a template with the language helpers and the demo banner every page uses."""
+    """Render a template in the request's language, with the demo banner every page uses."""
     language = request_language(request)
-
-    def t(key: str, **values: object) -> str:
-        return translate(language, key, **values)
-
     with request.app.state.sessionmaker() as session:
         demo = demo_service.latest(session=session)
-    return templates.TemplateResponse(
-        request,
-        name,
-        {"lang": language, "t": t, "demo": demo, **context},
-        status_code=status_code,
-    )
+    with use_language(language):
+        return templates.TemplateResponse(
+            request, name, {"lang": language, "demo": demo, **context}, status_code=status_code
+        )
 
 
 def render_error(request: Request, status_code: int, message: str) -> HTMLResponse:
@@ -136,7 +146,7 @@ def login(
 ) -> Response:
     language = request_language(request)
     if not csrf_token or csrf_token != request.cookies.get(LOGIN_CSRF_COOKIE):
-        return login_page(request, next, translate(language, "error.title"))
+        return login_page(request, next, _("Request refused").in_language(language))
     try:
         user = sign_in(session, request, username.strip(), password)
     except LianfangError as exc:

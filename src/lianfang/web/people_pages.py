@@ -10,27 +10,24 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lianfang import timeutil
-from lianfang.api.deps import SessionDep, check_csrf
-from lianfang.api.downloads import download
+from lianfang.api.deps import SessionDep, check_csrf, download
 from lianfang.areas import codes
 from lianfang.areas import service as areas
-from lianfang.areas.models import Area
 from lianfang.auth.choices import Permission
-from lianfang.auth.scope import Actor
 from lianfang.choices import Choice
 from lianfang.errors import ImportFileError, InvalidInputError, LianfangError
+from lianfang.i18n import _
 from lianfang.io import sheets, workbooks
-from lianfang.people import coverage, exporting, identity, importing
+from lianfang.people import exporting, identity, importing, overview
 from lianfang.people import service as people
 from lianfang.people.choices import Grade, Guarantee
 from lianfang.people.models import Person
 from lianfang.people.service import PeopleFilter
 from lianfang.people.sheet import SPEC
-from lianfang.web.i18n import request_language, translate
+from lianfang.web.language import request_language
 from lianfang.web.pages import SignedIn, SignedInDep, render
 
 router = APIRouter(include_in_schema=False)
@@ -139,33 +136,10 @@ def people_list(
     )
 
 
-def village_coverage(session: Session, actor: Actor, code: str) -> list[dict[str, Any]]:
-    """Red and yellow people per village under an area, how many have all four guarantees and
-    each one, with the village's position."""
-    counts = [
-        c
-        for c in coverage.villages(session=session, actor=actor, code=code, today=timeutil.today())
-        if c.followed
-    ]
-    places = {
-        code: (name, lon, lat)
-        for code, name, lon, lat in session.execute(
-            select(Area.code, Area.name, Area.lon, Area.lat).where(
-                Area.code.in_([c.code for c in counts])
-            )
-        )
-    }
-    return [
-        {"code": c.code, "name": places[c.code][0], "lon": places[c.code][1],
-         "lat": places[c.code][2], "followed": c.followed,
-         "covered": {"all": c.all_four} | {g.value: c.covered[g] for g in Guarantee}}
-        for c in counts if c.code in places and places[c.code][1] is not None
-    ]  # fmt: skip
-
-
 @router.get("/people/map")
 def people_map(session: SessionDep, me: SignedInDep, area: str) -> JSONResponse:
-    return JSONResponse({"villages": village_coverage(session, me.actor, codes.normalise(area))})
+    villages = overview.village_points(session=session, actor=me.actor, code=area)
+    return JSONResponse({"villages": villages})
 
 
 def _share(covered: int, total: int) -> float | None:
@@ -178,15 +152,10 @@ def coverage_page(
 ) -> HTMLResponse:
     code = codes.normalise(area) if area else (me.user.area_code or "320600000000")
     info = areas.detail(session=session, actor=me.actor, code=code)
-    total, children = coverage.summary(
+    total, children = overview.area_coverage(
         session=session, actor=me.actor, code=code, today=timeutil.today()
     )
     lang = request_language(request)
-    names = areas.names(session=session, area_codes=[c.code for c in children])
-    for child in children:
-        child.name = names.get(child.code, child.code)
-    children = [c for c in children if me.actor.reaches(c.code)]
-    children.sort(key=lambda c: c.code)
     chart = {
         "areas": [c.name for c in children],
         "codes": [c.code for c in children],
@@ -199,8 +168,8 @@ def coverage_page(
         ],
         "labels": {g.value: g.label(lang) for g in Guarantee},
         "order": [g.value for g in Guarantee],  # tojson sorts the keys of "labels"
-        "covered_label": translate(lang, "people.covered"),
-        "missing_label": translate(lang, "people.missing_count"),
+        "covered_label": _("Covered").in_language(lang),
+        "missing_label": _("Missing").in_language(lang),
     }  # fmt: skip
     return render(
         request,

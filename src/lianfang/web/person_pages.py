@@ -4,7 +4,6 @@ follow-ups, and the forms that act on them (follow-up, grade override, reveal, a
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -13,10 +12,9 @@ from sqlalchemy.orm import Session
 
 from lianfang import timeutil
 from lianfang.api.deps import SessionDep, check_csrf
-from lianfang.areas import service as areas
 from lianfang.auth.choices import Permission
 from lianfang.errors import ImportFileError, InvalidInputError, LianfangError
-from lianfang.people import followups, grading, identity
+from lianfang.people import followups, profile
 from lianfang.people import service as people
 from lianfang.people.choices import (
     AlertStatus,
@@ -25,43 +23,34 @@ from lianfang.people.choices import (
     Condition,
     ContactMethod,
     Grade,
-    GradeMethod,
     Guarantee,
     Symptom,
 )
-from lianfang.people.models import Person, Responsible
-from lianfang.web.i18n import request_language
+from lianfang.people.models import Person
+from lianfang.web.language import request_language
 from lianfang.web.pages import SignedIn, SignedInDep, render
 from lianfang.web.people_pages import choice, link
 
 router = APIRouter(include_in_schema=False)
 
 
-def grade_reason(person: Person, today: date) -> tuple[str, str]:
-    """Why a person has their grade, in both languages."""
-    if person.grade_method is GradeMethod.manual and person.override_reason:
-        return person.override_reason, person.override_reason
-    band = grading.age_band(identity.age_on(person.birth_date, today))
-    ruled = grading.grade(band, person.disease, grading.vaccination_of(person.vaccine_doses))
-    return ruled.zh, ruled.en
-
-
 def _context(session: Session, me: SignedIn, person_id: int) -> dict[str, Any]:
-    person = people.get(session=session, actor=me.actor, person_id=person_id)
-    today = timeutil.today()
-    info = areas.detail(session=session, actor=me.actor, code=person.area_code)
+    found = profile.profile(
+        session=session, actor=me.actor, person_id=person_id, today=timeutil.today()
+    )
     return {
         "me": me,
-        "person": person,
-        "info": info,
-        "today": today,
-        "age": identity.age_on(person.birth_date, today),
-        "masked_id": identity.mask_id(person.id_number),
-        "masked_phone": identity.mask_phone(person.phone) if person.phone else "",
-        "reason": grade_reason(person, today),
-        "states": people.guarantee_states(person, today),
-        "vaccination": grading.vaccination_of(person.vaccine_doses),
-        "history": people.history(session=session, actor=me.actor, person_id=person.id),
+        "person": found.person,
+        "info": found.info,
+        "today": found.today,
+        "age": found.age,
+        "masked_id": found.masked_id,
+        "masked_phone": found.masked_phone,
+        "reason": found.reason,
+        "states": found.states,
+        "vaccination": found.vaccination,
+        "history": found.history,
+        "responsibles": found.responsibles,
         "token": str(uuid.uuid4()),
         "can": me.actor.can,
         "link": link,
@@ -73,18 +62,7 @@ def _context(session: Session, me: SignedIn, person_id: int) -> dict[str, Any]:
         "Guarantee": Guarantee,
         "Condition": Condition,
         "Capability": Capability,
-        "responsibles": _responsibles(session, me, person),
     }
-
-
-def _responsibles(session: Session, me: SignedIn, person: Person) -> list[Responsible]:
-    """Who can be put in charge of a person: the town's responsible persons, or the village's
-    for a user whose scope is the village."""
-    if not me.actor.can(Permission.people_edit):
-        return []
-    town = person.area_code[:9].ljust(12, "0")
-    area = town if me.actor.reaches(town) else person.area_code
-    return people.responsibles(session=session, actor=me.actor, area=area)
 
 
 def _page(
@@ -221,7 +199,7 @@ def record_care(
     except ImportFileError as exc:
         session.rollback()
         language = request_language(request)
-        problems = [f"{e.column}：{e.problem[language]}" for e in exc.rows]
+        problems = [f"{e.column}：{e.problem.in_language(language)}" for e in exc.rows]
         return _page(request, session, me, person_id, 422, care_error=problems or [exc.zh])
     session.commit()
     return RedirectResponse(f"/people/{person_id}?saved=care", status_code=303)

@@ -1,0 +1,61 @@
+"""The benchmarks, in the order the report shows them, each named as its stored result is."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from benchmarks.common import Table
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """One benchmark: its name (benchmarks/results/NAME.json) and the function that runs it.
+
+    The module is imported only when the benchmark runs, so that ``--list`` and ``--report``
+    need none of the reference tools."""
+
+    name: str
+    module: str
+    function: str
+    about: str
+
+    def runner(self) -> Callable[[], Table]:
+        """The function that runs the benchmark and returns its table."""
+        run: Callable[[], Table] = getattr(importlib.import_module(self.module), self.function)
+        return run
+
+
+BENCHMARKS: tuple[Benchmark, ...] = (
+    Benchmark("areas_load", "benchmarks.areas_load", "run",
+              "Jiangsu's divisions loaded, against the raw driver"),
+    Benchmark("areas_children", "benchmarks.areas_children", "run",
+              "GET /api/areas/{code}/children, against the raw query"),
+    Benchmark("forecast_epydemix", "benchmarks.forecast", "against_epydemix",
+              "stochastic SEIR in one population, against epydemix"),
+    Benchmark("forecast_cost", "benchmarks.forecast", "cell_cost",
+              "cost per village × age band × day"),
+    Benchmark("forecast_fit", "benchmarks.forecast", "fit_cost", "one fit for one county"),
+    Benchmark("forecast_covasim", "benchmarks.forecast", "against_covasim",
+              "accuracy against Covasim"),
+    Benchmark("people_csv_import", "benchmarks.people", "city_import",
+              "CSV import of 1.75M people"),
+    Benchmark("people_coverage", "benchmarks.people", "city_coverage",
+              "coverage of the city and of a town"),
+    Benchmark("people_xlsx_import", "benchmarks.people", "xlsx_import",
+              "100,000-row .xlsx import, against pandas + openpyxl"),
+    Benchmark("serve_load", "benchmarks.serve_load", "run",
+              "50 users on `lianfang serve`, SQLite and PostgreSQL"),
+    Benchmark("cli_startup", "benchmarks.cli_startup", "run",
+              "command-line start-up, against the bare interpreter and a tiny Typer app"),
+)  # fmt: skip
+NAMES = tuple(b.name for b in BENCHMARKS)
+
+
+def named(name: str) -> Benchmark:
+    """The benchmark of that name."""
+    for benchmark in BENCHMARKS:
+        if benchmark.name == name:
+            return benchmark
+    raise KeyError(f"no benchmark named {name!r}; known: {', '.join(NAMES)}")

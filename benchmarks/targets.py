@@ -1,0 +1,224 @@
+"""Every target the issues set, with the benchmark whose stored result holds its figure.
+
+A benchmark records each figure with ``table.figure(NAME, ours, reference)`` (or
+``table.within(NAME, ours, theirs)``); the report's summary has one row per target below, judged
+from the stored figure. tests/test_benchmarks.py fails when a target has no stored figure.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from benchmarks.common import Figure
+
+
+class Comparison(enum.StrEnum):
+    """How lianfang's figure is held against the target."""
+
+    at_most = "at most"  # ours ≤ target
+    at_least = "at least"  # ours ≥ target
+    faster = "faster"  # reference ÷ ours ≥ target (a speed-up over the reference tool)
+    within = "within"  # low ≤ ours ≤ high, the reference's range (no fixed target)
+
+
+@dataclass(frozen=True)
+class Target:
+    """One target: what is measured, in what unit, the limit and the reference tool, if any."""
+
+    name: str
+    benchmark: str
+    what: str
+    unit: str
+    target: float | None
+    comparison: Comparison
+    reference: str = ""
+
+    def met(self, figure: Figure) -> bool:
+        """Whether the figure meets the target."""
+        if self.comparison is Comparison.within:
+            low, high = figure.low, figure.high
+            return low is not None and high is not None and low <= figure.ours <= high
+        if self.target is None:
+            raise ValueError(f"{self.name}: a {self.comparison} target needs a limit")
+        if self.comparison is Comparison.faster:
+            reference = figure.reference
+            return reference is not None and reference / figure.ours >= self.target
+        if self.comparison is Comparison.at_least:
+            return figure.ours >= self.target
+        return figure.ours <= self.target
+
+
+S, MS = "s", "ms"
+BACKENDS = (("sqlite", "SQLite"), ("postgresql", "PostgreSQL"))
+COVASIM = "Covasim, 5 seeds"
+CSV_LIMIT = {"sqlite": 20.0, "postgresql": 30.0}
+
+
+def _per_backend() -> tuple[Target, ...]:
+    """The registry's targets, one per back end."""
+    out: list[Target] = []
+    for key, backend in BACKENDS:
+        out.append(
+            Target(
+                f"people.csv_import.{key}",
+                "people_csv_import",
+                f"CSV import of Nantong's 1.75M residents aged 65+, validated and written, "
+                f"{backend}",
+                S,
+                CSV_LIMIT[key],
+                Comparison.at_most,
+            )
+        )
+        out.append(
+            Target(
+                f"people.xlsx_import.{key}",
+                "people_xlsx_import",
+                f"100,000-row .xlsx import, validated and written, {backend}",
+                S,
+                8.0,
+                Comparison.at_most,
+                "pandas + openpyxl `read_excel` (reading only)",
+            )
+        )
+        for scope, label, ceiling in (("city", "city", 300.0), ("town", "town 掘港街道", 50.0)):
+            out.append(
+                Target(
+                    f"people.coverage.{scope}.{key}",
+                    "people_coverage",
+                    f"Coverage of the {label} (1.75M people), GET /api/areas/{{code}}/coverage, "
+                    f"median, {backend}",
+                    MS,
+                    ceiling,
+                    Comparison.at_most,
+                )
+            )
+    return tuple(out)
+
+
+def _load() -> tuple[Target, ...]:
+    """The load benchmark's targets: no errors, p99 of reads and of writes, per back end."""
+    out: list[Target] = []
+    for key, backend in BACKENDS:
+        what = f"50 users on `lianfang serve` for 60 s, {backend}"
+        out += [
+            Target(
+                f"serve.load.{key}.errors",
+                "serve_load",
+                f"{what}: errors (all requests)",
+                "errors",
+                0,
+                Comparison.at_most,
+            ),
+            Target(
+                f"serve.load.{key}.reads_p99",
+                "serve_load",
+                f"{what}: p99 of reads (pages and API)",
+                S,
+                2.0,
+                Comparison.at_most,
+            ),
+            Target(
+                f"serve.load.{key}.writes_p99",
+                "serve_load",
+                f"{what}: p99 of writes",
+                S,
+                2.0,
+                Comparison.at_most,
+            ),
+        ]
+    return tuple(out)
+
+
+FORECAST = (
+    Target(
+        "forecast.epydemix",
+        "forecast_epydemix",
+        "Stochastic SEIR, one population of 100,000, 120 days: time per simulated population "
+        "(`simulate_members`, 1,000 members)",
+        MS,
+        50.0,
+        Comparison.faster,
+        "epydemix `run_simulations`",
+    ),
+    Target(
+        "forecast.cost.jiangsu",
+        "forecast_cost",
+        "Jiangsu, 21,958 villages × 5 age bands × 120 days, deterministic `simulate`",
+        S,
+        1.0,
+        Comparison.at_most,
+    ),
+    Target(
+        "forecast.cost.nantong",
+        "forecast_cost",
+        "Nantong, 2,005 villages × 5 age bands × 120 days, `forecast` 50 members, 2 workers",
+        S,
+        6.0,
+        Comparison.at_most,
+    ),
+    Target(
+        "forecast.fit",
+        "forecast_fit",
+        "One maximum-likelihood fit for one county (如东县)",
+        S,
+        30.0,
+        Comparison.at_most,
+    ),
+    Target(
+        "forecast.covasim.attack",
+        "forecast_covasim",
+        "Attack rate by day 119, 50,000 well mixed (median of 40 stochastic members)",
+        "%",
+        None,
+        Comparison.within,
+        COVASIM,
+    ),
+    Target(
+        "forecast.covasim.peak_day",
+        "forecast_covasim",
+        "Peak day of new infections (median of 40 members)",
+        "day",
+        None,
+        Comparison.within,
+        COVASIM,
+    ),
+    Target(
+        "forecast.covasim.peak_census",
+        "forecast_covasim",
+        "Peak hospital census (median of 40 members)",
+        "beds",
+        None,
+        Comparison.within,
+        COVASIM,
+    ),
+)
+CLI = (
+    Target(
+        "cli.startup.version",
+        "cli_startup",
+        "`lianfang --version`, from start to exit, median",
+        MS,
+        300.0,
+        Comparison.at_most,
+        "the bare interpreter, `python -c pass`",
+    ),
+    Target(
+        "cli.startup.help",
+        "cli_startup",
+        "`lianfang --help`, from start to exit, median",
+        MS,
+        300.0,
+        Comparison.at_most,
+        "a two-command Typer app's `--help`",
+    ),
+)
+TARGETS: tuple[Target, ...] = (*FORECAST, *_per_backend(), *_load(), *CLI)
+
+
+def limit(name: str) -> float:
+    """The limit of the named target (benchmarks take their limits from here)."""
+    for target in TARGETS:
+        if target.name == name and target.target is not None:
+            return target.target
+    raise KeyError(f"no target named {name!r} with a limit")

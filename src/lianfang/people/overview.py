@@ -1,0 +1,80 @@
+"""Read models of the registry that the API, the pages and the CLI share: an area's coverage
+with its children named, the villages of a map, open alerts per person. Each caller only
+translates these (JSON, a page, a table); none computes them itself."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from lianfang import timeutil
+from lianfang.areas import codes
+from lianfang.areas import service as areas
+from lianfang.areas.models import Area
+from lianfang.auth.scope import Actor
+from lianfang.people import coverage
+from lianfang.people.choices import AlertStatus, Guarantee
+from lianfang.people.models import ReferralAlert
+from lianfang.people.schemas import CoverageFigures, CoverageRead
+
+
+def area_coverage(
+    *, session: Session, actor: Actor, code: str, today: date
+) -> tuple[coverage.Counts, list[coverage.Counts]]:
+    """Coverage of an area and of each child within scope, named, in code order."""
+    full = codes.normalise(code)
+    total, children = coverage.summary(session=session, actor=actor, code=full, today=today)
+    names = areas.names(session=session, area_codes=[full, *(c.code for c in children)])
+    total.name = names.get(full, "")
+    for child in children:
+        child.name = names.get(child.code, child.code)
+    kept = [c for c in children if actor.reaches(c.code)]
+    return total, sorted(kept, key=lambda c: c.code)
+
+
+def coverage_read(*, session: Session, actor: Actor, code: str) -> CoverageRead:
+    """Coverage of an area today, with its children's (the API's answer, the CLI's table)."""
+    today = timeutil.today()
+    total, children = area_coverage(session=session, actor=actor, code=code, today=today)
+    figures = CoverageFigures.of(total, total.name)
+    return CoverageRead(
+        **figures.model_dump(),
+        as_of=today,
+        children=[CoverageFigures.of(c, c.name) for c in children],
+    )
+
+
+def village_points(*, session: Session, actor: Actor, code: str) -> list[dict[str, Any]]:
+    """Red and yellow people per village under an area, how many have all four guarantees and
+    each one, with the village's position (JSON-ready, for maps)."""
+    today = timeutil.today()
+    found = coverage.villages(session=session, actor=actor, code=codes.normalise(code), today=today)
+    counts = [c for c in found if c.followed]
+    places = {
+        code: (name, lon, lat)
+        for code, name, lon, lat in session.execute(
+            select(Area.code, Area.name, Area.lon, Area.lat).where(
+                Area.code.in_([c.code for c in counts])
+            )
+        )
+    }
+    return [
+        {"code": c.code, "name": places[c.code][0], "lon": places[c.code][1],
+         "lat": places[c.code][2], "followed": c.followed,
+         "covered": {"all": c.all_four} | {g.value: c.covered[g] for g in Guarantee}}
+        for c in counts if c.code in places and places[c.code][1] is not None
+    ]  # fmt: skip
+
+
+def open_alerts(*, session: Session, person_ids: Sequence[int]) -> dict[int, int]:
+    """Open referral alerts per person, for people the caller has already read (in scope)."""
+    rows = session.execute(
+        select(ReferralAlert.person_id, func.count())
+        .where(ReferralAlert.person_id.in_(person_ids), ReferralAlert.status == AlertStatus.open)
+        .group_by(ReferralAlert.person_id)
+    )
+    return {person_id: n for person_id, n in rows}

@@ -7,13 +7,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi import Request
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, make_url, text
 from sqlalchemy.orm import Session
 
 from lianfang import timeutil
 from lianfang.api.app import create_app
-from lianfang.api.deps import get_session
+from lianfang.api.deps import request_session
 from lianfang.auth.choices import Role
 from lianfang.auth.scope import SYSTEM
 from lianfang.config import Settings
@@ -45,6 +46,23 @@ def reset_postgres(url: str) -> None:
     engine.dispose()
 
 
+def empty_database(backend: str, tmp: pytest.TempPathFactory, name: str = "") -> str:
+    """The URL of an empty database: a new SQLite file, the PostgreSQL test database emptied, or
+    (with a ``name``) a PostgreSQL database of that name beside it, made anew."""
+    if backend == "sqlite":
+        return f"sqlite:///{tmp.mktemp('db') / (name or 'test')}.db"
+    assert PG_URL is not None
+    if not name:
+        reset_postgres(PG_URL)
+        return PG_URL
+    server = make_engine(PG_URL).execution_options(isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    server.dispose()
+    return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+
+
 def seeded_engine(url: str) -> Engine:
     """Migrate, build the Nantong demo world and add one user per role."""
     engine = make_engine(url)
@@ -61,13 +79,7 @@ def engine(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Engine]:
     """The seeded database of one back end, shared by the whole run."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
-    else:
-        assert PG_URL is not None
-        reset_postgres(PG_URL)
-        url = PG_URL
-    built = seeded_engine(url)
+    built = seeded_engine(empty_database(request.param, tmp_path_factory))
     yield built
     built.dispose()
 
@@ -96,7 +108,16 @@ def settings() -> Settings:
 def client(engine: Engine, session: Session, settings: Settings) -> Iterator[TestClient]:
     """The application in-process, on the test's rolled-back session."""
     app = create_app(settings, engine)
-    app.dependency_overrides[get_session] = lambda: session
+
+    def test_session(request: Request) -> Iterator[Session]:
+        request.state.db = session  # pages render with it, as with the request's own session
+        try:
+            yield session
+        except BaseException:
+            session.rollback()
+            raise
+
+    app.dependency_overrides[request_session] = test_session
     app.state.started_forecasts = []
     app.state.start_forecast = lambda _url, run_id: app.state.started_forecasts.append(run_id)
     with TestClient(app) as test_client:

@@ -36,6 +36,20 @@ class Settings(BaseSettings):
         "sqlite:///lianfang.db",
         description="SQLAlchemy URL: sqlite:///FILE or postgresql://USER@HOST/DB.",
     )
+    pool_size: int | None = Field(
+        None,
+        ge=1,
+        le=1000,
+        description="Database connections a server process opens at most; default 10 on SQLite, "
+        "20 on PostgreSQL.",
+    )
+    pool_timeout_s: float = Field(
+        10.0,
+        gt=0,
+        le=300,
+        description="Seconds a request waits for a free database connection before it is "
+        "answered 503 with Retry-After.",
+    )
     host: str = Field("127.0.0.1", description="Address `lianfang serve` listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port `lianfang serve` listens on.")
     language: str = Field("zh", description="Default interface language: zh or en.")

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from lianfang.api.app import create_app
 from lianfang.config import Settings
 from tests.conftest import seeded_engine
 from tests.factories import PASSWORD
+from tests.serving import serving
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -28,12 +25,6 @@ CHROMIUM_ARGS = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The application on a seeded SQLite file, served by uvicorn in a thread."""
@@ -41,20 +32,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         pytest.fail("browser tests need Debian's chromium: apt-get install chromium fonts-noto-cjk")
     url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'browser.db'}"
     engine = seeded_engine(url)
-    port = free_port()
-    app = create_app(Settings(database_url=url), engine)
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    instance = uvicorn.Server(config)
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not instance.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    instance.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(Settings(database_url=url), engine)) as base:
+        yield base
     engine.dispose()
 
 

@@ -62,7 +62,9 @@ def test_template_import_export_coverage(db: str, tmp_path: Path) -> None:
     assert exported.returncode == 0, exported.stderr
     rows = sheet(masked)
     ids = [row[rows[0].index("身份证号")] for row in rows[1:]]
-    assert sorted(ids) == sorted(n[:6] + "********" + n[-4:] for n in (ZHOU, LI))
+    assert sorted(ids) == sorted(n[:6] + "*" * 11 + n[-1] for n in (ZHOU, LI))
+    assert "出生日期" in rows[0]
+    assert all(not row[rows[0].index("出生日期")] for row in rows[1:])
     reds = tmp_path / "reds.csv"
     args = ("people", "export", "--area", TOWN, "-o", str(reds), "--grade", "red")
     assert lianfang(*args, "--reveal", "--reason", "核对名单", db=db).returncode == 0
@@ -110,7 +112,7 @@ def test_an_invalid_file_writes_its_error_workbook_and_exits_1(db: str, tmp_path
     one_line_error(result)
     masked = tmp_path / "after.csv"
     lianfang("people", "export", "--area", VILLAGE, "-o", str(masked), db=db)
-    assert id_number("19400101", 1)[-4:] not in masked.read_text(encoding="utf-8-sig")
+    assert "\n甲," not in masked.read_text(encoding="utf-8-sig")  # nothing was written
 
 
 def test_regrade_runs_on_a_short_area_code(db: str) -> None:

@@ -43,7 +43,9 @@ def test_create_reads_masked_with_grade_and_guarantees(client: TestClient) -> No
     town = bearer(client, Role.town_operator)
     person = create(client, town)
     number = id_number("19410305", 2)
-    assert person["id_number"] == number[:6] + "********" + number[-4:]
+    assert person["id_number"] == number[:6] + "*" * 11 + number[-1]
+    assert "birth_date" not in person
+    assert person["age"] > 80
     assert person["phone"] == "138****5678"
     assert person["grade"] == "red"
     assert person["grade_method"] == "rule"
@@ -56,12 +58,40 @@ def test_create_reads_masked_with_grade_and_guarantees(client: TestClient) -> No
     again = client.get(f"/api/people/{person['id']}", headers=town).json()
     assert again["id_number"] == person["id_number"]
     assert again["phone"] == "138****5678"
-    query = {"area": TOWN, "grade": ["red", "yellow"], "q": number[-8:]}
+    query = {"area": TOWN, "grade": ["red", "yellow"], "q": number}
     listed = client.get("/api/people", params=query, headers=town)
     assert [p["id"] for p in listed.json()["items"]] == [person["id"]]
     assert "5678" in listed.text
     assert PHONE not in listed.text
     assert number not in listed.text
+    assert number[6:14] not in listed.text  # the birth date
+
+
+def test_id_search_is_whole_numbers_only_audited_and_needs_reveal(
+    client: TestClient, session: Session
+) -> None:
+    town = bearer(client, Role.town_operator)
+    person = create(client, town)
+    number = id_number("19410305", 2)
+    before = audits(session, AuditAction.lookup)
+    found = client.get("/api/people", params={"area": TOWN, "q": number.lower()}, headers=town)
+    assert [p["id"] for p in found.json()["items"]] == [person["id"]]
+    assert audits(session, AuditAction.lookup) == before + 1
+    lookup = AuditEvent.action == AuditAction.lookup
+    logged = session.scalar(select(AuditEvent.detail).where(lookup))
+    assert number not in (logged or "")
+    assert number[:6] in (logged or "")
+    for part in (number[-4:], number[-8:], number[:17]):  # a tail would fill in masked numbers
+        partial = client.get("/api/people", params={"area": TOWN, "q": part}, headers=town)
+        assert partial.status_code == 400, part
+        assert "18" in partial.json()["message_zh"]
+    viewer = bearer(client, Role.viewer)
+    refused = client.get("/api/people", params={"area": TOWN, "q": number}, headers=viewer)
+    assert refused.status_code == 403
+    by_name = client.get("/api/people", params={"area": TOWN, "q": "周玉兰"}, headers=viewer)
+    assert [p["id"] for p in by_name.json()["items"]] == [person["id"]]
+    exported = export(client, viewer, q=number)
+    assert exported.status_code == 403
 
 
 def test_bad_id_is_a_422_naming_the_field(client: TestClient, session: Session) -> None:
@@ -114,7 +144,7 @@ def test_reveal_needs_a_reason_and_is_audited(client: TestClient, session: Sessi
     answer = client.post(url, json={"reason": "上门随访核对身份"}, headers=town)
     assert answer.status_code == 200
     assert answer.json() == {"id": person["id"], "id_number": id_number("19410305", 2),
-                             "phone": PHONE}  # fmt: skip
+                             "birth_date": "1941-03-05", "phone": PHONE}  # fmt: skip
     assert audits(session, AuditAction.reveal) == before + 1
     viewer = client.post(
         url, json={"reason": "上门随访核对身份"}, headers=bearer(client, Role.viewer)
@@ -291,3 +321,44 @@ def test_template_is_a_workbook_with_the_sheet_headers(client: TestClient) -> No
     headers = [str(c) for c in rows.to_python()[0]]
     assert "身份证号" in headers
     assert "风险等级" not in headers
+
+
+ELSEWHERE = "320612001001"  # a village of 通州区, outside every test user's scope but admin's
+
+
+def test_a_number_registered_elsewhere_says_whom_to_ask_never_where(
+    client: TestClient, session: Session
+) -> None:
+    from lianfang.areas.models import Area
+    from lianfang.people.importing import OUTSIDE_SCOPE
+
+    number = id_number("19450607", 5, region="320612")
+    stored = create(client, bearer(client, Role.admin), id_number=number, area_code=ELSEWHERE)
+    names = session.scalars(
+        select(Area.name).where(Area.code.in_([ELSEWHERE, "320612001000", "320612000000"]))
+    ).all()
+    places = [ELSEWHERE, ELSEWHERE[:9], "320612", *names]
+    assert len(names) == 3
+    village = bearer(client, Role.village_worker)
+    answer = client.post(
+        "/api/people", json={"name": "王某", "id_number": number, "area_code": VILLAGE},
+        headers=village,
+    )  # fmt: skip
+    assert answer.status_code == 422, answer.text
+    problem = answer.json()["detail"][0]
+    assert problem["field"] == "id_number"
+    assert problem["message_zh"].endswith(OUTSIDE_SCOPE.in_language("zh"))
+    assert set(answer.json()) | set(problem) <= {  # no person id anywhere
+        "error", "message", "message_zh", "message_en", "detail", "field", "row", "column",
+    }  # fmt: skip
+    assert str(stored["id"]) not in problem["message_zh"] + problem["message_en"]
+    body = f"王某,{number},,{VILLAGE},,0,\n"
+    files = {"file": ("people.csv", (HEADER + body).encode(), "text/csv")}
+    imported = client.post("/api/people/import", files=files, headers=village)
+    assert imported.status_code == 422
+    assert imported.json()["detail"][0]["message_en"].endswith(OUTSIDE_SCOPE.in_language("en"))
+    report = client.get(imported.json()["report_url"], headers=village)
+    sheet = CalamineWorkbook.from_filelike(io.BytesIO(report.content)).get_sheet_by_index(0)
+    said = answer.text + imported.text + str(sheet.to_python()).replace(number, "")
+    for place in places:
+        assert place not in said, place

@@ -9,6 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from lianfang import pii
 from lianfang.people import grading, guarantees, identity, records
 from lianfang.people.choices import (
     Capability,
@@ -112,10 +113,21 @@ def test_sex_birth_and_age_from_the_id() -> None:
     assert identity.age_on(date(1941, 3, 5), date(2023, 3, 5)) == 82
 
 
-def test_masking_shows_first_six_and_last_four_and_phone_ends() -> None:
-    assert identity.mask_id("11010519491231002X") == "110105********002X"
+def test_masking_shows_the_area_and_check_character_and_phone_ends() -> None:
+    assert identity.mask_id("11010519491231002X") == "110105***********X"
     assert identity.mask_phone("13812345678") == "138****5678"
     assert identity.is_masked("138****5678")
+
+
+def test_scrub_masks_numbers_in_any_text() -> None:
+    text = (
+        "Key (id_number)=(11010519491231002x) already exists; phone 13812345678, "
+        "landline 0513-85123456, area 320623001001, run 20260101120000123456789"
+    )
+    assert pii.scrub(text) == (
+        "Key (id_number)=(110105***********x) already exists; phone 138****5678, "
+        "landline 051****3456, area 320623001001, run 20260101120000123456789"
+    )
 
 
 @pytest.mark.parametrize(

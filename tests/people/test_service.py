@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import and_, func, select
@@ -192,10 +192,11 @@ def test_village_worker_may_not_override_or_see_other_towns(
 def test_reveal_needs_reason_and_is_audited(session: Session, people: dict[str, int]) -> None:
     with pytest.raises(InvalidInputError):
         service.reveal(session=session, actor=TOWN_ACTOR, person_id=people["红一"], reason=" ")
-    number, _ = service.reveal(
+    shown = service.reveal(
         session=session, actor=TOWN_ACTOR, person_id=people["红一"], reason="转诊需核对身份"
     )
-    assert number == id_number("19400101", 1)
+    assert shown.id_number == id_number("19400101", 1)
+    assert shown.birth_date == date(1940, 1, 1)
     assert session.scalar(select(func.count()).where(AuditEvent.action == AuditAction.reveal)) == 1
 
 

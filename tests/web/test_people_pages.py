@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -55,9 +56,12 @@ def test_list_shows_own_town_masked_and_filters_narrow(
     assert 'data-testid="people-none"' in elsewhere
     red = client.get("/people", params={"grade": "red", "q": "李建国"})
     assert 'data-testid="people-none"' in red.text
-    searched = client.get("/people", params={"q": people["李建国"].id_number[-6:]})
+    searched = client.get("/people", params={"q": people["李建国"].id_number})
     assert "李建国" in searched.text
     assert "周玉兰" not in searched.text
+    tail = client.get("/people", params={"q": people["李建国"].id_number[-6:]})
+    assert tail.status_code == 400  # a part of a number would fill in masked ones
+    assert "李建国" not in tail.text
     missing = client.get("/people", params={"missing": "checked_on", "q": "周玉兰"})
     assert "周玉兰" in missing.text
 
@@ -139,7 +143,10 @@ def test_reveal_shows_the_full_id_once_for_a_reason(client: TestClient, session:
     )
     assert shown.status_code == 200
     assert person.id_number in shown.text
-    assert person.id_number not in client.get(f"/people/{person.id}").text
+    assert "1941-03-05" in shown.text  # the birth date, with the number
+    again = client.get(f"/people/{person.id}").text
+    assert person.id_number not in again
+    assert "1941-03-05" not in again
 
 
 def test_viewer_sees_no_forms(client: TestClient, session: Session) -> None:
@@ -152,18 +159,22 @@ def test_viewer_sees_no_forms(client: TestClient, session: Session) -> None:
     assert client.get("/people/import").status_code == 403
 
 
-def test_import_with_a_bad_row_writes_nothing_and_offers_the_error_workbook(
-    client: TestClient, session: Session
-) -> None:
-    sign_in(client, Role.town_operator)
+def upload(client: TestClient, body: str) -> Any:
+    """Send rows (after the header) through the import form, as the signed-in user."""
     page = client.get("/people/import")
-    good, bad = id_number("19450101", 7), id_number("19450102", 9)[:-1] + "Y"
-    body = f"甲乙,{good},,{VILLAGE},,0,\n丙丁,{bad},,{VILLAGE},,0,\n"
-    answer = client.post(
+    return client.post(
         "/people/import",
         data={"csrf_token": csrf_of(page.text)},
         files={"upload": ("people.csv", (HEADER + body).encode(), "text/csv")},
     )
+
+
+def test_import_with_a_bad_row_writes_nothing_and_offers_the_error_workbook(
+    client: TestClient, session: Session
+) -> None:
+    sign_in(client, Role.town_operator)
+    good, bad = id_number("19450101", 7), id_number("19450102", 9)[:-1] + "Y"
+    answer = upload(client, f"甲乙,{good},,{VILLAGE},,0,\n丙丁,{bad},,{VILLAGE},,0,\n")
     assert answer.status_code == 422
     assert 'data-testid="nothing-written"' in answer.text
     assert '<td class="num">3</td><td>身份证号</td>' in answer.text
@@ -186,6 +197,8 @@ def test_masked_export_and_map_data(client: TestClient, session: Session) -> Non
     text = exported.content.decode("utf-8-sig")
     assert "周玉兰" in text
     assert people["周玉兰"].id_number not in text
+    assert "1941-03-05" not in text
+    assert "年龄" in text
     assert "陈外镇" not in text
     villages = client.get("/people/map", params={"area": "320623001000"}).json()["villages"]
     assert VILLAGE in {v["code"] for v in villages}
@@ -223,3 +236,18 @@ def test_map_of_villages_for_a_town_but_not_for_one_village(
     sign_in(client, Role.town_operator)
     assert 'data-testid="people-map"' in client.get("/people").text
     assert 'data-testid="people-map"' not in client.get("/people", params={"area": VILLAGE}).text
+
+
+def test_import_form_says_whom_to_ask_of_a_number_registered_in_another_town(
+    client: TestClient, session: Session
+) -> None:
+    from lianfang.people.importing import OUTSIDE_SCOPE
+
+    elsewhere = add_people(session)["陈外镇"]  # registered in 栟茶镇
+    sign_in(client, Role.village_worker)
+    answer = upload(client, f"陈某,{elsewhere.id_number},,{VILLAGE},,0,\n")
+    assert answer.status_code == 422
+    assert OUTSIDE_SCOPE.in_language("zh") in answer.text
+    assert OTHER_TOWN_VILLAGE not in answer.text
+    assert OTHER_TOWN_VILLAGE[:9] not in answer.text
+    assert "栟茶" not in answer.text

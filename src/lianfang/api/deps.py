@@ -8,7 +8,7 @@ from pathlib import PurePath
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -16,9 +16,18 @@ from lianfang.auth import service as auth
 from lianfang.auth.models import User, UserSession
 from lianfang.auth.scope import Actor
 from lianfang.config import Settings
+from lianfang.db.engine import begin_write
 from lianfang.errors import AuthenticationError, PermissionDenied
+from lianfang.ids import MAX_ID, MAX_OFFSET
+
+PathId = Annotated[int, Path(ge=1, le=MAX_ID, description=f"record id, 1–{MAX_ID}")]
+"""A record id in a path: out of range answers 422, never reaches the database."""
+QueryId = Annotated[int | None, Query(ge=1, le=MAX_ID, description=f"record id, 1–{MAX_ID}")]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="rows to skip")]
+PageNumber = Annotated[int, Query(ge=1, le=MAX_OFFSET, description="page, from 1")]
 
 SESSION_COOKIE = "lianfang_session"
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 CSRF_HEADER = "X-CSRF-Token"
 
 
@@ -28,9 +37,11 @@ def get_settings_dep(request: Request) -> Settings:
     return settings
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """A database session for one request; writes commit explicitly before answering."""
+def request_session(request: Request) -> Iterator[Session]:
+    """The request's one database session (pages render with it too, ``web.pages.page_session``);
+    its transactions begin when first used, as readers."""
     session: Session = request.app.state.sessionmaker()
+    request.state.db = session
     try:
         yield session
     except BaseException:
@@ -38,9 +49,23 @@ def get_session(request: Request) -> Iterator[Session]:
         raise
     finally:
         session.close()
+        request.state.db_closed = True
+
+
+def get_session(request: Request, session: Annotated[Session, Depends(request_session)]) -> Session:
+    """The request's session; a request that may write (POST, PATCH, ...) begins as a writer.
+
+    On SQLite a writer takes the write lock at its start and waits for it (bounded by the busy
+    timeout) rather than failing half-way; reads (GET) never take it. Writes commit explicitly
+    before answering."""
+    if request.method not in SAFE_METHODS:
+        begin_write(session)
+    return session
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+SignInSessionDep = Annotated[Session, Depends(request_session)]
+"""For sign-in only: the password is checked before the write transaction (see ``sign_in``)."""
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
@@ -73,7 +98,7 @@ def get_actor(request: Request, session: SessionDep) -> Actor:
         if found is None:
             raise AuthenticationError("请先登录", "sign in first")
         user, web = found
-        if request.method not in ("GET", "HEAD", "OPTIONS"):
+        if request.method not in SAFE_METHODS:
             check_csrf(web, request.headers.get(CSRF_HEADER))
     return auth.actor_for(user, client_ip(request))
 
@@ -90,7 +115,8 @@ CurrentActor = Annotated[Actor, Depends(get_actor)]
 
 
 def sign_in(session: Session, request: Request, username: str, password: str) -> User:
-    """Check a password; a failed attempt is committed to the audit log before the error."""
+    """Check a password (reading only: the slow hash is not under the write lock), then audit
+    the attempt in a short write; a failed attempt is committed before the error."""
     try:
         return auth.authenticate(
             session=session, username=username, password=password, ip=client_ip(request)

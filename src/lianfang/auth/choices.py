@@ -86,3 +86,4 @@ class AuditAction(Choice):
     export = ("export", "导出", "export")
     reveal = ("reveal", "查看完整个人信息", "reveal personal data", "#ee6666")
     token_issued = ("token_issued", "签发令牌", "issue API token")
+    lookup = ("lookup", "按身份证号查找", "look up by ID number")

@@ -6,7 +6,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from lianfang.api.deps import CurrentActor, SessionDep, SettingsDep, client_ip, sign_in
+from lianfang.api.deps import (
+    CurrentActor,
+    Offset,
+    PathId,
+    SessionDep,
+    SettingsDep,
+    SignInSessionDep,
+    client_ip,
+    sign_in,
+)
 from lianfang.auth import audit
 from lianfang.auth import service as auth
 from lianfang.auth.schemas import (
@@ -25,7 +34,7 @@ router = APIRouter(tags=["auth 用户与权限"])
 
 @router.post("/auth/token", response_model=TokenRead, summary="Exchange a password for a token")
 def create_token(
-    body: TokenCreate, request: Request, session: SessionDep, settings: SettingsDep
+    body: TokenCreate, request: Request, session: SignInSessionDep, settings: SettingsDep
 ) -> TokenRead:
     """Sign in with username and password; the bearer token is shown once."""
     user = sign_in(session, request, body.username, body.password)
@@ -61,7 +70,7 @@ def create_user(body: UserCreate, session: SessionDep, actor: CurrentActor) -> U
 
 @router.patch("/users/{user_id}", response_model=UserRead, summary="Change a user")
 def update_user(
-    user_id: int, body: UserUpdate, session: SessionDep, actor: CurrentActor
+    user_id: PathId, body: UserUpdate, session: SessionDep, actor: CurrentActor
 ) -> UserRead:
     """Change a user's display name, role, area or status (active=false signs them out)."""
     user = auth.get_user_by_id(session=session, actor=actor, user_id=user_id)
@@ -75,7 +84,7 @@ def list_audit(
     session: SessionDep,
     actor: CurrentActor,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> AuditPage:
     """Newest first: who did what to which record, when and from where."""
     rows, total = audit.list_events(session=session, actor=actor, limit=limit, offset=offset)

@@ -8,6 +8,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from lianfang.auth.choices import AuditAction, Role
+from lianfang.schemas import WriteSchema
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.\-]{2,64}$")
 
@@ -26,11 +27,13 @@ class UserBase(BaseModel):
         return value
 
 
-class UserCreate(UserBase):
+class UserCreate(WriteSchema, UserBase):
+    """A user to add."""
+
     password: str = Field(min_length=10, max_length=200, repr=False)
 
 
-class UserUpdate(BaseModel):
+class UserUpdate(WriteSchema):
     """Fields to change; those left out stay as they are."""
 
     display_name: str | None = Field(None, min_length=1, max_length=100)
@@ -47,7 +50,9 @@ class UserRead(UserBase):
     created_at: datetime
 
 
-class TokenCreate(BaseModel):
+class TokenCreate(WriteSchema):
+    """A sign-in."""
+
     username: str
     password: str = Field(repr=False)
     name: str = Field("api", max_length=100, description="what the token is for")

@@ -19,6 +19,7 @@ from lianfang.auth.choices import AuditAction, Permission, Role
 from lianfang.auth.models import ApiToken, User, UserSession
 from lianfang.auth.schemas import UserCreate, UserUpdate
 from lianfang.auth.scope import Actor
+from lianfang.db.engine import begin_write, release
 from lianfang.errors import (
     AuthenticationError,
     ConflictError,
@@ -26,6 +27,7 @@ from lianfang.errors import (
     NotFoundError,
     PermissionDenied,
 )
+from lianfang.i18n import _
 from lianfang.timeutil import utcnow
 
 _hasher = PasswordHasher()
@@ -130,6 +132,7 @@ def update_user(*, session: Session, actor: Actor, user: User, user_in: UserUpda
         _check_grant(
             session, actor, changes.get("role", user.role), changes.get("area_code", user.area_code)
         )
+    _keep_an_administrator(session, user, changes)
     for field, value in changes.items():
         setattr(user, field, value)
     if changes.get("active") is False:
@@ -152,6 +155,26 @@ def update_user(*, session: Session, actor: Actor, user: User, user_in: UserUpda
     return user
 
 
+def _keep_an_administrator(session: Session, user: User, changes: dict[str, object]) -> None:
+    """Refuse to disable or demote the last active administrator (themself included)."""
+    if user.role is not Role.admin or not user.active:
+        return
+    if changes.get("active", True) and changes.get("role", Role.admin) is Role.admin:
+        return
+    # Lock the active administrators (PostgreSQL; SQLite writers are serialised already), so two
+    # administrators disabling each other at once cannot both succeed.
+    admins = session.scalars(
+        select(User.id).where(User.role == Role.admin, User.active.is_(True)).with_for_update()
+    ).all()
+    if set(admins) <= {user.id}:
+        raise ConflictError(
+            _(
+                "cannot disable or demote the last active administrator: "
+                "activate or add another administrator first"
+            )
+        )
+
+
 def list_users(*, session: Session, actor: Actor) -> list[User]:
     """Users whose scope lies within the actor's (all of them for an administrator)."""
     actor.require(Permission.users_manage)
@@ -162,16 +185,16 @@ def list_users(*, session: Session, actor: Actor) -> list[User]:
 
 
 def authenticate(*, session: Session, username: str, password: str, ip: str | None) -> User:
-    """Check a username and password; every attempt is audited."""
+    """Check a username and password; every attempt is audited.
+
+    The slow password hash is checked holding no connection and no lock; the audit row (and a
+    re-hash) are then written in a short transaction of their own that begins as a writer, so
+    many people signing in at once queue for the write lock briefly, and for a connection
+    briefly, instead of holding either through the hash."""
     user = session.scalar(select(User).where(User.username == username))
-    ok = False
-    if user is not None and user.active:
-        try:
-            ok = _hasher.verify(user.password_hash, password)
-        except (VerificationError, InvalidHashError):
-            ok = False
-    else:
-        _hasher.hash(password)  # same cost whether or not the user exists
+    release(session)  # no connection is held through the hash
+    ok = _password_matches(user, password)
+    begin_write(session)
     if not ok or user is None:
         who = Actor(
             user_id=user.id if user else None,
@@ -198,6 +221,16 @@ def authenticate(*, session: Session, username: str, password: str, ip: str | No
         entity_id=str(user.id),
     )
     return user
+
+
+def _password_matches(user: User | None, password: str) -> bool:
+    if user is None or not user.active:
+        _hasher.hash(password)  # same cost whether or not the user exists
+        return False
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ def settings_for(db: str | None) -> Settings:
 def open_engine(db: str | None, *, require_schema: bool = True) -> Engine:
     """Connect to the database; unless told otherwise, insist that its schema is current and
     set the process's clock (LIANFANG_TODAY, else the database's demo day, else the real date)."""
+    from lianfang import logs
     from lianfang.db.engine import make_engine
     from lianfang.db.migrate import current_revision, head_revision
     from lianfang.errors import DatabaseUnavailableError
@@ -59,7 +60,10 @@ def open_engine(db: str | None, *, require_schema: bool = True) -> Engine:
             f"数据库文件 {path} 不存在：请先运行 lianfang init",
             f"database file {path} does not exist: run lianfang init",
         )
-    engine = make_engine(settings.database_url)
+    logs.install()  # from here on libraries may log: never a person's numbers
+    engine = make_engine(
+        settings.database_url, pool_size=settings.pool_size, pool_timeout_s=settings.pool_timeout_s
+    )
     if require_schema:
         current, head = current_revision(engine), head_revision(engine)
         if current != head:

@@ -10,6 +10,7 @@ import typer
 from lianfang import __version__
 from lianfang.cli import areas, common, forecast, people, serve, setup, users
 from lianfang.errors import LianfangError
+from lianfang.pii import scrub
 
 app = typer.Typer(
     name="lianfang",
@@ -57,29 +58,49 @@ def _run(argv: list[str] | None) -> int:
     except LianfangError as exc:
         return _fail(exc.message(common.language()), exc.exit_code)
     except (OSError, UnicodeDecodeError) as exc:
-        return _fail(str(exc), 1)
+        return _fail(scrub(str(exc)), 1)
     except KeyboardInterrupt:
         return _fail("已取消 / aborted", 130)
-    except Exception as exc:
+    except Exception as exc:  # a bug: one line, never with a person's numbers
         code = _library_error(exc)
         if code is None:
-            raise
+            _traceback_if_debugging()
+            code = _fail(
+                f"程序内部错误 / internal error: {type(exc).__name__}: {scrub(str(exc))}", 70
+            )
         return code
     return 0
 
 
 def _library_error(exc: Exception) -> int | None:
     """Map pydantic's and sqlalchemy's errors (imported here, not at startup, to keep the
-    command quick); None for anything else."""
+    command quick); None for anything else. Messages are scrubbed of ID numbers and phones."""
     from pydantic import ValidationError
-    from sqlalchemy.exc import OperationalError, SQLAlchemyError
+    from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
+    if isinstance(exc, IntegrityError):  # a refused write: the 409 the API answers
+        from lianfang.db.errors import conflict
+
+        refused = conflict(exc)
+        return _fail(refused.message(common.language()), refused.exit_code)
     if isinstance(exc, ValidationError):
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         return _fail(f"{where}: {first['msg']}", 1)
     if isinstance(exc, OperationalError):
-        return _fail(f"数据库错误 / database error: {str(exc.orig or exc).splitlines()[0]}", 3)
-    if isinstance(exc, SQLAlchemyError) and os.environ.get("LIANFANG_DEBUG") != "1":
-        return _fail(f"数据库错误 / database error: {str(exc).splitlines()[0]}", 3)
+        reason = scrub(str(exc.orig or exc).splitlines()[0])
+        return _fail(f"数据库错误 / database error: {reason}", 3)
+    if isinstance(exc, SQLAlchemyError):
+        _traceback_if_debugging()
+        return _fail(f"数据库错误 / database error: {scrub(str(exc).splitlines()[0])}", 3)
     return None
+
+
+def _traceback_if_debugging() -> None:
+    """With LIANFANG_DEBUG=1, the traceback of the error being handled, numbers masked."""
+    if os.environ.get("LIANFANG_DEBUG") == "1":
+        import traceback  # only now: it costs the command's startup some 40 ms
+
+        common.errors.print(
+            scrub(traceback.format_exc()), markup=False, highlight=False, soft_wrap=True
+        )

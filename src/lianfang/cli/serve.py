@@ -26,10 +26,17 @@ def start(host: str, port: int) -> None:
     """Run the server until interrupted."""
     import uvicorn
 
+    from lianfang import logs
+
     say(
         f"lianfang 正在 http://{host}:{port} 提供服务（Ctrl+C 停止）",
         f"lianfang is serving at http://{host}:{port} (Ctrl+C to stop)",
     )
     uvicorn.run(
-        "lianfang.api.app:create_app", factory=True, host=host, port=port, log_level="warning"
+        "lianfang.api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        log_level="warning",
+        log_config=logs.uvicorn_config(),
     )

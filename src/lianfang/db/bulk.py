@@ -15,7 +15,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 from sqlalchemy import Connection, Table
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from lianfang.columns import Coded
@@ -80,13 +80,17 @@ def insert_columns(session: Session, table: Table, columns: dict[str, Values]) -
     if count == 0:
         return 0
     connection = session.connection()
-    with _indexes_rebuilt_after(connection, table.name, count) as locked:
-        if connection.dialect.name == "sqlite":
-            _sqlite_insert(connection, table.name, columns)
-        elif locked:
-            _postgres_copy_locked(connection, table.name, columns)
-        else:
-            _postgres_copy(connection, table.name, columns)
+    try:
+        with _indexes_rebuilt_after(connection, table.name, count) as locked:
+            if connection.dialect.name == "sqlite":
+                _sqlite_insert(connection, table.name, columns)
+            elif locked:
+                _postgres_copy_locked(connection, table.name, columns)
+            else:
+                _postgres_copy(connection, table.name, columns)
+    except connection.dialect.loaded_dbapi.IntegrityError as exc:
+        # The driver's own error, as SQLAlchemy would have wrapped it: one mapping to 409.
+        raise IntegrityError(f"bulk insert into {table.name}", None, exc) from exc
     return count
 
 

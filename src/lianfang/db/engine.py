@@ -48,27 +48,59 @@ def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
     cursor.execute(f"PRAGMA page_size={PAGE_SIZE}")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     # 64 MiB of page cache instead of 2: city-scale imports and roll-ups touch indexes far
     # larger than the default holds.
     cursor.execute("PRAGMA cache_size=-65536")
     cursor.close()
 
 
+WRITE = "lianfang_write"
+"""Execution option marking a connection whose next transaction writes (see ``begin_write``)."""
+
+BUSY_TIMEOUT_MS = 5000
+"""How long a SQLite writer waits for the write lock before the request answers 503."""
+
+POOL_SIZE = {"sqlite": 10, "postgresql+psycopg": 20}
+"""Connections a process opens at most, per back end, when the settings do not say."""
+
+
 def _sqlite_begin(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # A writer takes the write lock at BEGIN (IMMEDIATE), where SQLite's busy handler waits for
+    # it. A deferred transaction that reads and then writes would instead fail at once with
+    # "database is locked" (SQLITE_BUSY_SNAPSHOT) when another writer committed in between.
+    mode = "BEGIN IMMEDIATE" if connection.get_execution_options().get(WRITE) else "BEGIN"
+    connection.exec_driver_sql(mode)
 
 
-def make_engine(raw_url: str) -> Engine:
-    """Create an engine and check that the database answers."""
+def _pool_options(url: URL, pool_size: int | None, pool_timeout_s: float) -> dict[str, Any]:
+    if url.drivername == "sqlite" and url.database in (None, "", ":memory:"):
+        return {}  # one in-memory database per connection: SQLAlchemy's own pool
+    return {
+        "pool_size": pool_size or POOL_SIZE[url.drivername],
+        "max_overflow": 0,  # the pool size is the most connections open at once
+        "pool_timeout": pool_timeout_s,
+    }
+
+
+def make_engine(
+    raw_url: str, *, pool_size: int | None = None, pool_timeout_s: float = 10.0
+) -> Engine:
+    """Create an engine and check that the database answers.
+
+    At most ``pool_size`` connections are open at once (default per back end, ``POOL_SIZE``); a
+    request that waits longer than ``pool_timeout_s`` for one fails with a pool time-out, which
+    the API answers with 503 and Retry-After."""
     url = normalise_url(raw_url)
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] = _pool_options(url, pool_size, pool_timeout_s)
     if url.drivername == "sqlite":
         kwargs["connect_args"] = {"check_same_thread": False}
     else:
         kwargs["pool_pre_ping"] = True
         kwargs["connect_args"] = {"connect_timeout": 5}
-    engine = create_engine(url, **kwargs)
+    # Error messages name the statement but never its values: they end up in logs, and the values
+    # are people's ID numbers and phones.
+    engine = create_engine(url, hide_parameters=True, **kwargs)
     if url.drivername == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
@@ -89,8 +121,38 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
+def release(session: Session) -> None:
+    """End a transaction that only read, giving its connection back to the pool (its objects
+    stay loaded): call it before slow work that needs no database, such as a password hash."""
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("release() with unsaved changes: commit them or roll them back")
+    if session.in_transaction():
+        session.commit()
+
+
+def begin_write(session: Session) -> None:
+    """Make the session's transaction a writer's from its start.
+
+    On SQLite it begins with ``BEGIN IMMEDIATE``: the write lock is taken first, waiting for it
+    at most the busy timeout, so the transaction cannot fail half-way with "database is locked".
+    A read-only transaction in progress is committed first (its objects stay loaded). Does
+    nothing when the transaction already writes; on PostgreSQL it only starts the transaction.
+    """
+    if session.in_transaction():
+        if session.connection().get_execution_options().get(WRITE):
+            return
+        release(session)
+    session.connection(execution_options={WRITE: True})
+
+
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One all-or-nothing unit of work: commit on success, roll back on any error."""
-    with factory() as session, session.begin():
-        yield session
+    """One all-or-nothing writing unit of work: commit on success, roll back on any error."""
+    with factory() as session:
+        begin_write(session)
+        try:
+            yield session
+        except BaseException:
+            session.rollback()
+            raise
+        session.commit()

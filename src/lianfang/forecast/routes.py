@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, File, Query, Request
 from sqlalchemy.orm import Session
 
-from lianfang.api.deps import CurrentActor, SessionDep
+from lianfang.api.deps import CurrentActor, PathId, SessionDep
 from lianfang.forecast import service
 from lianfang.forecast.inputs import fit_inputs, series_from_bytes
 from lianfang.forecast.models import ForecastRun, RunKind
 from lianfang.forecast.parameters import DiseaseParameters
-from lianfang.forecast.schemas import ForecastCreate, ForecastRunRead
+from lianfang.forecast.schemas import FitCreate, ForecastCreate, ForecastRunRead
 
 router = APIRouter(prefix="/forecast", tags=["forecast 疫情预测"])
 
@@ -37,8 +36,8 @@ def create_run(
     """Queue a forecast for an area and start computing it in a worker process; poll
     GET /api/forecast/runs/{id} for progress and results."""
     inputs = service.forecast_inputs(
-        days=body.days, members=body.members, seed=body.seed, scenarios=body.scenarios,
-        parameters=body.parameters,
+        days=body.days, members=body.members, seed=body.seed, scenarios=body.scenario_dicts(),
+        parameters=body.parameter_changes(),
     )  # fmt: skip
     run = service.queue(
         session=session, actor=actor, code=body.area_code, kind=RunKind.forecast, inputs=inputs
@@ -64,20 +63,14 @@ def create_fit(
     request: Request,
     session: SessionDep,
     actor: CurrentActor,
-    area_code: Annotated[str, Form(description="area code (any form)")],
-    series: Annotated[
-        UploadFile,
-        File(description="CSV: date plus any of positives, visits, admissions, hospital_census"),
-    ],
-    until: Annotated[date | None, Form(description="fit only up to this day")] = None,
-    days: Annotated[int, Form(ge=0, le=365, description="days to forecast after the data")] = 30,
+    body: Annotated[FitCreate, File()],  # File(): the form carries a file (multipart)
 ) -> ForecastRunRead:
     """Queue a fit of R0, start and reporting to the uploaded series; poll the run as for
     forecasts (its result holds estimates, intervals, quality and predicted bands)."""
-    observed = series_from_bytes(series.file.read(), series.filename or "series.csv")
-    inputs = fit_inputs(observed, until, days)
+    observed = series_from_bytes(body.series.file.read(), body.series.filename or "series.csv")
+    inputs = fit_inputs(observed, body.until, body.days)
     run = service.queue(
-        session=session, actor=actor, code=area_code, kind=RunKind.fit, inputs=inputs
+        session=session, actor=actor, code=body.area_code, kind=RunKind.fit, inputs=inputs
     )
     launch(request, session, run)
     return ForecastRunRead.of(run, full=False)
@@ -95,7 +88,7 @@ def list_runs(
 
 
 @router.get("/runs/{run_id}", response_model=ForecastRunRead, summary="A run with its results")
-def get_run(run_id: int, session: SessionDep, actor: CurrentActor) -> ForecastRunRead:
+def get_run(run_id: PathId, session: SessionDep, actor: CurrentActor) -> ForecastRunRead:
     """Status and progress; once done, the stored inputs and results."""
     return ForecastRunRead.of(
         service.get_run(session=session, actor=actor, run_id=run_id), full=True

@@ -3,35 +3,82 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
+from fastapi import UploadFile
 from pydantic import BaseModel, Field, field_validator
 
 from lianfang.forecast.models import ForecastRun, RunKind, RunStatus
-from lianfang.forecast.scenario import Scenario
+from lianfang.forecast.parameters import DiseaseParameters
+from lianfang.forecast.scenario import FestivalReturn, Measure, Scenario
+from lianfang.schemas import WriteSchema, mirror
+
+# Strict mirrors of the pure core's dataclasses (typed Any for mypy: they are made at run time).
+MeasureIn: Any = mirror(Measure, "MeasureIn")
+FestivalIn: Any = mirror(FestivalReturn, "FestivalIn")
+ScenarioIn: Any = mirror(
+    Scenario, "ScenarioIn", measures=(list[MeasureIn], []), festival=(FestivalIn | None, None)
+)
+ParametersIn: Any = mirror(
+    DiseaseParameters,
+    "ParametersIn",
+    **{f: (Any, None) for f in DiseaseParameters.__dataclass_fields__},  # checked by the core
+)
 
 
-class ForecastCreate(BaseModel):
+class ForecastCreate(WriteSchema):
     """A forecast to compute for an area."""
 
     area_code: str = Field(description="area code (any form)")
     days: int = Field(120, ge=7, le=365)
     members: int = Field(0, ge=0, le=500, description="stochastic members; 0 = deterministic")
     seed: int = 0
-    scenarios: list[dict[str, Any]] | None = Field(
+    scenarios: list[ScenarioIn] | None = Field(
         None, description="scenarios (see GET /api/forecast/presets); default: the presets"
     )
-    parameters: dict[str, Any] = Field(
-        default_factory=dict, description="changes to the default disease parameters"
+    parameters: ParametersIn = Field(
+        default_factory=ParametersIn, description="changes to the default disease parameters"
     )
 
     @field_validator("scenarios")
     @classmethod
-    def _scenarios_parse(cls, value: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+    def _scenarios_parse(cls, value: list[WriteSchema] | None) -> list[WriteSchema] | None:
         for item in value or []:
-            Scenario.from_dict(item)  # raises ValueError/TypeError with the reason
+            try:
+                Scenario.from_dict(item.model_dump(mode="json"))
+            except (TypeError, ValueError) as exc:
+                raise ValueError(str(exc)) from exc
         return value
+
+    @field_validator("parameters")
+    @classmethod
+    def _parameters_apply(cls, value: WriteSchema) -> WriteSchema:
+        try:
+            DiseaseParameters().with_values(**value.model_dump(exclude_unset=True))
+        except (TypeError, ValueError) as exc:
+            raise ValueError(str(exc)) from exc
+        return value
+
+    def scenario_dicts(self) -> list[dict[str, Any]] | None:
+        """The scenarios as the worker reads them."""
+        return [s.model_dump(mode="json") for s in self.scenarios or []] or None
+
+    def parameter_changes(self) -> dict[str, Any]:
+        """The parameters the caller changed."""
+        changes: dict[str, Any] = self.parameters.model_dump(exclude_unset=True)
+        return changes
+
+
+class FitCreate(WriteSchema):
+    """Observed series to fit the model to, for an area."""
+
+    area_code: str = Field(description="area code (any form)")
+    series: UploadFile = Field(
+        description="CSV: date plus any of positives, visits, admissions, hospital_census"
+    )
+    until: date | None = Field(None, description="fit only up to this day")
+    days: int = Field(30, ge=0, le=365, description="days to forecast after the data")
 
 
 class ForecastRunRead(BaseModel):

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
+from lianfang.db.engine import transaction
 from lianfang.forecast.ensemble import Forecast, forecast
 from lianfang.forecast.fit import Observed, fit, forecast_after_fit
 from lianfang.forecast.models import ForecastRun, RunKind, RunStatus
@@ -41,22 +42,24 @@ def population_from(inputs: dict[str, Any]) -> Metapopulation:
 def execute(
     factory: sessionmaker[Session], run_id: int, workers: int = 1, tick: Tick | None = None
 ) -> None:
-    """Compute a queued run and store its result (or its error)."""
-    with factory() as session:
+    """Compute a queued run and store its result (or its error).
+
+    Nothing is held open while computing: each progress mark is a short writing transaction of
+    its own (on SQLite it takes the write lock at its start, waits its turn, and lets go at
+    once), so a city ensemble running for minutes blocks no other writer."""
+    with transaction(factory) as session:
         run = session.get(ForecastRun, run_id)
         if run is None:
             return
         inputs = json.loads(run.inputs)
         kind = run.kind
         mark(session=session, run=run, status=RunStatus.running, progress=0.0)
-        session.commit()
 
     def progress(share: float) -> None:
-        with factory() as session:
+        with transaction(factory) as session:
             current = session.get(ForecastRun, run_id)
             if current is not None:
                 mark(session=session, run=current, status=RunStatus.running, progress=share)
-                session.commit()
         if tick is not None:
             tick(share)
 
@@ -67,7 +70,7 @@ def execute(
             else _fit(inputs, progress)
         )
     except Exception as exc:
-        with factory() as session:
+        with transaction(factory) as session:
             failed = session.get(ForecastRun, run_id)
             if failed is not None:
                 mark(
@@ -76,13 +79,11 @@ def execute(
                     status=RunStatus.failed,
                     error=f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}",
                 )
-                session.commit()
         raise
-    with factory() as session:
+    with transaction(factory) as session:
         finished = session.get(ForecastRun, run_id)
         if finished is not None:
             mark(session=session, run=finished, status=RunStatus.done, progress=1.0, result=result)
-            session.commit()
 
 
 def _forecast(inputs: dict[str, Any], workers: int, progress: Tick) -> dict[str, Any]:

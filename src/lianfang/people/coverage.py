@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from lianfang.areas import codes
 from lianfang.auth.choices import Permission
 from lianfang.auth.scope import Actor
+from lianfang.db import locks
 from lianfang.people.choices import AlertStatus, Grade, Guarantee
 from lianfang.people.models import CoverageCell, Person, ReferralAlert
 
@@ -34,6 +35,7 @@ def refresh(*, session: Session, villages: Iterable[str]) -> None:
     out of it: fetching millions of rows one index entry at a time costs several times a scan."""
     ordered = sorted(set(villages))
     many = len(ordered) >= MANY_VILLAGES
+    locks.hold(session, (int(code) for code in ordered), many=many)  # PostgreSQL: one at a time
     size = SCAN_CHUNK if many else CHUNK
     for start in range(0, len(ordered), size):
         chunk = ordered[start : start + size]

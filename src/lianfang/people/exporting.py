@@ -3,10 +3,12 @@ workbooks of rejected imports, kept for their uploader to download."""
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 
+import pyarrow as pa
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, joinedload
 
@@ -16,6 +18,7 @@ from lianfang.areas import service as areas
 from lianfang.auth import audit
 from lianfang.auth.choices import AuditAction, Permission
 from lianfang.auth.scope import Actor
+from lianfang.db.engine import begin_write
 from lianfang.errors import ImportFileError, InvalidInputError, NotFoundError
 from lianfang.io import sheets, workbooks
 from lianfang.people import identity, service
@@ -29,7 +32,8 @@ BATCH = 2000
 
 
 def cells(person: Person, village: str, today: date, reveal: bool) -> list[str]:
-    """A person as one row of the people sheet (ID and phones masked unless revealed)."""
+    """A person as one row of the people sheet (ID and phones masked and the birth date left
+    out unless revealed; the age is always there)."""
     responsible = person.responsible
     met = {s.guarantee: s.met for s in service.guarantee_states(person, today)}
     shown_id = person.id_number if reveal else identity.mask_id(person.id_number)
@@ -39,7 +43,8 @@ def cells(person: Person, village: str, today: date, reveal: bool) -> list[str]:
 
     values: dict[str, str] = {
         "name": person.name, "id_number": shown_id, "sex": label(person.sex),
-        "birth_date": day(person.birth_date), "phone": phone(person.phone),
+        "birth_date": day(person.birth_date) if reveal else "",
+        "age": str(identity.age_on(person.birth_date, today)), "phone": phone(person.phone),
         "area_code": person.area_code, "village": village, "address": person.address,
         "living": label(person.living), "vaccine_doses": str(person.vaccine_doses),
         "last_dose_on": day(person.last_dose_on), "arrived_on": day(person.arrived_on),
@@ -83,6 +88,7 @@ def export(
         raise InvalidInputError("导出格式应为 xlsx 或 csv", "the format must be xlsx or csv")
     rows = list(_rows(session, actor, f, reveal))
     data = workbooks.export(SPEC, rows) if file_format == "xlsx" else sheets.write_csv(SPEC, rows)
+    begin_write(session)  # a GET reads first: the audit row is a short write of its own
     audit.record(
         session=session, actor=actor, action=AuditAction.reveal if reveal else AuditAction.export,
         entity_type="person", area_code=f.area,
@@ -102,7 +108,13 @@ def _rows(session: Session, actor: Actor, f: PeopleFilter, reveal: bool) -> Iter
 
 def _described(f: PeopleFilter) -> dict[str, object]:
     return {"area": f.area, "grades": sorted(f.grades), "missing": f.missing, "overdue": f.overdue,
-            "alert_open": f.alert_open, "q": f.q or None}  # fmt: skip
+            "alert_open": f.alert_open, "q": _shown_query(f.q)}  # fmt: skip
+
+
+def _shown_query(q: str) -> str | None:
+    """A search as the audit log keeps it: an ID number masked."""
+    number = service.id_query(q)
+    return identity.mask_id(number) if number else q.strip() or None
 
 
 def keep_report(
@@ -117,10 +129,34 @@ def keep_report(
     token = secrets.token_urlsafe(16)
     session.add(ImportReport(
         token=token, username=actor.username, source=table.source,
-        content=workbooks.errors(table, error.rows),
+        content=workbooks.errors(shown_to(actor, table), error.rows),
     ))  # fmt: skip
     session.flush()
     return token
+
+
+def _left_out(_: str) -> str:
+    return ""
+
+
+MASKED_CELLS: dict[str, Callable[[str], str]] = {
+    "id_number": identity.mask_id, "phone": identity.mask_phone,
+    "responsible_phone": identity.mask_phone, "birth_date": _left_out,
+}  # fmt: skip
+
+
+def shown_to(actor: Actor, table: sheets.Table) -> sheets.Table:
+    """A table as its uploader may see it again: as it was for someone who may reveal; else with
+    ID numbers and phones masked and birth dates left out, as every masked output."""
+    if actor.can(Permission.pii_reveal):
+        return table
+    columns = list(table.columns)
+    for key, index in table.keys.items():
+        mask = MASKED_CELLS.get(key)
+        if mask is not None:
+            cells = columns[index].to_pylist()
+            columns[index] = pa.array([mask(c) if c else c for c in cells], pa.string())
+    return dataclasses.replace(table, columns=columns, _lists={})
 
 
 def report(*, session: Session, actor: Actor, token: str) -> ImportReport:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lianfang import timeutil
@@ -17,6 +18,7 @@ from lianfang.areas import codes
 from lianfang.auth import audit
 from lianfang.auth.choices import AuditAction, Permission
 from lianfang.auth.scope import Actor
+from lianfang.db.errors import unique_columns
 from lianfang.errors import ConflictError, InvalidInputError, NotFoundError
 from lianfang.people import coverage, service
 from lianfang.people.choices import AlertReason, AlertStatus, ContactMethod, Symptom
@@ -84,6 +86,21 @@ def _recent_high_fever(session: Session, person: Person, when: datetime) -> bool
     return bool(earlier)
 
 
+def _sent_before(
+    session: Session, person: Person, token: str | None
+) -> tuple[FollowUp, ReferralAlert | None] | None:
+    """The follow-up already recorded under a client token, with its alert."""
+    if not token:
+        return None
+    earlier = session.scalar(select(FollowUp).where(FollowUp.client_token == token))
+    if earlier is None:
+        return None
+    if earlier.person_id != person.id:
+        raise ConflictError("该提交编号已用于其他人员", "client token already used")
+    alert = session.scalar(select(ReferralAlert).where(ReferralAlert.follow_up_id == earlier.id))
+    return earlier, alert
+
+
 def record(
     *, session: Session, actor: Actor, person_id: int, contact: Contact
 ) -> tuple[FollowUp, ReferralAlert | None]:
@@ -91,17 +108,9 @@ def record(
     referral trigger. Sending the same ``client_token`` again returns the first record."""
     actor.require(Permission.people_edit)
     person = service.get(session=session, actor=actor, person_id=person_id)
-    if contact.client_token:
-        earlier = session.scalar(
-            select(FollowUp).where(FollowUp.client_token == contact.client_token)
-        )
-        if earlier is not None:
-            if earlier.person_id != person.id:
-                raise ConflictError("该提交编号已用于其他人员", "client token already used")
-            alert = session.scalar(
-                select(ReferralAlert).where(ReferralAlert.follow_up_id == earlier.id)
-            )
-            return earlier, alert
+    earlier = _sent_before(session, person, contact.client_token)
+    if earlier is not None:
+        return earlier
     when = contact.contacted_at or timeutil.now()
     _check(contact, when)
     follow_up = FollowUp(
@@ -111,8 +120,16 @@ def record(
         username=actor.username, client_token=contact.client_token,
     )  # fmt: skip
     triggered = reasons(contact, _recent_high_fever(session, person, when))
-    session.add(follow_up)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(follow_up)
+    except IntegrityError as exc:
+        # The same token sent twice at once (PostgreSQL lets both pass the check above; the
+        # unique index stops the second): answer the first one, as for a later resend.
+        again = _sent_before(session, person, contact.client_token)
+        if again is None or unique_columns(exc) != ("follow_up", ("client_token",)):
+            raise
+        return again
     alert = None
     if triggered:
         alert = ReferralAlert(

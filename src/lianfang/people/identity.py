@@ -18,6 +18,9 @@ import pyarrow.compute as pc
 
 from lianfang import timeutil
 from lianfang.people.choices import Sex
+from lianfang.pii import is_masked as is_masked  # masking lives in lianfang.pii
+from lianfang.pii import mask_id as mask_id
+from lianfang.pii import mask_phone as mask_phone
 
 WEIGHTS = np.array([pow(2, 17 - i, 11) for i in range(17)], dtype=np.int64)
 CHECK_DIGITS = "10X98765432"
@@ -165,21 +168,6 @@ def canonical_phones(cells: pa.Array) -> npt.NDArray[np.bool_]:
     ``normalise_phone`` would write it (blank included), so it needs no parsing of its own."""
     written = pc.match_substring_regex(cells, f"^(?:{PHONE_PATTERN})?$")
     return np.asarray(written.to_numpy(zero_copy_only=False), dtype=bool)
-
-
-def mask_id(number: str) -> str:
-    """An ID with only its first 6 and last 4 characters shown."""
-    return number[:6] + "*" * (len(number) - 10) + number[-4:] if len(number) > 10 else "*" * 6
-
-
-def mask_phone(phone: str) -> str:
-    """A phone with only its first 3 and last 4 digits shown (138****5678)."""
-    return phone[:3] + "****" + phone[-4:] if len(phone) >= 8 else "****"
-
-
-def is_masked(value: str) -> bool:
-    """True when a value came out of a masked export."""
-    return "*" in value
 
 
 def age_on(born: date, day: date) -> int:

@@ -29,6 +29,7 @@ from lianfang.columns import Coded, grouped, objects
 from lianfang.db.base import join_choices
 from lianfang.db.bulk import bulk_cache, insert_columns, rebuilds_indexes
 from lianfang.errors import ImportRowError
+from lianfang.i18n import _
 from lianfang.io.sheets import Table, failed
 from lianfang.memory import gc_paused
 from lianfang.people import checks, coverage, records
@@ -151,15 +152,22 @@ def _stored(session: Session, numbers: list[str]) -> dict[str, Stored]:
     return out
 
 
+OUTSIDE_SCOPE = _(
+    "this ID number is already registered in another area; ask your superior's administrator"
+)
+"""What a user is told of a person registered outside their scope: that the number is taken and
+whom to ask, never where (an answer naming the place would tell anyone with a list of numbers
+where each person lives)."""
+
+
 def _check_scope_of_stored(
     actor: Actor, check: Checker, parsed: Parsed, stored: dict[str, Stored]
 ) -> None:
     for index, number in enumerate(parsed.values["id_number"] if stored else ()):
         found = stored.get(number)
         if found is not None and not actor.reaches(found.area_code):
-            check.add(index, "id_number",
-                      f"此人已在 {found.area_code} 登记，不在您的管辖范围内",
-                      f"already registered in {found.area_code}, outside your scope")  # fmt: skip
+            check.add(index, "id_number", OUTSIDE_SCOPE.in_language("zh"),
+                      OUTSIDE_SCOPE.in_language("en"))  # fmt: skip
 
 
 def _responsibles(
@@ -173,7 +181,7 @@ def _responsibles(
     named = zip(parsed.values["area_code"], parsed.values["responsible"], phones, strict=True)
     wanted = {key: kind for key, kind in dict(zip(named, kinds, strict=True)).items() if key[1]}
     known: dict[tuple[str, str, str], int | None] = {}
-    for chunk in _chunks(sorted({v for v, _, _ in wanted})):
+    for chunk in _chunks(sorted({key[0] for key in wanted})):
         for r in session.scalars(select(Responsible).where(Responsible.area_code.in_(chunk))):
             known[(r.area_code, r.name, r.phone)] = r.id
     fresh = [key for key in wanted if key not in known]

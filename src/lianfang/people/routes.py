@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from lianfang.api.deps import CurrentActor, SessionDep
+from lianfang.api.deps import CurrentActor, Offset, PageNumber, PathId, QueryId, SessionDep
 from lianfang.areas import codes
 from lianfang.auth.scope import Actor
 from lianfang.errors import ImportFileError
@@ -84,14 +84,17 @@ def list_people(
     missing: Missing = None,
     overdue: Annotated[bool, Query(description="check-in overdue")] = False,
     alert_open: Annotated[bool, Query(description="with an open referral alert")] = False,
-    responsible_id: int | None = None,
-    q: Annotated[str, Query(max_length=50, description="name, or the tail of the ID")] = "",
-    page: Annotated[int, Query(ge=1)] = 1,
+    responsible_id: QueryId = None,
+    q: Annotated[str, Query(max_length=50, description="name, or a whole ID number")] = "",
+    page: PageNumber = 1,
     size: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 50,
 ) -> PersonPage:
-    """Red first, then yellow, then green; earliest due first. Numbers are masked."""
+    """Red first, then yellow, then green; earliest due first. Numbers are masked and ages
+    stand in for birth dates. `q` searches names, or a whole ID number (needs `pii.reveal`;
+    audited as `lookup`)."""
     f = filter_of(area, grade, missing, overdue, alert_open, responsible_id, q)
     found = service.list_people(session=session, actor=actor, f=f, page=page, size=size)
+    session.commit()  # a search by ID number is audited
     counts = overview.open_alerts(session=session, person_ids=[p.id for p in found.items])
     items = [PersonRead.of(p, counts.get(p.id, 0)) for p in found.items]
     return PersonPage(items=items, total=found.total, page=found.page, size=found.size)
@@ -150,7 +153,7 @@ def list_alerts(
     area: AreaQuery,
     status: Annotated[AlertStatus | None, Query(description="default: open")] = AlertStatus.open,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> AlertPage:
     """Alerts under an area, newest first."""
     rows, total = followups.alerts(
@@ -162,7 +165,7 @@ def list_alerts(
 
 @router.post("/people/alerts/{alert_id}/close", response_model=AlertRead, summary="Close an alert")
 def close_alert(
-    alert_id: int, body: AlertClose, session: SessionDep, actor: CurrentActor
+    alert_id: PathId, body: AlertClose, session: SessionDep, actor: CurrentActor
 ) -> AlertRead:
     """Record how the alert was handled (at least 4 characters) and close it."""
     alert = followups.close_alert(session=session, actor=actor, alert_id=alert_id, note=body.note)
@@ -213,7 +216,7 @@ def assign(body: AssignCreate, session: SessionDep, actor: CurrentActor) -> Assi
 
 
 @router.get("/people/{person_id}", response_model=PersonRead, summary="A person")
-def get_person(person_id: int, session: SessionDep, actor: CurrentActor) -> PersonRead:
+def get_person(person_id: PathId, session: SessionDep, actor: CurrentActor) -> PersonRead:
     """A person within your scope, with grade, guarantees and open alerts; numbers masked."""
     return _read(session, service.get(session=session, actor=actor, person_id=person_id))
 
@@ -225,7 +228,7 @@ def get_person(person_id: int, session: SessionDep, actor: CurrentActor) -> Pers
     responses={422: {"description": "a field failed the sheet's checks; detail names it"}},
 )
 def update_person(
-    person_id: int, body: PersonWrite, session: SessionDep, actor: CurrentActor
+    person_id: PathId, body: PersonWrite, session: SessionDep, actor: CurrentActor
 ) -> Any:
     """Only the fields sent change; the grade is recomputed (a manual grade stands)."""
     person = service.get(session=session, actor=actor, person_id=person_id)
@@ -234,21 +237,23 @@ def update_person(
     return saved if isinstance(saved, JSONResponse) else _read(session, saved)
 
 
-@router.post("/people/{person_id}/reveal", response_model=RevealRead, summary="Full ID and phone")
+@router.post(
+    "/people/{person_id}/reveal", response_model=RevealRead, summary="Full ID, birth date, phone"
+)
 def reveal(
-    person_id: int, body: RevealCreate, session: SessionDep, actor: CurrentActor
+    person_id: PathId, body: RevealCreate, session: SessionDep, actor: CurrentActor
 ) -> RevealRead:
-    """The unmasked ID number and phone, for a stated reason (audited)."""
-    number, phone = service.reveal(
-        session=session, actor=actor, person_id=person_id, reason=body.reason
-    )
+    """The unmasked ID number, birth date and phone, for a stated reason (audited)."""
+    found = service.reveal(session=session, actor=actor, person_id=person_id, reason=body.reason)
     session.commit()
-    return RevealRead(id=person_id, id_number=number, phone=phone)
+    return RevealRead(
+        id=person_id, id_number=found.id_number, birth_date=found.birth_date, phone=found.phone
+    )
 
 
 @router.post("/people/{person_id}/grade", response_model=PersonRead, summary="Override the grade")
 def override_grade(
-    person_id: int, body: GradeCreate, session: SessionDep, actor: CurrentActor
+    person_id: PathId, body: GradeCreate, session: SessionDep, actor: CurrentActor
 ) -> PersonRead:
     """Set the grade by hand with a reason; `grade: null` returns to the computed grade."""
     person = service.override_grade(
@@ -259,7 +264,7 @@ def override_grade(
 
 
 @router.get("/people/{person_id}/history", response_model=HistoryRead, summary="History")
-def history(person_id: int, session: SessionDep, actor: CurrentActor) -> HistoryRead:
+def history(person_id: PathId, session: SessionDep, actor: CurrentActor) -> HistoryRead:
     """Grade changes (with reasons), record changes, follow-ups and alerts, newest first."""
     return HistoryRead.of(service.history(session=session, actor=actor, person_id=person_id))
 
@@ -271,7 +276,7 @@ def history(person_id: int, session: SessionDep, actor: CurrentActor) -> History
     summary="Record a follow-up",
 )
 def record_follow_up(
-    person_id: int, body: FollowUpCreate, session: SessionDep, actor: CurrentActor
+    person_id: PathId, body: FollowUpCreate, session: SessionDep, actor: CurrentActor
 ) -> FollowUpResult:
     """Moves the next check-in; raises a referral alert on SpO2 < 93%, breathing difficulty or
     persistent high fever, and returns it."""

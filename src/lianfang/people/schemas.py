@@ -8,9 +8,11 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from fastapi import UploadFile
 from pydantic import AwareDatetime, BaseModel, Field
 
 from lianfang import timeutil
+from lianfang.ids import RecordId
 from lianfang.people import identity, service
 from lianfang.people.choices import (
     AlertReason,
@@ -31,6 +33,7 @@ from lianfang.people.choices import (
 from lianfang.people.coverage import Counts
 from lianfang.people.models import FollowUp, Person, ReferralAlert, Responsible
 from lianfang.people.sheet import CONDITION_KEY, day, label, labels, yes_no
+from lianfang.schemas import WriteSchema
 
 
 def _phone(value: str) -> str:
@@ -51,7 +54,7 @@ class ResponsibleRead(BaseModel):
         return cls(id=r.id, area_code=r.area_code, name=r.name, kind=r.kind, phone=_phone(r.phone))
 
 
-class ResponsibleCreate(BaseModel):
+class ResponsibleCreate(WriteSchema):
     """A responsible person to register in a village (or town)."""
 
     area_code: str = Field(min_length=12, max_length=12, description="12-digit area code")
@@ -70,14 +73,14 @@ class GuaranteeRead(BaseModel):
 
 
 class PersonRead(BaseModel):
-    """A key person, with ID number and phones masked."""
+    """A key person, with ID number and phones masked and the age instead of the birth date
+    (the full number and birth date come only from a reveal)."""
 
     id: int
     name: str
-    id_number: str = Field(description="masked: first 6 and last 4 characters")
+    id_number: str = Field(description="masked: the first 6 and the last character")
     sex: Sex
-    birth_date: date
-    age: int
+    age: int = Field(description="whole years today")
     phone: str = Field(description="masked: 138****5678")
     area_code: str
     address: str
@@ -116,7 +119,7 @@ class PersonRead(BaseModel):
         ]
         return cls(
             id=p.id, name=p.name, id_number=identity.mask_id(p.id_number), sex=p.sex,
-            birth_date=p.birth_date, age=age, phone=_phone(p.phone), area_code=p.area_code,
+            age=age, phone=_phone(p.phone), area_code=p.area_code,
             address=p.address, living=p.living, conditions=dict(p.conditions), disease=p.disease,
             vaccine_doses=p.vaccine_doses, last_dose_on=p.last_dose_on, arrived_on=p.arrived_on,
             groups=sorted(p.groups), followup_opt_in=p.followup_opt_in, grade=p.grade,
@@ -140,7 +143,7 @@ class PersonPage(BaseModel):
     size: int
 
 
-class PersonWrite(BaseModel):
+class PersonWrite(WriteSchema):
     """Fields of the people sheet, typed. Each becomes the sheet's cell text and goes through the
     same checks as an imported row; a field left out keeps its stored value on update."""
 
@@ -206,28 +209,29 @@ class PersonCreate(PersonWrite):
         return super().cells() | {"id_number": self.id_number.strip()}
 
 
-class RevealCreate(BaseModel):
+class RevealCreate(WriteSchema):
     """Why the full ID number and phone are needed (written to the audit log)."""
 
     reason: str = Field(min_length=1, max_length=500)
 
 
 class RevealRead(BaseModel):
-    """A person's full ID number and phone."""
+    """A person's full ID number, birth date and phone."""
 
     id: int
     id_number: str
+    birth_date: date
     phone: str
 
 
-class GradeCreate(BaseModel):
+class GradeCreate(WriteSchema):
     """A manual grade (or null to return to the computed one) and the reason."""
 
     grade: Grade | None
     reason: str = Field(min_length=1, max_length=500)
 
 
-class FollowUpCreate(BaseModel):
+class FollowUpCreate(WriteSchema):
     """A contact with a key person and what was measured."""
 
     method: ContactMethod
@@ -300,7 +304,7 @@ class AlertPage(BaseModel):
     total: int
 
 
-class AlertClose(BaseModel):
+class AlertClose(WriteSchema):
     """How an alert was handled."""
 
     note: str = Field(min_length=1, max_length=2000)
@@ -350,17 +354,24 @@ class HistoryRead(BaseModel):
         )  # fmt: skip
 
 
-class AssignCreate(BaseModel):
+class AssignCreate(WriteSchema):
     """Put one responsible person in charge of several people."""
 
-    person_ids: list[int] = Field(min_length=1, max_length=5000)
-    responsible_id: int
+    person_ids: list[RecordId] = Field(min_length=1, max_length=5000)
+    responsible_id: RecordId
 
 
 class AssignRead(BaseModel):
     """How many people changed hands."""
 
     changed: int
+
+
+class ImportOptions(WriteSchema):
+    """A people sheet to import, and whether only to check it."""
+
+    file: UploadFile = Field(description="the filled-in template, .xlsx or .csv")
+    dry_run: bool = Field(False, description="check only, write nothing")
 
 
 class ImportRead(BaseModel):

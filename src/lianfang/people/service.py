@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, not_, or_, select, update
 from sqlalchemy.orm import Session, joinedload
@@ -16,7 +16,9 @@ from lianfang.areas.models import Area
 from lianfang.auth import audit
 from lianfang.auth.choices import AuditAction, Permission
 from lianfang.auth.scope import Actor
-from lianfang.errors import InvalidInputError, NotFoundError
+from lianfang.db.engine import begin_write
+from lianfang.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDenied
+from lianfang.i18n import _, pair
 from lianfang.io.sheets import Table
 from lianfang.people import coverage, grading, guarantees, identity, records
 from lianfang.people.choices import AlertStatus, ChangeSource, Grade, GradeMethod, Guarantee
@@ -81,11 +83,47 @@ def _missing(guarantee: Guarantee, today: date) -> ColumnElement[bool]:
     return and_(followed, not_(met[guarantee]))
 
 
-def _search(q: str) -> ColumnElement[bool]:
-    text = q.strip()
-    if text.isdigit() or text.upper().endswith("X"):
-        return Person.id_number.endswith(text.upper())  # an ID tail, as masking shows it
-    return Person.name.contains(text)
+def id_query(q: str) -> str | None:
+    """The ID number a search asks for, or None when it searches names. An ID search must give
+    the whole number: a part of one would let a list of masked numbers be filled in digit by
+    digit."""
+    text = identity.normalise_id(q)
+    if not text or not (text.isdigit() or (text[:-1].isdigit() and text.endswith("X"))):
+        return None
+    problem = identity.id_problem(text)
+    if problem is not None:
+        raise InvalidInputError(
+            _(
+                "an ID search needs the whole, valid 18-character number (%(problem)s)",
+                problem=pair(*problem),
+            )
+        )
+    return text
+
+
+def _search(actor: Actor, q: str) -> ColumnElement[bool]:
+    number = id_query(q)
+    if number is None:
+        return Person.name.contains(q.strip())
+    if not actor.can(Permission.pii_reveal):
+        raise PermissionDenied(
+            _(
+                "searching by ID number needs the permission to %(permission)s; search by name",
+                permission=pair(Permission.pii_reveal.zh, Permission.pii_reveal.en),
+            )
+        )
+    return Person.id_number == number
+
+
+def audit_lookup(*, session: Session, actor: Actor, f: PeopleFilter, found: int) -> None:
+    """Record a search by ID number (the number masked), as every reveal is recorded."""
+    number = id_query(f.q)
+    if number is not None:
+        begin_write(session)  # a GET: the audit row is a short write of its own
+        audit.record(
+            session=session, actor=actor, action=AuditAction.lookup, entity_type="person",
+            area_code=f.area, detail={"id_number": identity.mask_id(number), "found": found},
+        )  # fmt: skip
 
 
 def _where(actor: Actor, f: PeopleFilter, today: date) -> list[ColumnElement[bool]]:
@@ -108,7 +146,7 @@ def _where(actor: Actor, f: PeopleFilter, today: date) -> list[ColumnElement[boo
     if f.responsible_id is not None:
         where.append(Person.responsible_id == f.responsible_id)
     if f.q.strip():
-        where.append(_search(f.q))
+        where.append(_search(actor, f.q))
     return where
 
 
@@ -121,7 +159,7 @@ def query(actor: Actor, f: PeopleFilter, today: date) -> Select[Person]:
 def list_people(
     *, session: Session, actor: Actor, f: PeopleFilter, page: int = 1, size: int = 50
 ) -> Page:
-    """One page of the people matching a filter."""
+    """One page of the people matching a filter (a search by ID number is audited)."""
     actor.require(Permission.people_read)
     today = timeutil.today()
     size = max(1, min(size, MAX_PAGE))
@@ -134,6 +172,7 @@ def list_people(
         .limit(size)
         .offset((page - 1) * size)
     ).all()
+    audit_lookup(session=session, actor=actor, f=f, found=total)
     return Page(items, total, page, size)
 
 
@@ -203,8 +242,17 @@ def current_override(person: Person) -> records.Override | None:
     return None
 
 
-def reveal(*, session: Session, actor: Actor, person_id: int, reason: str) -> tuple[str, str]:
-    """A person's full ID number and phone, for a stated reason, written to the audit log."""
+class Revealed(NamedTuple):
+    """A person's numbers in full."""
+
+    id_number: str
+    birth_date: date
+    phone: str
+
+
+def reveal(*, session: Session, actor: Actor, person_id: int, reason: str) -> Revealed:
+    """A person's full ID number, birth date and phone, for a stated reason, written to the
+    audit log."""
     actor.require(Permission.pii_reveal)
     person = get(session=session, actor=actor, person_id=person_id)
     if len(reason.strip()) < MIN_REASON:
@@ -213,7 +261,7 @@ def reveal(*, session: Session, actor: Actor, person_id: int, reason: str) -> tu
         session=session, actor=actor, action=AuditAction.reveal, entity_type="person",
         entity_id=str(person.id), area_code=person.area_code, detail={"reason": reason.strip()},
     )  # fmt: skip
-    return person.id_number, person.phone
+    return Revealed(person.id_number, person.birth_date, person.phone)
 
 
 @dataclass
@@ -266,6 +314,19 @@ def add_responsible(*, session: Session, actor: Actor, responsible: Responsible)
             f"区划 {responsible.area_code} 不存在", f"no area {responsible.area_code}"
         )
     actor.require_area(area.code, area.name)
+    same = select(Responsible.id).where(
+        Responsible.area_code == responsible.area_code,
+        Responsible.name == responsible.name,
+        Responsible.phone == responsible.phone,
+    )
+    if session.scalar(same) is not None:
+        raise ConflictError(
+            _(
+                "%(area)s already has a responsible person of that name (and phone): "
+                "choose them, or give a phone to tell the two apart",
+                area=area.name,
+            )
+        )
     session.add(responsible)
     session.flush()
     audit.record(

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, File, Query, Request
 from fastapi.responses import Response
 
-from lianfang.api.deps import CurrentActor, SessionDep, download
+from lianfang.api.deps import CurrentActor, QueryId, SessionDep, download
 from lianfang.areas import codes
 from lianfang.auth.choices import Permission
 from lianfang.errors import ImportFileError
@@ -18,7 +18,7 @@ from lianfang.io import sheets, workbooks
 from lianfang.people import exporting
 from lianfang.people.importing import import_table
 from lianfang.people.routes import AreaQuery, Grades, Missing, filter_of, row_errors
-from lianfang.people.schemas import ImportRead
+from lianfang.people.schemas import ImportOptions, ImportRead
 from lianfang.people.sheet import SPEC
 
 router = APIRouter(tags=["people 重点人群"])
@@ -41,15 +41,14 @@ def import_people(
     request: Request,
     session: SessionDep,
     actor: CurrentActor,
-    file: Annotated[UploadFile, File(description="the filled-in template, .xlsx or .csv")],
-    dry_run: Annotated[bool, Form(description="check only, write nothing")] = False,
+    body: Annotated[ImportOptions, File()],  # File(): the form carries a file (multipart)
 ) -> Any:
     """Every row is checked first; one invalid row rejects the file and nothing is written.
     Then the answer is 422 with each problem and `report_url`, the error workbook."""
     actor.require(Permission.people_edit)
-    table = sheets.read(file.file.read(), file.filename or "people.xlsx", SPEC)
+    table = sheets.read(body.file.file.read(), body.file.filename or "people.xlsx", SPEC)
     try:
-        result = import_table(session=session, actor=actor, table=table, dry_run=dry_run)
+        result = import_table(session=session, actor=actor, table=table, dry_run=body.dry_run)
     except ImportFileError as error:
         if not error.rows:
             raise
@@ -87,7 +86,7 @@ def export_people(
     missing: Missing = None,
     overdue: bool = False,
     alert_open: bool = False,
-    responsible_id: int | None = None,
+    responsible_id: QueryId = None,
     q: Annotated[str, Query(max_length=50)] = "",
     reveal: Annotated[bool, Query(description="full numbers (pii.reveal and a reason)")] = False,
     reason: Annotated[str, Query(max_length=500)] = "",

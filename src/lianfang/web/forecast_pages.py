@@ -10,7 +10,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from lianfang import timeutil
-from lianfang.api.deps import SessionDep, check_csrf
+from lianfang.api.deps import PathId, SessionDep, check_csrf
 from lianfang.areas import service as areas
 from lianfang.auth.choices import Permission
 from lianfang.forecast import routes, service
@@ -64,7 +64,7 @@ def forecast_start(
         area_code=area_code, days=days, members=members, seed=seed, scenarios=chosen
     )
     inputs = service.forecast_inputs(
-        days=body.days, members=body.members, seed=body.seed, scenarios=body.scenarios
+        days=body.days, members=body.members, seed=body.seed, scenarios=body.scenario_dicts()
     )
     run = service.queue(
         session=session, actor=me.actor, code=body.area_code, kind=RunKind.forecast, inputs=inputs
@@ -97,7 +97,7 @@ def fit_start(
 
 @router.get("/forecast/runs/{run_id}", response_class=HTMLResponse)
 def forecast_run(
-    run_id: int, request: Request, session: SessionDep, me: SignedInDep
+    run_id: PathId, request: Request, session: SessionDep, me: SignedInDep
 ) -> HTMLResponse:
     run = service.get_run(session=session, actor=me.actor, run_id=run_id)
     info = areas.detail(session=session, actor=me.actor, code=run.area_code)
@@ -127,7 +127,7 @@ def forecast_run(
 
 @router.get("/forecast/runs/{run_id}/progress", response_class=HTMLResponse)
 def forecast_progress(
-    run_id: int, request: Request, session: SessionDep, me: SignedInDep
+    run_id: PathId, request: Request, session: SessionDep, me: SignedInDep
 ) -> Response:
     run = service.get_run(session=session, actor=me.actor, run_id=run_id)
     if run.status in (RunStatus.done, RunStatus.failed):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -11,12 +13,14 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
+from sqlalchemy.orm import Session
 
 from lianfang import i18n
 from lianfang.api.deps import (
     SESSION_COOKIE,
     SessionDep,
     SettingsDep,
+    SignInSessionDep,
     check_csrf,
     client_ip,
     sign_in,
@@ -84,13 +88,28 @@ def signed_in(request: Request, session: SessionDep) -> SignedIn:
 SignedInDep = Annotated[SignedIn, Depends(signed_in)]
 
 
+@contextmanager
+def page_session(request: Request) -> Iterator[Session]:
+    """The session a page renders with: the request's own while it is open (one connection per
+    request), else a short one of its own (a page without a database dependency, an error page
+    rendered after the request let its session go)."""
+    session: Session | None = getattr(request.state, "db", None)
+    if session is not None and not getattr(request.state, "db_closed", False):
+        yield session
+        return
+    with request.app.state.sessionmaker() as own:
+        yield own
+
+
 def render(
     request: Request, name: str, context: dict[str, Any], status_code: int = 200
 ) -> HTMLResponse:
     """Render a template in the request's language, with the demo banner every page uses."""
     language = request_language(request)
-    with request.app.state.sessionmaker() as session:
-        demo = demo_service.latest(session=session)
+    demo = None
+    if status_code != 503:  # when the database is what failed, do not touch it again
+        with page_session(request) as session:
+            demo = demo_service.latest(session=session)
     with use_language(language):
         return templates.TemplateResponse(
             request, name, {"lang": language, "demo": demo, **context}, status_code=status_code
@@ -98,10 +117,15 @@ def render(
 
 
 def render_error(request: Request, status_code: int, message: str) -> HTMLResponse:
-    """A page that says why a request was refused, with the signed-in user's navigation."""
-    with request.app.state.sessionmaker() as session:
-        found = web_session(request, session)
-        me = SignedIn(found[0], found[1], auth.actor_for(found[0])) if found else None
+    """A page that says why a request was refused, with the signed-in user's navigation.
+
+    It runs after the request's session was closed; when the database is what failed (503) it
+    does not touch it again."""
+    me = None
+    if status_code != 503:
+        with page_session(request) as session:
+            found = web_session(request, session)
+            me = SignedIn(found[0], found[1], auth.actor_for(found[0])) if found else None
     return render(
         request,
         "error.html",
@@ -137,7 +161,7 @@ def login_page(request: Request, next: str = "/", error: str | None = None) -> H
 @router.post("/login")
 def login(
     request: Request,
-    session: SessionDep,
+    session: SignInSessionDep,
     settings: SettingsDep,
     username: Annotated[str, Form()],
     password: Annotated[str, Form()],

@@ -13,13 +13,14 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from sqlalchemy.orm import Session
 
 from lianfang import timeutil
-from lianfang.api.deps import SessionDep, check_csrf, download
+from lianfang.api.deps import PageNumber, SessionDep, check_csrf, download
 from lianfang.areas import codes
 from lianfang.areas import service as areas
 from lianfang.auth.choices import Permission
 from lianfang.choices import Choice
 from lianfang.errors import ImportFileError, InvalidInputError, LianfangError
 from lianfang.i18n import _
+from lianfang.ids import MAX_ID, RecordId
 from lianfang.io import sheets, workbooks
 from lianfang.people import exporting, identity, importing, overview
 from lianfang.people import service as people
@@ -95,6 +96,7 @@ def _list_context(session: Session, me: SignedIn, query: Query, page: int) -> di
     found = people.list_people(
         session=session, actor=me.actor, f=query.to_filter(), page=page, size=PAGE_SIZE
     )
+    session.commit()  # a search by ID number is audited
     today = timeutil.today()
     town = query.area[:9] + "000" if len(codes.short(query.area)) >= 9 else None
     if town and not me.actor.reaches(town):
@@ -122,7 +124,7 @@ def _list_context(session: Session, me: SignedIn, query: Query, page: int) -> di
 def people_list(
     request: Request, session: SessionDep, me: SignedInDep, area: str | None = None,
     grade: str = "", missing: str = "", overdue: str = "", alert: str = "", q: str = "",
-    page: int = 1,
+    page: PageNumber = 1,
 ) -> HTMLResponse:  # fmt: skip
     query = _query(me, area, grade, missing, overdue, alert, q)
     context = _list_context(session, me, query, page)
@@ -214,8 +216,8 @@ def export_revealed(
 @router.post("/people/assign")
 def assign(
     session: SessionDep, me: SignedInDep, csrf_token: Annotated[str, Form()],
-    responsible_id: Annotated[int, Form()], back: Annotated[str, Form()] = "/people",
-    person: Annotated[list[int] | None, Form()] = None,
+    responsible_id: Annotated[int, Form(ge=1, le=MAX_ID)], back: Annotated[str, Form()] = "/people",
+    person: Annotated[list[RecordId] | None, Form()] = None,
 ) -> Response:  # fmt: skip
     check_csrf(me.web, csrf_token)
     people.assign(

@@ -11,9 +11,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from lianfang import timeutil
-from lianfang.api.deps import SessionDep, check_csrf
+from lianfang.api.deps import PathId, SessionDep, check_csrf
 from lianfang.auth.choices import Permission
 from lianfang.errors import ImportFileError, InvalidInputError, LianfangError
+from lianfang.ids import MAX_ID
 from lianfang.people import followups, profile
 from lianfang.people import service as people
 from lianfang.people.choices import (
@@ -75,7 +76,7 @@ def _page(
 
 @router.get("/people/{person_id:int}", response_class=HTMLResponse)
 def person_page(
-    person_id: int, request: Request, session: SessionDep, me: SignedInDep, saved: str = ""
+    person_id: PathId, request: Request, session: SessionDep, me: SignedInDep, saved: str = ""
 ) -> HTMLResponse:
     return _page(request, session, me, person_id, saved=saved)
 
@@ -92,7 +93,7 @@ def _number(text: str, kind: type[int] | type[float]) -> Any:
 
 @router.post("/people/{person_id:int}/follow-ups", response_class=HTMLResponse)
 def follow_up(
-    person_id: int, request: Request, session: SessionDep, me: SignedInDep,
+    person_id: PathId, request: Request, session: SessionDep, me: SignedInDep,
     csrf_token: Annotated[str, Form()], client_token: Annotated[str, Form()],
     method: Annotated[str, Form()], temperature: Annotated[str, Form()] = "",
     spo2: Annotated[str, Form()] = "", fever_days: Annotated[str, Form()] = "",
@@ -119,23 +120,23 @@ def follow_up(
 
 @router.post("/people/{person_id:int}/reveal", response_class=HTMLResponse)
 def reveal(
-    person_id: int, request: Request, session: SessionDep, me: SignedInDep,
+    person_id: PathId, request: Request, session: SessionDep, me: SignedInDep,
     csrf_token: Annotated[str, Form()], reason: Annotated[str, Form()],
 ) -> HTMLResponse:  # fmt: skip
     check_csrf(me.web, csrf_token)
     try:
-        number, phone = people.reveal(
+        revealed = people.reveal(
             session=session, actor=me.actor, person_id=person_id, reason=reason
         )
     except InvalidInputError as exc:
         return _page(request, session, me, person_id, 422, reveal_error=exc)
     session.commit()
-    return _page(request, session, me, person_id, revealed=(number, phone))
+    return _page(request, session, me, person_id, revealed=revealed)
 
 
 @router.post("/people/{person_id:int}/grade", response_class=HTMLResponse)
 def override(
-    person_id: int, request: Request, session: SessionDep, me: SignedInDep,
+    person_id: PathId, request: Request, session: SessionDep, me: SignedInDep,
     csrf_token: Annotated[str, Form()], reason: Annotated[str, Form()],
     grade: Annotated[str, Form()] = "",
 ) -> Response:  # fmt: skip
@@ -154,8 +155,8 @@ def override(
 
 @router.post("/people/alerts/{alert_id:int}/close", response_class=HTMLResponse)
 def close_alert(
-    alert_id: int, request: Request, session: SessionDep, me: SignedInDep,
-    csrf_token: Annotated[str, Form()], person_id: Annotated[int, Form()],
+    alert_id: PathId, request: Request, session: SessionDep, me: SignedInDep,
+    csrf_token: Annotated[str, Form()], person_id: Annotated[int, Form(ge=1, le=MAX_ID)],
     note: Annotated[str, Form()],
 ) -> Response:  # fmt: skip
     check_csrf(me.web, csrf_token)
@@ -180,8 +181,9 @@ def _care_cells(person: Person, kit_grade: str, kit_on: str, hospital: str,
 
 @router.post("/people/{person_id:int}/care", response_class=HTMLResponse)
 def record_care(
-    person_id: int, request: Request, session: SessionDep, me: SignedInDep,
-    csrf_token: Annotated[str, Form()], responsible_id: Annotated[str, Form()] = "",
+    person_id: PathId, request: Request, session: SessionDep, me: SignedInDep,
+    csrf_token: Annotated[str, Form()],
+    responsible_id: Annotated[int | None, Form(ge=1, le=MAX_ID)] = None,
     kit_grade: Annotated[str, Form()] = "", kit_on: Annotated[str, Form()] = "",
     hospital: Annotated[str, Form()] = "", capability: Annotated[list[str] | None, Form()] = None,
 ) -> Response:  # fmt: skip
@@ -195,7 +197,7 @@ def record_care(
         people.save_cells(session=session, actor=me.actor, cells=cells, source=ChangeSource.form)
         if responsible_id:
             people.assign(session=session, actor=me.actor, person_ids=[person_id],
-                          responsible_id=int(responsible_id))  # fmt: skip
+                          responsible_id=responsible_id)  # fmt: skip
     except ImportFileError as exc:
         session.rollback()
         language = request_language(request)

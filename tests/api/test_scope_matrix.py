@@ -218,6 +218,7 @@ CASES = [
         {"display_name": "改名"},
     ),
     Case("GET", "/api/audit", "/api/audit?limit=500", MANAGERS, rows=items()),
+    Case("GET", "/api/audit/verify", "/api/audit/verify", frozenset({Role.admin})),
     Case("GET", "/api/forecast/parameters", "/api/forecast/parameters", ALL),
     Case("GET", "/api/forecast/presets", "/api/forecast/presets", ALL),
     Case("GET", "/api/forecast/runs", "/api/forecast/runs", ALL, rows=items(within=None)),

@@ -121,3 +121,16 @@ def test_regrade_runs_on_a_short_area_code(db: str) -> None:
     assert "人等级变化" in result.stdout
     bad = lianfang("people", "regrade", "--area", "32x", db=db)
     assert "32x" in one_line_error(bad)
+
+
+def test_errors_name_the_row_of_the_file_after_blank_rows(db: str, tmp_path: Path) -> None:
+    bad = ZHOU[:-1] + ("0" if ZHOU[-1] != "0" else "1")
+    upload = tmp_path / "gaps.csv"
+    upload.write_text(
+        f"姓名,身份证号,村(居)代码\n甲,{id_number('19400103', 1)},{VILLAGE}\n,,\n"
+        f"乙,{bad},{VILLAGE}\n",
+        encoding="utf-8",
+    )
+    result = lianfang("people", "import", str(upload), "--dry-run", db=db)
+    assert result.returncode == 1
+    assert "第 4 行「身份证号」" in result.stdout

@@ -9,6 +9,7 @@ from sqlalchemy import Engine, select, text, update
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session
 
+from lianfang.auth import audit
 from lianfang.auth.choices import AuditAction
 from lianfang.auth.models import AuditEvent
 from lianfang.auth.scope import SYSTEM
@@ -30,25 +31,23 @@ def test_database_is_at_the_newest_revision(engine: Engine) -> None:
 
 
 def test_the_audit_log_refuses_updates_and_deletes(session: Session) -> None:
-    event = AuditEvent(username="x", action=AuditAction.create, entity_type="test")
-    session.add(event)
-    session.flush()
+    event = audit.record(session=session, actor=SYSTEM, action=AuditAction.create, entity_type="t")
     with pytest.raises(DatabaseError, match="append-only"), session.begin_nested():
         session.execute(update(AuditEvent).where(AuditEvent.id == event.id).values(username="y"))
     with pytest.raises(DatabaseError, match="append-only"), session.begin_nested():
         session.execute(text("DELETE FROM audit_event"))
-    assert session.scalar(select(AuditEvent.username).where(AuditEvent.id == event.id)) == "x"
+    assert session.scalar(select(AuditEvent.username).where(AuditEvent.id == event.id)) == "system"
 
 
 def test_times_come_back_aware_utc_and_naive_ones_are_refused(session: Session) -> None:
-    event = AuditEvent(username="x", action=AuditAction.create, entity_type="test")
-    session.add(event)
-    session.flush()
+    event = audit.record(session=session, actor=SYSTEM, action=AuditAction.create, entity_type="t")
     session.expire(event)
     assert event.at.utcoffset() is not None
     assert event.at.utcoffset().total_seconds() == 0  # type: ignore[union-attr]
     moment = datetime(2023, 1, 5, 10, 0)  # noqa: DTZ001 (naive on purpose)
-    naive = AuditEvent(username="x", action=AuditAction.create, entity_type="test", at=moment)
+    naive = AuditEvent(
+        username="x", action=AuditAction.create, entity_type="t", at=moment, prev_hash="", hash=""
+    )
     session.add(naive)
     with pytest.raises(Exception, match="naive"):
         session.flush()
@@ -69,7 +68,7 @@ def test_sqlite_rebuilds_a_table_without_losing_the_rows_that_refer_to_it(tmp_pa
     # foreign keys on, dropping the old table would cascade into follow-ups and alerts.
     # The world is built by today's models, so on the current schema, then taken back to 0005.
     engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
-    upgrade(engine)
+    upgrade(engine)  # built by today's code, then taken back to the schema of 0005
     with transaction(make_sessionmaker(engine)) as session:
         world.build(session=session, actor=SYSTEM, seed=3, people_share=0.002)
     command.downgrade(alembic_config(engine), "0005")

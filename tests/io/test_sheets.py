@@ -49,7 +49,7 @@ def test_a_file_without_quotes_reads_the_same() -> None:
     assert [row[0] for row in cells(fast)] == ["张三", "赵六"]
 
 
-def test_short_rows_are_padded_and_long_ones_cut() -> None:
+def test_short_rows_are_padded_and_long_ones_cut_and_both_reported() -> None:
     ragged = (
         f"{HEADERS}\n张三,{id_number('19500101', 1)}\n赵六,{id_number('19500101', 3)},1,2,3,4,5\n"
     )
@@ -58,6 +58,7 @@ def test_short_rows_are_padded_and_long_ones_cut() -> None:
         ["张三", id_number("19500101", 1), "", "", ""],
         ["赵六", id_number("19500101", 3), "1", "2", "3"],
     ]
+    assert [(p.row, p.column) for p in table.problems] == [(2, "联系电话"), (3, "F")]
 
 
 def test_header_only_file_has_no_rows_and_empty_file_is_refused() -> None:

@@ -60,7 +60,10 @@ class ApiToken(Base):
 class AuditEvent(Base):
     """One line of the append-only audit log: who did what to which record, when, from where.
 
-    Database triggers refuse UPDATE and DELETE on this table."""
+    Database triggers refuse UPDATE, DELETE, an INSERT that reuses an id (SQLite) and TRUNCATE
+    (PostgreSQL); ``prev_hash`` and ``hash`` chain every row to the one before it
+    (``lianfang.auth.chain``), so that a change made with the triggers off is found by
+    ``lianfang audit verify``."""
 
     __tablename__ = "audit_event"
 
@@ -74,3 +77,5 @@ class AuditEvent(Base):
     area_code: Mapped[str | None] = mapped_column(String(12), index=True)
     ip: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[str | None] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))

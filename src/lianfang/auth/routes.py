@@ -19,6 +19,7 @@ from lianfang.api.deps import (
 from lianfang.auth import audit
 from lianfang.auth import service as auth
 from lianfang.auth.schemas import (
+    AuditChainRead,
     AuditEventRead,
     AuditPage,
     TokenCreate,
@@ -89,3 +90,18 @@ def list_audit(
     """Newest first: who did what to which record, when and from where."""
     rows, total = audit.list_events(session=session, actor=actor, limit=limit, offset=offset)
     return AuditPage(items=[AuditEventRead.model_validate(r) for r in rows], total=total)
+
+
+@router.get(
+    "/audit/verify", response_model=AuditChainRead, summary="Check the audit log's hash chain"
+)
+def verify_audit(session: SessionDep, actor: CurrentActor) -> AuditChainRead:
+    """Walk the whole log (permission audit.read and every area in scope): the first row whose
+    hash or link to the row before does not hold, if any."""
+    verdict = audit.verify(session=session, actor=actor)
+    broken = verdict.broken
+    return AuditChainRead(
+        ok=broken is None, rows=verdict.rows, last_id=verdict.last_id, head=verdict.head,
+        broken_at=broken.row_id if broken else None, problem_zh=broken.zh if broken else None,
+        problem_en=broken.en if broken else None,
+    )  # fmt: skip

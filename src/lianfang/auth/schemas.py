@@ -82,3 +82,15 @@ class AuditEventRead(BaseModel):
 class AuditPage(BaseModel):
     items: list[AuditEventRead]
     total: int
+
+
+class AuditChainRead(BaseModel):
+    """What a walk along the audit log's hash chain found."""
+
+    ok: bool
+    rows: int = Field(description="rows checked and intact, from the first")
+    last_id: int | None = Field(description="the last intact row")
+    head: str = Field(description="the hash of the last intact row; keep it to compare later")
+    broken_at: int | None = Field(description="the first row where the chain breaks")
+    problem_zh: str | None
+    problem_en: str | None

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from lianfang.errors import ImportFileError
     from lianfang.io import sheets
+    from lianfang.people.importing import Cleared
     from lianfang.people.schemas import CoverageFigures
 
 app = typer.Typer(
@@ -81,6 +82,22 @@ def import_file(
         f"{prefix[1]}{result.rows} rows: created {result.created}, updated {result.updated}, "
         f"unchanged {result.unchanged}, new responsibles {result.responsibles_created}",
     )
+    _cleared(result.cleared)
+
+
+def _cleared(cleared: list[Cleared]) -> None:
+    """Name the stored values the file empties (cells saying 清空)."""
+    from lianfang.i18n import _
+    from lianfang.io.sheets import CLEAR
+
+    if cleared:
+        message = _("Stored values emptied by cells saying %(clear)s: %(n)s", clear=CLEAR,
+                    n=len(cleared))  # fmt: skip
+        console.print(str(message))
+    for c in cleared[:SHOWN_ERRORS]:
+        line = _("row %(row)s, person %(id)s: %(column)s", row=c.row, id=c.person_id,
+                 column=c.column)  # fmt: skip
+        console.print(f"  {line}", highlight=False)
 
 
 def _report(file: Path, table: sheets.Table, error: ImportFileError) -> None:

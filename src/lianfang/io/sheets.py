@@ -9,24 +9,35 @@ export reads back in.
 from __future__ import annotations
 
 import csv
+import difflib
 import io
+import re
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from lianfang.errors import ImportFileError, ImportRowError
+from lianfang.i18n import Text, _
 from lianfang.memory import gc_paused
 
 MAX_REPORTED_ERRORS = 200
 BOM = "\ufeff".encode()
 THREADS = max(2, min(8, pa.cpu_count()))  # columns stripped side by side
 FIRST_DATA_ROW = 2  # row 1 holds the headers, as a spreadsheet numbers it
+CLEAR = "清空"  # a cell that empties a stored value (a blank cell keeps it); CLEAR_WORDS in English
+CLEAR_WORDS = frozenset({CLEAR, "CLEAR"})
+FORMULA_START = r"[=+@\t\r-]"  # a spreadsheet may run a cell that starts so as a formula
+RISKY = re.compile("^'*" + FORMULA_START)  # after any quotes: '=x must keep its own quote too
+QUOTED = "^'('*" + FORMULA_START + ")"  # the quote our export added (Arrow's RE2)
+RISKY_IN_ROW = re.compile("(?:^|\x00)'*" + FORMULA_START)  # any cell of a row joined by NULs
 
 
 @dataclass(frozen=True)
@@ -70,6 +81,8 @@ class Table:
     headers: list[str]
     columns: list[pa.Array]
     keys: dict[str, int] = field(default_factory=dict)  # column key -> index in the headers
+    numbers: npt.NDArray[np.int64] | None = None  # each row's number in the file (None: 2, 3…)
+    problems: list[ImportRowError] = field(default_factory=list)  # rows the file itself broke
     _lists: dict[int, list[str]] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -79,6 +92,11 @@ class Table:
         padded = [list(r) if len(r) == width else (list(r) + [""] * width)[:width] for r in rows]
         columns = list(zip(*padded, strict=True)) if padded else [()] * width
         return cls(source, headers, [_stripped(pa.array(c, pa.string())) for c in columns])
+
+    def row_number(self, index: int) -> int:
+        """The number a spreadsheet shows for data row ``index`` (0-based) of the table: blank
+        rows the reader skipped still count."""
+        return index + FIRST_DATA_ROW if self.numbers is None else int(self.numbers[index])
 
     def array(self, key: str) -> pa.Array | None:
         """Every cell of a column as an Arrow string array, or None when the file lacks it."""
@@ -125,7 +143,15 @@ def cell_text(value: object) -> str:
 
 
 def _decode(data: bytes, source: str) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        if exc.reason == "unexpected end of data":  # UTF-8 up to a character cut in two
+            raise ImportFileError(
+                _("%(file)s ends in the middle of a character: the file is incomplete (cut "
+                  "off?); nothing was written", file=source)
+            ) from exc  # fmt: skip
+    for encoding in ("gb18030",):
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:
@@ -161,7 +187,10 @@ def _csv_table(data: bytes, source: str) -> Table | None:
             read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1),
             # A line break inside a cell needs quotes; without any, Arrow may split the file
             # at every line break and parse the pieces in parallel (twice as fast).
-            parse_options=pa_csv.ParseOptions(newlines_in_values=b'"' in data),
+            # Empty lines are kept (as rows of blanks, skipped below) so rows keep their numbers.
+            parse_options=pa_csv.ParseOptions(
+                newlines_in_values=b'"' in data, ignore_empty_lines=False
+            ),
             convert_options=pa_csv.ConvertOptions(
                 column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
@@ -171,13 +200,32 @@ def _csv_table(data: bytes, source: str) -> Table | None:
         return None
     with ThreadPoolExecutor(THREADS) as pool:  # Arrow's kernels let go of the GIL
         columns = list(
-            pool.map(lambda i: _stripped(read.column(i)).combine_chunks(), range(len(names)))
+            pool.map(
+                lambda i: _unquoted(_stripped(read.column(i)).combine_chunks()), range(len(names))
+            )
         )
+    numbers = None
     if columns and len(columns[0]):
         filled = _any_filled(columns)
         if not pc.all(filled).as_py():
             columns = [c.filter(filled) for c in columns]
-    return Table(source, [h.strip() for h in headers], columns)
+            numbers = np.flatnonzero(filled.to_numpy(zero_copy_only=False)) + FIRST_DATA_ROW
+    return Table(source, [h.strip() for h in headers], columns, numbers=numbers)
+
+
+def _unquoted(column: pa.Array) -> pa.Array:
+    """CSV cells without the quote our export put before a cell a spreadsheet would take as a
+    formula (``'=1+1`` reads back as ``=1+1``; ``'abc`` stays as written)."""
+    if not pc.any(pc.starts_with(column, "'")).as_py():
+        return column
+    return pc.replace_substring_regex(column, pattern=QUOTED, replacement=r"\1")
+
+
+def neutralised(cell: str) -> str:
+    """A cell as a CSV file carries it: one starting with ``= + - @``, a tab or a carriage
+    return (after any quotes) gets a leading quote, so a spreadsheet shows it as text instead of
+    running it as a formula (OWASP's advice); the reader takes the quote off again."""
+    return "'" + cell if RISKY.match(cell) else cell
 
 
 def _any_filled(columns: list[pa.Array]) -> pa.Array:
@@ -225,24 +273,103 @@ def _read(data: bytes, source: str, spec: SheetSpec) -> Table:
     if table is None:
         if not rows:
             raise ImportFileError(f"{source} 是空的", f"{source} is empty")
-        body = [r for r in rows[1:] if "".join(r).strip()]
-        table = Table.of_rows(source, [h.strip() for h in rows[0]], body)
+        table = _of_file_rows(source, rows)
+        if suffix not in (".xlsx", ".xlsm"):
+            table.columns = [_unquoted(c) for c in table.columns]
     _match_headers(table, spec)
     return table
 
 
+def _of_file_rows(source: str, rows: list[list[str]]) -> Table:
+    """The table of a file's rows (the first its headers), blank rows skipped but counted; a
+    row with fewer or more fields than the headers is a problem of that row (a file cut off
+    ends in one), reported with the others so that nothing is written."""
+    headers = [h.strip() for h in rows[0]]
+    kept = [n for n, r in enumerate(rows[1:], start=FIRST_DATA_ROW) if "".join(r).strip()]
+    body = [rows[n - 1] for n in kept]
+    table = Table.of_rows(source, headers, body)
+    if len(kept) != len(rows) - 1:
+        table.numbers = np.array(kept, dtype=np.int64)
+    for number, row in zip(kept, body, strict=True):
+        if len(row) != len(headers):
+            table.problems.append(_ragged(source, headers, number, len(row)))
+    return table
+
+
+def _ragged(source: str, headers: list[str], number: int, fields: int) -> ImportRowError:
+    first = min(fields, len(headers))  # the first column missing, or the first one too many
+    where = headers[first] if first < len(headers) else letter(first)
+    return ImportRowError(
+        sheet=source, row=number, column=where or letter(first),
+        message=_("row %(row)s has %(fields)s fields, the header %(width)s (is the file cut "
+                  "off?)", row=number, fields=fields, width=len(headers)),
+    )  # fmt: skip
+
+
+def letter(index: int) -> str:
+    """The letters a spreadsheet names a column by (0 → A, 26 → AA)."""
+    name = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        name = chr(ord("A") + rest) + name
+    return name
+
+
 def _match_headers(table: Table, spec: SheetSpec) -> None:
     by_header = {c.zh: c for c in spec.columns} | {c.en.lower(): c for c in spec.columns}
+    unknown: list[Text] = []  # each column the spec does not know
     for index, header in enumerate(table.headers):
         column = by_header.get(header) or by_header.get(header.lower())
-        if column is not None and not column.export_only:
+        if column is None:
+            if header or _has_data(table.columns[index]):
+                unknown.append(_unknown(index, header, spec))
+        elif column.key in table.keys and not column.export_only:
+            first, where = letter(table.keys[column.key]), letter(index)
+            unknown.append(_("column %(column)s \"%(header)s\" repeats column %(first)s",
+                             column=where, header=header, first=first))  # fmt: skip
+        elif not column.export_only:
             table.keys[column.key] = index
+    if unknown:
+        raise ImportFileError(
+            _("%(file)s has columns the template does not know; nothing was written: %(columns)s",
+              file=table.source, columns=Listed(unknown))
+        )  # fmt: skip
     missing = [c for c in spec.columns if c.required and c.key not in table.keys]
     if missing:
         raise ImportFileError(
             f"{table.source} 缺少必填列：{'、'.join(c.zh for c in missing)}",
             f"{table.source} lacks required column(s): {', '.join(c.en for c in missing)}",
         )
+
+
+def _has_data(column: pa.Array) -> bool:
+    return bool(len(column)) and bool(pc.any(pc.not_equal(column, "")).as_py())
+
+
+def _unknown(index: int, header: str, spec: SheetSpec) -> Text:
+    where = letter(index)
+    if not header:
+        return _("column %(column)s has data but no header", column=where)
+    names = {c.zh: c.zh for c in spec.columns} | {c.en: c.en for c in spec.columns}
+    close = difflib.get_close_matches(header, list(names), n=1, cutoff=0.5)
+    if not close:
+        return _("column %(column)s \"%(header)s\" is not in the template", column=where,
+                 header=header)  # fmt: skip
+    return _("column %(column)s \"%(header)s\" is not in the template (did you mean \"%(hint)s\"?)",
+             column=where, header=header, hint=close[0])  # fmt: skip
+
+
+class Listed(Text):
+    """Several messages shown as one list, separated as the language writes lists."""
+
+    def __init__(self, items: list[Text]) -> None:
+        super().__init__("")
+        self.items = items
+
+    def in_language(self, language: str) -> str:
+        separator = "；" if language == "zh" else "; "
+        return separator.join(item.in_language(language) for item in self.items)
 
 
 def row_error(
@@ -252,12 +379,15 @@ def row_error(
     position = table.keys.get(key)
     header = spec.column(key).zh if position is None else table.headers[position]
     return ImportRowError(
-        sheet=table.source, row=index + FIRST_DATA_ROW, column=header, zh=zh, en=en
+        sheet=table.source, row=table.row_number(index), column=header, zh=zh, en=en
     )
 
 
 def failed(table: Table, errors: Sequence[ImportRowError]) -> ImportFileError:
     """The error that rejects a whole file because some rows are invalid."""
+    broken = {p.row for p in table.problems}  # a cut-off row: its own problem says it all
+    if broken:
+        errors = [e for e in errors if e.row not in broken or e in table.problems]
     rows = len({e.row for e in errors})
     return ImportFileError(
         f"{table.source} 有 {rows} 行数据有误，未写入任何数据",
@@ -271,5 +401,12 @@ def write_csv(spec: SheetSpec, rows: Iterable[Sequence[object]], language: str =
     out = io.StringIO(newline="")
     writer = csv.writer(out)
     writer.writerow([c.zh if language == "zh" else c.en for c in spec.columns])
-    writer.writerows(rows)
+    writer.writerows(map(_neutralised_row, rows))
     return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _neutralised_row(row: Sequence[object]) -> Sequence[object]:
+    cells = ["" if v is None else str(v) for v in row]
+    if not RISKY_IN_ROW.search("\x00".join(cells)):  # one search for the usual row
+        return cells
+    return [neutralised(c) for c in cells]

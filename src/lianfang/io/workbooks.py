@@ -9,7 +9,8 @@ import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
 from lianfang.errors import ImportRowError
-from lianfang.io.sheets import FIRST_DATA_ROW, SheetSpec, Table
+from lianfang.i18n import _
+from lianfang.io.sheets import CLEAR, SheetSpec, Table
 
 VALIDATED_ROWS = 10_000  # rows of a template that carry the drop-down lists
 
@@ -50,7 +51,24 @@ def template(spec: SheetSpec) -> bytes:
             notes.write_row(
                 row, 0, [c.zh, c.en, "是" if c.required else "", c.note or "、".join(c.choices)]
             )
+        for row, (title, rule) in enumerate(RULES, start=len(columns) + 2):
+            notes.write_row(
+                row, 0, [title.in_language("zh"), title.in_language("en"), "", str(rule)]
+            )
     return out.getvalue()
+
+
+RULES = (
+    (_("Blank cells"),
+     _("For a person already registered, a blank cell keeps the stored value; write %(clear)s "
+       "(or CLEAR) to empty it. A dry run lists every stored value the file would empty.",
+       clear=CLEAR)),
+    (_("Columns and rows"),
+     _("Use only the template's columns: a column it does not know rejects the whole file. A "
+       "row with fewer or more cells than the header (a file cut off) rejects the whole file "
+       "too.")),
+)  # fmt: skip
+"""The general rules written under the columns of a template's notes sheet."""
 
 
 def export(spec: SheetSpec, rows: Iterable[Sequence[object]]) -> bytes:
@@ -66,8 +84,9 @@ def export(spec: SheetSpec, rows: Iterable[Sequence[object]]) -> bytes:
 
 
 def errors(table: Table, problems: Sequence[ImportRowError]) -> bytes:
-    """The rows of a rejected file as they were, with an error column naming each problem and
-    the offending cells marked."""
+    """The rows of a rejected file as they were, each on its row of the file, with an error column
+    naming each problem and the offending cells marked (cells are written as text, never as
+    formulas)."""
     by_row: dict[int, list[ImportRowError]] = {}
     for problem in problems:
         by_row.setdefault(problem.row, []).append(problem)
@@ -78,9 +97,11 @@ def errors(table: Table, problems: Sequence[ImportRowError]) -> bytes:
         _header(book, sheet, ["错误", *table.headers], [60] + [14] * len(table.headers))
         positions = {h: i for i, h in enumerate(table.headers)}
         for index, row in enumerate(table.rows):
-            found = by_row.get(index + FIRST_DATA_ROW, [])
-            sheet.write_string(index + 1, 0, "；".join(p.zh for p in found), red if found else None)
+            number = table.row_number(index)  # each row where it stood in the file
+            found = by_row.get(number, [])
+            text = "；".join(p.zh for p in found)
+            sheet.write_string(number - 1, 0, text, red if found else None)
             marked = {positions.get(p.column, -1) for p in found}
             for c, value in enumerate(row):
-                sheet.write_string(index + 1, c + 1, value, red if c in marked else None)
+                sheet.write_string(number - 1, c + 1, value, red if c in marked else None)
     return out.getvalue()

@@ -3,6 +3,8 @@ its own is checked by ``sheet.parse``)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 from sqlalchemy import select
@@ -61,9 +63,12 @@ def _area_problem(
     return None
 
 
-def cells_together(check: Checker, parsed: Parsed) -> None:
+def cells_together(
+    check: Checker, parsed: Parsed, stored_kits: dict[int, tuple[Any, Any]] | None = None
+) -> None:
     """Sex and birth date against the ID, dates not before birth, a kit with its date: column
-    by column, against what the ID numbers say."""
+    by column, against what the ID numbers say. ``stored_kits`` holds the stored kit and date of
+    rows that re-import a person, which their blank cells keep."""
     assert parsed.ids is not None
     born, known = parsed.ids.born, ~np.isnat(parsed.ids.born)
     if "sex" in parsed.values:
@@ -82,7 +87,15 @@ def cells_together(check: Checker, parsed: Parsed) -> None:
             days = _days(parsed, key)
             for index in np.flatnonzero(known & ~np.isnat(days) & (days < born)).tolist():
                 check.add(index, key, "早于出生日期", "before the birth date")
-    _kits(check, parsed)
+    _kits(check, parsed, stored_kits or {})
+
+
+def _blank(parsed: Parsed, key: str, size: int) -> npt.NDArray[np.bool_]:
+    """Rows whose cell in a column is blank (every row, when the file lacks the column)."""
+    if key not in parsed.values:
+        return np.ones(size, dtype=bool)
+    marks = parsed.marks.get(key)
+    return np.zeros(size, dtype=bool) if marks is None else marks.blank_rows(parsed.coded(key).rows)
 
 
 def _days(parsed: Parsed, key: str) -> npt.NDArray[np.datetime64]:
@@ -93,7 +106,7 @@ def _days(parsed: Parsed, key: str) -> npt.NDArray[np.datetime64]:
     return days[rows] if len(days) else np.full(len(rows), NOT_A_DAY, "datetime64[D]")
 
 
-def _kits(check: Checker, parsed: Parsed) -> None:
+def _kits(check: Checker, parsed: Parsed, stored: dict[int, tuple[Any, Any]]) -> None:
     if "kit_grade" not in parsed.values:
         return
     coded = parsed.coded("kit_grade")
@@ -104,6 +117,12 @@ def _kits(check: Checker, parsed: Parsed) -> None:
         if "kit_on" in parsed.values
         else np.zeros(len(rows), dtype=bool)
     )
+    if stored:  # a blank cell of a stored person keeps the stored kit or date
+        for key, given in (("kit_grade", kit), ("kit_on", dated)):
+            blank = _blank(parsed, key, len(rows))
+            for index in np.flatnonzero(blank).tolist():
+                if index in stored:
+                    given[index] = stored[index][key == "kit_on"] is not None
     for index in np.flatnonzero(kit != dated).tolist():
         key, zh, en = (
             ("kit_on", "已填药包类别，须填发放日期", "a kit needs its delivery date")

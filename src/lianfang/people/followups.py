@@ -142,7 +142,25 @@ def record(
         service.rederive(person)
     session.flush()
     coverage.refresh(session=session, villages=[person.area_code])
+    _audit(session, actor, person, follow_up, alert)
     return follow_up, alert
+
+
+def _audit(
+    session: Session, actor: Actor, person: Person, follow_up: FollowUp, alert: ReferralAlert | None
+) -> None:
+    """The follow-up (which moved the person's last contact and due date) and its alert."""
+    entries = [audit.Entry(
+        AuditAction.create, "follow_up", str(follow_up.id), person.area_code,
+        {"person_id": person.id, "method": follow_up.method, "due_on": person.due_on},
+    )]  # fmt: skip
+    if alert is not None:
+        entries.append(audit.Entry(
+            AuditAction.create, "referral_alert", str(alert.id), person.area_code,
+            {"person_id": person.id, "follow_up_id": follow_up.id,
+             "reasons": sorted(alert.reasons)},
+        ))  # fmt: skip
+    audit.record_many(session=session, actor=actor, entries=entries)
 
 
 def alerts(

@@ -3,7 +3,8 @@
 Rows are matched to stored people by ID number wherever they were registered. A new ID creates a
 person; a row that differs from the stored person updates it and records what changed (and the
 grade change, if any); an identical row changes nothing. A column the file lacks leaves the stored
-values alone.
+values alone, and so does a blank cell: only a cell saying 「清空」 (or CLEAR) empties a stored
+value, and the result (a dry run's too) lists every stored value a file empties.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from lianfang import timeutil
@@ -58,6 +59,16 @@ DEFAULTS: dict[str, Any] = {
 }  # fmt: skip
 
 
+@dataclass(frozen=True)
+class Cleared:
+    """A stored value that a cell saying 「清空」 empties: where, whose, which column."""
+
+    row: int
+    person_id: int
+    key: str
+    column: str
+
+
 @dataclass
 class ImportResult:
     """What an import did (or, for a dry run, would do)."""
@@ -69,6 +80,17 @@ class ImportResult:
     responsibles_created: int = 0
     dry_run: bool = False
     villages: set[str] = field(default_factory=set)
+    cleared: list[Cleared] = field(default_factory=list)
+
+
+class Keep:
+    """The value of a blank cell on a re-import: the stored value stays."""
+
+    def __repr__(self) -> str:
+        return "KEEP"
+
+
+KEEP = Keep()
 
 
 @dataclass
@@ -101,24 +123,49 @@ def _import(
     check = Checker(table)
     check.errors = errors
     checks.areas(session, actor, check, parsed)
-    checks.cells_together(check, parsed)
     stored = _stored(session, parsed.values["id_number"])
+    checks.cells_together(check, parsed, _stored_kits(parsed, stored))
     _check_scope_of_stored(actor, check, parsed, stored)
     if check.errors:
         raise failed(table, sorted(check.errors, key=lambda e: e.row))
     result = ImportResult(rows=len(table), dry_run=dry_run)
+    result.cleared = _cleared(table, parsed, stored)
     responsibles = _responsibles(session, parsed, dry_run, result)
     plan = _plan(session, parsed, stored, responsibles, result)
     if dry_run:
         return result
     with bulk_cache(session, result.created + result.updated):
-        _write(session, actor, plan, source, result)
-    audit.record(
-        session=session, actor=actor, action=AuditAction.load, entity_type="person",
-        detail={"file": table.source, "rows": result.rows, "created": result.created,
-                "updated": result.updated, "unchanged": result.unchanged},
-    )  # fmt: skip
+        created = _write(session, actor, plan, source, result)
+    _audit(session, actor, plan, created, source)
+    if source in SUMMARISED:
+        audit.record(
+            session=session, actor=actor, action=AuditAction.load, entity_type="person",
+            detail={"file": table.source, "rows": result.rows, "created": result.created,
+                    "updated": result.updated, "unchanged": result.unchanged},
+        )  # fmt: skip
     return result
+
+
+SUMMARISED = frozenset({ChangeSource.sheet})
+"""Sources whose imports also get one audit row for the whole file (a form or an API call
+saves one person, whose own row says it all)."""
+
+
+def _audit(
+    session: Session, actor: Actor, plan: Plan, created: list[tuple[int, str]],
+    source: ChangeSource,
+) -> None:  # fmt: skip
+    """One audit row per person created or changed, naming them."""
+    made = {"source": source.value}  # one object: the audit log encodes it once
+    entries = [
+        audit.Entry(AuditAction.create, "person", str(pid), area, made) for pid, area in created
+    ]
+    entries += [
+        audit.Entry(AuditAction.update, "person", str(old.id), values["area_code"],
+                    {"source": source.value, "fields": sorted(diff)})
+        for old, values, diff in plan.changed
+    ]  # fmt: skip
+    audit.record_many(session=session, actor=actor, entries=entries)
 
 
 def _registered(session: Session, numbers: list[str]) -> list[str]:
@@ -150,6 +197,42 @@ def _stored(session: Session, numbers: list[str]) -> dict[str, Stored]:
                 override=Override(grade, reason or "") if reason is not None else None,
             )  # fmt: skip
     return out
+
+
+def _stored_kits(parsed: Parsed, stored: dict[str, Stored]) -> dict[int, tuple[Any, Any]]:
+    """The stored kit and its date of each row that re-imports a person (when the file has a
+    kit column): a blank kit cell keeps them, so the kit check looks at both."""
+    if not stored or not {"kit_grade", "kit_on"} & parsed.present:
+        return {}
+    return {
+        index: (found.inputs["kit_grade"], found.inputs["kit_on"])
+        for index, number in enumerate(parsed.values["id_number"])
+        if (found := stored.get(number)) is not None
+    }
+
+
+def _cleared(table: Table, parsed: Parsed, stored: dict[str, Stored]) -> list[Cleared]:
+    """Every stored value that a cell saying 「清空」 empties (a value already empty is not
+    counted)."""
+    out: list[Cleared] = []
+    numbers = parsed.values["id_number"]
+    for key, marks in parsed.marks.items() if stored else ():
+        if not marks.cleared:
+            continue
+        column = table.headers[table.keys[key]]
+        for index in np.flatnonzero(marks.cleared_rows(parsed.coded(key).rows)).tolist():
+            found = stored.get(numbers[index])
+            if found is not None and _holds(found.inputs, key):
+                out.append(Cleared(table.row_number(index), found.id, key, column))
+    return out
+
+
+def _holds(inputs: dict[str, Any], key: str) -> bool:
+    """Whether a stored person has a value (other than the empty one) in a sheet column."""
+    if key.startswith(CONDITION_KEY):
+        return Condition.of(key.removeprefix(CONDITION_KEY)) in inputs["conditions"]
+    stored = inputs["responsible_id" if key == "responsible" else key]
+    return stored not in (None, "", frozenset(), DEFAULTS.get(key))
 
 
 OUTSIDE_SCOPE = _(
@@ -232,17 +315,70 @@ def _input_columns(parsed: Parsed, responsibles: dict[Any, Any]) -> dict[str, Co
     return columns
 
 
-def _inputs(
-    named: frozenset[Condition], columns: dict[str, Column], index: int, base: dict[str, Any]
-) -> dict[str, Any]:
-    """A stored person's inputs with the file's row over them; of the conditions, those the
-    file has columns for are the row's, the others stay as stored."""
+def _kept_columns(parsed: Parsed, columns: dict[str, Column]) -> dict[str, Column]:
+    """The input columns as a re-import applies them: a blank cell reads ``KEEP`` (the stored
+    value stays); ``conditions`` holds, per row, the conditions whose cells are not blank."""
+    kept: dict[str, Column] = {}
+    for key, column in columns.items():
+        if key == "conditions":
+            kept[key] = _condition_patches(parsed)
+        elif key == "responsible_id":
+            blank = _blank_rows(parsed, "responsible")
+            ids = np.array(column, dtype=object)
+            ids[blank] = KEEP
+            kept[key] = ids.tolist()
+        elif isinstance(column, Coded):
+            kept[key] = _kept(parsed, key, column)
+        else:
+            kept[key] = [KEEP if v == "" else v for v in column] if "" in column else column
+    return kept
+
+
+def _blank_rows(parsed: Parsed, key: str) -> npt.NDArray[np.bool_]:
+    marks = parsed.marks.get(key)
+    if marks is None:
+        return np.array([v == "" for v in parsed.values[key]], dtype=bool)
+    return marks.blank_rows(parsed.coded(key).rows)
+
+
+def _condition_patches(parsed: Parsed) -> Coded:
+    """Per row, the state of each condition whose cell is not blank (``none`` removes it)."""
+    named = [k for k in parsed.present if k.startswith(CONDITION_KEY)]
+    cells = {k: _kept(parsed, k, parsed.coded(k)) for k in named}
+    groups = grouped(list(cells.values()), len(parsed.values["id_number"]))
+    patches = objects([
+        {
+            Condition.of(k.removeprefix(CONDITION_KEY)): state
+            for k, coded in cells.items()
+            if (state := _at(coded, row)) is not KEEP
+        }
+        for row in groups.first.tolist()
+    ])  # fmt: skip
+    return Coded(groups.rows, patches)
+
+
+def _kept(parsed: Parsed, key: str, column: Coded) -> Coded:
+    """A coded column whose blank cells read ``KEEP``."""
+    marks = parsed.marks.get(key)
+    if marks is None or marks.blank is None:
+        return column
+    values = column.values.copy()
+    values[marks.blank] = KEEP
+    return Coded(column.rows, values)
+
+
+def _inputs(columns: dict[str, Column], index: int, base: dict[str, Any]) -> dict[str, Any]:
+    """A stored person's inputs with the file's row over them: blank cells keep the stored
+    values; of the conditions, those with a cell in the row are the row's, the others stay."""
     inputs = dict(base)
     for key, column in columns.items():
-        inputs[key] = _at(column, index)
+        value = _at(column, index)
+        if value is not KEEP:
+            inputs[key] = value
     if "conditions" in columns:
-        conditions = {c: s for c, s in base["conditions"].items() if c not in named}
-        conditions.update(_at(columns["conditions"], index))
+        patch = inputs["conditions"]
+        conditions = {c: s for c, s in base["conditions"].items() if c not in patch}
+        conditions.update({c: s for c, s in patch.items() if s is not DiseaseState.none})
         inputs["conditions"] = conditions
     return inputs
 
@@ -255,18 +391,15 @@ def _plan(
     today = timeutil.today()
     deriver = records.Deriver(today)
     columns = _input_columns(parsed, responsibles)
+    kept = _kept_columns(parsed, columns) if stored else {}
     numbers = parsed.values["id_number"]
-    named = frozenset(
-        Condition.of(k.removeprefix(CONDITION_KEY)) for k in parsed.present
-        if k.startswith(CONDITION_KEY)
-    )  # fmt: skip
     fresh = [] if stored else list(range(len(numbers)))
     for index, number in enumerate(numbers if stored else ()):
         old = stored.get(number)
         if old is None:
             fresh.append(index)
             continue
-        inputs = _inputs(named, columns, index, old.inputs)
+        inputs = _inputs(kept, index, old.inputs)
         diff = {k: [old.inputs[k], v] for k, v in inputs.items() if old.inputs[k] != v}
         if not diff:
             result.unchanged += 1
@@ -390,12 +523,23 @@ def _plain_column(column: Column) -> Column:
 
 def _write(
     session: Session, actor: Actor, plan: Plan, source: ChangeSource, result: ImportResult
-) -> None:
+) -> list[tuple[int, str]]:
+    """Insert and update; return the id and village of every person created."""
     now = timeutil.now()
+    created: list[tuple[int, str]] = []
     if result.created:
         columns = {k: _plain_column(v) for k, v in plan.new.items()}
         columns["created_at"] = columns["updated_at"] = Coded.constant(now, result.created)
+        before = session.scalar(select(func.max(Person.id))) or 0
         insert_columns(session, Person.__table__, columns)  # type: ignore[arg-type]
+        created = [
+            (pid, area)
+            for pid, area in session.execute(
+                select(Person.id, Person.area_code)
+                .where(Person.id > before, Person.created_at == now)  # not a concurrent load's
+                .order_by(Person.id)
+            )
+        ]
     changed: set[str] = set()
     if plan.changed:
         session.execute(
@@ -408,6 +552,7 @@ def _write(
     counts = _new_states(plan.new) if result.created else {}
     coverage.add(session=session, counts={s: n for s, n in counts.items() if s[0] not in changed})
     coverage.refresh(session=session, villages=changed)
+    return created
 
 
 def _new_states(new: dict[str, Column]) -> dict[coverage.State, int]:

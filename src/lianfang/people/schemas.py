@@ -13,6 +13,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 from lianfang import timeutil
 from lianfang.ids import RecordId
+from lianfang.io.sheets import MAX_REPORTED_ERRORS
 from lianfang.people import identity, service
 from lianfang.people.choices import (
     AlertReason,
@@ -31,6 +32,7 @@ from lianfang.people.choices import (
     TrackedGroup,
 )
 from lianfang.people.coverage import Counts
+from lianfang.people.importing import ImportResult
 from lianfang.people.models import FollowUp, Person, ReferralAlert, Responsible
 from lianfang.people.sheet import CONDITION_KEY, day, label, labels, yes_no
 from lianfang.schemas import WriteSchema
@@ -374,6 +376,14 @@ class ImportOptions(WriteSchema):
     dry_run: bool = Field(False, description="check only, write nothing")
 
 
+class ClearedRead(BaseModel):
+    """A stored value that a cell saying 「清空」 empties."""
+
+    row: int = Field(description="the row of the file")
+    person_id: int
+    column: str = Field(description="the column's header in the file")
+
+
 class ImportRead(BaseModel):
     """What an import did (or, for a dry run, would do)."""
 
@@ -383,6 +393,20 @@ class ImportRead(BaseModel):
     unchanged: int
     responsibles_created: int
     dry_run: bool
+    cleared_count: int = Field(description="stored values emptied by cells saying 清空 / CLEAR")
+    cleared: list[ClearedRead] = Field(description="the first 200 of them")
+
+    @classmethod
+    def of(cls, result: ImportResult) -> ImportRead:
+        return cls(
+            rows=result.rows, created=result.created, updated=result.updated,
+            unchanged=result.unchanged, responsibles_created=result.responsibles_created,
+            dry_run=result.dry_run, cleared_count=len(result.cleared),
+            cleared=[
+                ClearedRead(row=c.row, person_id=c.person_id, column=c.column)
+                for c in result.cleared[:MAX_REPORTED_ERRORS]
+            ],
+        )  # fmt: skip
 
 
 class GuaranteeCoverage(BaseModel):

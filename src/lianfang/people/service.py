@@ -19,7 +19,7 @@ from lianfang.auth.scope import Actor
 from lianfang.db.engine import begin_write
 from lianfang.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDenied
 from lianfang.i18n import _, pair
-from lianfang.io.sheets import Table
+from lianfang.io.sheets import CLEAR, Table
 from lianfang.people import coverage, grading, guarantees, identity, records
 from lianfang.people.choices import AlertStatus, ChangeSource, Grade, GradeMethod, Guarantee
 from lianfang.people.importing import ImportResult, import_table
@@ -180,9 +180,11 @@ def save_cells(
     *, session: Session, actor: Actor, cells: dict[str, str], source: ChangeSource
 ) -> tuple[Person, ImportResult]:
     """Create or update one person from cells named by sheet column key, through the same checks
-    as a sheet import."""
+    as a sheet import. A form or an API body names the fields it sets, so a blank cell here
+    empties the field (in a sheet, a blank cell keeps the stored value)."""
     columns = [c for c in SPEC.importable if c.key in cells]
-    table = Table.of_rows(source.zh, [c.zh for c in columns], [[cells[c.key] for c in columns]])
+    given = [cells[c.key] if cells[c.key].strip() or c.required else CLEAR for c in columns]
+    table = Table.of_rows(source.zh, [c.zh for c in columns], [given])
     table.keys = {c.key: i for i, c in enumerate(columns)}
     result = import_table(session=session, actor=actor, table=table, source=source)
     person = session.scalar(
@@ -210,12 +212,12 @@ def override_grade(
         person_id=person.id, area_code=person.area_code, username=actor.username,
         from_grade=before, to_grade=person.grade, method=person.grade_method, reason=reason,
     ))  # fmt: skip
+    coverage.refresh(session=session, villages=[person.area_code])
     audit.record(
         session=session, actor=actor, action=AuditAction.update, entity_type="person.grade",
         entity_id=str(person.id), area_code=person.area_code,
         detail={"from": before, "to": person.grade, "manual": grade is not None, "reason": reason},
     )  # fmt: skip
-    coverage.refresh(session=session, villages=[person.area_code])
     return person
 
 
@@ -359,6 +361,7 @@ def assign(
             "负责人只能负责本乡镇的人员", "a responsible person serves their own town only"
         )
     changed = [p for p in people if p.responsible_id != responsible_id]
+    before = {p.id: p.responsible_id for p in changed}  # the update below refreshes the objects
     now = timeutil.now()
     if changed:
         session.execute(
@@ -369,15 +372,14 @@ def assign(
             session.add(PersonChange(
                 person_id=p.id, area_code=p.area_code, changed_at=now, username=actor.username,
                 source=ChangeSource.form,
-                changes=f'{{"responsible_id": [{p.responsible_id or "null"}, {responsible_id}]}}',
+                changes=f'{{"responsible_id": [{before[p.id] or "null"}, {responsible_id}]}}',
             ))  # fmt: skip
         coverage.refresh(session=session, villages={p.area_code for p in changed})
-        audit.record(
-            session=session, actor=actor, action=AuditAction.update,
-            entity_type="person.responsible", entity_id=str(responsible_id),
-            area_code=responsible.area_code,
-            detail={"people": len(changed)},
-        )  # fmt: skip
+        audit.record_many(session=session, actor=actor, entries=[
+            audit.Entry(AuditAction.update, "person", str(p.id), p.area_code,
+                        {"responsible_id": [before[p.id], responsible_id]})
+            for p in sorted(changed, key=lambda p: p.id)
+        ])  # fmt: skip
     return len(changed)
 
 
@@ -437,13 +439,15 @@ def regrade(*, session: Session, actor: Actor, area: str, today: date | None = N
             _crossed_age_limit(day),
         )
     ).all()
+    grades = {p.id: p.grade for p in candidates}
     changed = [p for p in candidates if _regraded(session, actor, p, day)]
     if changed:
         coverage.refresh(session=session, villages={p.area_code for p in changed})
-        audit.record(
-            session=session, actor=actor, action=AuditAction.update, entity_type="person.grade",
-            area_code=area, detail={"regraded": len(changed), "reason": "age"},
-        )  # fmt: skip
+        audit.record_many(session=session, actor=actor, entries=[
+            audit.Entry(AuditAction.update, "person.grade", str(p.id), p.area_code,
+                        {"from": grades[p.id], "to": p.grade, "reason": "age"})
+            for p in sorted(changed, key=lambda p: p.id)
+        ])  # fmt: skip
     return len(changed)
 
 

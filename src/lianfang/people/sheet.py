@@ -23,7 +23,7 @@ from lianfang import timeutil
 from lianfang.choices import Choice
 from lianfang.columns import Coded
 from lianfang.errors import ImportRowError
-from lianfang.io.sheets import Column, SheetSpec, Table, row_error
+from lianfang.io.sheets import CLEAR_WORDS, Column, SheetSpec, Table, row_error
 from lianfang.people import identity
 from lianfang.people.choices import (
     Capability,
@@ -153,6 +153,7 @@ class Parsed:
     codes: dict[str, Coded] = field(default_factory=dict)
     values: Columns = field(init=False)
     ids: identity.IdColumn | None = None
+    marks: dict[str, Marks] = field(default_factory=dict)  # blank and 「清空」 cells, by key
 
     def __post_init__(self) -> None:
         self.values = Columns(self.codes)
@@ -163,6 +164,24 @@ class Parsed:
         if found is None:
             found = self.codes[key] = Coded.of(self.values[key])
         return found
+
+
+@dataclass(frozen=True)
+class Marks:
+    """Which of a coded column's distinct values came from a blank cell and which from a cell
+    saying 「清空」 (both read as the blank value; on a re-import they differ: a blank keeps
+    the stored value, 「清空」 clears it)."""
+
+    blank: int | None
+    cleared: tuple[int, ...]
+
+    def blank_rows(self, rows: npt.NDArray[np.intp]) -> npt.NDArray[np.bool_]:
+        """Which rows were blank."""
+        return np.zeros(len(rows), bool) if self.blank is None else rows == self.blank
+
+    def cleared_rows(self, rows: npt.NDArray[np.intp]) -> npt.NDArray[np.bool_]:
+        """Which rows said 「清空」."""
+        return np.isin(rows, self.cleared)
 
 
 def parse_choice(choice: type[C], raw: str) -> C:
@@ -308,7 +327,8 @@ class Checker:
 
     def __init__(self, table: Table) -> None:
         self.table = table
-        self.errors: list[ImportRowError] = []
+        self.errors: list[ImportRowError] = list(table.problems)  # rows the file itself broke
+        self.marks: dict[str, Marks] = {}
 
     def add(self, index: int, key: str, zh: str, en: str) -> None:
         """Record a problem in a row's cell."""
@@ -326,14 +346,18 @@ class Checker:
         texts = encoded.dictionary.to_pylist()
         rows = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.intp)
         distinct = np.array(texts, dtype=object)
+        clears = pc.is_in(pc.utf8_upper(encoded.dictionary), pa.array(sorted(CLEAR_WORDS)))
+        cleared = np.asarray(clears.to_numpy(zero_copy_only=False), dtype=bool)
         unchecked = np.ones(len(texts), dtype=bool) if fast is None else ~fast(encoded.dictionary)
         problems: dict[int, tuple[str, str]] = {}
-        for index in np.flatnonzero(unchecked).tolist():
+        blank_at = pc.index(encoded.dictionary, "").as_py()
+        self.marks[key] = Marks(None if blank_at < 0 else blank_at, tuple(np.flatnonzero(cleared)))
+        for index in np.flatnonzero(unchecked | cleared).tolist():
             text = texts[index]
-            if not text:
+            if not text or cleared[index]:
                 distinct[index] = blank
                 if key in REQUIRED:
-                    problems[index] = ("必填", "required")
+                    problems[index] = ("必填，不能清空", "required, cannot be cleared")
                 continue
             try:
                 distinct[index] = parse(text)
@@ -370,7 +394,7 @@ def _ids(check: Checker, cells: pa.Array) -> tuple[list[str], identity.IdColumn]
         for index in np.flatnonzero(shown).tolist():
             number = numbers[index]
             if number in first_row:
-                first = first_row[number] + 2
+                first = check.table.row_number(first_row[number])
                 check.add(index, "id_number", f"与第 {first} 行重复", f"repeats row {first}")
             elif read.valid[index]:
                 first_row[number] = index
@@ -394,6 +418,7 @@ def parse(table: Table) -> tuple[Parsed, list[ImportRowError]]:
                 parsed.codes[key] = found  # its list made when asked for
             else:
                 parsed.values[key] = found
+    parsed.marks = check.marks
     return parsed, check.errors
 
 

@@ -58,11 +58,7 @@ def import_people(
         url = str(request.url_for("import_report", token=token).path)
         return row_errors(error, report_url=url)
     session.commit()
-    return ImportRead(
-        rows=result.rows, created=result.created, updated=result.updated,
-        unchanged=result.unchanged, responsibles_created=result.responsibles_created,
-        dry_run=result.dry_run,
-    )  # fmt: skip
+    return ImportRead.of(result)
 
 
 @router.get(

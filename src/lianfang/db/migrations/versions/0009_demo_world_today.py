@@ -4,8 +4,8 @@ A demo database remembers its day so that `lianfang serve` on it shows the world
 without any setting (see docs/settings.md, `today`). Builds made before the column existed keep
 NULL: they were dated by the machine's clock.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-05
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008"
-down_revision: str | None = "0007"
+revision: str = "0009"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, make_url, text
 from sqlalchemy.orm import Session
 
+from lianfang import timeutil
 from lianfang.api.app import create_app
 from lianfang.api.deps import request_session
 from lianfang.auth.choices import Role
@@ -19,12 +20,21 @@ from lianfang.auth.scope import SYSTEM
 from lianfang.config import Settings
 from lianfang.db.engine import make_engine, make_sessionmaker, transaction
 from lianfang.db.migrate import upgrade
-from lianfang.demo import world
+from lianfang.demo import story, world
 from tests.factories import PASSWORD, ROLE_AREAS, make_user, role_username
 
 PG_URL = os.environ.get("LIANFANG_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 SEED = 7
+
+
+@pytest.fixture(scope="session", autouse=True)
+def clock() -> Iterator[timeutil.Clock]:
+    """Every test runs on the demo's day, whatever the real date: results do not drift with it."""
+    pinned = timeutil.Clock(story.TODAY, "tests")
+    before = timeutil.use(pinned)
+    yield pinned
+    timeutil.use(before)
 
 
 def reset_postgres(url: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -63,6 +64,11 @@ class Settings(BaseSettings):
         None,
         description="Password `lianfang init` gives the administrator; random when unset.",
         repr=False,
+    )
+    today: date | None = Field(
+        None,
+        description="The day the world is in (YYYY-MM-DD) for a demo or an exercise; "
+        "unset: a demo database's day, else the real date.",
     )
 
     @field_validator("language")

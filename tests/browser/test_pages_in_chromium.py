@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from lianfang.auth.choices import Role
+from lianfang.demo import story
 from tests.browser.conftest import sign_in
 from tests.factories import OTHER_COUNTY_TOWN, OTHER_TOWN, role_username
 
@@ -34,6 +35,7 @@ def test_commander_sees_nantong_with_map_and_eight_counties(
     assert drawn == [136, 2005]
     expect(page.get_by_test_id("placed-notice")).to_be_visible()
     expect(page.get_by_test_id("demo-banner")).to_contain_text("种子 7")
+    expect(page.get_by_test_id("demo-banner")).to_contain_text(f"今天按 {story.TODAY} 计")
     assert page.evaluate("() => document.fonts.check('16px \"Noto Sans CJK SC\"', '南通')")
     page.screenshot(path=str(artifacts / "nantong-area.png"), full_page=True)
 
@@ -107,6 +109,12 @@ def test_a_forecast_runs_in_the_background_and_is_drawn(
         ".getOption().series.length"
     )
     assert drawn == 2 * 3  # two scenarios × (band low, band width, median)
+    for chart in ("chart-curve", "chart-compare"):
+        marked = page.evaluate(
+            f"() => echarts.getInstanceByDom(document.getElementById('{chart}')).getOption()"
+            ".series.flatMap(s => (s.markLine && s.markLine.data || []).map(d => d.xAxis))"
+        )
+        assert marked == [story.TODAY.isoformat()]  # today's line, on the clock's day
     page.screenshot(path=str(artifacts / "forecast-town.png"), full_page=True)
 
 

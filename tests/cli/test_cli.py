@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -252,28 +254,55 @@ def test_users_are_disabled_and_enabled(db: str) -> None:
     assert "nobody" in one_line_error(lianfang("user", "disable", "nobody", db=db))
 
 
+def _overdue(*args: str, db: str, env: dict[str, str] | None = None) -> tuple[str, int]:
+    shown = lianfang("people", "coverage", "--area", "3206", "--json", *args, db=db, env=env)
+    assert shown.returncode == 0, shown.stderr
+    read = json.loads(shown.stdout)
+    return read["as_of"], read["overdue"]
+
+
 def test_demo_builds_records_itself_and_refuses_real_data(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'demo.db'}"
     env = {"LIANFANG_ADMIN_PASSWORD": "demo-password-1"}
     # demo scale: the city scale generates 1.75M key people (minutes; see the people benchmarks)
-    built = lianfang("demo", "--no-serve", "--seed", "11", "--scale", "demo", db=url, env=env)
+    built = lianfang(
+        "demo", "--no-serve", "--seed", "11", "--scale", "demo", "--today", "2023-01-10",
+        db=url, env=env,
+    )  # fmt: skip
     assert built.returncode == 0, built.stderr
     assert "7,726,635" in built.stdout
     assert "重点人群（虚构）" in built.stdout
     assert "demo-password-1" in built.stdout
+    intended = re.search(r"今日随访逾期\s*([\d,]+)\s*人", built.stdout)
+    assert intended is not None, built.stdout
     engine = make_engine(url)
     with transaction(make_sessionmaker(engine)) as session:
         build = demo_service.latest(session=session)
         assert build is not None
         assert (build.seed, build.scale, build.area_code) == (11, "demo", "320600000000")
+        assert build.today == date(2023, 1, 10)
         auth.authenticate(session=session, username="village", password="demo-password-1", ip=None)
     engine.dispose()
+    # a command on the demo database runs on its day, without any setting; LIANFANG_TODAY wins
+    assert _overdue(db=url) == ("2023-01-10", int(intended.group(1).replace(",", "")))
+    later, more = _overdue(db=url, env={"LIANFANG_TODAY": "2023-01-12"})
+    assert later == "2023-01-12"
+    assert more > int(intended.group(1).replace(",", ""))
     coords = tmp_path / "real.csv"
     coords.write_text("code,lon,lat\n320623001001,121.2,32.3\n", encoding="utf-8")
     assert lianfang("areas", "import-coords", str(coords), db=url).returncode == 0
     refused = lianfang("demo", "--no-serve", db=url, env=env)
     assert refused.returncode == 1
     assert "实测坐标 1 个" in one_line_error(refused)
+
+
+def test_demo_refuses_a_day_it_cannot_build_around(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'early.db'}"
+    early = lianfang("demo", "--no-serve", "--today", "2022-11-30", db=url)
+    assert "2022-12-11" in one_line_error(early)
+    assert "YYYY-MM-DD" in one_line_error(
+        lianfang("demo", "--no-serve", "--today", "5 Jan", db=url)
+    )
 
 
 def test_a_file_that_is_not_csv_is_named(db: str, tmp_path: Path) -> None:

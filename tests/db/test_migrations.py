@@ -66,6 +66,7 @@ def test_sqlite_runs_with_foreign_keys_and_wal_in_16_kib_pages(engine: Engine) -
 def test_sqlite_rebuilds_a_table_without_losing_the_rows_that_refer_to_it(tmp_path: Path) -> None:
     # 0006 rebuilds `person` on SQLite (to turn its unique constraint into an index); with
     # foreign keys on, dropping the old table would cascade into follow-ups and alerts.
+    # The world is built by today's models, so on the current schema, then taken back to 0005.
     engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
     upgrade(engine)  # built by today's code, then taken back to the schema of 0005
     with transaction(make_sessionmaker(engine)) as session:

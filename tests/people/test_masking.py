@@ -39,7 +39,7 @@ def _row(rng: random.Random, n: int, villages: list[str], today: date) -> list[s
     age_days = rng.choice([rng.randrange(0, 40), rng.randrange(0, 400), rng.randrange(0, 36_500)])
     born = today - timedelta(days=age_days)
     if n == 0:
-        born = date(2024, 2, 29)  # a leap day
+        born = date(2020, 2, 29)  # a leap day (before the tests' pinned today)
     after = min(today, born + timedelta(days=rng.randrange(0, 3)))
     dated = rng.random() < 0.5
     return [

@@ -117,7 +117,7 @@ def test_persistent_fever_needs_days_or_an_earlier_high_reading(
     session: Session, people: dict[str, int]
 ) -> None:
     pid = people["黄一"]
-    yesterday = timeutil.utcnow() - timedelta(days=1)
+    yesterday = timeutil.now() - timedelta(days=1)
     first = followups.Contact(ContactMethod.visit, contacted_at=yesterday, temperature_c=39.0)
     assert followups.record(session=session, actor=SYSTEM, person_id=pid, contact=first)[1] is None
     second = followups.Contact(ContactMethod.visit, temperature_c=39.2)

@@ -6,12 +6,13 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
-from lianfang import __version__, logs
+from lianfang import __version__, logs, timeutil
 from lianfang.api import errors, responses
 from lianfang.api.deps import get_actor, request_session
 from lianfang.api.routes import router as api_router
 from lianfang.config import Settings, get_settings
 from lianfang.db.engine import make_engine, make_sessionmaker
+from lianfang.demo import service as demo_service
 from lianfang.forecast import flows
 from lianfang.web.forecast_pages import router as forecast_page_router
 from lianfang.web.language import LanguageMiddleware
@@ -22,12 +23,14 @@ from lianfang.web.person_pages import router as person_page_router
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
-    """Build the application on the configured (or given) database."""
+    """Build the application on the configured (or given) database, and set the process's
+    clock: LIANFANG_TODAY, else the day of the database's demo world, else the real date."""
     logs.install()  # no personal data in the server's log, whoever configured its handlers
     settings = settings or get_settings()
     engine = engine or make_engine(
         settings.database_url, pool_size=settings.pool_size, pool_timeout_s=settings.pool_timeout_s
     )
+    timeutil.use(demo_service.clock_for(engine=engine, setting=settings.today))
     app = FastAPI(
         title="lianfang 联防",
         version=__version__,

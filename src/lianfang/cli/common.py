@@ -48,7 +48,8 @@ def settings_for(db: str | None) -> Settings:
 
 
 def open_engine(db: str | None, *, require_schema: bool = True) -> Engine:
-    """Connect to the database; unless told otherwise, insist that its schema is current."""
+    """Connect to the database; unless told otherwise, insist that its schema is current and
+    set the process's clock (LIANFANG_TODAY, else the database's demo day, else the real date)."""
     from lianfang import logs
     from lianfang.db.engine import make_engine
     from lianfang.db.migrate import current_revision, head_revision
@@ -76,6 +77,10 @@ def open_engine(db: str | None, *, require_schema: bool = True) -> Engine:
                     head=head,
                 )
             )
+        from lianfang import timeutil
+        from lianfang.demo.service import clock_for
+
+        timeutil.use(clock_for(engine=engine, setting=settings.today))
     return engine
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import enum
 import secrets
+from datetime import date
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from lianfang.cli import serve as serve_cmd
 from lianfang.cli.common import DbOption, console, open_engine, operator, say, settings_for
+from lianfang.demo import story  # the demo's default day; imports nothing heavy
 from lianfang.i18n import _
 
 if TYPE_CHECKING:
@@ -107,6 +109,13 @@ def demo(
         ),
     ] = Scale.demo,
     seed: Annotated[int, typer.Option(help="Seed for everything the demo generates.")] = 20230105,
+    today: Annotated[
+        str,
+        typer.Option(
+            help="The day the demo world is in (YYYY-MM-DD, from 2022-12-11): follow-ups, kits "
+            "and alerts are dated in the days before it, and serving this database shows it.",
+        ),
+    ] = story.TODAY.isoformat(),
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Build only; do not serve.")] = False,
 ) -> None:
     """Build the Nantong demo world and serve it.
@@ -123,17 +132,18 @@ def demo(
     actor = operator()
     password, _generated = _password()
     with transaction(make_sessionmaker(engine)) as session:
-        report = _build_world(session, actor, seed, scale.value)
+        report = _build_world(session, actor, seed, scale.value, _day(today))
         planned = accounts.plan(session=session, actor=actor, city=DEFAULT_CITY)
         accounts.ensure(session=session, actor=actor, accounts=planned, password=password)
     engine.dispose()
     say(
         _(
-            "demo world (scale %(scale)s, seed %(seed)s): %(counties)s counties, %(towns)s "
-            "towns, %(villages)s villages, %(residents)s residents; town and village "
+            "demo world (scale %(scale)s, seed %(seed)s, day %(today)s): %(counties)s counties, "
+            "%(towns)s towns, %(villages)s villages, %(residents)s residents; town and village "
             "positions are placed, not surveyed.",
             scale=scale.value,
             seed=seed,
+            today=report.today,
             counties=report.counties,
             towns=report.towns,
             villages=report.villages,
@@ -144,11 +154,13 @@ def demo(
     say(
         _(
             "key population (invented): %(persons)s persons, %(responsibles)s responsible "
-            "persons, %(follow_ups)s follow-ups, %(alerts)s referral alerts.",
+            "persons, %(follow_ups)s follow-ups, %(alerts)s referral alerts, %(overdue)s overdue "
+            "for a check-in today.",
             persons=f"{key.persons:,}",
             responsibles=f"{key.responsibles:,}",
             follow_ups=f"{key.follow_ups:,}",
             alerts=f"{key.alerts:,}",
+            overdue=f"{key.overdue:,}",
         ),
     )
     _print_accounts(planned, password)
@@ -157,7 +169,22 @@ def demo(
         serve_cmd.start(settings.host, settings.port)
 
 
-def _build_world(session: Session, actor: Actor, seed: int, scale: str) -> world.WorldReport:
+def _day(text: str) -> date:
+    """The demo's day from ``--today``."""
+    from lianfang.errors import InvalidInputError
+    from lianfang.i18n import _
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInputError(
+            _("--today must be a date as YYYY-MM-DD, not %(text)s", text=text)
+        ) from None
+
+
+def _build_world(
+    session: Session, actor: Actor, seed: int, scale: str, today: date
+) -> world.WorldReport:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from lianfang.demo import world
@@ -174,7 +201,9 @@ def _build_world(session: Session, actor: Actor, seed: int, scale: str) -> world
         def tick(stage: str, done: int, total: int) -> None:
             bar.update(task, description=f"构建演示数据 / {stage}", completed=done, total=total)
 
-        return world.build(session=session, actor=actor, seed=seed, scale=scale, progress=tick)
+        return world.build(
+            session=session, actor=actor, seed=seed, scale=scale, progress=tick, today=today
+        )
 
 
 def _print_accounts(planned: list[accounts.DemoAccount], password: str) -> None:

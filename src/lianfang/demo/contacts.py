@@ -1,16 +1,20 @@
-"""Synthetic follow-up histories of the demo's key people over the last two weeks, with gaps.
+"""Synthetic follow-up histories of the demo's key people over the two weeks before today.
 
-Red people are due daily and yellow every 3 days (green ones who opted in weekly); each due
-check-in happens with probability 0.85, some people were never reached and some lapsed a few
-days ago, so coverage shows a realistic overdue share. Readings are usual except for a few: the
-unwell (fever, cough) and the rare desaturation below 93%, which raise referral alerts by the
-follow-up rules. Generated column-wise with numpy: a city-scale history is millions of rows.
+Red people are due daily and yellow every 3 days (green ones who opted in weekly). The generator
+decides who is overdue today (``story.overdue``); for everyone else the last check-in falls within
+their interval, so coverage counts exactly the overdue people the generator intended. Earlier
+due check-ins happened with probability 0.85. Every contact lies on a day before today, between
+08:00 and 18:00 in Nantong. Readings are usual except for a few: the unwell (fever, cough) and
+the rare desaturation below 93%, more often where the epidemic is ahead (``story``), which raise
+referral alerts by the follow-up rules. Generated column-wise with numpy: a city-scale history
+is millions of rows.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -19,16 +23,17 @@ from sqlalchemy.orm import Session
 from lianfang import timeutil
 from lianfang.db.base import join_choices
 from lianfang.db.bulk import insert_columns
+from lianfang.demo import story
 from lianfang.people import followups
 from lianfang.people.choices import AlertStatus, ContactMethod, Symptom
 from lianfang.people.models import FollowUp, ReferralAlert
 
 HISTORY_DAYS = 14
-ATTENDED = 0.85  # share of due check-ins that happen
-NEVER_REACHED = 0.06
-LAPSED = 0.08  # contacts stopped 2–5 days ago
-UNWELL = 0.03  # share of contacts with fever or other symptoms
-DESATURATED = 0.0006  # share of contacts with SpO2 below 93%
+ATTENDED = 0.85  # share of earlier due check-ins that happened
+LATE_DAYS = (1, 6)  # an overdue person's contacts stopped this many days past their interval
+UNWELL = 0.03  # share of contacts with fever or other symptoms (before story.EPIDEMIC_AHEAD)
+DESATURATED = 0.0006  # share of contacts with SpO2 below 93% (likewise)
+ALERT_OPEN_DAYS = 2  # alerts raised in the last two days are still open today
 METHODS = (ContactMethod.phone, ContactMethod.visit, ContactMethod.video)
 SYMPTOMS = ((Symptom.fever, 0.9), (Symptom.cough, 0.5), (Symptom.fatigue, 0.4),
             (Symptom.breathless, 0.005))  # fmt: skip
@@ -43,40 +48,62 @@ class History:
     columns: dict[str, list[Any]]
     last: list[datetime | None]
     moments: dict[int, datetime] = field(default_factory=dict)
+    today: date = story.TODAY
 
 
 RECORDER = "演示数据"  # who "made" the invented contacts (not the operator building the demo)
 
 
-def simulate(rng: np.random.Generator, intervals: list[int], today: date) -> History:
-    """Check-ins of people due every ``intervals[i]`` days (0: not followed up)."""
-    every = np.asarray(intervals, dtype=np.int64)
+def last_contact_days(
+    rng: np.random.Generator, every: np.ndarray, overdue: np.ndarray
+) -> np.ndarray:
+    """Days before today of each person's last check-in (0: never contacted).
+
+    On time: 1 to ``every`` days ago, so the next one is due today or later. Overdue: never
+    reached (story.NEVER_REACHED), else ``every`` + 1–6 days ago, so it was due before today."""
     n = len(every)
-    days = np.arange(HISTORY_DAYS + 1)  # days ago
-    top = HISTORY_DAYS - rng.integers(0, np.maximum(every, 1))
-    stopped = np.where(rng.random(n) < LAPSED, rng.integers(2, 6, n), 0)
-    due = ((top[:, None] - days) % np.maximum(every, 1)[:, None] == 0) & (days <= top[:, None])
-    reached = (every > 0) & (rng.random(n) >= NEVER_REACHED)
-    held = due & (days >= stopped[:, None]) & reached[:, None] & (rng.random(due.shape) < ATTENDED)
-    midnight = datetime.combine(today, time(0), tzinfo=timeutil.LOCAL_TZ).timestamp()
+    step = np.maximum(every, 1)
+    on_time = 1 + (rng.random(n) * step).astype(np.int64)
+    late = step + rng.integers(LATE_DAYS[0], LATE_DAYS[1] + 1, n)
+    never = rng.random(n) < story.NEVER_REACHED
+    days = np.where(overdue, np.where(never, 0, np.minimum(late, HISTORY_DAYS)), on_time)
+    return np.where(every > 0, days, 0)
+
+
+def simulate(
+    rng: np.random.Generator,
+    intervals: Sequence[int],
+    overdue: Sequence[bool],
+    ahead: Sequence[float],
+    today: date,
+) -> History:
+    """Check-ins of people due every ``intervals[i]`` days (0: not followed up), of whom those
+    flagged ``overdue`` are overdue today; ``ahead`` scales how often their contacts are unwell."""
+    every = np.asarray(intervals, dtype=np.int64)
+    last = last_contact_days(rng, every, np.asarray(overdue, dtype=bool))
+    days = np.arange(1, HISTORY_DAYS + 1)  # days before today
+    step = np.maximum(every, 1)[:, None]
+    due = (last[:, None] > 0) & (days >= last[:, None]) & ((days - last[:, None]) % step == 0)
+    held = due & ((days == last[:, None]) | (rng.random(due.shape) < ATTENDED))
+    midnight = timeutil.start_of(today).timestamp()
     seconds = (midnight - days * DAY) + rng.integers(8 * 3600, 18 * 3600, due.shape) // 60 * 60
-    held &= seconds <= timeutil.utcnow().timestamp()
     stamps = np.where(held, seconds, -np.inf).max(axis=1)
     person, day = np.nonzero(held)
     chosen = seconds[person, day].astype(np.int64)
     moments = {int(s): datetime.fromtimestamp(int(s), UTC) for s in np.unique(chosen)}
-    last = [moments[int(s)] if np.isfinite(s) else None for s in stamps]
-    columns = _readings(rng, len(person))
+    latest = [moments[int(s)] if np.isfinite(s) else None for s in stamps]
+    columns = _readings(rng, np.asarray(ahead, dtype=np.float64)[person])
     columns["contacted_at"] = [moments[s] for s in chosen.tolist()]
-    return History(person, columns, last, moments)
+    return History(person, columns, latest, moments, today)
 
 
-def _readings(rng: np.random.Generator, k: int) -> dict[str, list[Any]]:
+def _readings(rng: np.random.Generator, ahead: np.ndarray) -> dict[str, list[Any]]:
+    k = len(ahead)
     spo2 = np.minimum(100, np.round(rng.normal(97.4, 1.0, k))).astype(np.int64)
-    low = rng.random(k) < DESATURATED
+    low = rng.random(k) < DESATURATED * ahead
     spo2[low] = rng.integers(86, 93, int(low.sum()))
     temperature = np.round(rng.normal(36.5, 0.25, k), 1)
-    unwell = np.flatnonzero(rng.random(k) < UNWELL)
+    unwell = np.flatnonzero(rng.random(k) < UNWELL * ahead)
     temperature[unwell] = np.minimum(np.round(rng.normal(38.0, 0.6, len(unwell)), 1), 40.5)
     symptoms: list[Any] = [""] * k
     fever_days: list[int | None] = [None] * k
@@ -104,9 +131,9 @@ def write(session: Session, history: History, people: list[tuple[int, str]]) -> 
     keep = [i for i in range(len(columns["person_id"])) if not reasons.get(i)]
     plain = {key: [values[i] for i in keep] for key, values in columns.items()}
     plain |= {"notes": [""] * len(keep), "username": [RECORDER] * len(keep),
-              "created_at": [timeutil.utcnow()] * len(keep)}  # fmt: skip
+              "created_at": plain["contacted_at"]}  # recorded as it was made  # fmt: skip
     written = insert_columns(session, FollowUp.__table__, plain)  # type: ignore[arg-type]
-    alerts = _alerts(session, columns, {i: r for i, r in reasons.items() if r})
+    alerts = _alerts(session, columns, {i: r for i, r in reasons.items() if r}, history.today)
     return written + alerts, alerts
 
 
@@ -135,8 +162,11 @@ def _reasons(columns: dict[str, list[Any]], i: int) -> frozenset[Any]:
     return followups.reasons(_contact(columns, i), recent_high_fever=False)
 
 
-def _alerts(session: Session, columns: dict[str, list[Any]], reasons: dict[int, Any]) -> int:
-    """Follow-ups that met a trigger, each with its alert (closed when older than 2 days)."""
+def _alerts(
+    session: Session, columns: dict[str, list[Any]], reasons: dict[int, Any], today: date
+) -> int:
+    """Follow-ups that met a trigger, each with its alert (closed when raised before the last
+    two days: 3 hours after it was raised)."""
     visits = []
     for i in reasons:
         contact = _contact(columns, i)
@@ -145,12 +175,13 @@ def _alerts(session: Session, columns: dict[str, list[Any]], reasons: dict[int, 
             username=RECORDER, method=contact.method, contacted_at=contact.contacted_at,
             temperature_c=contact.temperature_c, spo2_pct=contact.spo2_pct,
             symptoms=contact.symptoms, fever_days=contact.fever_days,
+            created_at=contact.contacted_at,
         ))  # fmt: skip
     session.add_all(visits)
     session.flush()
-    now = timeutil.utcnow()
+    recent = timeutil.start_of(today - timedelta(days=ALERT_OPEN_DAYS))
     for visit, why in zip(visits, reasons.values(), strict=True):
-        old = now - visit.contacted_at > timedelta(days=2)
+        old = visit.contacted_at < recent
         session.add(ReferralAlert(
             person_id=visit.person_id, follow_up_id=visit.id, area_code=visit.area_code,
             reasons=why, raised_at=visit.contacted_at,

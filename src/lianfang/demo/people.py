@@ -1,10 +1,12 @@
 """Synthetic key population for the demo villages: who, with which conditions and vaccination,
-who is in charge, which kit and hospital, and the follow-ups of the last two weeks.
+who is in charge, which kit and hospital, and the follow-ups of the two weeks before today.
 
 Everything here is invented (names, ID numbers, phones, hospitals); the demo world's record says
 so on every page. Grades and guarantee flags are not set here: every person goes through
 ``records.derive``, the same rules an import applies. At ``demo`` scale a sample of about 5% is
 drawn; at ``city`` scale every resident aged 65+ of the villages' age bands is a key person.
+How well each town and village is covered follows the story in ``demo.story`` (docs/demo.md).
+Every date written lies on or before ``today`` (the due date of the next check-in aside).
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from lianfang.areas.models import Area, AreaPopulation
 from lianfang.auth.scope import Actor
 from lianfang.db.base import join_choices
 from lianfang.db.bulk import insert_columns
-from lianfang.demo import contacts
+from lianfang.demo import contacts, story
+from lianfang.demo.population import is_community
 from lianfang.people import coverage, grading, identity, records
 from lianfang.people.choices import (
     Capability,
@@ -49,6 +52,7 @@ SHARE = {"demo": 0.05, "city": 1.0}
 BATCH = 150  # villages written at a time (bounds memory at city scale)
 HISTORY_DAYS = 14
 REGISTERED_DAYS_AGO = 20
+REGISTERED_HOUR = 9  # registrations were entered in the morning, local time
 LAST_CAMPAIGN_DAY = date(2022, 12, 10)
 
 ELDERLY_PREVALENCE = {
@@ -134,18 +138,24 @@ class PeopleReport:
     responsibles: int = 0
     follow_ups: int = 0
     alerts: int = 0
+    overdue: int = 0  # people the generator made overdue for a check-in today
+    overdue_expected: float = 0.0  # the sum of their probabilities (story.overdue)
+    followed_up: int = 0  # people due for check-ins (red, yellow, green who opted in)
     by_cohort: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
 
 @dataclass
 class Village:
-    """A village with its age bands, town and county names (for addresses and hospitals)."""
+    """A village with its age bands, town and county names (for addresses and hospitals), and
+    its place in the story: its town's weakness and its own remoteness (``demo.story``)."""
 
     code: str
     name: str
     town: str
     county: str
     bands: dict[str, int]
+    weakness: float = 0.0
+    remoteness: float = 0.0
 
 
 def generate(
@@ -159,7 +169,7 @@ def generate(
     if session.scalar(select(func.count()).select_from(Person).where(where)):
         return report
     day = today or timeutil.today()
-    villages = _villages(session, prefix)
+    villages = _villages(session, prefix, seed)
     ids = IdMaker(random.Random(f"{seed}-ids"))
     for start in range(0, len(villages), BATCH):
         batch = villages[start : start + BATCH]
@@ -168,25 +178,58 @@ def generate(
     return report
 
 
-def _villages(session: Session, prefix: str) -> list[Village]:
-    names = dict(
-        session.execute(
-            select(Area.code, Area.name).where(
-                codes.in_subtree(Area.code, prefix), Area.level != AreaLevel.village
-            )
-        ).all()
-    )
+def _villages(session: Session, prefix: str, seed: int) -> list[Village]:
+    names: dict[str, str] = {}
+    located: dict[str, tuple[float, float]] = {}  # towns and counties with coordinates
+    for code, name, lon, lat in session.execute(
+        select(Area.code, Area.name, Area.lon, Area.lat).where(
+            codes.in_subtree(Area.code, prefix), Area.level != AreaLevel.village
+        )
+    ):
+        names[code] = name
+        if lon is not None and lat is not None:
+            located[code] = (lon, lat)
     rows = session.execute(
-        select(Area.code, Area.name, AreaPopulation)
+        select(Area.code, Area.name, Area.lon, Area.lat, AreaPopulation)
         .join(AreaPopulation, AreaPopulation.area_code == Area.code)
         .where(codes.in_subtree(Area.code, prefix))
         .order_by(Area.code)
     ).all()
-    return [
-        Village(code, name, names.get(code[:9] + "000", ""), names.get(code[:6] + "000000", ""),
+    villages = [
+        Village(code, village, names.get(code[:9] + "000", ""), names.get(code[:6] + "000000", ""),
                 {b: getattr(p, b) for c in COHORTS for b in c.bands})
-        for code, name, p in rows
+        for code, village, _lon, _lat, p in rows
     ]  # fmt: skip
+    points = {
+        code: (lon, lat) for code, _n, lon, lat, _p in rows if lon is not None and lat is not None
+    }
+    _place_in_story(villages, points, located, seed)
+    return villages
+
+
+def _place_in_story(
+    villages: list[Village],
+    points: dict[str, tuple[float, float]],
+    located: dict[str, tuple[float, float]],
+    seed: int,
+) -> None:
+    """Give each village its town's weakness and its own remoteness, county by county."""
+    by_county: dict[str, list[Village]] = defaultdict(list)
+    for village in villages:
+        by_county[village.code[:6] + "000000"].append(village)
+    for county, members in by_county.items():
+        placed = {v.code: points[v.code] for v in members if v.code in points}
+        towns = sorted({v.code[:9] + "000" for v in members} & located.keys())
+        seat = story.seat_of(county, towns)
+        if seat is None or not placed:
+            continue  # no coordinates: every village keeps weakness 0 and remoteness 0
+        rng = random.Random(f"{seed}-story-{county}")
+        where = {town: located[town] for town in towns}
+        weakness = story.weaknesses(where, seat, [rng.uniform(-1, 1) for _ in towns])
+        remote = story.remoteness(placed, located[seat])
+        for village in members:
+            village.weakness = weakness.get(village.code[:9] + "000", 0.0)
+            village.remoteness = remote.get(village.code, 0.0)
 
 
 class IdMaker:
@@ -241,8 +284,10 @@ class Batch:
         self.rng = random.Random(f"{seed}-{start}")
         self.ids, self.report = ids, report
         self.contact_rng = np.random.default_rng([seed, 14, start])
-        self.now = timeutil.utcnow()
         self.registered = today - timedelta(days=REGISTERED_DAYS_AGO)
+        # the registry was entered on the day of registration, not when the demo was built
+        self.now = timeutil.start_of(self.registered) + timedelta(hours=REGISTERED_HOUR)
+        self.last_dose_by = min(LAST_CAMPAIGN_DAY, today - timedelta(days=1))
 
     def run(self, villages: list[Village], share: float) -> None:
         rows: list[dict[str, Any]] = []
@@ -255,7 +300,9 @@ class Batch:
                     rows += self._people(village, cohort, n, staff[village.code])
                     self.report.by_cohort[cohort.name] += n
         intervals = [self._guarantees(row) for row in rows]
-        history = contacts.simulate(self.contact_rng, intervals, self.today)
+        late = [self._overdue(row, every) for row, every in zip(rows, intervals, strict=True)]
+        ahead = [story.EPIDEMIC_AHEAD[is_community(row["_village"].name)] for row in rows]
+        history = contacts.simulate(self.contact_rng, intervals, late, ahead, self.today)
         for row, last in zip(rows, history.last, strict=True):
             self._derive(row, last)
         self._write(rows, history)
@@ -263,9 +310,10 @@ class Batch:
     def _responsibles(self, villages: list[Village]) -> dict[str, list[int]]:
         columns: dict[str, list[Any]] = defaultdict(list)
         for village in villages:
-            kinds = [ResponsibleKind.village_doctor] + [ResponsibleKind.grid_worker] * (
-                self.rng.randrange(1, 3)
-            )
+            if self.rng.random() < story.no_staff(village.weakness):
+                continue  # nobody in charge in this village (story: thin staff)
+            grid = 1 + int(self.rng.random() < 1.0 - village.weakness)
+            kinds = [ResponsibleKind.village_doctor] + [ResponsibleKind.grid_worker] * grid
             for kind in kinds:
                 male = bool(self.rng.random() < 0.5)
                 for key, value in (("area_code", village.code), ("name", self._name(male, 2)),
@@ -343,7 +391,7 @@ class Batch:
         elif name == "pregnant":
             conditions = {Condition.pregnancy: _state(rng, 0.10)}  # high-risk pregnancies
         elif name == "arrival":
-            arrived = self.today - timedelta(days=rng.randrange(HISTORY_DAYS))
+            arrived = self.today - timedelta(days=rng.randrange(1, HISTORY_DAYS + 1))
         else:
             groups.add(TrackedGroup.left_behind_child)
         vaccine = VACCINATION.get(name, VACCINATION["child" if name == "child" else "adult"])
@@ -354,7 +402,7 @@ class Batch:
             doses = 0  # too young for the 2021–22 campaign (from age 3)
         if doses:
             earliest = max(date(2021, 3, 1), born).toordinal()
-            last = date.fromordinal(rng.randrange(earliest, LAST_CAMPAIGN_DAY.toordinal()))
+            last = date.fromordinal(rng.randrange(earliest, self.last_dose_by.toordinal()))
         return {"conditions": conditions, "living": living, "groups": frozenset(groups),
                 "arrived_on": arrived, "vaccine_doses": doses, "last_dose_on": last,
                 "followup_opt_in": bool(rng.random() < 0.08)}  # fmt: skip
@@ -371,27 +419,47 @@ class Batch:
         """Responsible, kit and hospital, decided on the rule grade (derive confirms it later);
         returns the days between check-ins (0: not followed up)."""
         grade = row["_grade"] = self._rule_grade(row)
-        rng = self.rng
+        rng, village = self.rng, row["_village"]
         followed = grade is not Grade.green
         staff = row.pop("_staff")
-        assigned = rng.random() < (0.88 if followed else 0.25)
+        assigned = rng.random() < (story.assigned(village.weakness) if followed else 0.25)
         row["responsible_id"] = rng.choice(staff) if assigned and staff else None
         row["kit_grade"], row["kit_on"] = None, None
-        if followed and rng.random() < (0.72 if grade is Grade.red else 0.6):
+        if followed and rng.random() < story.kit(grade.value, village.weakness):
             row["kit_grade"] = (
                 Grade.red if grade is Grade.red or rng.random() < 0.2 else Grade.yellow
             )
             row["kit_on"] = self.today - timedelta(days=rng.randrange(1, HISTORY_DAYS + 6))
-        row["hospital"], row["hospital_capabilities"] = self._hospital(row["_village"], grade)
+        row["hospital"], row["hospital_capabilities"] = self._hospital(village, grade)
         interval = {Grade.red: 1, Grade.yellow: 3}.get(grade, 7 if row["followup_opt_in"] else 0)
         return interval
 
+    def _overdue(self, row: dict[str, Any], every: int) -> bool:
+        """Whether this person is overdue for a check-in today (story.overdue), counted."""
+        if not every:
+            return False
+        p = story.overdue(row["_village"].weakness, row["responsible_id"] is not None)
+        late = self.rng.random() < p
+        self.report.followed_up += 1
+        self.report.overdue += late
+        self.report.overdue_expected += p
+        return late
+
     def _hospital(self, village: Village, grade: Grade) -> tuple[str, frozenset[Capability]]:
-        draw = self.rng.random()
-        if (grade is Grade.green and draw < 0.8) or draw < 0.12:
+        rng = self.rng
+        if (grade is Grade.green and rng.random() < 0.8) or rng.random() < story.no_hospital(
+            village.remoteness
+        ):
             return "", frozenset()
         county = village.county.removesuffix("市").removesuffix("区").removesuffix("县")
-        kind = "人民医院" if draw < 0.6 else "中医院" if draw < 0.75 else "卫生院"
+        draw = rng.random()
+        kind = (
+            "卫生院"
+            if draw < story.health_centre(village.remoteness)
+            else "中医院"
+            if draw > 0.8
+            else "人民医院"
+        )
         place = village.town.removesuffix("镇").removesuffix("街道") if kind == "卫生院" else county
         return f"{place}{'镇' if kind == '卫生院' else ''}{kind}", CAPABILITIES[kind]
 

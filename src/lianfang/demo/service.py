@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from datetime import date
+
+from sqlalchemy import Engine, func, inspect, select
 from sqlalchemy.orm import Session
 
+from lianfang import timeutil
 from lianfang.areas.choices import CoordSource, PopulationSource
 from lianfang.areas.codes import in_subtree
 from lianfang.areas.models import Area, AreaPopulation
@@ -19,11 +22,13 @@ SCALES = ("demo", "city")
 
 
 def record_build(
-    *, session: Session, actor: Actor, area_code: str, seed: int, scale: str
+    *, session: Session, actor: Actor, area_code: str, seed: int, scale: str, today: date
 ) -> DemoWorld:
-    """Record that the demo world was (re)built."""
+    """Record that the demo world was (re)built around a day."""
     actor.require(Permission.areas_manage)
-    build = DemoWorld(area_code=area_code, seed=seed, scale=scale, built_by=actor.username)
+    build = DemoWorld(
+        area_code=area_code, seed=seed, scale=scale, built_by=actor.username, today=today
+    )
     session.add(build)
     session.flush()
     audit.record(
@@ -33,7 +38,7 @@ def record_build(
         entity_type="demo_world",
         entity_id=str(build.id),
         area_code=area_code,
-        detail={"seed": seed, "scale": scale},
+        detail={"seed": seed, "scale": scale, "today": today.isoformat()},
     )
     return build
 
@@ -41,6 +46,21 @@ def record_build(
 def latest(*, session: Session) -> DemoWorld | None:
     """The newest demo build, None on a database that holds no demo world."""
     return session.scalars(select(DemoWorld).order_by(DemoWorld.id.desc()).limit(1)).first()
+
+
+def clock_for(*, engine: Engine, setting: date | None) -> timeutil.Clock:
+    """The clock a process on this database runs by: the setting, else the day of the newest
+    demo build, else the real date (``timeutil.choose``)."""
+    if setting is not None:
+        return timeutil.choose(setting, None)
+    shape = inspect(engine)
+    if not shape.has_table("demo_world") or "today" not in {
+        c["name"] for c in shape.get_columns("demo_world")
+    }:
+        return timeutil.REAL  # no schema yet, or one older than the demo's day
+    with Session(engine) as session:
+        build = latest(session=session)
+    return timeutil.choose(None, build.today if build else None)
 
 
 def refuse_real_data(*, session: Session, prefix: str) -> None:

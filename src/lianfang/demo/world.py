@@ -6,6 +6,7 @@ import csv
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 import shapely
@@ -17,7 +18,7 @@ from lianfang.areas.files import SHIPPED, open_text
 from lianfang.areas.loading import DEFAULT_CITY, load_directory
 from lianfang.areas.models import Area
 from lianfang.auth.scope import Actor
-from lianfang.demo import people, placement, population
+from lianfang.demo import people, placement, population, story
 from lianfang.demo import service as demo_service
 from lianfang.errors import InvalidInputError
 from lianfang.i18n import _
@@ -35,6 +36,7 @@ class WorldReport:
     residents: int
     placed_points: int
     people: people.PeopleReport
+    today: date
 
 
 def census_totals() -> dict[str, int]:
@@ -53,9 +55,10 @@ def build(
     city: str = DEFAULT_CITY,
     progress: Progress | None = None,
     people_share: float | None = None,
+    today: date = story.TODAY,
 ) -> WorldReport:
-    """Load the city, place its towns and villages, give villages a population and key people,
-    record the build.
+    """Load the city, place its towns and villages, give villages a population and key people
+    dated in the days before ``today``, record the build with its day.
 
     ``people_share`` overrides the share of key people the scale draws (0 for none): tests use a
     small sample to stay fast.
@@ -63,6 +66,14 @@ def build(
     Refuses (ConflictError) when the city already holds surveyed coordinates or census figures."""
     if scale not in demo_service.SCALES:
         raise InvalidInputError(_("scale must be demo or city, not '%(scale)s'", scale=scale))
+    if today < story.EARLIEST_TODAY:
+        raise InvalidInputError(
+            _(
+                "the demo's day must be %(earliest)s or later, not %(today)s",
+                earliest=story.EARLIEST_TODAY.isoformat(),
+                today=today.isoformat(),
+            )
+        )
     tick = progress or (lambda _stage, _done, _total: None)
     prefix = codes.short(codes.normalise(city))
     demo_service.refuse_real_data(session=session, prefix=prefix)
@@ -103,14 +114,19 @@ def build(
     share = people.SHARE[scale] if people_share is None else people_share
     key_people = (
         people.generate(
-            session=session, actor=actor, seed=seed, share=share, prefix=prefix, today=None
+            session=session, actor=actor, seed=seed, share=share, prefix=prefix, today=today
         )
         if share > 0
         else people.PeopleReport()
     )
     tick("people", 1, 1)
     demo_service.record_build(
-        session=session, actor=actor, area_code=city_area.code, seed=seed, scale=scale
+        session=session,
+        actor=actor,
+        area_code=city_area.code,
+        seed=seed,
+        scale=scale,
+        today=today,
     )
     return WorldReport(
         counties=len(counties),
@@ -119,6 +135,7 @@ def build(
         residents=residents,
         placed_points=len(points),
         people=key_people,
+        today=today,
     )
 
 

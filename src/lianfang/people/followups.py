@@ -53,7 +53,7 @@ def _check(contact: Contact, when: datetime) -> None:
         problems.append(_("SpO2 must be 50–100%"))
     if contact.fever_days is not None and not 0 <= contact.fever_days <= 60:
         problems.append(_("fever days must be 0–60"))
-    if when > timeutil.utcnow() + CLOCK_SKEW:
+    if when > timeutil.now() + CLOCK_SKEW:
         problems.append(_("the contact time is in the future"))
     if problems:
         raise InvalidInputError(listing(problems, SENTENCE_SEPARATOR))
@@ -110,7 +110,7 @@ def record(
     earlier = _sent_before(session, person, contact.client_token)
     if earlier is not None:
         return earlier
-    when = contact.contacted_at or timeutil.utcnow()
+    when = contact.contacted_at or timeutil.now()
     _check(contact, when)
     follow_up = FollowUp(
         person_id=person.id, area_code=person.area_code, contacted_at=when, method=contact.method,
@@ -196,7 +196,7 @@ def close_alert(*, session: Session, actor: Actor, alert_id: int, note: str) -> 
         raise ConflictError(_("the alert is already closed"))
     if len(note.strip()) < service.MIN_REASON:
         raise InvalidInputError(_("say how it was handled"))
-    alert.status, alert.closed_at = AlertStatus.closed, timeutil.utcnow()
+    alert.status, alert.closed_at = AlertStatus.closed, timeutil.now()
     alert.closed_by, alert.close_note = actor.username, note.strip()
     audit.record(
         session=session, actor=actor, action=AuditAction.update, entity_type="referral_alert",

@@ -524,7 +524,7 @@ def _write(
     session: Session, actor: Actor, plan: Plan, source: ChangeSource, result: ImportResult
 ) -> list[tuple[int, str]]:
     """Insert and update; return the id and village of every person created."""
-    now = timeutil.utcnow()
+    now = timeutil.now()
     created: list[tuple[int, str]] = []
     if result.created:
         columns = {k: _plain_column(v) for k, v in plan.new.items()}

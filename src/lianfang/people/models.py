@@ -39,7 +39,7 @@ from lianfang.people.choices import (
     Symptom,
     TrackedGroup,
 )
-from lianfang.timeutil import utcnow
+from lianfang.timeutil import now, utcnow
 
 Conditions = dict[Condition, DiseaseState]
 
@@ -85,7 +85,7 @@ class Responsible(Base):
     kind: Mapped[ResponsibleKind] = mapped_column(choice_column(ResponsibleKind))
     phone: Mapped[str] = mapped_column(String(20), default="")
     user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=now)
 
 
 class Person(Base):
@@ -138,8 +138,8 @@ class Person(Base):
     treatment_ok: Mapped[bool] = mapped_column(Boolean, default=False)
 
     registered_on: Mapped[date] = mapped_column(Date)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now)
 
     responsible: Mapped[Responsible | None] = relationship(lazy="raise")
 
@@ -152,7 +152,7 @@ class PersonChange(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
     area_code: Mapped[str] = mapped_column(String(12), index=True)
-    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    changed_at: Mapped[datetime] = mapped_column(default=now)
     username: Mapped[str] = mapped_column(String(64))
     source: Mapped[ChangeSource] = mapped_column(choice_column(ChangeSource, 8))
     changes: Mapped[str] = mapped_column(Text)  # JSON {field: [old, new]}
@@ -166,7 +166,7 @@ class GradeChange(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
     area_code: Mapped[str] = mapped_column(String(12), index=True)
-    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    changed_at: Mapped[datetime] = mapped_column(default=now)
     username: Mapped[str] = mapped_column(String(64))
     from_grade: Mapped[Grade | None] = mapped_column(choice_column(Grade, 8))
     to_grade: Mapped[Grade] = mapped_column(choice_column(Grade, 8))
@@ -191,7 +191,7 @@ class FollowUp(Base):
     notes: Mapped[str] = mapped_column(Text, default="")
     username: Mapped[str] = mapped_column(String(64))
     client_token: Mapped[str | None] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=now)
 
 
 class ReferralAlert(Base):
@@ -209,7 +209,7 @@ class ReferralAlert(Base):
     status: Mapped[AlertStatus] = mapped_column(
         choice_column(AlertStatus, 8), default=AlertStatus.open
     )
-    raised_at: Mapped[datetime] = mapped_column(default=utcnow)
+    raised_at: Mapped[datetime] = mapped_column(default=now)
     closed_at: Mapped[datetime | None] = mapped_column()
     closed_by: Mapped[str | None] = mapped_column(String(64))
     close_note: Mapped[str | None] = mapped_column(Text)

@@ -352,7 +352,7 @@ def assign(
         raise InvalidInputError(_("a responsible person serves their own town only"))
     changed = [p for p in people if p.responsible_id != responsible_id]
     before = {p.id: p.responsible_id for p in changed}  # the update below refreshes the objects
-    now = timeutil.utcnow()
+    now = timeutil.now()
     if changed:
         session.execute(
             update(Person),

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from lianfang import timeutil
 from lianfang.api.deps import PathId, SessionDep, check_csrf
 from lianfang.areas import service as areas
 from lianfang.auth.choices import Permission
@@ -108,6 +109,7 @@ def forecast_run(
             "result": result,
             "villages": json.loads(run.inputs).get("codes", []),
             "area": run.area_code,
+            "today": timeutil.today().isoformat(),  # the line drawn on the charts
         }
     return render(
         request,

@@ -36,6 +36,7 @@ from lianfang.demo import service as demo_service
 from lianfang.errors import AuthenticationError, LianfangError
 from lianfang.i18n import LANGUAGES, _, use_language
 from lianfang.timeutil import format_local
+from lianfang.timeutil import today as world_today
 from lianfang.web.language import LANG_COOKIE, request_language
 
 HERE = Path(__file__).parent
@@ -57,6 +58,7 @@ templates.env.install_gettext_callables(  # type: ignore[attr-defined]
 )
 templates.env.globals.update(
     format_local=format_local,
+    world_today=world_today,  # not `today`: pages pass their own `today` value
     AGE_BANDS=AGE_BANDS,
     CoordSource=CoordSource,
     PopulationSource=PopulationSource,

@@ -26,6 +26,18 @@
         areaStyle: { color: colour, opacity: 0.18 }, tooltip: { show: false } }
     ];
   }
+  // Today's line (the one clock: LIANFANG_TODAY, the demo's day, or the real date) on a chart
+  // whose category axis holds it; nothing when today lies outside the curve.
+  function todayLine(x) {
+    if (!data.today || x.indexOf(data.today) < 0) { return null; }
+    return { silent: true, symbol: "none", label: { formatter: "今天 today " + data.today },
+      lineStyle: { color: "#333", type: "dashed", width: 1.5 }, data: [{ xAxis: data.today }] };
+  }
+  function markToday(series, x) {
+    var line = todayLine(x);
+    if (line && series.length) { series[series.length - 1].markLine = line; }
+    return series;
+  }
   function chart(id, option) {
     var box = document.getElementById(id);
     if (!box) { return null; }
@@ -57,10 +69,10 @@
     var axis = { type: "category", data: x, boundaryGap: false };
     chart("chart-curve", { tooltip: { trigger: "axis" }, legend: { top: 0 },
       grid: { left: 60, right: 20, top: 40, bottom: 40 }, xAxis: axis,
-      yAxis: { type: "value", name: "新增症状 symptomatic/day" }, series: series });
+      yAxis: { type: "value", name: "新增症状 symptomatic/day" }, series: markToday(series, x) });
     chart("chart-compare", { tooltip: { trigger: "axis" }, legend: { top: 0, type: "scroll" },
       grid: { left: 60, right: 20, top: 40, bottom: 40 }, xAxis: axis,
-      yAxis: { type: "value", name: "床位 beds" }, series: compare });
+      yAxis: { type: "value", name: "床位 beds" }, series: markToday(compare, x) });
     peakMap(s0, x);
   }
 
@@ -114,7 +126,7 @@
     chart("chart-fit", { tooltip: { trigger: "axis" }, legend: { top: 0, type: "scroll" },
       grid: { left: 60, right: 20, top: 40, bottom: 40 },
       xAxis: { type: "category", data: x, boundaryGap: false }, yAxis: { type: "value" },
-      series: series });
+      series: markToday(series, x) });
   }
 
   if (data.kind === "forecast") { forecastCharts(data.result); } else { fitChart(data.result); }

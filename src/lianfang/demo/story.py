@@ -1,0 +1,206 @@
+"""The demo world's story: the day it is set on, which towns are behind and why, and every
+parameter that makes the synthetic registry vary the way a real one does.
+
+Everything here is invented for the demo (docs/demo.md tells the story): the generator
+(``demo.people``, ``demo.contacts``), the tests and the docs read the same figures. A town's
+*weakness* ``w`` (0: well run, 1: far behind) drives its staffing, follow-up and kit
+delivery; a village's *remoteness* ``r`` (0: at the county seat, where the county hospitals
+are; 1: the county's farthest village; coastal villages in the far band) drives how often it
+has a designated hospital that can treat its people. The formulas are written out next to their
+parameters.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+
+TODAY = date(2023, 1, 5)
+"""The demo's day: mid-wave, three weeks before the Spring Festival (22 January 2023). Cities
+peaked in late December; the countryside is rising (the forecast starts on 2022-12-01)."""
+EARLIEST_TODAY = date(2022, 12, 11)
+"""The earliest day a demo can be built around: the day after the last vaccination the
+generator dates (``people.LAST_CAMPAIGN_DAY``), so that no stored date lies after today."""
+
+
+@dataclass(frozen=True)
+class Town:
+    """A named town of the story: behind on the guarantees, on the coast, or both."""
+
+    code: str
+    name: str
+    behind: bool
+    coastal: bool
+    zh: str
+    en: str
+
+
+TOWNS = (
+    Town("320623101000", "如东县洋口镇", True, True,
+         "洋口港海边的渔村，离县人民医院最远；村医少，药包靠镇卫生院一辆车送",
+         "fishing villages by Yangkou port, farthest from the county hospital; few village "
+         "doctors, kits delivered by the health centre's one van"),
+    Town("320681110000", "启东市吕四港镇", True, True,
+         "44 个村的渔港大镇，独居老人多，网格员跟不上随访",
+         "a 44-village fishing port with many elderly living alone; grid workers cannot keep up"),
+    Town("320685105000", "海安市角斜镇", True, True,
+         "海安东北角的沿海镇，卫生院人手少，药包发放落后",
+         "a coastal town in Hai'an's north-east corner; a thin health centre, kits behind"),
+    Town("320682116000", "如皋市搬经镇", True, False,
+         "如皋西北的内陆大镇，35 个村，村医外出支援城区后人手最薄",
+         "a large inland town (35 villages) in Rugao's north-west whose village doctors were "
+         "sent to the city hospitals: the thinnest staff"),
+    Town("320623100000", "如东县栟茶镇", False, True, "沿海", "coastal"),
+    Town("320623103000", "如东县长沙镇", False, True, "沿海", "coastal"),
+    Town("320623104000", "如东县大豫镇", False, True, "沿海", "coastal"),
+    Town("320681104000", "启东市东海镇", False, True, "沿海", "coastal"),
+    Town("320685103000", "海安市李堡镇", False, True, "沿海", "coastal"),
+    Town("320612104000", "通州区三余镇", False, True, "沿海（通州湾）", "coastal (Tongzhou Bay)"),
+    Town("320614415000", "海门区海门港新区", False, True, "沿海", "coastal"),
+)  # fmt: skip
+BEHIND = frozenset(t.code for t in TOWNS if t.behind)
+COASTAL = frozenset(t.code for t in TOWNS if t.coastal)
+SEATS = {
+    "320612000000": "320612001000",  # 通州区: 金沙街道
+    "320613000000": "320613001000",  # 崇川区: 城东街道
+    "320614000000": "320614400000",  # 海门区: the development zone holds the seat's communities
+    "320623000000": "320623001000",  # 如东县: 掘港街道
+    "320671000000": "320671001000",  # 开发区: 中兴街道
+    "320681000000": "320681100000",  # 启东市: 汇龙镇
+    "320682000000": "320682001000",  # 如皋市: 如城街道
+    "320685000000": "320685100000",  # 海安市: 海安镇
+}
+"""The town of each county where its government and hospitals are; elsewhere, the county's
+lowest-coded town (its first street or town, usually the seat)."""
+
+# Town weakness w. Towns of a county are ranked by how far they lie from the county seat (the
+# seat first): the nearest gets WEAKNESS_NEAR, the farthest WEAKNESS_FAR, linearly in between,
+# plus a seeded jitter of ±WEAKNESS_JITTER; the story's behind towns get WEAKNESS_BEHIND.
+WEAKNESS_NEAR = 0.05
+WEAKNESS_FAR = 0.7
+WEAKNESS_JITTER = 0.05
+WEAKNESS_BEHIND = 1.0
+
+# In charge (有人管). A village has no responsible person at all with probability
+# NO_STAFF[0] + NO_STAFF[1]·w²; a village doctor and 1–2 grid workers otherwise (fewer where w
+# is high). A red or yellow person in a staffed village is assigned one with probability
+# ASSIGNED[0] − ASSIGNED[1]·w.
+NO_STAFF = (0.01, 0.45)
+ASSIGNED = (0.97, 0.3)
+
+# Checked on (有人问). A followed person is overdue today with probability
+# OVERDUE[0] + OVERDUE[1]·w, plus OVERDUE[2] when nobody is in charge of them. Of the overdue,
+# NEVER_REACHED were never contacted; the others' contacts stopped 1–6 days past their interval.
+OVERDUE = (0.05, 0.5, 0.2)
+NEVER_REACHED = 0.3
+
+# Medicine on hand (有药用). A kit was delivered with probability KIT[grade]·(1 − KIT_WEAKNESS·w),
+# on one of the 1–19 days before today.
+KIT = {"red": 0.9, "yellow": 0.78}
+KIT_WEAKNESS = 0.65
+
+# Place to be treated (有医治). No designated hospital with probability
+# NO_HOSPITAL[0] + NO_HOSPITAL[1]·r; of those designated, the township health centre (general
+# care only: not enough for a red person) with probability HEALTH_CENTRE[0] + HEALTH_CENTRE[1]·r,
+# else the county's people's or traditional-medicine hospital. The demo's placement of villages
+# does not know the coastline, so a coastal village's remoteness is put in the far band:
+# COASTAL_REMOTENESS + (1 − COASTAL_REMOTENESS)·r.
+NO_HOSPITAL = (0.03, 0.3)
+HEALTH_CENTRE = (0.08, 0.55)
+COASTAL_REMOTENESS = 0.6
+
+# Referral alerts. The wave reached the cities first (as the forecast seeds it): a contact in an
+# urban community is unwell (fever, SpO2 below 93%) EPIDEMIC_AHEAD[True] times as often as the
+# base rate in ``contacts``, one in a rural village EPIDEMIC_AHEAD[False] times.
+EPIDEMIC_AHEAD = {True: 3.0, False: 0.5}
+
+
+def no_staff(w: float) -> float:
+    """Probability that a village of a town of weakness ``w`` has no responsible person."""
+    return NO_STAFF[0] + NO_STAFF[1] * w * w
+
+
+def assigned(w: float) -> float:
+    """Probability that a followed person of a staffed village is assigned a responsible."""
+    return ASSIGNED[0] - ASSIGNED[1] * w
+
+
+def overdue(w: float, in_charge: bool) -> float:
+    """Probability that a followed person is overdue for a check-in today."""
+    return min(1.0, OVERDUE[0] + OVERDUE[1] * w + (0.0 if in_charge else OVERDUE[2]))
+
+
+def kit(grade: str, w: float) -> float:
+    """Probability that a red or yellow person's kit was delivered."""
+    return KIT[grade] * (1.0 - KIT_WEAKNESS * w)
+
+
+def no_hospital(r: float) -> float:
+    """Probability that a person of a village of remoteness ``r`` has no designated hospital."""
+    return NO_HOSPITAL[0] + NO_HOSPITAL[1] * r
+
+
+def health_centre(r: float) -> float:
+    """Probability that a designated hospital is the township health centre."""
+    return HEALTH_CENTRE[0] + HEALTH_CENTRE[1] * r
+
+
+Point = tuple[float, float]
+
+
+def km(a: Point, b: Point) -> float:
+    """Approximate distance in kilometres between two (lon, lat) points (equirectangular)."""
+    scale = math.cos(math.radians((a[1] + b[1]) / 2))
+    return 111.2 * math.hypot((a[0] - b[0]) * scale, a[1] - b[1])
+
+
+def seat_of(county: str, towns: Iterable[str]) -> str | None:
+    """The county seat among a county's towns (None when it has none)."""
+    known = SEATS.get(county)
+    listed = sorted(towns)
+    if known in listed:
+        return known
+    return listed[0] if listed else None
+
+
+def weaknesses(towns: Mapping[str, Point], seat: str, jitter: list[float]) -> dict[str, float]:
+    """Weakness of each town of one county (placed at ``towns``) from its distance to the seat.
+
+    ``jitter`` holds one draw in [-1, 1] per town, in the order of ``sorted(towns)``.
+
+    >>> w = weaknesses({"a": (0.0, 0.0), "b": (0.1, 0.0)}, "a", [0.0, 0.0])
+    >>> [round(w[code], 2) for code in "ab"]
+    [0.05, 0.7]
+    """
+    centre = towns[seat]
+    order = sorted(towns, key=lambda code: (km(towns[code], centre), code))
+    span = max(len(order) - 1, 1)
+    out = {}
+    for code, noise in zip(sorted(towns), jitter, strict=True):
+        rank = order.index(code) / span
+        base = WEAKNESS_NEAR + (WEAKNESS_FAR - WEAKNESS_NEAR) * rank
+        out[code] = min(1.0, max(0.0, base + WEAKNESS_JITTER * noise))
+        if code in BEHIND:
+            out[code] = WEAKNESS_BEHIND
+    return out
+
+
+def remoteness(villages: Mapping[str, Point], centre: Point) -> dict[str, float]:
+    """Remoteness of each village of one county: its distance to the county seat over the
+    farthest village's, in the far band for coastal villages.
+
+    >>> remoteness({"320623101001": (0.05, 0.0), "320623001001": (0.1, 0.0)}, (0.0, 0.0))
+    {'320623101001': 0.8, '320623001001': 1.0}
+    """
+    far = max((km(p, centre) for p in villages.values()), default=0.0) or 1.0
+    out = {}
+    for code, point in villages.items():
+        r = km(point, centre) / far
+        out[code] = COASTAL_REMOTENESS + (1 - COASTAL_REMOTENESS) * r if _coastal(code) else r
+    return out
+
+
+def _coastal(village: str) -> bool:
+    return village[:9] + "000" in COASTAL

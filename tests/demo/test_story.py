@@ -1,0 +1,234 @@
+"""The demo world as `lianfang demo` builds it tells its story: one day, towns that differ.
+
+One demo-scale build (≈100k invented people) on a fresh SQLite file, shared by this module. It is
+built around a day other than the one the tests' clock is pinned to, so that a date taken from
+the clock instead of the build's day shows up.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Date, DateTime, func, select
+from sqlalchemy.orm import Session
+
+from lianfang import timeutil
+from lianfang.areas.choices import AreaLevel
+from lianfang.areas.models import Area
+from lianfang.auth.scope import SYSTEM
+from lianfang.db import models
+from lianfang.db.base import Base
+from lianfang.db.engine import make_engine, make_sessionmaker, transaction
+from lianfang.db.migrate import upgrade
+from lianfang.demo import service as demo_service
+from lianfang.demo import story, world
+from lianfang.demo.population import is_community
+from lianfang.people import coverage
+from lianfang.people.choices import Guarantee
+from lianfang.people.models import Person, ReferralAlert, Responsible
+
+DAY = date(2022, 12, 28)  # not story.TODAY, the day the tests' clock is pinned to
+SEED = 7
+CITY = "320600000000"
+MIN_FOLLOWED = 80  # towns with fewer red and yellow people are left out of the spread
+
+# Columns that are not dates of the world's story: the machine's record of what the system did
+# (timeutil.utcnow), and deadlines, which lie ahead by nature.
+MACHINE_CLOCK = {
+    ("area", "updated_at"), ("area_population", "updated_at"), ("area_boundary", "updated_at"),
+    ("app_user", "created_at"), ("user_session", "created_at"), ("api_token", "created_at"),
+    ("audit_event", "at"), ("demo_world", "built_at"), ("forecast_run", "created_at"),
+    ("forecast_run", "started_at"), ("forecast_run", "finished_at"),
+    ("import_report", "created_at"),
+}  # fmt: skip
+DEADLINES = {
+    ("person", "due_on"), ("coverage_cell", "due_on"), ("user_session", "expires_at"),
+    ("api_token", "expires_at"), ("api_token", "revoked_at"),
+}  # fmt: skip
+
+
+@dataclass
+class Built:
+    session: Session
+    report: world.WorldReport
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
+    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('story') / 'demo.db'}")
+    upgrade(engine)
+    with transaction(make_sessionmaker(engine)) as session:
+        report = world.build(session=session, actor=SYSTEM, seed=SEED, scale="demo", today=DAY)
+    with Session(engine) as session:
+        yield Built(session, report)
+    engine.dispose()
+
+
+def _story_columns() -> list[tuple[str, str]]:
+    assert models.__name__  # every table is registered with the metadata
+    return [
+        (table.name, column.name)
+        for table in Base.metadata.sorted_tables
+        for column in table.columns
+        if isinstance(getattr(column.type, "impl", column.type), Date | DateTime)
+        and (table.name, column.name) not in MACHINE_CLOCK | DEADLINES
+    ]
+
+
+def test_no_stored_date_lies_after_the_demos_day(built: Built) -> None:
+    end = timeutil.start_of(DAY + timedelta(days=1))
+    checked = 0
+    for table_name, column_name in _story_columns():
+        column = Base.metadata.tables[table_name].c[column_name]
+        latest = built.session.scalar(select(func.max(column)))
+        if latest is None:
+            continue
+        checked += 1
+        if isinstance(latest, datetime):
+            assert latest < end, (table_name, column_name, latest)
+        else:
+            assert latest <= DAY, (table_name, column_name, latest)
+    assert checked >= 12  # people, responsibles, follow-ups and alerts all hold dates
+    build = demo_service.latest(session=built.session)
+    assert build is not None
+    assert build.today == DAY
+
+
+def test_follow_ups_kits_and_alerts_lie_in_the_days_before_it(built: Built) -> None:
+    start = timeutil.start_of(DAY)
+    assert built.session.scalar(select(func.max(Person.last_contact_at))) < start
+    assert built.session.scalar(select(func.max(Person.kit_on))) < DAY
+    assert built.session.scalar(select(func.max(ReferralAlert.raised_at))) < start
+    first = built.session.scalar(select(func.min(Person.last_contact_at)))
+    assert first is not None
+    assert first >= start - timedelta(days=15)
+
+
+def test_the_share_overdue_is_what_the_generator_intended(built: Built) -> None:
+    key = built.report.people
+    total, _ = coverage.summary(session=built.session, actor=SYSTEM, code=CITY, today=DAY)
+    assert total.overdue == key.overdue  # exactly the people the generator made overdue
+    spread = math.sqrt(key.overdue_expected)
+    assert abs(key.overdue - key.overdue_expected) < 4 * spread + 5  # as story.overdue says
+    assert 0.2 < key.overdue / key.followed_up < 0.5
+    later, _ = coverage.summary(
+        session=built.session, actor=SYSTEM, code=CITY, today=DAY + timedelta(days=2)
+    )
+    assert later.overdue > total.overdue  # a day that does not come brings more due
+
+
+def _towns(session: Session, county: str) -> list[coverage.Counts]:
+    _, towns = coverage.summary(session=session, actor=SYSTEM, code=county, today=DAY)
+    return [t for t in towns if t.followed >= MIN_FOLLOWED]
+
+
+def test_towns_of_every_county_differ_by_20_points_on_each_guarantee(built: Built) -> None:
+    counties = built.session.scalars(
+        select(Area.code).where(Area.level == AreaLevel.county, Area.code.startswith("3206"))
+    ).all()
+    assert len(counties) == 8
+    for county in counties:
+        towns = _towns(built.session, county)
+        assert len(towns) >= 3, county
+        for guarantee in Guarantee:
+            shares = [t.share(guarantee) or 0.0 for t in towns]
+            assert max(shares) - min(shares) >= 0.20, (county, guarantee, shares)
+
+
+def test_the_towns_behind_are_below_40_percent_on_medicine_and_check_ins(built: Built) -> None:
+    assert len(story.BEHIND) >= 3
+    for town in story.BEHIND:
+        total, _ = coverage.summary(session=built.session, actor=SYSTEM, code=town, today=DAY)
+        assert total.followed >= MIN_FOLLOWED
+        for guarantee in (Guarantee.medicine, Guarantee.checked_on):
+            share = total.share(guarantee)
+            assert share is not None
+            assert share < 0.40, (town, guarantee, share)
+    city, _ = coverage.summary(session=built.session, actor=SYSTEM, code=CITY, today=DAY)
+    assert (city.share(Guarantee.medicine) or 0) > 0.55  # the rest of the city is not
+
+
+def test_villages_without_anyone_in_charge_gather_where_staff_are_thin(built: Built) -> None:
+    staffed = set(built.session.scalars(select(Responsible.area_code).distinct()))
+    villages = built.session.scalars(
+        select(Person.area_code).distinct().where(Person.area_code.startswith("3206"))
+    ).all()
+    empty: dict[bool, list[bool]] = defaultdict(list)
+    for village in villages:
+        empty[village[:9] + "000" in story.BEHIND].append(village not in staffed)
+    behind, elsewhere = (sum(empty[k]) / len(empty[k]) for k in (True, False))
+    assert sum(empty[False]) > 0  # some villages elsewhere have nobody too
+    assert behind > 0.25
+    assert behind > 3 * elsewhere
+
+
+def test_referral_alerts_gather_where_the_epidemic_is_ahead(built: Built) -> None:
+    names = dict(
+        built.session.execute(
+            select(Area.code, Area.name).where(Area.level == AreaLevel.village)
+        ).all()
+    )
+    people: dict[bool, int] = defaultdict(int)
+    for code, n in built.session.execute(
+        select(Person.area_code, func.count()).group_by(Person.area_code)
+    ):
+        people[is_community(names[code])] += n
+    alerts: dict[bool, int] = defaultdict(int)
+    for code, n in built.session.execute(
+        select(ReferralAlert.area_code, func.count()).group_by(ReferralAlert.area_code)
+    ):
+        alerts[is_community(names[code])] += n
+    urban, rural = (alerts[k] / people[k] for k in (True, False))
+    assert alerts[False] > 0
+    assert urban > 3 * rural
+
+
+def test_remote_and_coastal_villages_are_farther_from_a_capable_hospital(built: Built) -> None:
+    villages = coverage.villages(
+        session=built.session, actor=SYSTEM, code="320623000000", today=DAY
+    )
+    remote = _remoteness(built.session, "320623")
+
+    def share(group: list[coverage.Counts]) -> float:
+        assert group
+        return sum(v.covered[Guarantee.treatment] for v in group) / sum(v.followed for v in group)
+
+    near = [v for v in villages if remote[v.code] < 0.4]
+    far = [v for v in villages if remote[v.code] >= 0.7]
+    assert share(near) - share(far) >= 0.15
+    city = coverage.villages(session=built.session, actor=SYSTEM, code=CITY, today=DAY)
+    coastal = [v for v in city if v.code[:9] + "000" in story.COASTAL]
+    inland = [v for v in city if v.code[:9] + "000" not in story.COASTAL]
+    assert share(inland) - share(coastal) >= 0.08
+
+
+def _remoteness(session: Session, county: str) -> dict[str, float]:
+    """Each village's remoteness as the story defines it, from the stored coordinates."""
+    places = {
+        code: (lon, lat)
+        for code, lon, lat in session.execute(
+            select(Area.code, Area.lon, Area.lat).where(Area.code.startswith(county))
+        )
+    }
+    towns = [c for c in places if c.endswith("000") and not c.endswith("000000")]
+    seat = story.seat_of(county + "000000", towns)
+    assert seat is not None
+    villages = {c: p for c, p in places.items() if not c.endswith("000")}
+    return story.remoteness(villages, places[seat])
+
+
+def test_docs_tell_the_story_the_generator_reads() -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "demo.md").read_text(encoding="utf-8")
+    assert f"**{story.TODAY}**" in text
+    for town in story.TOWNS:
+        short = town.name.removeprefix(town.name[:3])  # 如东县洋口镇 → 洋口镇
+        assert town.name in text or short.removesuffix("镇") in text, town.name
+        if town.behind:
+            assert f"| {town.name} |" in text, town.name
+            assert town.en in text, town.name

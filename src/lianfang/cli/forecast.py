@@ -145,6 +145,7 @@ def _peak_table(peaks: list[dict[str, Any]], names: list[str]) -> Table:
         "高峰日新增症状 peak/day",
         "死亡 deaths",
         "在院峰值 beds",
+        "吸氧峰值 on oxygen",
     ):
         table.add_column(header, justify="left" if header.startswith("区域") else "right")
     labels = [*names, "合计 all"]
@@ -159,6 +160,7 @@ def _peak_table(peaks: list[dict[str, Any]], names: list[str]) -> Table:
             f"{row['peak_symptomatic']:,.0f}",
             f"{row['deaths']:,.0f}",
             f"{row['peak_hospital_census']:,.0f}",
+            f"{row.get('peak_oxygen_patients', 0):,.0f}",
         )
     return table
 

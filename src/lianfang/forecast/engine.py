@@ -45,7 +45,7 @@ from lianfang.forecast.population import Metapopulation
 from lianfang.forecast.sampling import SPLIT_MAX_N, Infections, TableBinomial
 from lianfang.forecast.scenario import DailyEffects, Scenario
 
-RUN_FORMAT = 1
+RUN_FORMAT = 2
 """Version of what a stored run's inputs compute to. Bump it whenever the same inputs give other
 figures or another result layout (a change to the engine, severity, the ensemble's draws or the
 fit): a stored run of another format is then refused a re-run, with its version named, instead

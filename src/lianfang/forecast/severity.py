@@ -17,6 +17,7 @@ from scipy import stats
 
 from lianfang.forecast.engine import Trajectory
 from lianfang.forecast.parameters import DiseaseParameters, FloatArray
+from lianfang.forecast.population import HIGH_RISK_ELDERLY
 
 MAX_LAG_DAYS = 45
 MEASURES = (
@@ -36,9 +37,6 @@ MEASURES = (
 )
 MEDICINE_SEEKING = 0.6
 """Share of symptomatic cases that take an antipyretic course (assumption; Dec 2022 surveys)."""
-HIGH_RISK_ELDERLY = 0.35
-"""Share of symptomatic people aged 65+ who are high risk (red grade) and eligible for an
-antiviral (assumption until the key-population registry supplies grades)."""
 
 
 OXYGEN_WARD_SHARE = 0.676
@@ -91,6 +89,15 @@ def convolve(series: FloatArray, kernel: FloatArray) -> FloatArray:
 
 
 MINUTES_A_DAY = 24 * 60
+
+
+def _eligible(run: Trajectory) -> FloatArray:
+    """Onsets eligible for an antiviral course, per village: its onsets aged 65+ times its
+    eligible share (red-grade people on the registry, else ``HIGH_RISK_ELDERLY``)."""
+    share = run.antiviral_share
+    if share is None:
+        share = np.full(run.elderly_symptomatic.shape[-1], HIGH_RISK_ELDERLY)
+    return np.asarray(run.elderly_symptomatic * share, dtype=np.float64)
 
 
 def _ward_oxygen(get: Callable[[str], FloatArray]) -> FloatArray:
@@ -163,7 +170,7 @@ def _build(
         "icu_census": lambda: convolve(get("icu_admissions"), stay_survival(p.icu_stay_days)),
         "deaths": lambda: convolve(fold(run.deaths_at_onset), delay_pmf(p.onset_to_death_days)),
         "antipyretic_courses": lambda: get("symptomatic") * MEDICINE_SEEKING,
-        "antiviral_courses": lambda: fold(run.elderly_symptomatic) * HIGH_RISK_ELDERLY,
+        "antiviral_courses": lambda: fold(_eligible(run)),
         "oxygen_patients": lambda: _ward_oxygen(get) + get("icu_census"),
         "oxygen_concentrators": lambda: _ward_oxygen(get) * OXYGEN_WARD_LPM / CONCENTRATOR_LPM,
         "oxygen_cylinders": lambda: (

@@ -156,6 +156,13 @@ def query(actor: Actor, f: PeopleFilter, today: date) -> Select[Person]:
     return select(Person).where(*_where(actor, f, today)).order_by(URGENCY, order, Person.id)
 
 
+def count(*, session: Session, actor: Actor, f: PeopleFilter, today: date) -> int:
+    """How many people match a filter (the total a list, and an export of it, holds)."""
+    actor.require(Permission.people_read)
+    where = _where(actor, f, today)
+    return session.scalar(select(func.count()).select_from(Person).where(*where)) or 0
+
+
 def list_people(
     *, session: Session, actor: Actor, f: PeopleFilter, page: int = 1, size: int = 50
 ) -> Page:
@@ -164,8 +171,7 @@ def list_people(
     today = timeutil.today()
     size = max(1, min(size, MAX_PAGE))
     page = max(1, page)
-    where = _where(actor, f, today)
-    total = session.scalar(select(func.count()).select_from(Person).where(*where)) or 0
+    total = count(session=session, actor=actor, f=f, today=today)
     items = session.scalars(
         query(actor, f, today)
         .options(joinedload(Person.responsible))

@@ -19,7 +19,7 @@ from lianfang.areas import service as areas
 from lianfang.auth.choices import Permission
 from lianfang.choices import Choice
 from lianfang.errors import ImportFileError, InvalidInputError, LianfangError
-from lianfang.i18n import _
+from lianfang.i18n import Text, _
 from lianfang.ids import MAX_ID, RecordId
 from lianfang.io import sheets, workbooks
 from lianfang.people import exporting, identity, importing, overview
@@ -33,6 +33,7 @@ from lianfang.web.pages import SignedIn, SignedInDep, render
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
+TOP_ALERTS = 10  # the newest open referral alerts above a list; the rest behind a link
 C = TypeVar("C", bound=Choice)
 
 
@@ -92,6 +93,11 @@ def ticks(person: Person, today: date) -> dict[Guarantee, bool] | None:
     return {state.guarantee: state.met for state in people.guarantee_states(person, today)}
 
 
+def lacks(held: dict[Guarantee, bool]) -> list[Text]:
+    """The guarantees a listed person lacks, in their order, as a card names them."""
+    return [g.text for g, met in held.items() if not met]
+
+
 def _list_context(session: Session, me: SignedIn, query: Query, page: int) -> dict[str, Any]:
     found = people.list_people(
         session=session, actor=me.actor, f=query.to_filter(), page=page, size=PAGE_SIZE
@@ -113,8 +119,10 @@ def _list_context(session: Session, me: SignedIn, query: Query, page: int) -> di
         "today": today,
         "villages": areas.names(session=session, area_codes=[p.area_code for p in found.items]),
         "ticks": {p.id: ticks(p, today) for p in found.items},
+        "alerts": overview.alerts_of(session=session, person_ids=[p.id for p in found.items]),
         "age": lambda p: identity.age_on(p.birth_date, today),
         "mask": identity.mask_id,
+        "lacks": lacks,
         "Grade": Grade,
         "Guarantee": Guarantee,
     }
@@ -131,11 +139,15 @@ def people_list(
     if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "people-table":
         return render(request, "people/_table.html", context)
     info = areas.detail(session=session, actor=me.actor, code=query.area)
+    top_alerts, alerts_total = overview.alert_list(
+        session=session, actor=me.actor, code=query.area, limit=TOP_ALERTS
+    )
     return render(
         request,
         "people/list.html",
-        context | {"info": info, "can": me.actor.can, "Permission": Permission},
-    )
+        context | {"info": info, "can": me.actor.can, "Permission": Permission,
+                   "top_alerts": top_alerts, "alerts_total": alerts_total},
+    )  # fmt: skip
 
 
 @router.get("/people/map")

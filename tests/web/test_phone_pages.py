@@ -55,8 +55,8 @@ def test_most_urgent_first_is_grade_then_overdue_then_most_guarantees_missing(
     listed = service.list_people(
         session=session, actor=SYSTEM, f=PeopleFilter(area=VILLAGE), size=500
     )
-    names = [p.name for p in listed.items if p.name in {"红有人管", "红无人管", "红逾期", "黄无人管"}]
-    assert names == ["红逾期", "红无人管", "红有人管", "黄无人管"]
+    expected = ["红逾期", "红无人管", "红有人管", "黄无人管"]
+    assert [p.name for p in listed.items if p.name in expected] == expected
 
 
 def test_the_list_renders_cards_beside_the_table_with_overdue_in_red(
@@ -90,17 +90,21 @@ def test_a_refused_follow_up_keeps_every_value_and_names_each_field(
     refused = client.post(f"/people/{person.id}/follow-ups", data=form)
     assert refused.status_code == 422
     html = refused.text
-    assert 'id="fu-temperature-error"' in html and "「3x.5」不是数字" in html
-    assert 'id="fu-fever_days-error"' in html and "「两」不是数字" in html
+    assert 'id="fu-temperature-error"' in html
+    assert "「3x.5」不是数字" in html
+    assert 'id="fu-fever_days-error"' in html
+    assert "「两」不是数字" in html
     assert html.count("autofocus") == 1  # the first problem only
     temperature = re.search(r'<input id="fu-temperature"[^>]*>', html)
     assert temperature is not None
     assert 'value="3x.5"' in temperature.group(0)
     assert 'aria-describedby="fu-temperature-error"' in temperature.group(0)
     assert "autofocus" in temperature.group(0)
-    assert 'value="45"' in html and ">家属代答</textarea>" in html
+    assert 'value="45"' in html
+    assert ">家属代答</textarea>" in html
     assert re.search(r'value="video" checked', html)
-    assert re.search(r'value="cough" checked', html) and re.search(r'value="fatigue" checked', html)
+    assert re.search(r'value="cough" checked', html)
+    assert re.search(r'value="fatigue" checked', html)
     assert 'value="7b3e0c55-1d52-4c1e-9a43-3f1c6d1f0a01"' in html  # the same form, resent once
 
     form |= {"temperature": "36.8", "fever_days": "0"}  # SpO2 45 is a number out of range
@@ -131,17 +135,21 @@ def test_a_saved_follow_up_confirms_at_the_top_and_says_what_to_do(
     low = plain | {"client_token": "a2", "spo2": "91"}
     saved = client.post(f"/people/{person.id}/follow-ups", data=low, follow_redirects=False)
     location = saved.headers["location"]
-    assert "#" not in location and "saved=alert&alert=" in location
+    assert "#" not in location
+    assert "saved=alert&alert=" in location
     html = client.get(location).text
     top = html[html.index('data-testid="alert-raised"') : html.index('data-testid="person-name"')]
     assert "已生成转诊提醒" in top
     assert "血氧饱和度 91% &lt; 93%" in top
-    assert "尚未登记定点医院" in top and "王医生" in top  # the person in charge
+    assert "尚未登记定点医院" in top
+    assert "王医生" in top  # the person in charge
     assert top.index('data-testid="open-alert"') > 0  # the alert itself, before the person
 
     listed = client.get("/people").text
     alerts = listed[listed.index('data-testid="list-alerts"') : listed.index("people-filters")]
-    assert "红有人管" in alerts and "血氧饱和度 91% &lt; 93%" in alerts and "提醒于" in alerts
+    assert "红有人管" in alerts
+    assert "血氧饱和度 91% &lt; 93%" in alerts
+    assert "提醒于" in alerts
     only = client.get("/people", params={"alert": "1"}).text
     assert "<th>提醒原因</th><th>提醒时间</th>" in only
     assert 'data-testid="list-alerts"' not in only  # the list itself is the alert list

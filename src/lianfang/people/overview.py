@@ -1,6 +1,6 @@
 """Read models of the registry that the API, the pages and the CLI share: an area's coverage
-with its children named, the villages of a map, open alerts per person and as lists. Each caller only
-translates these (JSON, a page, a table); none computes them itself."""
+with its children named, the villages of a map, open alerts per person and as lists. Each
+caller only translates these (JSON, a page, a table); none computes them itself."""
 
 from __future__ import annotations
 
@@ -114,10 +114,13 @@ def _described(session: Session, alerts: Sequence[ReferralAlert]) -> list[OpenAl
     villages = areas.names(session=session, area_codes=[a.area_code for a in alerts])
     return [
         OpenAlert(
-            alert_id=a.id, person_id=a.person_id, name=names.get(a.person_id, ""),
+            alert_id=a.id,
+            person_id=a.person_id,
+            name=names.get(a.person_id, ""),
             village=villages.get(a.area_code, a.area_code),
-            reasons=followups.explain(a, readings.get(a.follow_up_id)), raised_at=a.raised_at,
-        )  # fmt: skip
+            reasons=followups.explain(a, readings.get(a.follow_up_id)),
+            raised_at=a.raised_at,
+        )
         for a in alerts
     ]
 

@@ -150,7 +150,7 @@ def _where(actor: Actor, f: PeopleFilter, today: date) -> list[ColumnElement[boo
     return where
 
 
-def urgency(today: date) -> tuple[ColumnElement[Any], ...]:
+def urgency(today: date) -> tuple[Any, ...]:
     """The order of "most urgent first" (docs/people.md): red, then yellow, then green; within
     a grade, overdue check-ins first; then the most of the four guarantees missing; then the
     earliest next check-in."""

@@ -157,9 +157,7 @@ def follow_up(
     session.commit()
     if alert is None:
         return RedirectResponse(f"/people/{person_id}?saved=follow-up", status_code=303)
-    return RedirectResponse(
-        f"/people/{person_id}?saved=alert&alert={alert.id}", status_code=303
-    )
+    return RedirectResponse(f"/people/{person_id}?saved=alert&alert={alert.id}", status_code=303)
 
 
 @router.post("/people/{person_id:int}/reveal", response_class=HTMLResponse)

@@ -248,6 +248,14 @@ CASES = [
         {"area_code": TOWN},
         b"date,visits\n2022-12-01,3\n2022-12-02,5\n",
     ),
+    Case(
+        "POST",
+        "/api/forecast/reruns",
+        "/api/forecast/reruns",
+        FORECASTERS,
+        202,
+        {"run_id": "{town_run}"},
+    ),
     Case("GET", "/api/areas", "/api/areas?q=街道", ALL, rows=items("code", None)),
     *[
         Case(
@@ -330,6 +338,16 @@ def people_values(url: str, session: Session, role: Role) -> dict[str, Any]:
     return values
 
 
+def run_values(case: Case, session: Session) -> dict[str, Any]:
+    """A stored run of the town, when the case's body names one."""
+    if "{town_run}" not in str(case.body):
+        return {}
+    run = forecasts.create_run(
+        session=session, actor=SYSTEM, code=TOWN, kind=RunKind.forecast, inputs={"days": 1}
+    )
+    return {"town_run": run.id}
+
+
 def concrete(url: str, session: Session, extra: dict[str, Any] | None = None) -> str:
     """The URL with the ids of the standing test users (and of a run in the town) filled in."""
     ids = {
@@ -365,7 +383,7 @@ def test_role_may_call_endpoint_only_within_scope(
 ) -> None:
     if case.rows is not None:
         spread(session)
-    values = people_values(case.url, session, role)
+    values = people_values(case.url, session, role) | run_values(case, session)
     answer = case.send(client, concrete(case.url, session, values), bearer(client, role), values)
     expected = case.ok if role in case.allowed else 403
     assert answer.status_code == expected, answer.text
@@ -392,7 +410,7 @@ def test_lists_without_an_area_hold_rows_a_narrower_role_must_not_see(
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.method} {c.url}")
 def test_anonymous_callers_are_refused(client: TestClient, session: Session, case: Case) -> None:
-    values = people_values(case.url, session, Role.admin)
+    values = people_values(case.url, session, Role.admin) | run_values(case, session)
     answer = case.send(client, concrete(case.url, session, values), None, values)
     assert answer.status_code == 401
 

@@ -4,7 +4,7 @@ from lianfang.areas.models import Area, AreaBoundary, AreaPopulation
 from lianfang.auth.models import ApiToken, AuditEvent, User, UserSession
 from lianfang.db.base import Base
 from lianfang.demo.models import DemoWorld
-from lianfang.forecast.models import ForecastRun
+from lianfang.forecast.models import ForecastAdoption, ForecastRun
 from lianfang.people.models import (
     CoverageCell,
     FollowUp,
@@ -27,6 +27,7 @@ __all__ = [
     "CoverageCell",
     "DemoWorld",
     "FollowUp",
+    "ForecastAdoption",
     "ForecastRun",
     "GradeChange",
     "ImportReport",

@@ -28,7 +28,7 @@ def registered(browser: Browser, server: str) -> None:
     sign_in(page, server, role_username(Role.district_operator))
     page.goto(f"{server}/people/import")
     body = (
-        f"{YELLOW},{id_number('19550303', 33)},,{VILLAGE},稳定,1,\n"
+        f"{YELLOW},{id_number('19550303', 33)},,{VILLAGE},稳定,1,王医生\n"
         f"{RED},{id_number('19400202', 31)},,{VILLAGE},不稳定,0,\n"
     )
     page.get_by_test_id("import-file").set_input_files(
@@ -66,6 +66,16 @@ def test_the_list_on_a_phone_is_cards_most_urgent_first(phone: Page, server: str
     expect(red.get_by_test_id("card-grade")).to_have_text("红色")
     expect(red.get_by_test_id("card-missing")).to_contain_text("有人管")
     expect(red.get_by_test_id("card-due")).to_contain_text("下次随访")
+    no_sideways_scroll(phone)
+
+
+def test_a_towns_list_with_its_map_and_assignment_fits_a_phone(phone: Page, server: str) -> None:
+    sign_in(phone, server, role_username(Role.town_operator))
+    phone.goto(f"{server}/people")
+    expect(phone.get_by_test_id("person-card").first).to_be_visible()
+    expect(phone.get_by_test_id("people-map").locator("canvas").first).to_be_visible()
+    expect(phone.get_by_test_id("assign-responsible")).to_be_visible()
+    expect(phone.get_by_test_id("person-card").first.locator("input.tick")).to_be_visible()
     no_sideways_scroll(phone)
 
 

@@ -19,7 +19,7 @@ from lianfang.areas import service as areas
 from lianfang.auth.choices import Permission
 from lianfang.choices import Choice
 from lianfang.errors import ImportFileError, InvalidInputError, LianfangError
-from lianfang.i18n import _
+from lianfang.i18n import Text, _
 from lianfang.ids import MAX_ID, RecordId
 from lianfang.io import sheets, workbooks
 from lianfang.people import exporting, identity, importing, overview
@@ -34,6 +34,7 @@ from lianfang.web.pages import SignedIn, SignedInDep, render
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
+TOP_ALERTS = 10  # the newest open referral alerts above a list; the rest behind a link
 C = TypeVar("C", bound=Choice)
 
 
@@ -105,6 +106,11 @@ def ticks(person: Person, today: date) -> dict[Guarantee, bool] | None:
     return {state.guarantee: state.met for state in people.guarantee_states(person, today)}
 
 
+def lacks(held: dict[Guarantee, bool]) -> list[Text]:
+    """The guarantees a listed person lacks, in their order, as a card names them."""
+    return [g.text for g, met in held.items() if not met]
+
+
 def _list_context(session: Session, me: SignedIn, query: Query, page: int) -> dict[str, Any]:
     found = people.list_people(
         session=session, actor=me.actor, f=query.to_filter(), page=page, size=PAGE_SIZE
@@ -126,8 +132,10 @@ def _list_context(session: Session, me: SignedIn, query: Query, page: int) -> di
         "today": today,
         "villages": areas.names(session=session, area_codes=[p.area_code for p in found.items]),
         "ticks": {p.id: ticks(p, today) for p in found.items},
+        "alerts": overview.alerts_of(session=session, person_ids=[p.id for p in found.items]),
         "age": lambda p: identity.age_on(p.birth_date, today),
         "mask": identity.mask_id,
+        "lacks": lacks,
         "Grade": Grade,
         "Guarantee": Guarantee,
     }
@@ -147,7 +155,14 @@ def people_list(
         # the table, and out of band the exports: they follow the filters just applied
         return render(request, "people/_filtered.html", context)
     info = areas.detail(session=session, actor=me.actor, code=query.area)
-    return render(request, "people/list.html", context | {"info": info})
+    top_alerts, alerts_total = overview.alert_list(
+        session=session, actor=me.actor, code=query.area, limit=TOP_ALERTS
+    )
+    return render(
+        request,
+        "people/list.html",
+        context | {"info": info, "top_alerts": top_alerts, "alerts_total": alerts_total},
+    )
 
 
 def _exports_context(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -11,6 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from lianfang import timeutil
 from lianfang.api.app import create_app
 from lianfang.areas import codes
 from lianfang.auth import service as auth
@@ -21,10 +24,10 @@ from lianfang.forecast import adoption
 from lianfang.forecast import service as forecasts
 from lianfang.forecast.models import RunKind, RunStatus
 from lianfang.io import sheets
-from lianfang.people import followups
+from lianfang.people import exporting, followups
 from lianfang.people import service as people
-from lianfang.people.choices import ChangeSource, ContactMethod, ResponsibleKind
-from lianfang.people.models import ImportReport, Responsible
+from lianfang.people.choices import ChangeSource, ContactMethod, ExportStatus, ResponsibleKind
+from lianfang.people.models import ExportJob, ImportReport, Responsible
 from lianfang.people.sheet import SPEC
 from tests.conftest import bearer
 from tests.factories import (
@@ -168,6 +171,17 @@ def people_cases() -> list[Case]:
              REVEALERS, rows=exported),
         Case("GET", "/api/people/export", f"/api/people/export?area={TOWN}&format=csv#t",
              REVEALERS - {Role.village_worker}, rows=exported),
+        Case("POST", "/api/people/exports", "/api/people/exports", REVEALERS, 202,
+             {"area": VILLAGE, "format": "csv"}),
+        Case("POST", "/api/people/exports", "/api/people/exports#t",
+             REVEALERS - {Role.village_worker}, 202, {"area": TOWN, "grade": ["red"]}),
+        Case("GET", "/api/people/exports", "/api/people/exports", REVEALERS,
+             rows=items(within=None)),
+        Case("GET", "/api/people/exports/{job_id}", "/api/people/exports/{job}", REVEALERS),
+        Case("GET", "/api/people/exports/{job_id}/file", "/api/people/exports/{job}/file",
+             REVEALERS),
+        Case("DELETE", "/api/people/exports/{job_id}", "/api/people/exports/{job}", REVEALERS,
+             204),
     ]  # fmt: skip
 
 
@@ -340,6 +354,16 @@ def people_values(url: str, session: Session, role: Role) -> dict[str, Any]:
         values["responsible"] = people.add_responsible(
             session=session, actor=SYSTEM, responsible=made
         ).id
+    if "{job}" in url:
+        stored = exporting.stored_filter(people.PeopleFilter(VILLAGE))
+        job = ExportJob(
+            area_code=VILLAGE, username=role_username(role), filter=json.dumps(stored),
+            today=timeutil.today(), file_format="csv", masked=True, status=ExportStatus.done,
+            rows=0, rows_done=0, content=b"x", expires_at=timeutil.utcnow() + timedelta(hours=1),
+        )  # fmt: skip
+        session.add(job)
+        session.flush()
+        values["job"] = job.id
     if "{report}" in url:
         session.add(ImportReport(
             token="t" + role.value, username=role_username(role), source="x.csv", content=b"PK"

@@ -72,6 +72,7 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("post", "/api/people/alerts/{alert_id}/close"): Example(
         json={"note": "已转诊县人民医院"}, ids={"alert_id": "alert"}
     ),
+    ("post", "/api/people/exports"): Example(json={"area": VILLAGE, "format": "csv"}),
     ("post", "/api/people/responsibles"): Example(json={"area_code": VILLAGE, "name": "严医生"}),
     ("post", "/api/people/assign"): Example(
         json={"person_ids": [], "responsible_id": 0}, ids={"person_ids": "person"}

@@ -7,6 +7,7 @@ from lianfang.demo.models import DemoWorld
 from lianfang.forecast.models import ForecastAdoption, ForecastRun
 from lianfang.people.models import (
     CoverageCell,
+    ExportJob,
     FollowUp,
     GradeChange,
     ImportReport,
@@ -26,6 +27,7 @@ __all__ = [
     "AuditEvent",
     "CoverageCell",
     "DemoWorld",
+    "ExportJob",
     "FollowUp",
     "ForecastAdoption",
     "ForecastRun",

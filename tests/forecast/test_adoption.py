@@ -128,6 +128,7 @@ def test_demand_for_any_area_inside_the_adopted_one(client: TestClient, session:
     share = people[VILLAGE] / sum(n for c, n in people.items() if c.startswith(TOWN[:9]))
     village = adoption.adopted_forecast(session=session, actor=SYSTEM, area=VILLAGE)
     assert village.scaled == pytest.approx(share)
+    assert village.adopted_area_name == county.area_name == "如东县"
     peak = max(stored["bands"]["oxygen_patients"]["median"][town])
     assert max(village.demand["oxygen_patients"].median) == pytest.approx(peak * share, abs=0.01)
     day = village.start + timedelta(days=30)

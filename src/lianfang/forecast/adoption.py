@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from lianfang.areas import codes
 from lianfang.areas import service as areas
+from lianfang.areas.models import Area
 from lianfang.auth import audit
 from lianfang.auth.choices import AuditAction, Permission
 from lianfang.auth.scope import Actor
@@ -74,6 +75,7 @@ class AdoptedForecast:
     area_code: str
     area_name: str
     adopted_area_code: str
+    adopted_area_name: str
     run_id: int
     kind: str  # "forecast" or "fit"
     scenario: str
@@ -101,6 +103,7 @@ class AdoptedForecast:
             "area_code": self.area_code,
             "area_name": self.area_name,
             "adopted_area_code": self.adopted_area_code,
+            "adopted_area_name": self.adopted_area_name,
             "run_id": self.run_id,
             "kind": self.kind,
             "scenario": self.scenario,
@@ -256,6 +259,9 @@ def adopted_forecast(
         area_code=info.code,
         area_name=info.name,
         adopted_area_code=adoption.area_code,
+        adopted_area_name=session.get(Area, adoption.area_code).name  # type: ignore[union-attr]
+        if adoption.area_code != info.code
+        else info.name,
         run_id=run.id,
         kind=run.kind.value,
         scenario=chosen["name"],

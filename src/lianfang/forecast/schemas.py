@@ -180,6 +180,7 @@ class AdoptedForecastRead(BaseModel):
     area_code: str
     area_name: str
     adopted_area_code: str
+    adopted_area_name: str
     run_id: int
     kind: str
     scenario: str

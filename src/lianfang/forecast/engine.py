@@ -45,6 +45,11 @@ from lianfang.forecast.population import Metapopulation
 from lianfang.forecast.sampling import SPLIT_MAX_N, Infections, TableBinomial
 from lianfang.forecast.scenario import DailyEffects, Scenario
 
+RUN_FORMAT = 1
+"""Version of what a stored run's inputs compute to. Bump it whenever the same inputs give other
+figures or another result layout (a change to the engine, severity, the ensemble's draws or the
+fit): a stored run of another format is then refused a re-run, with its version named, instead
+of silently giving other figures (``forecast.service.check_reproducible``)."""
 YOUNG_ADULTS = 1  # the age band returning migrant workers are counted in
 ELDERLY = np.array([0.0, 0.0, 0.0, 1.0, 1.0])  # the bands aged 65 and over
 

@@ -59,6 +59,7 @@ templates.env.install_gettext_callables(  # type: ignore[attr-defined]
 )
 templates.env.globals.update(
     format_local=format_local,
+    listing=i18n.listing,
     world_today=world_today,  # not `today`: pages pass their own `today` value
     switch_link=switch_link,
     AGE_BANDS=AGE_BANDS,

@@ -109,3 +109,31 @@ def test_exports_follow_the_filter_form_and_large_ones_finish_in_the_background(
     assert downloaded_rows(page, "export-download") == everyone
     width = page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= VIEWPORTS[name]["width"], width  # nothing pushes the page sideways
+
+
+def test_a_village_on_the_map_opens_its_list_with_the_filters_applied(
+    screen: tuple[str, Page], exports_server: str
+) -> None:
+    _, page = screen
+    sign_in(page, exports_server, role_username(Role.town_operator))
+    page.goto(f"{exports_server}/people")
+    page.get_by_test_id("filter-grade").select_option("red")
+    page.get_by_label("随访逾期").check()
+    expect(page).to_have_url(re.compile("overdue=1"))
+    box = page.get_by_test_id("people-map")
+    box.scroll_into_view_if_needed()
+    expect(box).to_have_attribute("data-rendered", re.compile(r"[1-9]"))
+    x, y, code = page.evaluate(
+        """() => {
+          const chart = echarts.getInstanceByDom(document.getElementById("people-map"));
+          const point = chart.getOption().series[0].data[0];
+          const [x, y] = chart.convertToPixel({seriesIndex: 0}, point.value.slice(0, 2));
+          return [x, y, point.code];
+        }"""
+    )
+    box.click(position={"x": x, "y": y})
+    page.wait_for_url(re.compile(r"area=\d{12}"))
+    assert "grade=red" in page.url
+    assert "overdue=1" in page.url
+    assert code[:9] == TOWN[:9]
+    expect(page.get_by_test_id("filter-grade")).to_have_value("red")

@@ -6,7 +6,9 @@ filters just applied through the filter form."""
 from __future__ import annotations
 
 import html
+import json
 import re
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,15 +16,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from lianfang import timeutil
+from lianfang.auth import chain
 from lianfang.auth.choices import Role
 from lianfang.auth.scope import SYSTEM
 from lianfang.demo import people as demo_people
 from lianfang.io import sheets
 from lianfang.people import exporting
-from lianfang.people.models import Person
+from lianfang.people.models import ExportJob, Person
 from lianfang.people.sheet import SPEC
 from tests.conftest import bearer
 from tests.factories import OTHER_TOWN, TOWN, VILLAGE_2
+from tests.people.test_audit_rows import events_since, newest_id
 from tests.web.test_pages import sign_in
 from tests.web.test_people_pages import csrf_of
 
@@ -188,3 +192,53 @@ def test_background_exports_hold_the_lists_total(
         assert (read["status"], read["rows"], read["masked"]) == ("done", total, False)
         made = client.get(read["download_url"], headers=api)
         assert len(rows_of(made.content, "xlsx")) == total, filters
+
+
+def test_a_background_export_is_its_requesters_only_audited_and_deletable(
+    client: TestClient, session: Session, registry: list[Person]
+) -> None:
+    client.app.state.settings.export_background_rows = 10  # type: ignore[attr-defined]
+    town = bearer(client, Role.town_operator)
+    county = bearer(client, Role.district_operator)
+    before = newest_id(session)
+    refused = client.get("/api/people/export", params={"area": TOWN}, headers=town)
+    assert refused.status_code == 400  # too large to make while the request waits
+    assert f"{len(registry):,}" in refused.json()["message_zh"]
+    assert "/api/people/exports" in refused.json()["message_zh"]
+    body = {"area": TOWN, "grade": ["red"], "reveal": True, "reason": REASON}
+    started = client.post("/api/people/exports", json=body, headers=town)
+    assert started.status_code == 202, started.text
+    job = started.json()
+    assert (job["status"], job["masked"], job["download_url"]) == ("queued", False, None)
+    assert client.get(f"/api/people/exports/{job['id']}/file", headers=town).status_code == 400
+    run_started(client, session)
+    done = client.get(f"/api/people/exports/{job['id']}", headers=town).json()
+    assert (done["status"], done["progress"]) == ("done", 1.0)
+    assert done["rows"] == sum(p.grade.value == "red" for p in registry)
+    # another user, even one whose area holds the town, neither sees nor downloads it
+    for url in (f"/api/people/exports/{job['id']}", done["download_url"]):
+        assert client.get(url, headers=county).status_code == 404
+    assert [j["id"] for j in client.get("/api/people/exports", headers=county).json()] == []
+    audited = [
+        (e.action.value, json.loads(e.detail or "{}"))
+        for e in events_since(session, before) if e.entity_type == "person"
+    ]  # fmt: skip
+    assert [(a, d["job"], d["rows"], d["reason"]) for a, d in audited] == [
+        ("reveal", job["id"], done["rows"], REASON)
+    ]
+    assert client.delete(f"/api/people/exports/{job['id']}", headers=county).status_code == 404
+    assert client.delete(f"/api/people/exports/{job['id']}", headers=town).status_code == 204
+    assert client.get(done["download_url"], headers=town).status_code == 404
+    deleted = [e for e in events_since(session, before) if e.entity_type == "export_job"]
+    assert [(e.action.value, e.entity_id) for e in deleted] == [("delete", str(job["id"]))]
+    # a masked one that expired is gone for its requester too
+    sign_in(client, Role.town_operator)
+    answer = client.get("/people/export", params={"area": TOWN, "format": "csv"})
+    assert 'data-testid="export-start"' in answer.text  # the link offers the background
+    expired = client.post("/api/people/exports", json={"area": TOWN}, headers=town).json()
+    stored = session.get(ExportJob, expired["id"])
+    assert stored is not None
+    stored.expires_at = timeutil.utcnow() - timedelta(minutes=1)
+    session.flush()
+    assert client.get(f"/api/people/exports/{expired['id']}", headers=town).status_code == 404
+    assert chain.verify(session).broken is None

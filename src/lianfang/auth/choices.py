@@ -36,6 +36,13 @@ class Role(Choice):
         return ROLE_PERMISSIONS[self]
 
     @property
+    def uses_api(self) -> bool:
+        """Whether the pages link to the API docs for this role: those who load and pull data
+        in bulk (a county's or town's systems); a village worker, a viewer and the roles
+        without a domain yet work on the pages only (docs/api.md)."""
+        return self in API_ROLES
+
+    @property
     def rank(self) -> int:
         """Lower is more senior; a user may create users of the same or a higher rank number."""
         return list(Role).index(self)
@@ -77,6 +84,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.safety_inspector: _READ,
     Role.viewer: _READ | {Permission.people_read},
 }
+
+
+API_ROLES = frozenset({Role.admin, Role.city_commander, Role.district_operator, Role.town_operator})
 
 
 class AuditAction(Choice):

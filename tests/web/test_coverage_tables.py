@@ -75,7 +75,8 @@ def test_missing_counts_split_red_from_yellow_and_the_share_is_labelled(
     page = client.get("/people/coverage", params={"area": OTHER_COUNTY_TOWN}).text
     red = re.search(r'data-testid="missing-red-medicine">[^<]*?(\d+)</a>', page)
     yellow = re.search(r'data-testid="missing-yellow-medicine">[^<]*?(\d+)</a>', page)
-    assert red and yellow
+    assert red is not None
+    assert yellow is not None
     assert (red.group(1), yellow.group(1)) == ("1", "1")
     assert "占红黄人员" in page  # the share's column says what it is a share of
     assert 'data-testid="gap-medicine">67%<' in page

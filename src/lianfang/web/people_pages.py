@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from sqlalchemy.orm import Session
 
 from lianfang import timeutil
-from lianfang.api.deps import PageNumber, SessionDep, check_csrf, download
+from lianfang.api.deps import PageNumber, Route, SessionDep, check_csrf, download
 from lianfang.areas import codes
 from lianfang.areas import service as areas
 from lianfang.auth.choices import Permission
@@ -31,7 +31,7 @@ from lianfang.people.sheet import SPEC
 from lianfang.web.language import request_language
 from lianfang.web.pages import SignedIn, SignedInDep, render
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=Route)
 PAGE_SIZE = 50
 C = TypeVar("C", bound=Choice)
 

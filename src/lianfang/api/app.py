@@ -14,6 +14,7 @@ from lianfang.config import Settings, get_settings
 from lianfang.db.engine import make_engine, make_sessionmaker
 from lianfang.demo import service as demo_service
 from lianfang.forecast import flows
+from lianfang.people import flows as export_flows
 from lianfang.web.forecast_pages import router as forecast_page_router
 from lianfang.web.language import LanguageMiddleware
 from lianfang.web.pages import STATIC_DIR
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.start_forecast = flows.start  # tests swap in an in-process starter
+    app.state.start_export = export_flows.start  # likewise
     app.add_middleware(LanguageMiddleware, default=settings.language)
     errors.install(app)
     app.include_router(api_router, prefix="/api")

@@ -71,12 +71,22 @@ def _compute(db: str | None, run_id: int) -> dict[str, Any]:
 
 
 def _stored(session: Session, run_id: int) -> dict[str, Any]:
+    """A stored run as the commands print it with --json: what it is, then its result."""
     from lianfang.forecast import service
 
     run = service.get_run(session=session, actor=operator(), run_id=run_id)
-    result = service.result_of(run)
-    assert result is not None  # the worker just finished it
-    return {"run": run_id, "area_code": run.area_code, **result}
+    return {
+        "run": run.id,
+        "area_code": run.area_code,
+        "kind": run.kind.value,
+        "status": run.status.value,
+        "created_by": run.created_by,
+        "created_at": run.created_at.isoformat(),
+        "format_version": run.format_version,
+        "package_version": run.package_version,
+        "error": run.error,
+        **(service.result_of(run) or {}),
+    }
 
 
 @app.command("run")
@@ -114,10 +124,14 @@ def run(
     if as_json:
         console.print_json(json.dumps(result, ensure_ascii=False))
         return
+    _print_scenarios(result)
+    say(_("stored as forecast run #%(run)s", run=result["run"]))
+
+
+def _print_scenarios(result: dict[str, Any]) -> None:
     for item in result["scenarios"]:
         console.print(f"[bold]{item['name']}[/]（{item['members'] or '确定性 deterministic'}）")
         console.print(_peak_table(item["peaks"], result["group_names"]))
-    say(_("stored as forecast run #%(run)s", run=result["run"]))
 
 
 def _peak_table(peaks: list[dict[str, Any]], names: list[str]) -> Table:
@@ -170,9 +184,8 @@ def fit(
     as_json: JsonOption = False,
     db: DbOption = None,
 ) -> None:
-    """Fit transmission, start date and reporting to observed daily series of an area."""
-    from rich.table import Table
-
+    """Fit transmission, start date and reporting to observed daily series of an area, and
+    forecast every outcome from the fitted parameters."""
     from lianfang.forecast.inputs import fit_inputs, series_from_csv
     from lianfang.forecast.models import RunKind
 
@@ -183,6 +196,12 @@ def fit(
     if as_json:
         console.print_json(json.dumps(result, ensure_ascii=False))
         return
+    _print_fit(result)
+
+
+def _print_fit(result: dict[str, Any]) -> None:
+    from rich.table import Table
+
     table = Table(title="拟合结果 / fitted (95% interval)")
     for header in ("参数 parameter", "估计 estimate", "下限 low", "上限 high"):
         table.add_column(header)
@@ -202,3 +221,80 @@ def fit(
     )
     for name, quality in result["quality"].items():
         console.print(f"{name}: " + ", ".join(f"{k} {v:.2f}" for k, v in quality.items()))
+    if result.get("scenarios"):  # what follows from the fitted parameters, per child area
+        _print_scenarios(result)
+
+
+RunId = Annotated[int, typer.Argument(min=1, help="The stored run's number (#).")]
+
+
+@app.command("show")
+def show(run_id: RunId, as_json: JsonOption = False, db: DbOption = None) -> None:
+    """Print a stored run or fit: its status, versions and results."""
+    from lianfang.db.engine import make_sessionmaker
+
+    engine = open_engine(db)
+    try:
+        with make_sessionmaker(engine)() as session:
+            stored = _stored(session, run_id)
+    finally:
+        engine.dispose()
+    if as_json:
+        console.print_json(json.dumps(stored, ensure_ascii=False))
+        return
+    say(
+        _(
+            "%(kind)s #%(run)s of %(area)s: %(status)s; queued by %(by)s at %(at)s; "
+            "run format %(format)s, lianfang %(version)s",
+            kind=stored["kind"],
+            run=stored["run"],
+            area=stored["area_code"],
+            status=stored["status"],
+            by=stored["created_by"],
+            at=stored["created_at"][:16],
+            format=stored["format_version"] or "?",
+            version=stored["package_version"] or "?",
+        )
+    )
+    if stored["error"]:
+        say(stored["error"].splitlines()[0])
+    if "estimates" in stored:
+        _print_fit(stored)
+    elif "scenarios" in stored:
+        _print_scenarios(stored)
+
+
+@app.command("rerun")
+def rerun(run_id: RunId, as_json: JsonOption = False, db: DbOption = None) -> None:
+    """Compute a stored run again from its stored inputs and say whether the figures are the
+    same (refused, naming the versions, when this lianfang computes another run format)."""
+    from lianfang.db.engine import make_sessionmaker, transaction
+    from lianfang.forecast import service
+
+    engine = open_engine(db)
+    try:
+        factory = make_sessionmaker(engine)
+        with transaction(factory) as session:
+            again = service.rerun(session=session, actor=operator(), run_id=run_id).id
+        with factory() as session:
+            before = _stored(session, run_id)
+    finally:
+        engine.dispose()
+    after = _compute(db, again)
+    figures = {k: v for k, v in before.items() if k not in RUN_KEYS}
+    same = service.same_figures(figures, {k: v for k, v in after.items() if k not in RUN_KEYS})
+    if as_json:
+        console.print_json(json.dumps({"run": run_id, "rerun": again, "same": same}))
+    elif same:
+        say(_("run #%(again)s reproduces run #%(run)s: the same figures", again=again, run=run_id))
+    else:
+        say(_("run #%(again)s differs from run #%(run)s", again=again, run=run_id))
+    if not same:
+        raise typer.Exit(1)
+
+
+RUN_KEYS = frozenset(
+    {"run", "area_code", "kind", "status", "created_by", "created_at", "format_version",
+     "package_version", "error"}
+)  # fmt: skip
+"""What ``_stored`` says about a run besides its figures."""

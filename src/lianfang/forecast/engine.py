@@ -48,6 +48,13 @@ from lianfang.forecast.scenario import DailyEffects, Scenario
 
 STEPS_PER_DAY = 1
 """The default step of deterministic and stochastic runs alike (``Stepping``)."""
+RUN_FORMAT = 2
+"""Version of what a stored run's inputs compute to. Bump it whenever the same inputs give other
+figures or another result layout (a change to the engine, severity, the ensemble's draws or the
+fit): a stored run of another format is then refused a re-run, with its version named, instead
+of silently giving other figures (``forecast.service.check_reproducible``). 2: steps that follow
+the continuous-time model, seeds in every age band, market days in β, 7-day-mean peak dates
+(issue 13 §6)."""
 YOUNG_ADULTS = 1  # the age band returning migrant workers are counted in
 ELDERLY = np.array([0.0, 0.0, 0.0, 1.0, 1.0])  # the bands aged 65 and over
 

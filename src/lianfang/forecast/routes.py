@@ -12,7 +12,7 @@ from lianfang.forecast import service
 from lianfang.forecast.inputs import fit_inputs, series_from_bytes
 from lianfang.forecast.models import ForecastRun, RunKind
 from lianfang.forecast.parameters import DiseaseParameters
-from lianfang.forecast.schemas import FitCreate, ForecastCreate, ForecastRunRead
+from lianfang.forecast.schemas import FitCreate, ForecastCreate, ForecastRunRead, RerunCreate
 
 router = APIRouter(prefix="/forecast", tags=["forecast 疫情预测"])
 
@@ -72,6 +72,23 @@ def create_fit(
     run = service.queue(
         session=session, actor=actor, code=body.area_code, kind=RunKind.fit, inputs=inputs
     )
+    launch(request, session, run)
+    return ForecastRunRead.of(run, full=False)
+
+
+@router.post(
+    "/reruns",
+    response_model=ForecastRunRead,
+    status_code=202,
+    summary="Re-run a stored run or fit with its stored inputs",
+)
+def rerun(
+    body: RerunCreate, request: Request, session: SessionDep, actor: CurrentActor
+) -> ForecastRunRead:
+    """Queue a new run with exactly the stored inputs of run ``run_id`` (its population
+    included); 409 naming the versions when this lianfang computes another run format than the
+    one that made it. Poll the new run; ``lianfang forecast rerun`` also compares the figures."""
+    run = service.rerun(session=session, actor=actor, run_id=body.run_id)
     launch(request, session, run)
     return ForecastRunRead.of(run, full=False)
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field, field_validator
 from lianfang.forecast.models import ForecastRun, RunKind, RunStatus
 from lianfang.forecast.parameters import DiseaseParameters
 from lianfang.forecast.scenario import FestivalReturn, Measure, Scenario
+from lianfang.ids import RecordId
 from lianfang.schemas import WriteSchema, mirror
 
 # Strict mirrors of the pure core's dataclasses (typed Any for mypy: they are made at run time).
@@ -81,6 +82,12 @@ class FitCreate(WriteSchema):
     days: int = Field(30, ge=0, le=365, description="days to forecast after the data")
 
 
+class RerunCreate(WriteSchema):
+    """A stored run to compute again from its stored inputs."""
+
+    run_id: RecordId = Field(description="the stored run or fit")
+
+
 class ForecastRunRead(BaseModel):
     """A stored run; ``result`` only when asked for one run."""
 
@@ -94,6 +101,10 @@ class ForecastRunRead(BaseModel):
     started_at: datetime | None
     finished_at: datetime | None
     error: str | None
+    format_version: int | None = Field(
+        None, description="the engine's run format that computed it (null: stored before)"
+    )
+    package_version: str | None = Field(None, description="the lianfang version that queued it")
     inputs: dict[str, Any] | None = None
     result: dict[str, Any] | None = None
 
@@ -110,6 +121,8 @@ class ForecastRunRead(BaseModel):
             started_at=run.started_at,
             finished_at=run.finished_at,
             error=run.error,
+            format_version=run.format_version,
+            package_version=run.package_version,
         )
         if full:
             read.inputs = json.loads(run.inputs)

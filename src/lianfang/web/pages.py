@@ -58,6 +58,7 @@ templates.env.install_gettext_callables(  # type: ignore[attr-defined]
 )
 templates.env.globals.update(
     format_local=format_local,
+    listing=i18n.listing,
     world_today=world_today,  # not `today`: pages pass their own `today` value
     AGE_BANDS=AGE_BANDS,
     CoordSource=CoordSource,

@@ -129,5 +129,7 @@
       series: markToday(series, x) });
   }
 
-  if (data.kind === "forecast") { forecastCharts(data.result); } else { fitChart(data.result); }
+  // a fit's result holds the same scenario tables as a run (its outcomes), plus the observations
+  if (data.kind === "fit") { fitChart(data.result); }
+  if (data.result.scenarios) { forecastCharts(data.result); }
 })();

@@ -37,6 +37,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         version=__version__,
         description="联防联控指挥调度平台 API — joint prevention and control command and dispatch. "
         "Authenticate with `POST /api/auth/token`, then send `Authorization: Bearer <token>`.",
+        docs_url=None,  # served by web.pages from the vendored Swagger UI: nothing from a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine

@@ -17,6 +17,10 @@ class Permission(Choice):
     people_edit = ("people.edit", _("register and follow up key people"))
     people_export = ("people.export", _("export the key-population registry"))
     people_grade = ("people.grade", _("override risk grades"))
+    dispatch_read = ("dispatch.read", _("read directives and tasks"))
+    dispatch_issue = ("dispatch.issue", _("issue directives and split tasks"))
+    dispatch_work = ("dispatch.work", _("carry out tasks: accept, report, comment"))
+    dispatch_verify = ("dispatch.verify", _("verify tasks others carried out"))
 
 
 class Role(Choice):
@@ -48,6 +52,8 @@ class Role(Choice):
 
 
 _READ = frozenset({Permission.areas_read})
+_WORK = frozenset({Permission.dispatch_read, Permission.dispatch_work})
+_DISPATCH = _WORK | {Permission.dispatch_issue, Permission.dispatch_verify}
 _PEOPLE = frozenset(
     {
         Permission.people_read,
@@ -66,20 +72,22 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.forecast_run,
         Permission.people_read,
         Permission.people_export,
-    },
+    }
+    | _DISPATCH,
     Role.district_operator: _READ
     | _PEOPLE
+    | _DISPATCH
     | {
         Permission.users_manage,
         Permission.audit_read,
         Permission.forecast_run,
         Permission.people_grade,
     },
-    Role.town_operator: _READ | _PEOPLE | {Permission.people_grade},
-    Role.village_worker: _READ | _PEOPLE,
-    Role.hospital_operator: _READ,
-    Role.safety_inspector: _READ,
-    Role.viewer: _READ | {Permission.people_read},
+    Role.town_operator: _READ | _PEOPLE | _DISPATCH | {Permission.people_grade},
+    Role.village_worker: _READ | _PEOPLE | _WORK,
+    Role.hospital_operator: _READ | _WORK,
+    Role.safety_inspector: _READ | _WORK,
+    Role.viewer: _READ | {Permission.people_read, Permission.dispatch_read},
 }
 
 

@@ -17,6 +17,19 @@ class Permission(Choice):
     people_edit = ("people.edit", _("register and follow up key people"))
     people_export = ("people.export", _("export the key-population registry"))
     people_grade = ("people.grade", _("override risk grades"))
+    resources_read = ("resources.read", _("read facilities, capacity and stock"))
+    resources_report = (
+        "resources.report",
+        _("report capacity and move stock at any facility of the area"),
+    )
+    resources_report_own = (
+        "resources.report_own",
+        _("report capacity and move stock at the facilities one operates"),
+    )
+    resources_manage = (
+        "resources.manage",
+        _("manage facilities, reserve targets, pairing and resource imports"),
+    )
 
 
 class Role(Choice):
@@ -49,6 +62,7 @@ _PEOPLE = frozenset(
         Permission.pii_reveal,
     }
 )
+_RESOURCES = frozenset({Permission.resources_read, Permission.resources_report})
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.admin: frozenset(Permission),
     Role.city_commander: _READ
@@ -59,6 +73,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.forecast_run,
         Permission.people_read,
         Permission.people_export,
+        Permission.resources_read,
+        Permission.resources_manage,
     },
     Role.district_operator: _READ
     | _PEOPLE
@@ -67,12 +83,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.audit_read,
         Permission.forecast_run,
         Permission.people_grade,
-    },
-    Role.town_operator: _READ | _PEOPLE | {Permission.people_grade},
-    Role.village_worker: _READ | _PEOPLE,
-    Role.hospital_operator: _READ,
+        Permission.resources_manage,
+    }
+    | _RESOURCES,
+    Role.town_operator: _READ | _PEOPLE | _RESOURCES | {Permission.people_grade},
+    Role.village_worker: _READ | _PEOPLE | _RESOURCES,
+    Role.hospital_operator: _READ | {Permission.resources_read, Permission.resources_report_own},
     Role.safety_inspector: _READ,
-    Role.viewer: _READ | {Permission.people_read},
+    Role.viewer: _READ | {Permission.people_read, Permission.resources_read},
 }
 
 

@@ -13,6 +13,7 @@ class Permission(Choice):
     audit_read = ("audit.read", _("read the audit log"))
     pii_reveal = ("pii.reveal", _("reveal personal data"))
     forecast_run = ("forecast.run", _("run forecasts"))
+    forecast_adopt = ("forecast.adopt", _("adopt an area's planning forecast"))
     people_read = ("people.read", _("read the key-population registry"))
     people_edit = ("people.edit", _("register and follow up key people"))
     people_export = ("people.export", _("export the key-population registry"))
@@ -48,6 +49,13 @@ class Role(Choice):
         return ROLE_PERMISSIONS[self]
 
     @property
+    def uses_api(self) -> bool:
+        """Whether the pages link to the API docs for this role: those who load and pull data
+        in bulk (a county's or town's systems); a village worker, a viewer and the roles
+        without a domain yet work on the pages only (docs/api.md)."""
+        return self in API_ROLES
+
+    @property
     def rank(self) -> int:
         """Lower is more senior; a user may create users of the same or a higher rank number."""
         return list(Role).index(self)
@@ -71,6 +79,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.audit_read,
         Permission.pii_reveal,
         Permission.forecast_run,
+        Permission.forecast_adopt,
         Permission.people_read,
         Permission.people_export,
         Permission.resources_read,
@@ -82,6 +91,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.users_manage,
         Permission.audit_read,
         Permission.forecast_run,
+        Permission.forecast_adopt,
         Permission.people_grade,
         Permission.resources_manage,
     }
@@ -92,6 +102,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.safety_inspector: _READ,
     Role.viewer: _READ | {Permission.people_read, Permission.resources_read},
 }
+
+
+API_ROLES = frozenset({Role.admin, Role.city_commander, Role.district_operator, Role.town_operator})
 
 
 class AuditAction(Choice):

@@ -4,9 +4,10 @@ from lianfang.areas.models import Area, AreaBoundary, AreaPopulation
 from lianfang.auth.models import ApiToken, AuditEvent, User, UserSession
 from lianfang.db.base import Base
 from lianfang.demo.models import DemoWorld
-from lianfang.forecast.models import ForecastRun
+from lianfang.forecast.models import ForecastAdoption, ForecastRun
 from lianfang.people.models import (
     CoverageCell,
+    ExportJob,
     FollowUp,
     GradeChange,
     ImportReport,
@@ -40,9 +41,11 @@ __all__ = [
     "CapacityReport",
     "CoverageCell",
     "DemoWorld",
+    "ExportJob",
     "Facility",
     "FacilityOperator",
     "FollowUp",
+    "ForecastAdoption",
     "ForecastRun",
     "GradeChange",
     "ImportReport",

@@ -9,6 +9,7 @@ import json
 import math
 import traceback
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -16,13 +17,14 @@ import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
 from lianfang.db.engine import transaction
+from lianfang.errors import ConflictError
 from lianfang.forecast.ensemble import Forecast, forecast
-from lianfang.forecast.fit import Observed, fit, forecast_after_fit
+from lianfang.forecast.fit import Observed, fit, forecast_after_fit, outcomes_after_fit
 from lianfang.forecast.models import ForecastRun, RunKind, RunStatus
 from lianfang.forecast.parameters import DiseaseParameters
 from lianfang.forecast.population import Metapopulation
 from lianfang.forecast.scenario import Scenario
-from lianfang.forecast.service import mark
+from lianfang.forecast.service import check_reproducible, mark
 from lianfang.forecast.severity import MEASURES
 
 Tick = Callable[[float], None]
@@ -36,6 +38,7 @@ def population_from(inputs: dict[str, Any]) -> Metapopulation:
         inputs["town"],
         inputs["county"],
         inputs.get("seed_weight"),
+        inputs.get("high_risk"),
     )
 
 
@@ -47,13 +50,10 @@ def execute(
     Nothing is held open while computing: each progress mark is a short writing transaction of
     its own (on SQLite it takes the write lock at its start, waits its turn, and lets go at
     once), so a city ensemble running for minutes blocks no other writer."""
-    with transaction(factory) as session:
-        run = session.get(ForecastRun, run_id)
-        if run is None:
-            return
-        inputs = json.loads(run.inputs)
-        kind = run.kind
-        mark(session=session, run=run, status=RunStatus.running, progress=0.0)
+    begun = _begin(factory, run_id)
+    if begun is None:
+        return
+    inputs, kind = begun
 
     def progress(share: float) -> None:
         with transaction(factory) as session:
@@ -84,6 +84,27 @@ def execute(
         finished = session.get(ForecastRun, run_id)
         if finished is not None:
             mark(session=session, run=finished, status=RunStatus.done, progress=1.0, result=result)
+
+
+def _begin(factory: sessionmaker[Session], run_id: int) -> tuple[dict[str, Any], RunKind] | None:
+    """Mark a run as running and read its inputs (None: no such run). A run queued by another
+    run format (an upgrade while it waited) is marked failed saying so, and nothing computed."""
+    refused: ConflictError | None = None
+    with transaction(factory) as session:
+        run = session.get(ForecastRun, run_id)
+        if run is None:
+            return None
+        inputs, kind = json.loads(run.inputs), run.kind
+        try:
+            check_reproducible(run)
+        except ConflictError as exc:
+            mark(session=session, run=run, status=RunStatus.failed, error=str(exc))
+            refused = exc
+        else:
+            mark(session=session, run=run, status=RunStatus.running, progress=0.0)
+    if refused is not None:
+        raise refused
+    return inputs, kind
 
 
 def _forecast(inputs: dict[str, Any], workers: int, progress: Tick) -> dict[str, Any]:
@@ -156,19 +177,28 @@ def _fit(inputs: dict[str, Any], progress: Tick) -> dict[str, Any]:
     until = date.fromisoformat(inputs["until"]) if inputs.get("until") else None
     progress(0.05)
     result = fit(pop, params, scenario, observed, until=until)
-    progress(0.9)
+    progress(0.7)
     horizon = observed.days + int(inputs.get("days", 30))
-    bands = forecast_after_fit(
+    rng = np.random.default_rng(int(inputs.get("seed", 0)))
+    bands = forecast_after_fit(pop, params, scenario, observed, result, horizon, until, rng)
+    progress(0.75)
+    outcomes = outcomes_after_fit(
         pop,
         params,
         scenario,
         observed,
         result,
         horizon,
-        until,
-        np.random.default_rng(int(inputs.get("seed", 0))),
+        rng,
+        groups=inputs["groups"],
+        group_names=inputs["group_names"],
+        progress=lambda done, total: progress(0.75 + 0.25 * done / total),
     )
+    fitted = replace(scenario, start=observed.start)
     return {
+        "scenarios": [_summary(fitted, outcomes, inputs)],
+        "group_codes": inputs["group_codes"],
+        "group_names": inputs["group_names"],
         **result.as_dict(),
         "observed_start": observed.start.isoformat(),
         "observed": {

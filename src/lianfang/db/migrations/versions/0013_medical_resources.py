@@ -3,8 +3,8 @@
 Adds the resources domain's tables and the item catalogue every database starts with (the drugs
 and equipment the notices of Dec 2022 – Jan 2023 name; units as counted at a clinic).
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-05 18:24:50.018561
 """
 
@@ -15,8 +15,8 @@ from alembic import op
 
 import lianfang.db.base
 
-revision: str = "0010"
-down_revision: str | None = "0009"
+revision: str = "0013"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -13,10 +13,24 @@ class Permission(Choice):
     audit_read = ("audit.read", _("read the audit log"))
     pii_reveal = ("pii.reveal", _("reveal personal data"))
     forecast_run = ("forecast.run", _("run forecasts"))
+    forecast_adopt = ("forecast.adopt", _("adopt an area's planning forecast"))
     people_read = ("people.read", _("read the key-population registry"))
     people_edit = ("people.edit", _("register and follow up key people"))
     people_export = ("people.export", _("export the key-population registry"))
     people_grade = ("people.grade", _("override risk grades"))
+    resources_read = ("resources.read", _("read facilities, capacity and stock"))
+    resources_report = (
+        "resources.report",
+        _("report capacity and move stock at any facility of the area"),
+    )
+    resources_report_own = (
+        "resources.report_own",
+        _("report capacity and move stock at the facilities one operates"),
+    )
+    resources_manage = (
+        "resources.manage",
+        _("manage facilities, reserve targets, pairing and resource imports"),
+    )
     dispatch_read = ("dispatch.read", _("read directives and tasks"))
     dispatch_issue = ("dispatch.issue", _("issue directives and split tasks"))
     dispatch_work = ("dispatch.work", _("carry out tasks: accept, report, comment"))
@@ -52,8 +66,6 @@ class Role(Choice):
 
 
 _READ = frozenset({Permission.areas_read})
-_WORK = frozenset({Permission.dispatch_read, Permission.dispatch_work})
-_DISPATCH = _WORK | {Permission.dispatch_issue, Permission.dispatch_verify}
 _PEOPLE = frozenset(
     {
         Permission.people_read,
@@ -62,6 +74,9 @@ _PEOPLE = frozenset(
         Permission.pii_reveal,
     }
 )
+_RESOURCES = frozenset({Permission.resources_read, Permission.resources_report})
+_WORK = frozenset({Permission.dispatch_read, Permission.dispatch_work})
+_DISPATCH = _WORK | {Permission.dispatch_issue, Permission.dispatch_verify}
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.admin: frozenset(Permission),
     Role.city_commander: _READ
@@ -70,24 +85,33 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.audit_read,
         Permission.pii_reveal,
         Permission.forecast_run,
+        Permission.forecast_adopt,
         Permission.people_read,
         Permission.people_export,
+        Permission.resources_read,
+        Permission.resources_manage,
     }
     | _DISPATCH,
     Role.district_operator: _READ
     | _PEOPLE
-    | _DISPATCH
     | {
         Permission.users_manage,
         Permission.audit_read,
         Permission.forecast_run,
+        Permission.forecast_adopt,
         Permission.people_grade,
-    },
-    Role.town_operator: _READ | _PEOPLE | _DISPATCH | {Permission.people_grade},
-    Role.village_worker: _READ | _PEOPLE | _WORK,
-    Role.hospital_operator: _READ | _WORK,
+        Permission.resources_manage,
+    }
+    | _RESOURCES
+    | _DISPATCH,
+    Role.town_operator: _READ | _PEOPLE | _RESOURCES | _DISPATCH | {Permission.people_grade},
+    Role.village_worker: _READ | _PEOPLE | _RESOURCES | _WORK,
+    Role.hospital_operator: _READ
+    | _WORK
+    | {Permission.resources_read, Permission.resources_report_own},
     Role.safety_inspector: _READ | _WORK,
-    Role.viewer: _READ | {Permission.people_read, Permission.dispatch_read},
+    Role.viewer: _READ
+    | {Permission.people_read, Permission.resources_read, Permission.dispatch_read},
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -42,3 +44,28 @@ def test_a_forecast_is_adopted_with_oxygen_beside_beds(
     page.goto(f"{server}/forecast?area=320623001001")  # a village inside the adopted town
     expect(page.get_by_test_id("planning-forecast")).to_be_visible()
     page.screenshot(path=str(artifacts / "forecast-plan-phone.png"), full_page=True)
+
+
+def test_a_fit_page_draws_the_observations_and_every_outcome(
+    page: Page, server: str, artifacts: Path, tmp_path: Path
+) -> None:
+    sign_in(page, server, role_username(Role.district_operator))
+    page.goto(f"{server}/forecast?area=320623001")
+    days = [date(2022, 12, 1) + timedelta(days=d) for d in range(50)]
+    visits = [round(400 * math.exp(-(((d - 38) / 10) ** 2))) for d in range(50)]
+    series = tmp_path / "visits.csv"
+    series.write_text(
+        "date,visits\n" + "".join(f"{d},{v}\n" for d, v in zip(days, visits, strict=True)),
+        encoding="utf-8",
+    )
+    form = page.get_by_test_id("fit-form")
+    form.locator("input[name=series]").set_input_files(str(series))
+    page.get_by_test_id("fit-start").click()
+    expect(page.get_by_test_id("chart-fit")).to_have_attribute(
+        "data-rendered", "1", timeout=180_000
+    )
+    expect(page.get_by_test_id("chart-curve")).to_have_attribute("data-rendered", "1")
+    expect(page.get_by_test_id("chart-compare")).to_have_attribute("data-rendered", "1")
+    expect(page.get_by_test_id("peak-table").locator("tbody tr")).to_have_count(31 + 1)
+    expect(page.get_by_test_id("chart-map")).to_have_attribute("data-points", "31")
+    page.screenshot(path=str(artifacts / "forecast-fit-outcomes.png"), full_page=True)

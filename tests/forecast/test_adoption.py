@@ -18,7 +18,7 @@ from lianfang.auth.models import AuditEvent
 from lianfang.auth.scope import SYSTEM
 from lianfang.errors import ConflictError, InvalidInputError, NotFoundError
 from lianfang.forecast import adoption, service
-from lianfang.forecast.models import ForecastAdoption, ForecastRun, RunKind
+from lianfang.forecast.models import ForecastAdoption, ForecastRun, RunKind, RunStatus
 from lianfang.timeutil import utcnow
 from tests.conftest import bearer
 from tests.factories import COUNTY, TOWN, VILLAGE, actor_of
@@ -87,6 +87,12 @@ def test_only_a_finished_run_and_a_real_scenario_are_adopted(
     done = finished(client, session, TOWN, 20)
     with pytest.raises(InvalidInputError, match="scenarios 0 to 1, not 2"):
         adoption.adopt(session=session, actor=SYSTEM, run_id=done, scenario=2)
+    old_fit = service.create_run(
+        session=session, actor=SYSTEM, code=TOWN, kind=RunKind.fit, inputs={"days": 1}
+    )
+    service.mark(session=session, run=old_fit, status=RunStatus.done, result={"estimates": {}})
+    with pytest.raises(ConflictError, match="stored before fits forecast"):
+        adoption.adopt(session=session, actor=SYSTEM, run_id=old_fit.id)
 
 
 def test_demand_for_any_area_inside_the_adopted_one(client: TestClient, session: Session) -> None:

@@ -150,6 +150,14 @@ def adopt(*, session: Session, actor: Actor, run_id: int, scenario: int = 0) -> 
             )
         )
     count = len(result.get("scenarios", []))
+    if count == 0:
+        raise ConflictError(
+            _(
+                "forecast run %(run)s was stored before fits forecast beds, drugs and oxygen: "
+                "fit the series again and adopt the new fit",
+                run=run.id,
+            )
+        )
     if not 0 <= scenario < count:
         raise InvalidInputError(
             _(

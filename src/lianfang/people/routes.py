@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from lianfang.api.deps import CurrentActor, Offset, PageNumber, PathId, QueryId, SessionDep
+from lianfang.api.deps import CurrentActor, Offset, PageNumber, PathId, QueryId, Route, SessionDep
 from lianfang.areas import codes
 from lianfang.auth.scope import Actor
 from lianfang.errors import ImportFileError
@@ -41,7 +41,7 @@ from lianfang.people.schemas import (
 )
 from lianfang.people.sheet import SPEC
 
-router = APIRouter(tags=["people 重点人群"])
+router = APIRouter(tags=["people 重点人群"], route_class=Route)
 FIELD_OF = {c.zh: c.key for c in SPEC.columns} | {
     c.zh: "conditions" for c in SPEC.columns if c.key.startswith("condition_")
 }

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from lianfang import i18n
 from lianfang.api.deps import (
     SESSION_COOKIE,
+    Route,
     SessionDep,
     SettingsDep,
     SignInSessionDep,
@@ -33,6 +34,7 @@ from lianfang.areas.choices import AGE_BANDS, CoordSource, PopulationSource
 from lianfang.auth import service as auth
 from lianfang.auth.models import User, UserSession
 from lianfang.auth.scope import Actor
+from lianfang.db.engine import read_apart
 from lianfang.demo import service as demo_service
 from lianfang.errors import AuthenticationError, LianfangError
 from lianfang.i18n import LANGUAGES, _, use_language
@@ -67,7 +69,7 @@ templates.env.globals.update(
     PopulationSource=PopulationSource,
 )
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=Route)
 
 
 class SignedIn:
@@ -81,11 +83,12 @@ class SignedIn:
 
 def signed_in(request: Request, session: SessionDep) -> SignedIn:
     """The page's user; anyone else is sent to sign in."""
-    found = web_session(request, session)
-    if found is None:
-        raise AuthenticationError(_("sign in first"))
-    user, web = found
-    return SignedIn(user, web, auth.actor_for(user, client_ip(request)))
+    with read_apart(session):
+        found = web_session(request, session)
+        if found is None:
+            raise AuthenticationError(_("sign in first"))
+        user, web = found
+        return SignedIn(user, web, auth.actor_for(user, client_ip(request)))
 
 
 SignedInDep = Annotated[SignedIn, Depends(signed_in)]

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from sqlalchemy.orm import Session
 
 from lianfang import timeutil
-from lianfang.api.deps import PageNumber, PathId, SessionDep, check_csrf, download
+from lianfang.api.deps import PageNumber, PathId, Route, SessionDep, check_csrf, download
 from lianfang.areas import codes
 from lianfang.areas import service as areas
 from lianfang.auth.choices import Permission
@@ -32,7 +32,7 @@ from lianfang.people.sheet_routes import background_rows, launch
 from lianfang.web.language import request_language
 from lianfang.web.pages import SignedIn, SignedInDep, render
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=Route)
 PAGE_SIZE = 50
 TOP_ALERTS = 10  # the newest open referral alerts above a list; the rest behind a link
 C = TypeVar("C", bound=Choice)

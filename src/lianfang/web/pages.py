@@ -59,7 +59,23 @@ templates.env.install_gettext_callables(  # type: ignore[attr-defined]
     pgettext=i18n.context_gettext,
     npgettext=i18n.context_ngettext,
 )
+templates.env.filters.update(num=i18n.number, pct=i18n.percent)
+
+
+def page_numbers(page: int, pages: int, around: int = 2) -> list[int | None]:
+    """The page numbers a pager shows: the first, the last and those around the current one,
+    with None where numbers are left out (shown as …)."""
+    shown = sorted({1, pages, *range(max(1, page - around), min(pages, page + around) + 1)})
+    out: list[int | None] = []
+    for number in shown:
+        if out and number - (out[-1] or 0) > 1:
+            out.append(None)
+        out.append(number)
+    return out
+
+
 templates.env.globals.update(
+    page_numbers=page_numbers,
     format_local=format_local,
     listing=i18n.listing,
     world_today=world_today,  # not `today`: pages pass their own `today` value

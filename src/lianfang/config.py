@@ -65,6 +65,13 @@ class Settings(BaseSettings):
         description="Password `lianfang init` gives the administrator; random when unset.",
         repr=False,
     )
+    stale_hours: float = Field(
+        24.0,
+        gt=0,
+        le=24 * 30,
+        description="Hours after which a facility's capacity report or stock figure is flagged "
+        "stale wherever it is shown.",
+    )
     forecast_stale_days: float = Field(
         7.0,
         gt=0,

@@ -749,10 +749,28 @@ def fit_cost() -> Table:
 # --- 3. against Covasim ------------------------------------------------------------------------
 
 
+COMPARISON_STAY = 8.0
+"""The hospital stay of the comparison at every age (lianfang's all-ages default before stays
+by age): Covasim's ``sev2rec`` is one distribution for all ages."""
+
+
 def comparison_parameters(r0: float = NOMINAL_R0) -> DiseaseParameters:
     """lianfang's defaults without vaccination (Covasim's population is unvaccinated) or market
-    days (one well-mixed population)."""
-    return DiseaseParameters(r0=r0, vaccinated=(0.0,) * len(AGE_BANDS), market_every_days=0)
+    days (one well-mixed population), with one hospital stay at every age (Covasim has no stay
+    by age)."""
+    return DiseaseParameters(
+        r0=r0,
+        vaccinated=(0.0,) * len(AGE_BANDS),
+        market_every_days=0,
+        hospital_stay_days=(COMPARISON_STAY,) * len(AGE_BANDS),
+    )
+
+
+def one_stay(p: DiseaseParameters) -> float:
+    """The hospital stay of parameters that have one at every age (the comparison's)."""
+    if len(set(p.hospital_stay_days)) != 1:
+        raise ValueError("the Covasim comparison needs one hospital stay at every age")
+    return p.hospital_stay_days[0]
 
 
 def lognormal(mean: float, sd: float) -> dict[str, Any]:
@@ -766,14 +784,15 @@ def covasim_durations(p: DiseaseParameters) -> dict[str, dict[str, Any]]:
     ``sym2sev``, so ``sym2sev`` gets the sd that makes the sum's variance mean²/2."""
     total = p.onset_to_admission_days
     admit = total - 1.0  # Covasim's symptoms start a day into infectiousness
-    critical = p.hospital_stay_days - SEVERE_TO_CRITICAL_DAYS
+    stay = one_stay(p)
+    critical = stay - SEVERE_TO_CRITICAL_DAYS
     return {
         "exp2inf": lognormal(p.latent_days, p.latent_days),
         "inf2sym": lognormal(1.0, 1.0),
         "asym2rec": lognormal(p.infectious_days, p.infectious_days),
         "mild2rec": lognormal(p.infectious_days - 1.0, p.infectious_days - 1.0),
         "sym2sev": lognormal(admit, float(np.sqrt(total**2 / 2.0 - 1.0))),
-        "sev2rec": lognormal(p.hospital_stay_days, p.hospital_stay_days),
+        "sev2rec": lognormal(stay, stay),
         "sev2crit": lognormal(SEVERE_TO_CRITICAL_DAYS, 2.0),
         "crit2rec": lognormal(critical, critical),
         "crit2die": lognormal(critical, critical),
@@ -933,7 +952,7 @@ def matched_parameters(m: Mechanics) -> DiseaseParameters:
     return comparison_parameters(m.r0).with_values(
         latent_days=m.latent,
         infectious_days=m.infectious,
-        hospital_stay_days=-1.0 / np.log1p(-1.0 / m.stay),
+        hospital_stay_days=(-1.0 / np.log1p(-1.0 / m.stay),) * len(AGE_BANDS),
     )
 
 
@@ -1156,9 +1175,9 @@ def covasim_notes(p: DiseaseParameters, reference: Reference, m: Mechanics) -> l
         f"Covasim `inf2sym` 1 + `sym2sev` {p.onset_to_admission_days - 1:g} with sd "
         f"{np.sqrt(p.onset_to_admission_days**2 / 2 - 1):.2f}, so that the sum has gamma(2)'s "
         "variance); hospital stay "
-        f"{p.hospital_stay_days:g} d (`sev2rec`; critical `sev2crit` "
+        f"{one_stay(p):g} d at every age (`sev2rec`; critical `sev2crit` "
         f"{SEVERE_TO_CRITICAL_DAYS:g} + `crit2rec`/`crit2die` "
-        f"{p.hospital_stay_days - SEVERE_TO_CRITICAL_DAYS:g}). n_severe counts critical patients "
+        f"{one_stay(p) - SEVERE_TO_CRITICAL_DAYS:g}). n_severe counts critical patients "
         "too, as lianfang's hospital_census counts ICU admissions. Severity: Covasim prognoses "
         "in lianfang's five bands (age cutoffs 0, 15, 60, 65, 80): P(symptomatic) = 1 − "
         "asymptomatic_fraction, P(severe | symptomatic) = hospital_given_infection / "
@@ -1184,7 +1203,7 @@ def covasim_notes(p: DiseaseParameters, reference: Reference, m: Mechanics) -> l
         "realised periods equal Covasim's (`matched_parameters`: lianfang's steps follow its "
         "continuous-time model, so latent_days and infectious_days are the realised periods at "
         f"any step: {matched.latent_days:.3f} and {matched.infectious_days:.3f} d; "
-        f"hospital_stay_days {matched.hospital_stay_days:.3f} for a realised stay of "
+        f"hospital_stay_days {one_stay(matched):.3f} for a realised stay of "
         f"{m.stay:.3f} d, the census counting the day of admission). Nothing is fitted to "
         "Covasim's growth, attack rate, peak day or census. Deterministic run and stochastic "
         f"members (seeds 1–{CV_MEMBERS}) alike at 1 step a day.",

@@ -48,13 +48,14 @@ from lianfang.forecast.scenario import DailyEffects, Scenario
 
 STEPS_PER_DAY = 1
 """The default step of deterministic and stochastic runs alike (``Stepping``)."""
-RUN_FORMAT = 4
+RUN_FORMAT = 5
 """Version of what a stored run's inputs compute to. Bump it whenever the same inputs give other
 figures or another result layout (a change to the engine, severity, the ensemble's draws or the
 fit): a stored run of another format is then refused a re-run, with its version named, instead
 of silently giving other figures (``forecast.service.check_reproducible``). 4: steps that follow
 the continuous-time model, seeds in every age band, market days in β, 7-day-mean peak dates
-(issue 13 §6)."""
+(issue 13 §6). 5: hospital and ICU stays by age band, admissions kept (and drawn) by age band
+(issue 13 §3)."""
 YOUNG_ADULTS = 1  # the age band returning migrant workers are counted in
 ELDERLY = np.array([0.0, 0.0, 0.0, 1.0, 1.0])  # the bands aged 65 and over
 
@@ -72,8 +73,8 @@ class Trajectory:
     infections: FloatArray  # (days, villages) new infections
     symptomatic: FloatArray  # (days, villages) new symptomatic cases (by onset day)
     visits_at_onset: FloatArray  # (days, villages) fever-clinic visits, by onset day
-    admissions_at_onset: FloatArray  # (days, villages)
-    icu_at_onset: FloatArray  # (days, villages)
+    admissions_by_age: FloatArray  # (ages, days, villages) admissions by onset day and age band
+    icu_by_age: FloatArray  # (ages, days, villages) ICU admissions, likewise
     deaths_at_onset: FloatArray  # (days, villages)
     elderly_symptomatic: FloatArray  # (days, villages) onsets aged 65+
     infections_by_age: FloatArray  # (days, ages)
@@ -87,6 +88,16 @@ class Trajectory:
     @property
     def days(self) -> int:
         return int(self.infections.shape[-2])
+
+    @property
+    def admissions_at_onset(self) -> FloatArray:
+        """(days, villages) admissions by onset day, all ages."""
+        return np.asarray(self.admissions_by_age.sum(axis=-3), dtype=np.float64)
+
+    @property
+    def icu_at_onset(self) -> FloatArray:
+        """(days, villages) ICU admissions by onset day, all ages."""
+        return np.asarray(self.icu_by_age.sum(axis=-3), dtype=np.float64)
 
     def member(self, index: int) -> Trajectory:
         """One run of a stacked Trajectory (views, not copies)."""
@@ -573,27 +584,29 @@ class _Recorder:
     """Daily series of all members, filled in as the run goes."""
 
     def __init__(self, days: int, villages: int, members: int, setup: _Setup) -> None:
-        # visits, admissions, ICU, deaths (drawn in stochastic runs), symptomatic, aged 65+,
-        # each (members, days, villages): one write a day serves every member, and each array
-        # stays small enough (10 MB for a Nantong batch) to sit under glibc's 32 MB mmap
-        # ceiling, so freed memory is reused by the next batch instead of being faulted in afresh
-        self.series = [np.zeros((members, days, villages)) for _ in range(6)]
+        # visits, deaths (drawn in stochastic runs), symptomatic, aged 65+, each (members, days,
+        # villages): one write a day serves every member, and each array stays small enough
+        # (10 MB for a Nantong batch) to sit under glibc's 32 MB mmap ceiling, so freed memory
+        # is reused by the next batch instead of being faulted in afresh. Admissions and ICU are
+        # kept by age band (members, ages, days, villages): each band has its own stay
+        self.series = [np.zeros((members, days, villages)) for _ in range(4)]
+        self.severe = [np.zeros((members, N_AGES, days, villages)) for _ in range(2)]
         self.infections = np.zeros((members, days, villages))
         self.by_age = np.zeros((members, days, N_AGES))
-        severe = np.broadcast_to(setup.p_admit, (days, N_AGES))  # before antivirals
-        self.weights = np.stack(  # (days, 6, ages): onsets by age → the six series
+        shape = (days, N_AGES)
+        self.weights = np.stack(  # (days, 4, ages): onsets by age → the four series
             [
-                np.broadcast_to(setup.p_visit, severe.shape),
-                severe,
-                severe * setup.p_icu,
+                np.broadcast_to(setup.p_visit, shape),
                 setup.p_death[None, :] * setup.effects.fatal,
-                np.ones_like(severe),
-                np.broadcast_to(ELDERLY, severe.shape),
+                np.ones(shape),
+                np.broadcast_to(ELDERLY, shape),
             ],
             axis=1,
         )
+        # (2, ages): P(admission), P(ICU) of an onset, before antivirals
+        self.p_severe = np.stack([setup.p_admit, setup.p_admit * setup.p_icu])
         # antivirals cut admissions, ICU and deaths of each village's eligible share of its
-        # onsets aged 65+ (rows 1–3): (villages · members,) in the order of the onsets' rows
+        # onsets aged 65+: (villages · members,) in the order of the onsets' rows
         self.antiviral = setup.effects.antiviral
         self.eligible = np.repeat(setup.high_risk, members)
         self.ages = np.ones(N_AGES)
@@ -607,21 +620,28 @@ class _Recorder:
         rng: np.random.Generator | None,
     ) -> None:
         villages, members, ages = onsets.shape
-        # (6, villages · members): a matmul beats six reductions
+        # (4, villages · members): a matmul beats four reductions
         rows = onsets.reshape(-1, ages)
         counts = self.weights[day] @ rows.T
+        severe = rows[None, :, :] * self.p_severe[:, None, :]  # (2, villages · members, ages)
         if self.antiviral[day] > 0:
-            treated = self.weights[day, 1:4, ELDERLY_BANDS] @ rows[:, ELDERLY_BANDS].T
-            counts[1:4] -= treated * (self.antiviral[day] * self.eligible)
-        if rng is not None:  # Poisson counts of visits … deaths; a mean of 0 gives 0
-            drawn = counts[:4].ravel()
-            some = np.flatnonzero(drawn > 0)
-            drawn[some] = sampling.poisson(rng, drawn[some])
-        counts = counts.reshape(6, villages, members)
+            kept = 1.0 - self.antiviral[day] * self.eligible
+            treated = self.weights[day, 1, ELDERLY_BANDS] @ rows[:, ELDERLY_BANDS].T
+            counts[1] -= treated * (self.antiviral[day] * self.eligible)
+            severe[:, :, ELDERLY_BANDS] *= kept[None, :, None]
+        if rng is not None:  # Poisson counts of visits, deaths, admissions, ICU; 0 gives 0
+            for drawn in (counts[:2].reshape(-1), severe.reshape(-1)):
+                some = np.flatnonzero(drawn > 0)
+                drawn[some] = sampling.poisson(rng, drawn[some])
+        counts = counts.reshape(4, villages, members)
         new = (infections.reshape(-1, ages) @ self.ages).reshape(villages, members)
         new += infected_arrivals
         for series, count in zip(self.series, counts, strict=True):
             series[:, day] = count.T
+        for series, by_age in zip(
+            self.severe, severe.reshape(2, villages, members, ages), strict=True
+        ):
+            series[:, :, day] = by_age.transpose(1, 2, 0)
         self.infections[:, day] = new.T
         by_age = np.ones(villages) @ infections.reshape(villages, -1)
         self.by_age[:, day] = by_age.reshape(members, ages)
@@ -631,15 +651,16 @@ class _Recorder:
         self, scenario: Scenario, pop: Metapopulation, state: _State, setup: _Setup
     ) -> Trajectory:
         """All members as one stacked Trajectory."""
-        visits, admissions, icu, deaths, symptomatic, elderly = self.series
+        visits, deaths, symptomatic, elderly = self.series
+        admissions, icu = self.severe
         return Trajectory(
             start=scenario.start,
             codes=pop.codes,
             infections=self.infections,
             symptomatic=symptomatic,
             visits_at_onset=visits,
-            admissions_at_onset=admissions,
-            icu_at_onset=icu,
+            admissions_by_age=admissions,
+            icu_by_age=icu,
             deaths_at_onset=deaths,
             elderly_symptomatic=elderly,
             infections_by_age=self.by_age,

@@ -190,25 +190,28 @@ class DiseaseParameters:
             "abstract gives no such delay; kept until a source is read",
         ),
     )
-    hospital_stay_days: float = field(
-        default=8.0,
+    hospital_stay_days: tuple[float, ...] = field(
+        default=_ages(2.16, 3.0, 3.93, 7.61, 7.61),
         metadata=_doc(
-            "mean length of a general-ward stay, all ages",
+            "mean length of a hospital stay (ward, ICU included), by age of the patient; the "
+            "bed census convolves each band's admissions with its own exponential stay",
             "days",
-            "unverified (was cited as Hong Kong HA 2022): no length of stay by age for mainland "
-            "China's Dec 2022 wave or Hong Kong's fifth wave could be read. Older patients stay "
-            "far longer: mean ward stays of 2.2, 3.9 and 7.6 d at 0–39, 40–69 and 70+ in New "
-            "South Wales' Omicron–Delta epidemic (Tobin et al., BMC Infect Dis, "
-            "doi:10.1186/s12879-022-07971-6); most modelled admissions are aged 65+, so one "
-            "value near the oldest band's",
+            "mean ward stays without ICU of 2.16, 3.93 and 7.61 d at 0–39, 40–69 and 70+ "
+            "(Tobin et al., BMC Infect Dis, doi:10.1186/s12879-022-07971-6: 19,574 patients, "
+            "New South Wales' mixed Omicron–Delta epidemic, Dec 2021–Feb 2022): 0–14 takes "
+            "0–39's, 60–64 40–69's, 65–79 and 80+ 70+'s; 15–59 (3.0) is an unverified "
+            "interpolation between 0–39 and 40–69. No length of stay by age for mainland "
+            "China's Dec 2022 wave or Hong Kong's fifth wave could be read; an older, less "
+            "boosted population likely stays longer (see docs/forecast.md)",
         ),
     )
-    icu_stay_days: float = field(
-        default=10.0,
+    icu_stay_days: tuple[float, ...] = field(
+        default=_ages(10.0, 10.0, 10.0, 10.0, 10.0),
         metadata=_doc(
-            "mean length of an ICU stay",
+            "mean length of an ICU stay, by age of the patient",
             "days",
-            "unverified (was cited as Hong Kong HA 2022): no source read",
+            "unverified (was cited as Hong Kong HA 2022): no source read, and no figure by age; "
+            "the same value at every age",
         ),
     )
     onset_to_death_days: float = field(
@@ -253,6 +256,8 @@ class DiseaseParameters:
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
+            if isinstance(f.default, tuple) and not isinstance(value, tuple):
+                raise ValueError(f"{f.name}: need {N_AGES} values, one per age band")
             values = value if isinstance(value, tuple) else (value,)
             if isinstance(value, tuple) and len(value) != N_AGES:
                 raise ValueError(f"{f.name}: need {N_AGES} values, one per age band")
@@ -264,6 +269,9 @@ class DiseaseParameters:
             raise ValueError("village_share + town_share must not exceed 1")
         if self.latent_days <= 0 or self.infectious_days <= 0:
             raise ValueError("latent_days and infectious_days must be positive")
+        for name in ("hospital_stay_days", "icu_stay_days"):
+            if min(getattr(self, name)) <= 0:
+                raise ValueError(f"{name}: every stay must be positive")
 
     @property
     def county_share(self) -> float:

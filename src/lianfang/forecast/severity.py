@@ -76,6 +76,28 @@ def stay_survival(mean_days: float, max_lag: int = MAX_LAG_DAYS) -> FloatArray:
     return np.asarray(np.exp(-np.arange(max_lag + 1) / mean_days), dtype=np.float64)
 
 
+def census(
+    by_age: FloatArray,
+    stays: tuple[float, ...],
+    admitted: Callable[[FloatArray], FloatArray],
+    everyone: Callable[[], FloatArray],
+) -> FloatArray:
+    """Beds occupied: admissions by onset day and age band (..., ages, days, villages), each
+    band kept in bed by its own exponential stay, summed over the bands. ``admitted`` takes
+    onset-day admissions (..., days, villages) to folded admissions on the day they happen;
+    ``everyone`` gives that for all bands at once (used when every band stays alike)."""
+    parts = []
+    for stay in sorted(set(stays)):
+        bands = [a for a, value in enumerate(stays) if value == stay]
+        days = (
+            everyone()
+            if len(bands) == len(stays)
+            else admitted(by_age[..., bands, :, :].sum(axis=-3))
+        )
+        parts.append(convolve(days, stay_survival(stay)))
+    return np.asarray(sum(parts[1:], parts[0]), dtype=np.float64)
+
+
 def convolve(series: FloatArray, kernel: FloatArray) -> FloatArray:
     """Σ_k series[t − k] · kernel[k] along the day axis, the second to last ((days, units), or
     (members, days, units) for runs side by side), same shape as ``series``."""
@@ -156,18 +178,22 @@ def _build(
 ) -> FloatArray:
     """One measure, from the run or from measures already built."""
     p = params
+
+    def admitted(at_onset: FloatArray) -> FloatArray:
+        return convolve(fold(at_onset), delay_pmf(p.onset_to_admission_days))
+
     recipes: dict[str, Callable[[], FloatArray]] = {
         "infections": lambda: fold(run.infections),
         "symptomatic": lambda: fold(run.symptomatic),
         "visits": lambda: convolve(fold(run.visits_at_onset), delay_pmf(p.onset_to_visit_days)),
-        "admissions": lambda: convolve(
-            fold(run.admissions_at_onset), delay_pmf(p.onset_to_admission_days)
+        "admissions": lambda: admitted(run.admissions_at_onset),
+        "icu_admissions": lambda: admitted(run.icu_at_onset),
+        "hospital_census": lambda: census(
+            run.admissions_by_age, p.hospital_stay_days, admitted, lambda: get("admissions")
         ),
-        "icu_admissions": lambda: convolve(
-            fold(run.icu_at_onset), delay_pmf(p.onset_to_admission_days)
+        "icu_census": lambda: census(
+            run.icu_by_age, p.icu_stay_days, admitted, lambda: get("icu_admissions")
         ),
-        "hospital_census": lambda: convolve(get("admissions"), stay_survival(p.hospital_stay_days)),
-        "icu_census": lambda: convolve(get("icu_admissions"), stay_survival(p.icu_stay_days)),
         "deaths": lambda: convolve(fold(run.deaths_at_onset), delay_pmf(p.onset_to_death_days)),
         "antipyretic_courses": lambda: get("symptomatic") * MEDICINE_SEEKING,
         "antiviral_courses": lambda: fold(_eligible(run)),

@@ -20,7 +20,8 @@ FACILITIES = SheetSpec("facilities", (
     Column("address", _("address"), width=24), Column("hours", _("opening hours")),
     Column("phone", pgettext("facility sheet", "phone")),
     Column("capabilities", _("capabilities"), width=24,
-           note=_("separated by 、: %(values)s", values="、".join(c.zh for c in Capability))),
+           note=_("separated by %(separator)s: %(values)s", separator="、",
+                    values="、".join(c.zh for c in Capability))),
     Column("status", pgettext("facility sheet", "status"),
            choices=tuple(s.zh for s in FacilityStatus)),
 ))  # fmt: skip
@@ -34,7 +35,8 @@ CAPACITY = SheetSpec("capacity", (
 ))  # fmt: skip
 COUNTS = SheetSpec("stock counts", (
     CODE,
-    Column("item", _("item"), required=True, note=_("item code or name, e.g. ibuprofen or 布洛芬")),
+    Column("item", _("item"), required=True,
+           note=_("item code or its Chinese name, e.g. ibuprofen")),
     Column("counted", _("counted"), required=True),
 ))  # fmt: skip
 SPECS = (FACILITIES, CAPACITY, COUNTS)

@@ -9,7 +9,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from lianfang.cli.common import DbOption, JsonOption, console, open_engine, operator, say
+from lianfang.cli.common import (
+    DbOption,
+    JsonOption,
+    console,
+    open_engine,
+    operator,
+    say,
+    settings_for,
+)
 from lianfang.i18n import _
 
 if TYPE_CHECKING:
@@ -32,8 +40,13 @@ def _queue(db: str | None, code: str, kind: RunKind, inputs: dict[str, Any]) -> 
     engine = open_engine(db)
     try:
         with transaction(make_sessionmaker(engine)) as session:
-            run = service.queue(
-                session=session, actor=operator(), code=code, kind=kind, inputs=inputs
+            run = service.queue(  # claimed by this process: no server takes it from the queue
+                session=session,
+                actor=operator(),
+                code=code,
+                kind=kind,
+                inputs=inputs,
+                worker=service.this_process(),
             )
             return run.id
     finally:
@@ -63,6 +76,7 @@ def _compute(db: str | None, run_id: int) -> dict[str, Any]:
                 run_id,
                 workers=WORKERS,
                 tick=lambda share: bar.update(task, completed=share),
+                scheduler=settings_for(db).dask_scheduler,
             )
         with factory() as session:
             return _stored(session, run_id)

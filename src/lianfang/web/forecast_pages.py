@@ -159,6 +159,4 @@ def forecast_progress(
     if run.status in (RunStatus.done, RunStatus.failed):
         return Response(status_code=204, headers={"HX-Refresh": "true"})
     progress = service.progress_text(run, service.queued_ahead(session=session, run=run))
-    return render(
-        request, "forecast/_progress.html", {"me": me, "run": run, "progress": progress}
-    )
+    return render(request, "forecast/_progress.html", {"me": me, "run": run, "progress": progress})

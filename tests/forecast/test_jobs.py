@@ -22,14 +22,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from lianfang.api.app import create_app
 from lianfang.auth.choices import Role
 from lianfang.auth.scope import SYSTEM
 from lianfang.config import Settings
 from lianfang.db.engine import make_sessionmaker, transaction
-from lianfang.forecast import service
+from lianfang.forecast import service, worker
 from lianfang.forecast.models import ForecastRun, RunKind, RunStatus
 from lianfang.pii import mask_id
 from tests.conftest import BACKENDS, PG_URL, bearer, empty_database, seeded_engine
@@ -303,6 +303,12 @@ def test_a_killed_server_leaves_no_run_computing_for_ever(served: Served) -> Non
             return run if run.status is RunStatus.running and run.progress > 0 else None
 
         running = until(computing)
+        detail = json.loads(running.progress_detail or "{}")  # what the worker reported so far
+        assert detail["unit"] == "members"
+        assert detail["scenario"] == 1
+        assert 0 < detail["done"] < detail["total"] == 200
+        shown = call("GET", f"{base}/api/forecast/runs/{long}", headers=headers).json()
+        assert shown["progress_text"].startswith("计算中 · 情景 1 / 2")
         assert served.run(waiting["id"]).status is RunStatus.queued
         worker_pid = int((running.worker or "").rpartition(":")[2])
     finally:
@@ -376,3 +382,29 @@ def test_the_workers_log_has_the_traceback_and_no_id_numbers(served: Served) -> 
     assert number not in failed.error  # type: ignore[operator]
     assert "Traceback" not in reason["en"]
     assert reason["en"].startswith("the stored inputs of this run cannot be computed")
+
+
+def test_progress_is_reported_in_days_or_members(client: TestClient, session: Session) -> None:
+    headers = bearer(client, Role.admin)
+    factory = sessionmaker(
+        bind=session.connection(), join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    for body, unit, total in (
+        ({"area_code": VILLAGE, "days": 30}, "days", 30),  # one deterministic run: days
+        ({"area_code": TOWN, "days": 30, "members": 70}, "members", 70),  # two batches
+    ):
+        run_id = client.post("/api/forecast/runs", headers=headers, json=body).json()["id"]
+        shares: list[float] = []
+        worker.execute(factory, run_id, workers=1, tick=shares.append)
+        assert shares == sorted(shares)
+        assert len(set(shares)) > 2  # progress between the start and the end
+        read = client.get(f"/api/forecast/runs/{run_id}", headers=headers).json()
+        assert read["status"] == "done"
+        assert read["progress_detail"] == {
+            "scenario": 2,
+            "scenarios": 2,
+            "name": read["inputs"]["scenarios"][1]["name"],
+            "done": total,
+            "total": total,
+            "unit": unit,
+        }

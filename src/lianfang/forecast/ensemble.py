@@ -249,7 +249,7 @@ def _run_on_dask(
     from distributed import Client
     from distributed import as_completed as completed
 
-    client = Client(scheduler, timeout=DASK_CONNECT_S, set_as_default=False)  # type: ignore[no-untyped-call]
+    client = Client(scheduler, timeout=DASK_CONNECT_S)  # type: ignore[no-untyped-call]
     with client:
         shared = client.scatter(list(args), broadcast=True)  # type: ignore[no-untyped-call]
         futures = [client.submit(_remote_batch, *shared, job, pure=False) for job in jobs]

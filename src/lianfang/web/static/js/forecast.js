@@ -38,6 +38,13 @@
     if (line && series.length) { series[series.length - 1].markLine = line; }
     return series;
   }
+  // One line of legend at the top (paged when it does not fit), the axis name below it and
+  // the plot below that: the legend never covers the axis name, at any width.
+  var LEGEND = { top: 0, left: 0, right: 0, type: "scroll", itemGap: 12 };
+  var GRID = { left: 60, right: 20, top: 68, bottom: 40 };
+  function yAxis(name) {
+    return { type: "value", name: name, nameGap: 14, nameTextStyle: { align: "left" } };
+  }
   function chart(id, option) {
     var box = document.getElementById(id);
     if (!box) { return null; }
@@ -67,12 +74,10 @@
         itemStyle: { color: colour } });
     });
     var axis = { type: "category", data: x, boundaryGap: false };
-    chart("chart-curve", { tooltip: { trigger: "axis" }, legend: { top: 0 },
-      grid: { left: 60, right: 20, top: 40, bottom: 40 }, xAxis: axis,
-      yAxis: { type: "value", name: "新增症状 symptomatic/day" }, series: markToday(series, x) });
-    chart("chart-compare", { tooltip: { trigger: "axis" }, legend: { top: 0, type: "scroll" },
-      grid: { left: 60, right: 20, top: 40, bottom: 40 }, xAxis: axis,
-      yAxis: { type: "value", name: "床位 beds" }, series: markToday(compare, x) });
+    chart("chart-curve", { tooltip: { trigger: "axis" }, legend: LEGEND, grid: GRID, xAxis: axis,
+      yAxis: yAxis("新增症状 symptomatic/day"), series: markToday(series, x) });
+    chart("chart-compare", { tooltip: { trigger: "axis" }, legend: LEGEND, grid: GRID,
+      xAxis: axis, yAxis: yAxis("床位 beds"), series: markToday(compare, x) });
     peakMap(s0, x);
   }
 
@@ -123,8 +128,7 @@
       series.push({ name: name + " observed", type: "scatter", symbolSize: 5,
         data: result.observed[name], itemStyle: { color: colour } });
     });
-    chart("chart-fit", { tooltip: { trigger: "axis" }, legend: { top: 0, type: "scroll" },
-      grid: { left: 60, right: 20, top: 40, bottom: 40 },
+    chart("chart-fit", { tooltip: { trigger: "axis" }, legend: LEGEND, grid: GRID,
       xAxis: { type: "category", data: x, boundaryGap: false }, yAxis: { type: "value" },
       series: markToday(series, x) });
   }

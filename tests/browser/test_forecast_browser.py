@@ -83,5 +83,6 @@ def test_a_commander_picks_an_area_watches_progress_and_reads_the_charts(
         places = page.evaluate(PLACES, chart)
         assert not overlap(places["legend"], places["name"]), (chart, places)
         assert places["name"][0] >= 0  # the name is not cut off on the left
-        assert places["legend"][2] <= places["width"]  # one line that fits (paged if need be)
+        legend_bottom = places["legend"][1] + places["legend"][3]
+        assert legend_bottom <= places["name"][1]  # one line of legend (paged), above the name
     page.screenshot(path=str(artifacts / f"forecast-county-{size}.png"), full_page=True)

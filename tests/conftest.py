@@ -121,6 +121,8 @@ def client(engine: Engine, session: Session, settings: Settings) -> Iterator[Tes
     app.dependency_overrides[request_session] = test_session
     app.state.started_forecasts = []
     app.state.start_forecast = app.state.started_forecasts.append
+    app.state.started_exports = []
+    app.state.start_export = lambda _url, job_id: app.state.started_exports.append(job_id)
     with TestClient(app) as test_client:
         yield test_client
 

@@ -65,6 +65,30 @@ class Settings(BaseSettings):
         description="Password `lianfang init` gives the administrator; random when unset.",
         repr=False,
     )
+    stale_hours: float = Field(
+        24.0,
+        gt=0,
+        le=24 * 30,
+        description="Hours after which a facility's capacity report or stock figure is flagged "
+        "stale wherever it is shown.",
+    )
+    forecast_stale_days: float = Field(
+        7.0,
+        gt=0,
+        le=365,
+        description="An adopted planning forecast made longer ago than this many days is "
+        "flagged stale wherever it is shown.",
+    )
+    export_background_rows: int = Field(
+        5000,
+        ge=0,
+        le=10_000_000,
+        description="Exports of more rows than this are made in the background, with a "
+        "download link when ready; smaller ones are answered at once.",
+    )
+    export_keep_hours: float = Field(
+        24.0, gt=0, le=24 * 30, description="How long a background export's file is kept."
+    )
     today: date | None = Field(
         None,
         description="The day the world is in (YYYY-MM-DD) for a demo or an exercise; "

@@ -35,7 +35,12 @@ class LianfangError(Exception):
 
 
 class InvalidInputError(LianfangError):
-    """Input that cannot be accepted (a malformed code, a bad value)."""
+    """Input that cannot be accepted (a malformed code, a bad value). ``fields`` names the
+    problem of each field when a form can show it beside that field."""
+
+    def __init__(self, message: Text, *, fields: dict[str, Text] | None = None) -> None:
+        super().__init__(message)
+        self.fields: dict[str, Text] = dict(fields or {})
 
 
 class NotFoundError(LianfangError):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -11,19 +13,21 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from lianfang import timeutil
 from lianfang.api.app import create_app
 from lianfang.areas import codes
 from lianfang.auth import service as auth
 from lianfang.auth.choices import Role
 from lianfang.auth.scope import SYSTEM
 from lianfang.config import Settings
+from lianfang.forecast import adoption
 from lianfang.forecast import service as forecasts
-from lianfang.forecast.models import RunKind
+from lianfang.forecast.models import RunKind, RunStatus
 from lianfang.io import sheets
-from lianfang.people import followups
+from lianfang.people import exporting, followups
 from lianfang.people import service as people
-from lianfang.people.choices import ChangeSource, ContactMethod, ResponsibleKind
-from lianfang.people.models import ImportReport, Responsible
+from lianfang.people.choices import ChangeSource, ContactMethod, ExportStatus, ResponsibleKind
+from lianfang.people.models import ExportJob, ImportReport, Responsible
 from lianfang.people.sheet import SPEC
 from tests.conftest import bearer
 from tests.factories import (
@@ -167,6 +171,17 @@ def people_cases() -> list[Case]:
              REVEALERS, rows=exported),
         Case("GET", "/api/people/export", f"/api/people/export?area={TOWN}&format=csv#t",
              REVEALERS - {Role.village_worker}, rows=exported),
+        Case("POST", "/api/people/exports", "/api/people/exports", REVEALERS, 202,
+             {"area": VILLAGE, "format": "csv"}),
+        Case("POST", "/api/people/exports", "/api/people/exports#t",
+             REVEALERS - {Role.village_worker}, 202, {"area": TOWN, "grade": ["red"]}),
+        Case("GET", "/api/people/exports", "/api/people/exports", REVEALERS,
+             rows=items(within=None)),
+        Case("GET", "/api/people/exports/{job_id}", "/api/people/exports/{job}", REVEALERS),
+        Case("GET", "/api/people/exports/{job_id}/file", "/api/people/exports/{job}/file",
+             REVEALERS),
+        Case("DELETE", "/api/people/exports/{job_id}", "/api/people/exports/{job}", REVEALERS,
+             204),
     ]  # fmt: skip
 
 
@@ -248,6 +263,24 @@ CASES = [
         {"area_code": TOWN},
         b"date,visits\n2022-12-01,3\n2022-12-02,5\n",
     ),
+    Case(
+        "POST",
+        "/api/forecast/reruns",
+        "/api/forecast/reruns",
+        FORECASTERS,
+        202,
+        {"run_id": "{town_run}"},
+    ),
+    Case(
+        "POST",
+        "/api/forecast/adoptions",
+        "/api/forecast/adoptions",
+        FORECASTERS,
+        201,
+        {"run_id": "{town_done_run}"},
+    ),
+    Case("GET", "/api/forecast/adoptions", f"/api/forecast/adoptions?area={TOWN}", REACH_TOWN),
+    Case("GET", "/api/forecast/adopted", f"/api/forecast/adopted?area={TOWN}#adopted", REACH_TOWN),
     Case("GET", "/api/areas", "/api/areas?q=街道", ALL, rows=items("code", None)),
     *[
         Case(
@@ -321,6 +354,16 @@ def people_values(url: str, session: Session, role: Role) -> dict[str, Any]:
         values["responsible"] = people.add_responsible(
             session=session, actor=SYSTEM, responsible=made
         ).id
+    if "{job}" in url:
+        stored = exporting.stored_filter(people.PeopleFilter(VILLAGE))
+        job = ExportJob(
+            area_code=VILLAGE, username=role_username(role), filter=json.dumps(stored),
+            today=timeutil.today(), file_format="csv", masked=True, status=ExportStatus.done,
+            rows=0, rows_done=0, content=b"x", expires_at=timeutil.utcnow() + timedelta(hours=1),
+        )  # fmt: skip
+        session.add(job)
+        session.flush()
+        values["job"] = job.id
     if "{report}" in url:
         session.add(ImportReport(
             token="t" + role.value, username=role_username(role), source="x.csv", content=b"PK"
@@ -328,6 +371,38 @@ def people_values(url: str, session: Session, role: Role) -> dict[str, Any]:
         session.flush()
         values["report"] = "t" + role.value
     return values
+
+
+def run_values(case: Case, session: Session) -> dict[str, Any]:
+    """A stored run of the town when the case's body names one (a finished one to adopt), and
+    an adopted one when the case reads it."""
+    values: dict[str, Any] = {}
+    if "{town_run}" in str(case.body):
+        run = forecasts.create_run(
+            session=session, actor=SYSTEM, code=TOWN, kind=RunKind.forecast, inputs={"days": 1}
+        )
+        values["town_run"] = run.id
+    if "{town_done_run}" in str(case.body) or "#adopted" in case.url:
+        values["town_done_run"] = finished_run(session, TOWN)
+    if "#adopted" in case.url:
+        adoption.adopt(session=session, actor=SYSTEM, run_id=values["town_done_run"])
+    return values
+
+
+def finished_run(session: Session, code: str) -> int:
+    """A finished run of the area with a one-day result (what adoption reads of it)."""
+    run = forecasts.create_run(
+        session=session, actor=SYSTEM, code=code, kind=RunKind.forecast, inputs={"days": 1}
+    )
+    band = {"low": [[1.0]], "median": [[2.0]], "high": [[3.0]]}
+    scenario = {"name": "x", "start": "2022-12-01", "days": 1, "bands": {"deaths": band},
+                "peaks": [{"peak_date": None}]}  # fmt: skip
+    forecasts.mark(
+        session=session, run=run, status=RunStatus.done,
+        result={"scenarios": [scenario], "group_codes": [], "group_names": []},
+    )  # fmt: skip
+    session.flush()
+    return run.id
 
 
 def concrete(url: str, session: Session, extra: dict[str, Any] | None = None) -> str:
@@ -365,7 +440,7 @@ def test_role_may_call_endpoint_only_within_scope(
 ) -> None:
     if case.rows is not None:
         spread(session)
-    values = people_values(case.url, session, role)
+    values = people_values(case.url, session, role) | run_values(case, session)
     answer = case.send(client, concrete(case.url, session, values), bearer(client, role), values)
     expected = case.ok if role in case.allowed else 403
     assert answer.status_code == expected, answer.text
@@ -392,7 +467,7 @@ def test_lists_without_an_area_hold_rows_a_narrower_role_must_not_see(
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.method} {c.url}")
 def test_anonymous_callers_are_refused(client: TestClient, session: Session, case: Case) -> None:
-    values = people_values(case.url, session, Role.admin)
+    values = people_values(case.url, session, Role.admin) | run_values(case, session)
     answer = case.send(client, concrete(case.url, session, values), None, values)
     assert answer.status_code == 401
 

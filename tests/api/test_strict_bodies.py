@@ -18,6 +18,7 @@ from lianfang.auth.choices import Role
 from lianfang.db.base import Base
 from lianfang.people.models import FollowUp
 from lianfang.schemas import nearest
+from tests.api.test_scope_matrix import finished_run
 from tests.conftest import bearer
 from tests.factories import PASSWORD, VILLAGE, id_number, role_username
 
@@ -60,6 +61,8 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("post", "/api/forecast/fits"): Example(
         data={"area_code": VILLAGE[:9]}, files={"series": ("s.csv", SERIES.encode(), "text/csv")}
     ),
+    ("post", "/api/forecast/reruns"): Example(json={"run_id": 0}, ids={"run_id": "run"}),
+    ("post", "/api/forecast/adoptions"): Example(json={"run_id": 0}, ids={"run_id": "done_run"}),
     ("post", "/api/people/import"): Example(
         data={"dry_run": "true"}, files={"file": ("p.csv", people_csv(), "text/csv")}
     ),
@@ -69,6 +72,7 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("post", "/api/people/alerts/{alert_id}/close"): Example(
         json={"note": "已转诊县人民医院"}, ids={"alert_id": "alert"}
     ),
+    ("post", "/api/people/exports"): Example(json={"area": VILLAGE, "format": "csv"}),
     ("post", "/api/people/responsibles"): Example(json={"area_code": VILLAGE, "name": "严医生"}),
     ("post", "/api/people/assign"): Example(
         json={"person_ids": [], "responsible_id": 0}, ids={"person_ids": "person"}
@@ -116,8 +120,13 @@ def ids(client: TestClient, session: Session) -> dict[str, Any]:
     responsible = client.post(
         "/api/people/responsibles", json={"area_code": VILLAGE, "name": "王医生"}, headers=town
     ).json()
+    run = client.post(
+        "/api/forecast/runs", json={"area_code": VILLAGE[:9], "days": 30},
+        headers=bearer(client, Role.admin),
+    ).json()  # fmt: skip
     return {
         "person": person["id"], "alert": alert["id"], "responsible": responsible["id"],
+        "run": run["id"], "done_run": finished_run(session, VILLAGE[:9] + "000"),
         "user": next(u["id"] for u in users if u["username"] == role_username(Role.viewer)),
     }  # fmt: skip
 
@@ -138,6 +147,8 @@ def send(client: TestClient, method: str, path: str, example: Example, ids: dict
         body = dict(example.json)
         if "person_ids" in example.ids:
             body |= {"person_ids": [ids["person"]], "responsible_id": ids["responsible"]}
+        if "run_id" in example.ids:
+            body |= {"run_id": ids[example.ids["run_id"]]}
         return client.request(method, url, json=body | extra, headers=headers)
     data = example.data | {k: str(v) for k, v in extra.items()}
     return client.request(method, url, data=data, files=example.files, headers=headers)

@@ -67,7 +67,7 @@ def test_follow_up_with_spo2_91_shows_the_alert(page: Page, server: str, artifac
     page.get_by_test_id("spo2").fill("91")
     page.get_by_test_id("follow-up-save").click()
     expect(page.get_by_test_id("alert-raised")).to_be_visible()
-    expect(page.get_by_test_id("open-alert").first).to_contain_text("血氧饱和度低于93%")
+    expect(page.get_by_test_id("open-alert").first).to_contain_text("血氧饱和度 91% < 93%")
     page.screenshot(path=str(artifacts / "people-person.png"), full_page=True)
 
 

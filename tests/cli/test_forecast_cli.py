@@ -74,6 +74,50 @@ def test_forecast_fit_recovers_the_curve_it_is_given(
     _value, low, high = fitted["estimates"]["r0"]
     assert low <= 3.0 <= high  # the default R0 that produced the series
     assert fitted["quality"]["visits"]["forecast_coverage_90"] >= 0.6
+    (outcome,) = fitted["scenarios"]  # and what follows, as a run reports it, per village
+    assert len(outcome["peaks"]) == 31 + 1
+    assert outcome["peaks"][-1]["peak_hospital_census"] > 0
+    table = lianfang("forecast", "show", str(fitted["run"]), db=demo_db)
+    assert table.returncode == 0, table.stderr
+    assert "r0" in table.stdout
+    assert "高峰日" in table.stdout
+
+
+def test_a_stored_run_is_shown_and_reproduced(demo_db: str, forecast_json: dict) -> None:  # type: ignore[type-arg]
+    from lianfang.forecast.engine import RUN_FORMAT
+
+    run = forecast_json["run"]
+    shown = lianfang("forecast", "show", str(run), "--json", db=demo_db)
+    assert shown.returncode == 0, shown.stderr
+    stored = json.loads(shown.stdout)
+    assert stored["scenarios"] == forecast_json["scenarios"]
+    assert (stored["kind"], stored["status"]) == ("forecast", "done")
+    assert stored["format_version"] == RUN_FORMAT
+    quick = json.loads(
+        lianfang("forecast", "run", "--area", TOWN, "--days", "30", "--ensemble", "3",
+                 "--json", db=demo_db).stdout
+    )["run"]  # fmt: skip
+    again = lianfang("forecast", "rerun", str(quick), db=demo_db, env={"LIANFANG_LANG": "en"})
+    assert again.returncode == 0, again.stderr
+    assert f"reproduces run #{quick}" in again.stdout.replace("\n", " ")
+
+
+def test_a_run_of_another_format_is_refused_in_one_line(demo_db: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    quick = json.loads(
+        lianfang("forecast", "run", "--area", TOWN, "--days", "20", "--json", db=demo_db).stdout
+    )["run"]
+    engine = create_engine(demo_db)
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE forecast_run SET format_version = 99, package_version = '0.0.1' "
+                 "WHERE id = :id"), {"id": quick},
+        )  # fmt: skip
+    engine.dispose()
+    refused = lianfang("forecast", "rerun", str(quick), db=demo_db, env={"LIANFANG_LANG": "en"})
+    line = one_line_error(refused)
+    assert "made by lianfang 0.0.1 with run format 99" in line
 
 
 def test_bad_inputs_get_one_line(demo_db: str, tmp_path: Path) -> None:
@@ -91,3 +135,26 @@ def test_bad_inputs_get_one_line(demo_db: str, tmp_path: Path) -> None:
     assert "contact_factor" in one_line_error(bad)
     empty = lianfang("forecast", "run", "--area", "3201", db=demo_db)
     assert empty.returncode == 1
+
+
+def test_a_run_is_adopted_and_its_demand_read_for_a_village(
+    demo_db: str,
+    forecast_json: dict,  # type: ignore[type-arg]
+) -> None:
+    run = forecast_json["run"]
+    none = lianfang("forecast", "adopted", "--area", TOWN + "001", db=demo_db)
+    assert none.returncode == 1
+    adopted = lianfang("forecast", "adopt", str(run), "--scenario", "1", db=demo_db)
+    assert adopted.returncode == 0, adopted.stderr
+    answer = lianfang("forecast", "adopted", "--area", TOWN + "001", "--json", db=demo_db)
+    assert answer.returncode == 0, answer.stderr
+    found = json.loads(answer.stdout)
+    assert (found["run_id"], found["adopted_area_code"]) == (run, TOWN + "000")
+    assert found["scenario"] == forecast_json["scenarios"][1]["name"]
+    assert found["stale"] is False
+    medians = found["demand"]["antiviral_courses"]["median"]
+    town = forecast_json["group_codes"].index(TOWN + "001")
+    assert medians == forecast_json["scenarios"][1]["bands"]["antiviral_courses"]["median"][town]
+    table = lianfang("forecast", "adopted", "--area", TOWN, db=demo_db)
+    assert table.returncode == 0, table.stderr
+    assert "oxygen_cylinders" in table.stdout

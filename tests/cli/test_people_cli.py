@@ -74,6 +74,12 @@ def test_template_import_export_coverage(db: str, tmp_path: Path) -> None:
     assert LI not in text
     again = lianfang("people", "import", str(reds), db=db)
     assert "新增 0，更新 0，未变 1" in again.stdout
+    found = tmp_path / "found.xlsx"
+    searched = ("people", "export", "--area", TOWN, "-o", str(found), "--search", "李建国")
+    assert lianfang(*searched, db=db).returncode == 0
+    assert [r[0] for r in sheet(found)[1:]] == ["李建国"]  # the web's name search
+    assert lianfang(*searched[:-1], "周玉兰", "--alert", db=db).returncode == 0
+    assert sheet(found)[1:] == []  # and its open-alert filter: no alert was raised
 
     answer = lianfang("people", "coverage", "--area", TOWN, "--json", db=db)
     assert answer.returncode == 0, answer.stderr

@@ -45,11 +45,11 @@ MACHINE_CLOCK = {
     ("app_user", "created_at"), ("user_session", "created_at"), ("api_token", "created_at"),
     ("audit_event", "at"), ("demo_world", "built_at"), ("forecast_run", "created_at"),
     ("forecast_run", "started_at"), ("forecast_run", "finished_at"),
-    ("import_report", "created_at"),
+    ("import_report", "created_at"), ("export_job", "created_at"), ("export_job", "finished_at"),
 }  # fmt: skip
 DEADLINES = {
     ("person", "due_on"), ("coverage_cell", "due_on"), ("user_session", "expires_at"),
-    ("api_token", "expires_at"), ("api_token", "revoked_at"),
+    ("api_token", "expires_at"), ("api_token", "revoked_at"), ("export_job", "expires_at"),
 }  # fmt: skip
 
 

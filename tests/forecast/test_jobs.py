@@ -363,7 +363,10 @@ def test_the_workers_log_has_the_traceback_and_no_id_numbers(served: Served) -> 
             ),
         )
         run_id = run.id
-    script = f"from lianfang.forecast import flows; flows.run_in_process({served.url!r}, {run_id})"
+    script = (
+        "from lianfang.db import background; from lianfang.forecast import flows; "
+        f"background.run_in_process(flows.compute, {served.url!r}, {run_id})"
+    )
     finished = subprocess.run(
         [sys.executable, "-c", script],
         env=os.environ | {"PYTHONPATH": str(ROOT / "src")},

@@ -164,3 +164,53 @@ def test_the_forecast_page_uploads_a_series_for_a_fit(client: TestClient) -> Non
     run_page = client.get(answer.headers["location"])
     assert "拟合" in run_page.text
     assert client.app.state.started_forecasts  # type: ignore[attr-defined]
+
+
+def test_the_favicon_answers_with_an_icon(client: TestClient) -> None:
+    answer = client.get("/favicon.ico")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "image/x-icon"
+    assert answer.content[:4] == b"\x00\x00\x01\x00"  # an .ico header
+    assert int.from_bytes(answer.content[4:6], "little") >= 1  # at least one image
+    sign_in(client, Role.viewer)
+    assert '<link rel="icon" href="/favicon.ico"' in client.get("/").text
+
+
+def test_the_api_docs_load_only_local_files(client: TestClient) -> None:
+    page = client.get("/docs")
+    assert page.status_code == 200
+    urls = re.findall(r'(?:href|src)="([^"]+)"', page.text)
+    urls += re.findall(r"url: '([^']+)'", page.text)
+    assert urls, page.text
+    assert all(url.startswith("/") and not url.startswith("//") for url in urls), urls
+    for url in urls:
+        assert client.get(url).status_code == 200, url
+    assert '"validatorUrl": null' in page.text  # no badge fetched from validator.swagger.io
+    assert client.get("/redoc").status_code == 404  # redoc would load from a CDN: not served
+
+
+def test_the_api_document_declares_the_bearer_token(client: TestClient) -> None:
+    document = client.get("/openapi.json").json()
+    assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    assert document["paths"]["/api/me"]["get"]["security"] == [{"bearer": []}]
+    assert "security" not in document["paths"]["/api/auth/token"]["post"]
+
+
+@pytest.mark.parametrize(
+    ("role", "linked"),
+    [
+        (Role.admin, True),
+        (Role.city_commander, True),
+        (Role.district_operator, True),
+        (Role.town_operator, True),
+        (Role.village_worker, False),
+        (Role.hospital_operator, False),
+        (Role.safety_inspector, False),
+        (Role.viewer, False),
+    ],
+)
+def test_the_api_docs_link_shows_to_the_roles_that_use_the_api(
+    client: TestClient, role: Role, linked: bool
+) -> None:
+    sign_in(client, role)
+    assert ('href="/docs"' in client.get("/").text) is linked

@@ -17,6 +17,7 @@ from lianfang.config import Settings, get_settings
 from lianfang.db.engine import make_engine, make_sessionmaker
 from lianfang.demo import service as demo_service
 from lianfang.forecast import flows
+from lianfang.people import flows as export_flows
 from lianfang.web.forecast_pages import router as forecast_page_router
 from lianfang.web.language import LanguageMiddleware
 from lianfang.web.pages import STATIC_DIR
@@ -56,12 +57,15 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         version=__version__,
         description="联防联控指挥调度平台 API — joint prevention and control command and dispatch. "
         "Authenticate with `POST /api/auth/token`, then send `Authorization: Bearer <token>`.",
+        docs_url=None,  # served by web.pages from the vendored Swagger UI: nothing from a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.forecast_jobs = jobs
     app.state.start_forecast = jobs.submit  # tests swap in a recorder
+    app.state.start_export = export_flows.start  # likewise
     app.add_middleware(LanguageMiddleware, default=settings.language)
     errors.install(app)
     app.include_router(api_router, prefix="/api")

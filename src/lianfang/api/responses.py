@@ -11,6 +11,9 @@ decide the codes; this only states them in the OpenAPI document):
 - sign-in: 401;
 - every write (POST, PUT, PATCH, DELETE): 409 (a conflict with a stored record, named by table
   and columns).
+
+Routes that need a caller also declare the bearer token (``BEARER``), so Swagger UI at ``/docs``
+offers "Authorize" and sends the token with the calls it tries.
 """
 
 from __future__ import annotations
@@ -24,6 +27,12 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel, Field
 
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+BEARER = {
+    "type": "http",
+    "scheme": "bearer",
+    "description": "A token from POST /api/auth/token (a browser signed in on the web may send "
+    "its session cookie instead, with X-CSRF-Token on writes)",
+}
 
 
 class ErrorRead(BaseModel):
@@ -108,12 +117,16 @@ def declare_errors(app: FastAPI, *, actor: Any, sign_in: Any) -> None:
         if done:
             return done[0]
         schema = build()
-        _error_schemas(schema.setdefault("components", {}).setdefault("schemas", {}))
+        components = schema.setdefault("components", {})
+        _error_schemas(components.setdefault("schemas", {}))
+        components.setdefault("securitySchemes", {})["bearer"] = BEARER
         for route, path_format in api_routes(app):
             path = schema["paths"].get(path_format, {})
             for method in route.methods or ():
                 if method.lower() in path:
                     _declare(path[method.lower()], codes_of(route, actor, sign_in))
+                    if _calls(route.dependant, actor):
+                        path[method.lower()]["security"] = [{"bearer": []}]
         done.append(schema)
         return schema
 

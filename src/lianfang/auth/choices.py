@@ -13,10 +13,24 @@ class Permission(Choice):
     audit_read = ("audit.read", _("read the audit log"))
     pii_reveal = ("pii.reveal", _("reveal personal data"))
     forecast_run = ("forecast.run", _("run forecasts"))
+    forecast_adopt = ("forecast.adopt", _("adopt an area's planning forecast"))
     people_read = ("people.read", _("read the key-population registry"))
     people_edit = ("people.edit", _("register and follow up key people"))
     people_export = ("people.export", _("export the key-population registry"))
     people_grade = ("people.grade", _("override risk grades"))
+    resources_read = ("resources.read", _("read facilities, capacity and stock"))
+    resources_report = (
+        "resources.report",
+        _("report capacity and move stock at any facility of the area"),
+    )
+    resources_report_own = (
+        "resources.report_own",
+        _("report capacity and move stock at the facilities one operates"),
+    )
+    resources_manage = (
+        "resources.manage",
+        _("manage facilities, reserve targets, pairing and resource imports"),
+    )
 
 
 class Role(Choice):
@@ -35,6 +49,13 @@ class Role(Choice):
         return ROLE_PERMISSIONS[self]
 
     @property
+    def uses_api(self) -> bool:
+        """Whether the pages link to the API docs for this role: those who load and pull data
+        in bulk (a county's or town's systems); a village worker, a viewer and the roles
+        without a domain yet work on the pages only (docs/api.md)."""
+        return self in API_ROLES
+
+    @property
     def rank(self) -> int:
         """Lower is more senior; a user may create users of the same or a higher rank number."""
         return list(Role).index(self)
@@ -49,6 +70,7 @@ _PEOPLE = frozenset(
         Permission.pii_reveal,
     }
 )
+_RESOURCES = frozenset({Permission.resources_read, Permission.resources_report})
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.admin: frozenset(Permission),
     Role.city_commander: _READ
@@ -57,8 +79,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.audit_read,
         Permission.pii_reveal,
         Permission.forecast_run,
+        Permission.forecast_adopt,
         Permission.people_read,
         Permission.people_export,
+        Permission.resources_read,
+        Permission.resources_manage,
     },
     Role.district_operator: _READ
     | _PEOPLE
@@ -66,14 +91,20 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.users_manage,
         Permission.audit_read,
         Permission.forecast_run,
+        Permission.forecast_adopt,
         Permission.people_grade,
-    },
-    Role.town_operator: _READ | _PEOPLE | {Permission.people_grade},
-    Role.village_worker: _READ | _PEOPLE,
-    Role.hospital_operator: _READ,
+        Permission.resources_manage,
+    }
+    | _RESOURCES,
+    Role.town_operator: _READ | _PEOPLE | _RESOURCES | {Permission.people_grade},
+    Role.village_worker: _READ | _PEOPLE | _RESOURCES,
+    Role.hospital_operator: _READ | {Permission.resources_read, Permission.resources_report_own},
     Role.safety_inspector: _READ,
-    Role.viewer: _READ | {Permission.people_read},
+    Role.viewer: _READ | {Permission.people_read, Permission.resources_read},
 }
+
+
+API_ROLES = frozenset({Role.admin, Role.city_commander, Role.district_operator, Role.town_operator})
 
 
 class AuditAction(Choice):

@@ -143,6 +143,15 @@ def export(
     overdue: Annotated[
         bool, typer.Option("--overdue", help="随访已逾期 / Check-in overdue.")
     ] = False,
+    alert: Annotated[
+        bool, typer.Option("--alert", help="有未关闭的转诊提醒 / With an open referral alert.")
+    ] = False,
+    search: Annotated[
+        str,
+        typer.Option(
+            "--search", help="姓名或完整身份证号 / A name, or a whole ID number (audited)."
+        ),
+    ] = "",
     reveal: Annotated[
         bool,
         typer.Option(
@@ -164,8 +173,9 @@ def export(
     if chosen not in ("xlsx", "csv"):
         raise InvalidInputError(_("the format must be xlsx or csv"))
     f = PeopleFilter(
-        area=codes.normalise(area), grades=frozenset(grade or ()), missing=missing, overdue=overdue
-    )
+        area=codes.normalise(area), grades=frozenset(grade or ()), missing=missing,
+        overdue=overdue, alert_open=alert, q=search,
+    )  # fmt: skip
     with unit_of_work(db) as session:
         data, rows = exporting.export(
             session=session, actor=operator(), f=f, file_format=chosen, reveal=reveal, reason=reason

@@ -4,9 +4,10 @@ from lianfang.areas.models import Area, AreaBoundary, AreaPopulation
 from lianfang.auth.models import ApiToken, AuditEvent, User, UserSession
 from lianfang.db.base import Base
 from lianfang.demo.models import DemoWorld
-from lianfang.forecast.models import ForecastRun
+from lianfang.forecast.models import ForecastAdoption, ForecastRun
 from lianfang.people.models import (
     CoverageCell,
+    ExportJob,
     FollowUp,
     GradeChange,
     ImportReport,
@@ -14,6 +15,19 @@ from lianfang.people.models import (
     PersonChange,
     ReferralAlert,
     Responsible,
+)
+from lianfang.resources.models import (
+    CapacityReport,
+    Facility,
+    FacilityOperator,
+    Institution,
+    Item,
+    Pairing,
+    ReserveTarget,
+    StaffMove,
+    StaffStrength,
+    StockBalance,
+    StockMovement,
 )
 
 metadata = Base.metadata
@@ -24,16 +38,29 @@ __all__ = [
     "AreaBoundary",
     "AreaPopulation",
     "AuditEvent",
+    "CapacityReport",
     "CoverageCell",
     "DemoWorld",
+    "ExportJob",
+    "Facility",
+    "FacilityOperator",
     "FollowUp",
+    "ForecastAdoption",
     "ForecastRun",
     "GradeChange",
     "ImportReport",
+    "Institution",
+    "Item",
+    "Pairing",
     "Person",
     "PersonChange",
     "ReferralAlert",
+    "ReserveTarget",
     "Responsible",
+    "StaffMove",
+    "StaffStrength",
+    "StockBalance",
+    "StockMovement",
     "User",
     "UserSession",
     "metadata",

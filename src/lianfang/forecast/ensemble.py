@@ -35,7 +35,7 @@ BLAS_THREAD_SETTERS = (  # OpenBLAS's, as numpy's and scipy's wheels rename it, 
     "openblas_set_num_threads",
 )
 Progress = Callable[[int, int, str], None]
-"""Told (done, total, unit) as the ensemble goes: "members" done when batches run apart,
+"""Told (done, total, unit) as the work goes: "members" done when batches run apart,
 "days" simulated when the whole run is one batch (a deterministic run, a small area's ensemble)."""
 DASK_CONNECT_S = 30
 """How long to wait for a Dask scheduler to answer before the run fails."""
@@ -84,6 +84,11 @@ class Forecast:
                     "peak_icu_census": float(self.bands["icu_census"][1, :, g].max()),
                     "antipyretic_courses": float(self.bands["antipyretic_courses"][1, :, g].sum()),
                     "antiviral_courses": float(self.bands["antiviral_courses"][1, :, g].sum()),
+                    "peak_oxygen_patients": float(self.bands["oxygen_patients"][1, :, g].max()),
+                    "peak_oxygen_concentrators": float(
+                        self.bands["oxygen_concentrators"][1, :, g].max()
+                    ),
+                    "oxygen_cylinders": float(self.bands["oxygen_cylinders"][1, :, g].sum()),
                 }
             )
         return rows
@@ -117,7 +122,7 @@ def batch_size(pop: Metapopulation, members: int) -> int:
     return min(members, max(BATCH, -(-TARGET_CELLS // cells)))
 
 
-def _fold(runs: Trajectory, params: DiseaseParameters, groups: np.ndarray, n_groups: int) -> Folded:
+def fold(runs: Trajectory, params: DiseaseParameters, groups: np.ndarray, n_groups: int) -> Folded:
     """A batch's runs (stacked) folded into groups (+ a whole-area column) and each village's
     peak day, all members in one go: the per-call cost of some 500 numpy calls (convolutions
     with 45-day delays) is paid once a batch, not once a member."""
@@ -142,7 +147,7 @@ def _batch(
     seed, size = job
     rng = None if seed is None else np.random.default_rng(seed)
     runs = simulate_stacked(pop, params, scenario, days, rng, size, on_day=on_day)
-    return _fold(runs, params, groups, n_groups)
+    return fold(runs, params, groups, n_groups)
 
 
 def _remote_batch(
@@ -197,7 +202,7 @@ def forecast(
     results = _run_all(
         pop, params, scenario, days, index, n_groups, jobs, workers, progress, scheduler
     )
-    return _summarise(scenario, names, members, results, scenario.daily(days).surge_beds)
+    return summarise(scenario.start, names, members, results, scenario.daily(days).surge_beds)
 
 
 def _run_all(
@@ -300,13 +305,16 @@ def _keep_freed_memory() -> None:
         return
 
 
-def _summarise(
-    scenario: Scenario,
+def summarise(
+    start: date,
     names: tuple[str, ...],
     members: int,
     results: list[Folded],
     beds: FloatArray,
 ) -> Forecast:
+    """Bands, peaks and village peak days of members already folded (``fold``): an ensemble's
+    batches, or the runs drawn from a fit's parameters (``fit.outcomes_after_fit``)."""
+
     def every_member(measure: str) -> FloatArray:  # (members, days, groups + 1)
         parts = [r[0][measure] for r in results]
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
@@ -316,7 +324,7 @@ def _summarise(
     peak_days = _peak_days(symptomatic, axis=1)
     peak_heights = symptomatic.max(axis=1)
     return Forecast(
-        start=scenario.start,
+        start=start,
         groups=names,
         members=members,
         bands=bands,

@@ -34,7 +34,8 @@ from typing import Any
 import numpy as np
 from scipy import optimize, stats
 
-from lianfang.forecast.engine import simulate
+from lianfang.forecast.engine import simulate, simulate_stacked
+from lianfang.forecast.ensemble import Folded, Forecast, Progress, fold, summarise
 from lianfang.forecast.parameters import DiseaseParameters, FloatArray
 from lianfang.forecast.population import Metapopulation
 from lianfang.forecast.scenario import Scenario
@@ -46,6 +47,8 @@ SERIES = {  # observed name → modelled measure it is proportional to
     "admissions": "admissions",
     "hospital_census": "hospital_census",
 }
+OUTCOME_DRAWS = 40
+"""Parameter draws (one deterministic run each) behind the 5–95% bands of a fit's outcomes."""
 LEAD_DAYS = 40  # the model starts this long before the first observation, so t0 can go either way
 PRIORS = {  # observed series → (mean, sd) of log ρ: what share of the modelled series is seen
     "positives": (float(np.log(0.3)), 1.0),
@@ -396,3 +399,65 @@ def forecast_after_fit(
     problem = _Problem(pop, params, scenario, observed.until(until), days)
     covariance = None if result.covariance is None else np.asarray(result.covariance)
     return predictive(problem, np.asarray(result.theta), covariance, days, draws, rng)
+
+
+def outcomes_after_fit(
+    pop: Metapopulation,
+    params: DiseaseParameters,
+    scenario: Scenario,
+    observed: Observed,
+    result: FitResult,
+    days: int,
+    rng: np.random.Generator,
+    groups: list[int] | None = None,
+    group_names: list[str] | None = None,
+    draws: int = OUTCOME_DRAWS,
+    progress: Progress | None = None,
+) -> Forecast:
+    """Every outcome of a plain run (infections … deaths, beds, drug courses, per group, each
+    village's peak day) for ``days`` from the first observation, with 5–95% bands from the
+    fitted parameters' uncertainty.
+
+    R0 and the start are drawn ``draws`` times from the Laplace approximation of their
+    posterior (the fit's mode and inverse Hessian, as the observation bands are); each draw is
+    one deterministic run, shifted by its start as the fit shifts it, and the bands are the
+    draws' 5%, 50% and 95% (no observation noise: these are the model's own figures, not what
+    will be reported). Without a covariance (the data did not identify the parameters) the
+    bands are the mode's single run. The reporting scales are not applied: they say what share
+    of the model's series the observations count."""
+    index = np.asarray(pop.county if groups is None else groups, dtype=np.int64)
+    n_groups = int(index.max()) + 1 if len(index) else 0
+    names = tuple(group_names or [str(g) for g in range(n_groups)])
+    theta = np.asarray(result.theta, dtype=np.float64)
+    thetas = (
+        [theta]
+        if result.covariance is None
+        else list(rng.multivariate_normal(theta, np.asarray(result.covariance), size=draws))
+    )
+    model_start = observed.start - timedelta(days=LEAD_DAYS)
+    folded: list[Folded] = []
+    for done, drawn in enumerate(thetas):
+        r0 = float(np.exp(np.clip(drawn[0], np.log(0.3), np.log(20))))
+        shift = float(np.clip(drawn[1], -LEAD_DAYS + 1, 60))
+        length = LEAD_DAYS + days + int(np.ceil(max(0.0, -shift))) + 2
+        run = simulate_stacked(
+            pop, params.with_values(r0=r0), replace(scenario, start=model_start), length, None, 1
+        )
+        series, peaks = fold(run, params, index, n_groups)
+        where = np.arange(days, dtype=np.float64) + (LEAD_DAYS - shift)  # model day of each day
+        folded.append(({k: _at(v, where) for k, v in series.items()}, peaks - LEAD_DAYS + shift))
+        if progress is not None:
+            progress(done + 1, len(thetas), "draws")
+    beds = replace(scenario, start=observed.start).daily(days).surge_beds
+    return summarise(observed.start, names, len(thetas), folded, beds)
+
+
+def _at(values: FloatArray, where: FloatArray) -> FloatArray:
+    """(members, days, groups) values at fractional day indices, linearly interpolated (0
+    before the first day), as the fit reads its runs."""
+    below = np.floor(where).astype(np.int64)
+    weight = (where - below)[None, :, None]
+    padded = np.concatenate([np.zeros_like(values[:, :1]), values], axis=1)  # index −1 → 0
+    low = padded[:, np.clip(below + 1, 0, padded.shape[1] - 1)]
+    high = padded[:, np.clip(below + 2, 0, padded.shape[1] - 1)]
+    return np.asarray(low * (1.0 - weight) + high * weight, dtype=np.float64)

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import logging
-import multiprocessing
 import signal
 import sys
 import threading
@@ -22,7 +22,8 @@ from multiprocessing.process import BaseProcess
 from sqlalchemy.orm import Session, sessionmaker
 
 from lianfang import logs
-from lianfang.db.engine import make_engine, make_sessionmaker, transaction
+from lianfang.db import background
+from lianfang.db.engine import transaction
 from lianfang.forecast import service, worker
 from lianfang.forecast.models import ForecastRun, RunStatus
 from lianfang.i18n import Text, _
@@ -40,23 +41,20 @@ log = logging.getLogger("lianfang.forecast")
 Starter = Callable[[str, int, str | None], BaseProcess]
 
 
-def run_in_process(database_url: str, run_id: int, scheduler: str | None = None) -> None:
-    """Entry point of a run's process: dies with the server, logs through the PII filter (the
-    traceback of a failure goes to the log on stderr, the reason to the run), its own engine,
-    then the run. Exits 1 when the run failed."""
+def compute(factory: sessionmaker[Session], run_id: int, scheduler: str | None = None) -> None:
+    """What a run's process does: die with the server, log through the PII filter (the
+    traceback of a failure goes to the log on stderr, the reason to the run), then the run.
+    Exits 1 when the run failed."""
     _die_with_parent()
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.getLogger("lianfang").addHandler(handler)
     logging.getLogger("lianfang").setLevel(logging.INFO)
     logs.install(("", "lianfang"))
-    engine = make_engine(database_url)
     try:
-        worker.execute(make_sessionmaker(engine), run_id, workers=WORKERS, scheduler=scheduler)
+        worker.execute(factory, run_id, workers=WORKERS, scheduler=scheduler)
     except Exception:  # logged and stored by execute; nothing more on stderr
         sys.exit(1)
-    finally:
-        engine.dispose()
 
 
 def _die_with_parent() -> None:
@@ -68,14 +66,8 @@ def _die_with_parent() -> None:
 
 def start(database_url: str, run_id: int, scheduler: str | None = None) -> BaseProcess:
     """Start computing a claimed run in a process of its own."""
-    process = multiprocessing.get_context("spawn").Process(
-        target=run_in_process,
-        args=(database_url, run_id, scheduler),
-        name=f"forecast-{run_id}",
-        daemon=False,
-    )
-    process.start()
-    return process
+    job = functools.partial(compute, scheduler=scheduler)
+    return background.start(job, database_url, run_id, f"forecast-{run_id}")
 
 
 class JobQueue:

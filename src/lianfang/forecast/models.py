@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Integer, String, Text
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lianfang.choices import Choice
@@ -49,3 +49,36 @@ class ForecastRun(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+    format_version: Mapped[int | None] = mapped_column(Integer)
+    """The engine's run format (``lianfang.forecast.engine.RUN_FORMAT``) that computed the
+    stored result; None for runs stored before formats were recorded."""
+    package_version: Mapped[str | None] = mapped_column(String(32))
+    """The lianfang version that queued the run."""
+
+
+class ForecastAdoption(Base):
+    """A run or fit a commander marked as an area's planning forecast: the one resources,
+    planning and the briefing read for that area. Adopting another one ends this one
+    (``replaced_at``, ``replaced_by``) and keeps it as history; at most one per area is current
+    (a partial unique index)."""
+
+    __tablename__ = "forecast_adoption"
+    __table_args__ = (
+        Index(
+            "uq_forecast_adoption_current",
+            "area_code",
+            unique=True,
+            sqlite_where=text("replaced_at IS NULL"),
+            postgresql_where=text("replaced_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    area_code: Mapped[str] = mapped_column(String(12), ForeignKey("area.code"), index=True)
+    run_id: Mapped[int] = mapped_column(Integer, ForeignKey("forecast_run.id"), index=True)
+    scenario: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Which of the run's scenarios is the plan (its index; a fit has one)."""
+    adopted_by: Mapped[str] = mapped_column(String(64))
+    adopted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    replaced_at: Mapped[datetime | None]
+    replaced_by: Mapped[str | None] = mapped_column(String(64))

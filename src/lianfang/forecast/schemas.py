@@ -11,10 +11,11 @@ from typing import Annotated, Any
 from fastapi import UploadFile
 from pydantic import BaseModel, Field, field_validator
 
-from lianfang.forecast.models import ForecastRun, RunKind, RunStatus
+from lianfang.forecast.models import ForecastAdoption, ForecastRun, RunKind, RunStatus
 from lianfang.forecast.parameters import N_AGES, DiseaseParameters
 from lianfang.forecast.scenario import FestivalReturn, Measure, Scenario
 from lianfang.forecast.service import error_message, progress_text
+from lianfang.ids import RecordId
 from lianfang.schemas import WriteSchema, mirror
 
 # Strict mirrors of the pure core's dataclasses (typed Any for mypy: they are made at run time).
@@ -116,6 +117,12 @@ class FitCreate(WriteSchema):
     days: int = Field(30, ge=0, le=365, description="days to forecast after the data")
 
 
+class RerunCreate(WriteSchema):
+    """A stored run to compute again from its stored inputs."""
+
+    run_id: RecordId = Field(description="the stored run or fit")
+
+
 class ForecastRunRead(BaseModel):
     """A stored run; ``result`` only when asked for one run."""
 
@@ -143,6 +150,10 @@ class ForecastRunRead(BaseModel):
     error: str | None = Field(
         None, description="why it failed, in the request's language (details are in the log)"
     )
+    format_version: int | None = Field(
+        None, description="the engine's run format that computed it (null: stored before)"
+    )
+    package_version: str | None = Field(None, description="the lianfang version that queued it")
     inputs: dict[str, Any] | None = None
     result: dict[str, Any] | None = None
 
@@ -163,8 +174,79 @@ class ForecastRunRead(BaseModel):
             started_at=run.started_at,
             finished_at=run.finished_at,
             error=error_message(run),
+            format_version=run.format_version,
+            package_version=run.package_version,
         )
         if full:
             read.inputs = json.loads(run.inputs)
             read.result = json.loads(run.result) if run.result else None
         return read
+
+
+class AdoptionCreate(WriteSchema):
+    """A finished run or fit to make its area's planning forecast."""
+
+    run_id: RecordId = Field(description="the finished run or fit")
+    scenario: int = Field(0, ge=0, le=100, description="which of the run's scenarios (index)")
+
+
+class AdoptionRead(BaseModel):
+    """An adoption: who made which run the area's planning forecast, when, and until when."""
+
+    id: int
+    area_code: str
+    run_id: int
+    scenario: int
+    adopted_by: str
+    adopted_at: datetime
+    replaced_at: datetime | None
+    replaced_by: str | None
+    current: bool
+
+    @classmethod
+    def of(cls, adoption: ForecastAdoption) -> AdoptionRead:
+        return cls(
+            id=adoption.id,
+            area_code=adoption.area_code,
+            run_id=adoption.run_id,
+            scenario=adoption.scenario,
+            adopted_by=adoption.adopted_by,
+            adopted_at=adoption.adopted_at,
+            replaced_at=adoption.replaced_at,
+            replaced_by=adoption.replaced_by,
+            current=adoption.replaced_at is None,
+        )
+
+
+class DemandRead(BaseModel):
+    """One item's daily demand from the forecast's start: median and 5–95%."""
+
+    unit: str
+    low: list[float]
+    median: list[float]
+    high: list[float]
+
+
+class AdoptedForecastRead(BaseModel):
+    """``lianfang.forecast.adoption.AdoptedForecast`` as JSON."""
+
+    area_code: str
+    area_name: str
+    adopted_area_code: str
+    adopted_area_name: str
+    run_id: int
+    kind: str
+    scenario: str
+    adopted_by: str
+    adopted_at: datetime
+    made_at: datetime
+    format_version: int | None
+    start: date
+    days: int
+    peak_date: date | None
+    peak_date_low: date | None
+    peak_date_high: date | None
+    scaled: float = Field(description="share of a reported child area's demand (1: its own)")
+    stale: bool
+    stale_reasons: list[str]
+    demand: dict[str, DemandRead]

@@ -12,6 +12,7 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from lianfang import __version__
 from lianfang.areas import codes
 from lianfang.areas import service as areas
 from lianfang.areas.choices import AreaLevel
@@ -20,11 +21,14 @@ from lianfang.auth import audit
 from lianfang.auth.choices import AuditAction, Permission
 from lianfang.auth.scope import Actor
 from lianfang.demo.population import is_community
-from lianfang.errors import InvalidInputError, NotFoundError
+from lianfang.errors import ConflictError, InvalidInputError, NotFoundError
+from lianfang.forecast.engine import RUN_FORMAT
 from lianfang.forecast.models import ForecastRun, RunKind, RunStatus
 from lianfang.forecast.population import Metapopulation
 from lianfang.forecast.presets import PRESETS
 from lianfang.i18n import LANGUAGES, Text, _, current_language
+from lianfang.people.choices import Grade
+from lianfang.people.models import Person
 from lianfang.pii import scrub
 from lianfang.timeutil import utcnow
 
@@ -54,6 +58,9 @@ class AreaPopulationModel:
             "town": pop.town.tolist(),
             "county": pop.county.tolist(),
             "seed_weight": None if pop.seed_weight is None else pop.seed_weight.tolist(),
+            "high_risk": None
+            if pop.high_risk is None
+            else [None if np.isnan(x) else float(x) for x in pop.high_risk],
             "groups": self.groups,
             "group_codes": self.group_codes,
             "group_names": self.group_names,
@@ -84,12 +91,14 @@ def population_for(*, session: Session, actor: Actor, code: str) -> AreaPopulati
     towns = sorted({v.code[:9] for v, _ in rows})
     counties = sorted({v.code[:6] for v, _ in rows})
     residents = np.array([[getattr(p, b) for b in BANDS] for _, p in rows], dtype=np.float64)
+    red = red_grade_people(session, prefix)
     pop = Metapopulation.from_arrays(
         [v.code for v, _ in rows],
         residents,
         [towns.index(v.code[:9]) for v, _ in rows],
         [counties.index(v.code[:6]) for v, _ in rows],
         [1.0 if is_community(v.name) else RURAL_SEED_WEIGHT for v, _ in rows],
+        [red.get(v.code) for v, _ in rows] if red else None,
     )
     return AreaPopulationModel(
         population=pop,
@@ -101,6 +110,23 @@ def population_for(*, session: Session, actor: Actor, code: str) -> AreaPopulati
     )
 
 
+def red_grade_people(session: Session, prefix: str) -> dict[str, float]:
+    """Red-grade people per village below an area, for the villages whose key-population
+    registry is loaded (anyone registered there; 0 when none of them is red). The forecast's
+    antiviral demand and the antivirals measure follow them; other villages take the fallback
+    share (``population.HIGH_RISK_ELDERLY``)."""
+    found = session.execute(
+        select(
+            Person.area_code,
+            func.count(),
+            func.count().filter(Person.grade == Grade.red),
+        )
+        .where(codes.in_subtree(Person.area_code, prefix))
+        .group_by(Person.area_code)
+    ).all()
+    return {code: float(reds) for code, _people, reds in found}
+
+
 def create_run(
     *,
     session: Session,
@@ -109,6 +135,7 @@ def create_run(
     kind: RunKind,
     inputs: dict[str, Any],
     worker: str | None = None,
+    rerun_of: int | None = None,
 ) -> ForecastRun:
     """Queue a forecast or fit for an area, storing every input; with ``worker`` (the CLI,
     which computes it itself) the run is claimed by that process at once, so that no server
@@ -122,6 +149,8 @@ def create_run(
         progress=0.0,
         inputs=json.dumps(inputs, ensure_ascii=False, default=str),
         created_by=actor.username,
+        format_version=RUN_FORMAT,
+        package_version=__version__,
     )
     if worker is not None:
         claim(run=run, worker=worker)
@@ -134,9 +163,81 @@ def create_run(
         entity_type="forecast_run",
         entity_id=str(run.id),
         area_code=area.code,
-        detail={"kind": kind.value, "days": inputs.get("days"), "members": inputs.get("members")},
+        detail={
+            "kind": kind.value,
+            "days": inputs.get("days"),
+            "members": inputs.get("members"),
+            **({"rerun_of": rerun_of} if rerun_of is not None else {}),
+        },
     )
     return run
+
+
+def check_reproducible(run: ForecastRun) -> None:
+    """Refuse to compute a run whose stored inputs this lianfang would turn into other figures:
+    one queued by another run format (or before formats were recorded)."""
+    if run.format_version == RUN_FORMAT:
+        return
+    if run.format_version is None:
+        raise ConflictError(
+            _(
+                "forecast run %(run)s was stored before lianfang recorded the run format "
+                "(lianfang %(version)s computes format %(current)s), so it cannot be reproduced: "
+                "the same inputs may now give other figures; start a new run instead",
+                run=run.id,
+                version=__version__,
+                current=RUN_FORMAT,
+            )
+        )
+    raise ConflictError(
+        _(
+            "forecast run %(run)s was made by lianfang %(made_by)s with run format %(format)s; "
+            "this lianfang (%(version)s) computes format %(current)s, whose figures differ for "
+            "the same inputs, so it cannot reproduce the run; start a new run instead, or "
+            "re-run it with lianfang %(made_by)s",
+            run=run.id,
+            made_by=run.package_version or "?",
+            format=run.format_version,
+            version=__version__,
+            current=RUN_FORMAT,
+        )
+    )
+
+
+def rerun(*, session: Session, actor: Actor, run_id: int, worker: str | None = None) -> ForecastRun:
+    """Queue a new run with exactly the stored inputs of another (its population included, not
+    the area's population today), when this lianfang computes the same run format (claimed
+    at once by ``worker``, as in ``create_run``)."""
+    actor.require(Permission.forecast_run)
+    original = get_run(session=session, actor=actor, run_id=run_id)
+    check_reproducible(original)
+    run = create_run(
+        session=session,
+        actor=actor,
+        code=original.area_code,
+        kind=original.kind,
+        inputs=json.loads(original.inputs),
+        rerun_of=original.id,
+        worker=worker,
+    )
+    return run
+
+
+TIMING_KEYS = frozenset({"seconds"})
+"""Result entries that measure the machine rather than the epidemic (a fit's wall time)."""
+
+
+def same_figures(first: dict[str, Any], second: dict[str, Any]) -> bool:
+    """Whether two stored results hold the same figures (timings aside)."""
+
+    def strip(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if k not in TIMING_KEYS}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+
+    return bool(strip(first) == strip(second))
 
 
 def presets() -> list[dict[str, Any]]:
@@ -375,6 +476,13 @@ def detail_text(detail: dict[str, Any], progress: float) -> Text:
     share = f"{progress:.0%}"
     if detail.get("stage") == "fit":
         return _("computing · fitting the parameters · %(share)s", share=share)
+    if detail.get("stage") == "fit_outcomes":
+        return _(
+            "computing · outcomes of %(done)s of %(total)s parameter draws · %(share)s",
+            done=detail["done"],
+            total=detail["total"],
+            share=share,
+        )
     if detail.get("stage") == "fit_forecast":
         return _("computing · forecasting from the fit · %(share)s", share=share)
     if detail.get("unit") == "members":

@@ -10,6 +10,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -17,14 +18,14 @@ import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
 from lianfang.db.engine import transaction
-from lianfang.errors import LianfangError
+from lianfang.errors import ConflictError, LianfangError
 from lianfang.forecast.ensemble import Forecast, forecast
-from lianfang.forecast.fit import Observed, fit, forecast_after_fit
+from lianfang.forecast.fit import Observed, fit, forecast_after_fit, outcomes_after_fit
 from lianfang.forecast.models import ForecastRun, RunKind, RunStatus
 from lianfang.forecast.parameters import DiseaseParameters
 from lianfang.forecast.population import Metapopulation
 from lianfang.forecast.scenario import Scenario
-from lianfang.forecast.service import claim, fail, mark, this_process
+from lianfang.forecast.service import check_reproducible, claim, fail, mark, this_process
 from lianfang.forecast.severity import MEASURES
 from lianfang.i18n import Text, _
 from lianfang.pii import scrub
@@ -44,6 +45,7 @@ def population_from(inputs: dict[str, Any]) -> Metapopulation:
         inputs["town"],
         inputs["county"],
         inputs.get("seed_weight"),
+        inputs.get("high_risk"),
     )
 
 
@@ -96,14 +98,10 @@ def execute(
     writer. A failure is logged with its traceback (through the PII filter) and stored as a
     message people can read (``failure``), then raised as a ``LianfangError`` with it. A run
     failed meanwhile by someone else (its server restarted) stops without a word."""
-    with transaction(factory) as session:
-        run = session.get(ForecastRun, run_id)
-        if run is None or run.status in (RunStatus.done, RunStatus.failed):
-            return
-        inputs = json.loads(run.inputs)
-        kind = run.kind
-        claim(run=run, worker=this_process())
-        mark(session=session, run=run, status=RunStatus.running, progress=0.0)
+    begun = _begin(factory, run_id)
+    if begun is None:
+        return
+    inputs, kind = begun
     report = Reporter(factory, run_id, tick)
     try:
         result = (
@@ -128,6 +126,29 @@ def execute(
         raise LianfangError(reason) from exc
     if tick is not None:
         tick(1.0)
+
+
+def _begin(factory: sessionmaker[Session], run_id: int) -> tuple[dict[str, Any], RunKind] | None:
+    """Claim a run for this process and read its inputs (None: no such run, or it already
+    ended). A run queued by another run format (an upgrade while it waited) is marked failed
+    saying so, and nothing computed."""
+    refused: ConflictError | None = None
+    with transaction(factory) as session:
+        run = session.get(ForecastRun, run_id)
+        if run is None or run.status in (RunStatus.done, RunStatus.failed):
+            return None
+        inputs, kind = json.loads(run.inputs), run.kind
+        try:
+            check_reproducible(run)
+        except ConflictError as exc:
+            fail(session=session, run=run, reason=exc.text)
+            refused = exc
+        else:
+            claim(run=run, worker=this_process())
+            mark(session=session, run=run, status=RunStatus.running, progress=0.0)
+    if refused is not None:
+        raise refused
+    return inputs, kind
 
 
 def failure(exc: BaseException, run_id: int) -> Text:
@@ -231,19 +252,30 @@ def _fit(inputs: dict[str, Any], progress: Report) -> dict[str, Any]:
     until = date.fromisoformat(inputs["until"]) if inputs.get("until") else None
     progress(0.05, {"stage": "fit"})
     result = fit(pop, params, scenario, observed, until=until)
-    progress(0.9, {"stage": "fit_forecast"})
+    progress(0.7, {"stage": "fit_forecast"})
     horizon = observed.days + int(inputs.get("days", 30))
-    bands = forecast_after_fit(
+    rng = np.random.default_rng(int(inputs.get("seed", 0)))
+    bands = forecast_after_fit(pop, params, scenario, observed, result, horizon, until, rng)
+    progress(0.75, {"stage": "fit_forecast"})
+    outcomes = outcomes_after_fit(
         pop,
         params,
         scenario,
         observed,
         result,
         horizon,
-        until,
-        np.random.default_rng(int(inputs.get("seed", 0))),
+        rng,
+        groups=inputs["groups"],
+        group_names=inputs["group_names"],
+        progress=lambda done, total, _unit: progress(
+            0.75 + 0.25 * done / total, {"stage": "fit_outcomes", "done": done, "total": total}
+        ),
     )
+    fitted = replace(scenario, start=observed.start)
     return {
+        "scenarios": [_summary(fitted, outcomes, inputs)],
+        "group_codes": inputs["group_codes"],
+        "group_names": inputs["group_names"],
         **result.as_dict(),
         "observed_start": observed.start.isoformat(),
         "observed": {

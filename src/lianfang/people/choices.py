@@ -136,3 +136,12 @@ class TrackedGroup(Choice):
     veteran = ("veteran", _("veteran"))
     party_member_hardship = ("party_member_hardship", _("elderly Party member in hardship"))
     low_income = ("low_income", _("low income or destitute"))
+
+
+class ExportStatus(Choice):
+    """Where an export made in the background stands."""
+
+    queued = ("queued", _("queued"), "#909399")
+    running = ("running", _("running"), "#e6a23c")
+    done = ("done", _("ready"), "#67c23a")
+    failed = ("failed", _("failed"), "#f56c6c")

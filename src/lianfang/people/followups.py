@@ -20,7 +20,7 @@ from lianfang.auth.choices import AuditAction, Permission
 from lianfang.auth.scope import Actor
 from lianfang.db.errors import unique_columns
 from lianfang.errors import ConflictError, InvalidInputError, NotFoundError
-from lianfang.i18n import SENTENCE_SEPARATOR, _, listing
+from lianfang.i18n import SENTENCE_SEPARATOR, Text, _, listing
 from lianfang.people import coverage, service
 from lianfang.people.choices import AlertReason, AlertStatus, ContactMethod, Symptom
 from lianfang.people.models import FollowUp, Person, ReferralAlert
@@ -46,17 +46,21 @@ class Contact:
 
 
 def _check(contact: Contact, when: datetime) -> None:
-    problems = []
+    """Refuse a contact with values out of range, naming the field of each problem (the
+    ``Contact`` attribute), so a form can show each one beside its field."""
+    problems: dict[str, Text] = {}
     if contact.temperature_c is not None and not 34.0 <= contact.temperature_c <= 43.0:
-        problems.append(_("temperature must be 34–43 °C"))
+        problems["temperature_c"] = _("temperature must be 34–43 °C")
     if contact.spo2_pct is not None and not 50 <= contact.spo2_pct <= 100:
-        problems.append(_("SpO2 must be 50–100%"))
+        problems["spo2_pct"] = _("SpO2 must be 50–100%")
     if contact.fever_days is not None and not 0 <= contact.fever_days <= 60:
-        problems.append(_("fever days must be 0–60"))
+        problems["fever_days"] = _("fever days must be 0–60")
     if when > timeutil.now() + CLOCK_SKEW:
-        problems.append(_("the contact time is in the future"))
+        problems["contacted_at"] = _("the contact time is in the future")
     if problems:
-        raise InvalidInputError(listing(problems, SENTENCE_SEPARATOR))
+        raise InvalidInputError(
+            listing(list(problems.values()), SENTENCE_SEPARATOR), fields=problems
+        )
 
 
 def reasons(contact: Contact, recent_high_fever: bool) -> frozenset[AlertReason]:
@@ -70,6 +74,26 @@ def reasons(contact: Contact, recent_high_fever: bool) -> frozenset[AlertReason]
     if high and ((contact.fever_days or 0) >= PERSISTENT_DAYS or recent_high_fever):
         found.add(AlertReason.persistent_fever)
     return frozenset(found)
+
+
+def explain(alert: ReferralAlert, follow_up: FollowUp | None) -> list[Text]:
+    """Why an alert was raised, each trigger with the reading that met it ("SpO2 91% < 93%"),
+    as the confirmation after a follow-up and the alert lists show it."""
+    found: list[Text] = []
+    for reason in sorted(alert.reasons, key=lambda r: list(AlertReason).index(r)):
+        if follow_up is None:
+            found.append(reason.text)
+        elif reason is AlertReason.low_spo2 and follow_up.spo2_pct is not None:
+            found.append(
+                _("SpO2 %(value)s%% < %(limit)s%%", value=follow_up.spo2_pct, limit=LOW_SPO2)
+            )
+        elif reason is AlertReason.persistent_fever and follow_up.temperature_c is not None:
+            found.append(
+                _("persistent high fever, %(value)s °C now", value=follow_up.temperature_c)
+            )
+        else:
+            found.append(reason.text)
+    return found
 
 
 def _recent_high_fever(session: Session, person: Person, when: datetime) -> bool:

@@ -31,6 +31,7 @@ from lianfang.people.choices import (
     Condition,
     ContactMethod,
     DiseaseState,
+    ExportStatus,
     Grade,
     GradeMethod,
     Living,
@@ -243,3 +244,29 @@ class ImportReport(Base):
     source: Mapped[str] = mapped_column(String(200))
     content: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ExportJob(Base):
+    """An export of a filtered people list too large to make while a request waits: made by a
+    background process, kept (file included) for the user who asked for it until it expires
+    or they delete it."""
+
+    __tablename__ = "export_job"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_code: Mapped[str] = mapped_column(String(12), ForeignKey("area.code"), index=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    filter: Mapped[str] = mapped_column(Text)  # the PeopleFilter as JSON
+    today: Mapped[date] = mapped_column(Date)  # the day of the world when it was asked for
+    file_format: Mapped[str] = mapped_column(String(4))
+    masked: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[ExportStatus] = mapped_column(
+        choice_column(ExportStatus), default=ExportStatus.queued
+    )
+    rows: Mapped[int] = mapped_column(Integer)  # expected when asked for, written when done
+    rows_done: Mapped[int] = mapped_column(Integer, default=0)
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime]

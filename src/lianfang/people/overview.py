@@ -1,11 +1,12 @@
 """Read models of the registry that the API, the pages and the CLI share: an area's coverage
-with its children named, the villages of a map, open alerts per person. Each caller only
-translates these (JSON, a page, a table); none computes them itself."""
+with its children named, the villages of a map, open alerts per person and as lists. Each
+caller only translates these (JSON, a page, a table); none computes them itself."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -16,9 +17,10 @@ from lianfang.areas import codes
 from lianfang.areas import service as areas
 from lianfang.areas.models import Area
 from lianfang.auth.scope import Actor
-from lianfang.people import coverage
+from lianfang.i18n import Text
+from lianfang.people import coverage, followups
 from lianfang.people.choices import AlertStatus, Guarantee
-from lianfang.people.models import ReferralAlert
+from lianfang.people.models import FollowUp, Person, ReferralAlert
 from lianfang.people.schemas import CoverageFigures, CoverageRead
 
 
@@ -78,3 +80,70 @@ def open_alerts(*, session: Session, person_ids: Sequence[int]) -> dict[int, int
         .group_by(ReferralAlert.person_id)
     )
     return {person_id: n for person_id, n in rows}
+
+
+@dataclass(frozen=True)
+class OpenAlert:
+    """An open referral alert as lists and pages show it: whom, where, why (with the readings
+    that met each trigger) and when it was raised."""
+
+    alert_id: int
+    person_id: int
+    name: str
+    village: str
+    reasons: list[Text]
+    raised_at: datetime
+
+
+def _described(session: Session, alerts: Sequence[ReferralAlert]) -> list[OpenAlert]:
+    if not alerts:
+        return []
+    person_ids = {a.person_id for a in alerts}
+    names = {
+        person_id: name
+        for person_id, name in session.execute(
+            select(Person.id, Person.name).where(Person.id.in_(person_ids))
+        )
+    }
+    readings = {
+        f.id: f
+        for f in session.scalars(
+            select(FollowUp).where(FollowUp.id.in_({a.follow_up_id for a in alerts}))
+        )
+    }
+    villages = areas.names(session=session, area_codes=[a.area_code for a in alerts])
+    return [
+        OpenAlert(
+            alert_id=a.id,
+            person_id=a.person_id,
+            name=names.get(a.person_id, ""),
+            village=villages.get(a.area_code, a.area_code),
+            reasons=followups.explain(a, readings.get(a.follow_up_id)),
+            raised_at=a.raised_at,
+        )
+        for a in alerts
+    ]
+
+
+def alert_list(
+    *, session: Session, actor: Actor, code: str, limit: int = 20
+) -> tuple[list[OpenAlert], int]:
+    """The newest open referral alerts under an area (at most ``limit``) and how many are open."""
+    found, total = followups.alerts(
+        session=session, actor=actor, area=codes.normalise(code), limit=limit
+    )
+    return _described(session, found), total
+
+
+def alerts_of(*, session: Session, person_ids: Sequence[int]) -> dict[int, list[OpenAlert]]:
+    """The open referral alerts of people the caller has already read (in scope), newest
+    first, per person."""
+    found = session.scalars(
+        select(ReferralAlert)
+        .where(ReferralAlert.person_id.in_(person_ids), ReferralAlert.status == AlertStatus.open)
+        .order_by(ReferralAlert.id.desc())
+    ).all()
+    described: dict[int, list[OpenAlert]] = {}
+    for alert in _described(session, found):
+        described.setdefault(alert.person_id, []).append(alert)
+    return described

@@ -89,7 +89,8 @@ def list_people(
     page: PageNumber = 1,
     size: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 50,
 ) -> PersonPage:
-    """Red first, then yellow, then green; earliest due first. Numbers are masked and ages
+    """Most urgent first: red, yellow, green; within a grade overdue check-ins first, then
+    the most guarantees missing, then the earliest next check-in. Numbers are masked and ages
     stand in for birth dates. `q` searches names, or a whole ID number (needs `pii.reveal`;
     audited as `lookup`)."""
     f = filter_of(area, grade, missing, overdue, alert_open, responsible_id, q)

@@ -6,15 +6,16 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import UploadFile
 from pydantic import AwareDatetime, BaseModel, Field
 
 from lianfang import timeutil
+from lianfang.areas import codes
 from lianfang.ids import RecordId
 from lianfang.io.sheets import MAX_REPORTED_ERRORS
-from lianfang.people import identity, service
+from lianfang.people import exporting, identity, service
 from lianfang.people.choices import (
     AlertReason,
     AlertStatus,
@@ -22,6 +23,7 @@ from lianfang.people.choices import (
     Condition,
     ContactMethod,
     DiseaseState,
+    ExportStatus,
     Grade,
     GradeMethod,
     Guarantee,
@@ -33,7 +35,7 @@ from lianfang.people.choices import (
 )
 from lianfang.people.coverage import Counts
 from lianfang.people.importing import ImportResult
-from lianfang.people.models import FollowUp, Person, ReferralAlert, Responsible
+from lianfang.people.models import ExportJob, FollowUp, Person, ReferralAlert, Responsible
 from lianfang.people.sheet import CONDITION_KEY, day, label, labels, yes_no
 from lianfang.schemas import WriteSchema
 
@@ -454,3 +456,56 @@ class CoverageRead(CoverageFigures):
 
     as_of: date
     children: list[CoverageFigures]
+
+
+class ExportCreate(WriteSchema):
+    """An export to make in the background: the list's filters, the format, and for full
+    numbers ``reveal`` with a reason (as ``GET /api/people/export``)."""
+
+    area: str = Field(description="area code (any form)", max_length=20)
+    format: Literal["xlsx", "csv"] = "xlsx"
+    grade: list[Grade] = Field(default_factory=list, max_length=3)
+    missing: Guarantee | None = Field(None, description="red/yellow people lacking it")
+    overdue: bool = False
+    alert_open: bool = False
+    responsible_id: RecordId | None = None
+    q: str = Field("", max_length=50, description="name, or a whole ID number")
+    reveal: bool = Field(False, description="full numbers (pii.reveal and a reason)")
+    reason: str = Field("", max_length=500)
+
+    def to_filter(self) -> service.PeopleFilter:
+        return service.PeopleFilter(
+            area=codes.normalise(self.area), grades=frozenset(self.grade), missing=self.missing,
+            overdue=self.overdue, alert_open=self.alert_open, responsible_id=self.responsible_id,
+            q=self.q,
+        )  # fmt: skip
+
+
+class ExportJobRead(BaseModel):
+    """An export made in the background: poll it until ``status`` is ``done``, then download
+    ``download_url`` (only its requester may; it is kept until ``expires_at``)."""
+
+    id: int
+    area_code: str
+    status: ExportStatus
+    format: str
+    masked: bool
+    rows: int = Field(description="rows the file holds (expected, until it is done)")
+    rows_done: int
+    progress: float = Field(description="share made, 0 to 1")
+    filter: dict[str, Any] = Field(description="the filters asked for (an ID number masked)")
+    error: str | None
+    created_at: datetime
+    finished_at: datetime | None
+    expires_at: datetime
+    download_url: str | None = Field(description="when done")
+
+    @classmethod
+    def of(cls, job: ExportJob, download_url: str) -> ExportJobRead:
+        return cls(
+            id=job.id, area_code=job.area_code, status=job.status, format=job.file_format,
+            masked=job.masked, rows=job.rows, rows_done=job.rows_done,
+            progress=exporting.progress(job), filter=exporting.described(job), error=job.error,
+            created_at=job.created_at, finished_at=job.finished_at, expires_at=job.expires_at,
+            download_url=download_url if job.status is ExportStatus.done else None,
+        )  # fmt: skip

@@ -150,10 +150,27 @@ def _where(actor: Actor, f: PeopleFilter, today: date) -> list[ColumnElement[boo
     return where
 
 
+def urgency(today: date) -> tuple[Any, ...]:
+    """The order of "most urgent first" (docs/people.md): red, then yellow, then green; within
+    a grade, overdue check-ins first; then the most of the four guarantees missing; then the
+    earliest next check-in."""
+    overdue = case((Person.due_on < today, 0), else_=1)
+    missing_each = [case((_missing(g, today), 1), else_=0) for g in Guarantee]
+    missing = sum(missing_each[1:], missing_each[0])
+    due = func.coalesce(Person.due_on, date.max)
+    return URGENCY, overdue, missing.desc(), due, Person.id
+
+
 def query(actor: Actor, f: PeopleFilter, today: date) -> Select[Person]:
-    """People matching a filter, most urgent first (red, then yellow; earliest due first)."""
-    order = func.coalesce(Person.due_on, date.max)
-    return select(Person).where(*_where(actor, f, today)).order_by(URGENCY, order, Person.id)
+    """People matching a filter, most urgent first (see ``urgency``)."""
+    return select(Person).where(*_where(actor, f, today)).order_by(*urgency(today))
+
+
+def count(*, session: Session, actor: Actor, f: PeopleFilter, today: date) -> int:
+    """How many people match a filter (the total a list, and an export of it, holds)."""
+    actor.require(Permission.people_read)
+    where = _where(actor, f, today)
+    return session.scalar(select(func.count()).select_from(Person).where(*where)) or 0
 
 
 def list_people(
@@ -164,8 +181,7 @@ def list_people(
     today = timeutil.today()
     size = max(1, min(size, MAX_PAGE))
     page = max(1, page)
-    where = _where(actor, f, today)
-    total = session.scalar(select(func.count()).select_from(Person).where(*where)) or 0
+    total = count(session=session, actor=actor, f=f, today=today)
     items = session.scalars(
         query(actor, f, today)
         .options(joinedload(Person.responsible))

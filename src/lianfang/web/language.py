@@ -3,7 +3,7 @@ server's default; a middleware makes it the current language while the request i
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, parse_qsl, urlencode
 
 from fastapi import Request
 from starlette.requests import cookie_parser
@@ -37,6 +37,14 @@ def from_accept_language(header: str | None) -> str | None:
         if primary in LANGUAGES and quality > 0:
             ranked.append((-quality, index, primary))
     return min(ranked)[2] if ranked else None
+
+
+def switch_link(language: str, path: str, query: str) -> str:
+    """The link that switches to a language and comes back to the same page with the same query
+    (filters, area, sort), less any ``lang=`` in it, which would override the new choice."""
+    kept = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k != "lang"]
+    here = f"{path}?{urlencode(kept)}" if kept else path
+    return f"/lang/{language}?{urlencode({'next': here})}"
 
 
 def request_language(request: Request) -> str:

@@ -10,7 +10,8 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 from sqlalchemy.orm import Session
@@ -37,7 +38,7 @@ from lianfang.errors import AuthenticationError, LianfangError
 from lianfang.i18n import LANGUAGES, _, use_language
 from lianfang.timeutil import format_local
 from lianfang.timeutil import today as world_today
-from lianfang.web.language import LANG_COOKIE, request_language
+from lianfang.web.language import LANG_COOKIE, request_language, switch_link
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
@@ -58,7 +59,9 @@ templates.env.install_gettext_callables(  # type: ignore[attr-defined]
 )
 templates.env.globals.update(
     format_local=format_local,
+    listing=i18n.listing,
     world_today=world_today,  # not `today`: pages pass their own `today` value
+    switch_link=switch_link,
     AGE_BANDS=AGE_BANDS,
     CoordSource=CoordSource,
     PopulationSource=PopulationSource,
@@ -210,6 +213,29 @@ def switch_language(language: str, next: str = "/") -> Response:
     if language in LANGUAGES:
         response.set_cookie(LANG_COOKIE, language, max_age=365 * 24 * 3600, samesite="lax")
     return response
+
+
+@router.get("/favicon.ico")
+def favicon() -> FileResponse:
+    """The site's icon, where browsers ask for it first."""
+    return FileResponse(STATIC_DIR / "favicon.ico", media_type="image/x-icon")
+
+
+SWAGGER_UI = "/static/vendor/swagger-ui-5.35.0"  # scripts/vendor-js.sh, static/vendor/VENDOR.md
+
+
+@router.get("/docs", response_class=HTMLResponse)
+def api_docs(request: Request) -> HTMLResponse:
+    """Swagger UI from the vendored files: the page asks nothing of the internet (no CDN, no
+    online validator), so it works where the deployment has no way out."""
+    return get_swagger_ui_html(
+        openapi_url=request.app.openapi_url or "/openapi.json",
+        title=f"{request.app.title} — API",
+        swagger_js_url=f"{SWAGGER_UI}/swagger-ui-bundle.js",
+        swagger_css_url=f"{SWAGGER_UI}/swagger-ui.css",
+        swagger_favicon_url="/favicon.ico",
+        swagger_ui_parameters={"validatorUrl": None},
+    )
 
 
 @router.get("/", response_class=HTMLResponse)

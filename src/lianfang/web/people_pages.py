@@ -13,26 +13,28 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from sqlalchemy.orm import Session
 
 from lianfang import timeutil
-from lianfang.api.deps import PageNumber, SessionDep, check_csrf, download
+from lianfang.api.deps import PageNumber, PathId, SessionDep, check_csrf, download
 from lianfang.areas import codes
 from lianfang.areas import service as areas
 from lianfang.auth.choices import Permission
 from lianfang.choices import Choice
 from lianfang.errors import ImportFileError, InvalidInputError, LianfangError
-from lianfang.i18n import _
+from lianfang.i18n import Text, _
 from lianfang.ids import MAX_ID, RecordId
 from lianfang.io import sheets, workbooks
 from lianfang.people import exporting, identity, importing, overview
 from lianfang.people import service as people
-from lianfang.people.choices import Grade, Guarantee
+from lianfang.people.choices import ExportStatus, Grade, Guarantee
 from lianfang.people.models import Person
 from lianfang.people.service import PeopleFilter
 from lianfang.people.sheet import SPEC
+from lianfang.people.sheet_routes import background_rows, launch
 from lianfang.web.language import request_language
 from lianfang.web.pages import SignedIn, SignedInDep, render
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
+TOP_ALERTS = 10  # the newest open referral alerts above a list; the rest behind a link
 C = TypeVar("C", bound=Choice)
 
 
@@ -63,14 +65,26 @@ class Query:
             alert_open=self.alert, q=self.q[:40],
         )  # fmt: skip
 
-    def url(self, **changes: object) -> str:
-        """The list address with some filters changed (``None`` or "" drops one)."""
-        values: dict[str, Any] = {
+    def fields(self) -> dict[str, str]:
+        """Every filter as a form field: the list's address, its exports and the full-export
+        form are all built from these, so what is exported is what the list shows."""
+        return {
             "area": self.area, "grade": self.grade, "missing": self.missing,
             "overdue": "1" if self.overdue else "", "alert": "1" if self.alert else "", "q": self.q,
-        } | changes  # fmt: skip
+        }  # fmt: skip
+
+    def url(self, **changes: object) -> str:
+        """The list address with some filters changed (``None`` or "" drops one)."""
+        return self._address("/people", changes)
+
+    def _address(self, path: str, changes: dict[str, object]) -> str:
+        values: dict[str, Any] = self.fields() | changes
         kept = {k: v for k, v in values.items() if v not in (None, "", False)}
-        return "/people?" + urlencode({k: "1" if v is True else v for k, v in kept.items()})
+        return path + "?" + urlencode({k: "1" if v is True else v for k, v in kept.items()})
+
+    def export_url(self, file_format: str) -> str:
+        """The masked export of exactly the people the list shows."""
+        return self._address("/people/export", {"format": file_format})
 
 
 def _query(
@@ -90,6 +104,11 @@ def ticks(person: Person, today: date) -> dict[Guarantee, bool] | None:
     if not person.grade.followed:
         return None
     return {state.guarantee: state.met for state in people.guarantee_states(person, today)}
+
+
+def lacks(held: dict[Guarantee, bool]) -> list[Text]:
+    """The guarantees a listed person lacks, in their order, as a card names them."""
+    return [g.text for g, met in held.items() if not met]
 
 
 def _list_context(session: Session, me: SignedIn, query: Query, page: int) -> dict[str, Any]:
@@ -113,8 +132,10 @@ def _list_context(session: Session, me: SignedIn, query: Query, page: int) -> di
         "today": today,
         "villages": areas.names(session=session, area_codes=[p.area_code for p in found.items]),
         "ticks": {p.id: ticks(p, today) for p in found.items},
+        "alerts": overview.alerts_of(session=session, person_ids=[p.id for p in found.items]),
         "age": lambda p: identity.age_on(p.birth_date, today),
         "mask": identity.mask_id,
+        "lacks": lacks,
         "Grade": Grade,
         "Guarantee": Guarantee,
     }
@@ -127,15 +148,35 @@ def people_list(
     page: PageNumber = 1,
 ) -> HTMLResponse:  # fmt: skip
     query = _query(me, area, grade, missing, overdue, alert, q)
-    context = _list_context(session, me, query, page)
+    context = _list_context(session, me, query, page) | _exports_context(
+        request, session, me, query
+    )
     if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "people-table":
-        return render(request, "people/_table.html", context)
+        # the table, and out of band the exports: they follow the filters just applied
+        return render(request, "people/_filtered.html", context)
     info = areas.detail(session=session, actor=me.actor, code=query.area)
+    top_alerts, alerts_total = overview.alert_list(
+        session=session, actor=me.actor, code=query.area, limit=TOP_ALERTS
+    )
     return render(
         request,
         "people/list.html",
-        context | {"info": info, "can": me.actor.can, "Permission": Permission},
+        context | {"info": info, "top_alerts": top_alerts, "alerts_total": alerts_total},
     )
+
+
+def _exports_context(
+    request: Request, session: Session, me: SignedIn, query: Query
+) -> dict[str, Any]:
+    """What the exports under a list need: whether they are made in the background, and the
+    user's background exports still kept."""
+    can_export = me.actor.can(Permission.people_export)
+    return {
+        "can": me.actor.can, "Permission": Permission,
+        "background_rows": background_rows(request),
+        "my_exports": exporting.jobs(session=session, actor=me.actor, limit=5)
+        if can_export else [],
+    }  # fmt: skip
 
 
 @router.get("/people/map")
@@ -183,10 +224,15 @@ def coverage_page(
 
 @router.get("/people/export")
 def export_masked(
-    session: SessionDep, me: SignedInDep, area: str | None = None, grade: str = "",
-    missing: str = "", overdue: str = "", alert: str = "", q: str = "", format: str = "xlsx",
+    request: Request, session: SessionDep, me: SignedInDep, area: str | None = None,
+    grade: str = "", missing: str = "", overdue: str = "", alert: str = "", q: str = "",
+    format: str = "xlsx",
 ) -> Response:  # fmt: skip
     query = _query(me, area, grade, missing, overdue, alert, q)
+    rows = exporting.size(session=session, actor=me.actor, f=query.to_filter())
+    if rows > background_rows(request):  # too large to wait for: offer the background
+        context = {"me": me, "query": query, "rows": rows, "format": format}
+        return render(request, "people/export.html", context)
     data, _ = exporting.export(
         session=session, actor=me.actor, f=query.to_filter(), file_format=format
     )
@@ -196,21 +242,88 @@ def export_masked(
 
 @router.post("/people/export")
 def export_revealed(
-    session: SessionDep, me: SignedInDep, csrf_token: Annotated[str, Form()],
+    request: Request, session: SessionDep, me: SignedInDep, csrf_token: Annotated[str, Form()],
     reason: Annotated[str, Form()], area: Annotated[str, Form()],
     grade: Annotated[str, Form()] = "",
     missing: Annotated[str, Form()] = "", overdue: Annotated[str, Form()] = "",
     alert: Annotated[str, Form()] = "", q: Annotated[str, Form()] = "",
     format: Annotated[str, Form()] = "xlsx",
 ) -> Response:  # fmt: skip
+    """The unmasked export: at once when small, else in the background."""
     check_csrf(me.web, csrf_token)
     query = _query(me, area, grade, missing, overdue, alert, q)
+    f = query.to_filter()
+    if exporting.size(session=session, actor=me.actor, f=f) > background_rows(request):
+        return _start(request, session, me, query, format, reveal=True, reason=reason)
     data, _ = exporting.export(
-        session=session, actor=me.actor, f=query.to_filter(), file_format=format,
-        reveal=True, reason=reason,
-    )  # fmt: skip
+        session=session, actor=me.actor, f=f, file_format=format, reveal=True, reason=reason
+    )
     session.commit()
     return download(data, f"key-people-{query.area}-full.{format}")
+
+
+@router.post("/people/exports")
+def export_start(
+    request: Request, session: SessionDep, me: SignedInDep, csrf_token: Annotated[str, Form()],
+    area: Annotated[str, Form()], grade: Annotated[str, Form()] = "",
+    missing: Annotated[str, Form()] = "", overdue: Annotated[str, Form()] = "",
+    alert: Annotated[str, Form()] = "", q: Annotated[str, Form()] = "",
+    format: Annotated[str, Form()] = "xlsx",
+) -> Response:  # fmt: skip
+    """A masked export made in the background, whatever its size."""
+    check_csrf(me.web, csrf_token)
+    query = _query(me, area, grade, missing, overdue, alert, q)
+    return _start(request, session, me, query, format, reveal=False, reason="")
+
+
+def _start(
+    request: Request, session: Session, me: SignedIn, query: Query, file_format: str,
+    reveal: bool, reason: str,
+) -> Response:  # fmt: skip
+    job = exporting.queue(
+        session=session, actor=me.actor, f=query.to_filter(), file_format=file_format,
+        reveal=reveal, reason=reason, keep_hours=request.app.state.settings.export_keep_hours,
+    )  # fmt: skip
+    launch(request, session, job)
+    return RedirectResponse(f"/people/exports/{job.id}", status_code=303)
+
+
+@router.get("/people/exports/{job_id}", response_class=HTMLResponse)
+def export_job(request: Request, session: SessionDep, me: SignedInDep, job_id: PathId) -> Response:
+    """A background export's progress (the page polls it), then its download link."""
+    job = exporting.get_job(session=session, actor=me.actor, job_id=job_id)
+    context = {
+        "me": me, "job": job, "progress": exporting.progress(job),
+        "list_url": _list_url(exporting.filter_of(job)), "ExportStatus": ExportStatus,
+    }  # fmt: skip
+    if request.headers.get("HX-Request"):
+        return render(request, "people/_job.html", context)
+    return render(request, "people/export.html", context)
+
+
+def _list_url(f: PeopleFilter) -> str:
+    """The list a job's filter came from."""
+    grade = next(iter(f.grades)).value if len(f.grades) == 1 else ""
+    query = Query(f.area, grade, f.missing.value if f.missing else "", f.overdue, f.alert_open)
+    return query.url()  # the search is left out: it may be a whole ID number
+
+
+@router.get("/people/exports/{job_id}/file")
+def export_job_file(session: SessionDep, me: SignedInDep, job_id: PathId) -> Response:
+    data, name = exporting.job_file(session=session, actor=me.actor, job_id=job_id)
+    return download(data, name)
+
+
+@router.post("/people/exports/{job_id}/delete")
+def export_job_delete(
+    session: SessionDep, me: SignedInDep, job_id: PathId, csrf_token: Annotated[str, Form()]
+) -> Response:
+    check_csrf(me.web, csrf_token)
+    job = exporting.get_job(session=session, actor=me.actor, job_id=job_id)
+    back = _list_url(exporting.filter_of(job))
+    exporting.discard(session=session, actor=me.actor, job_id=job_id)
+    session.commit()
+    return RedirectResponse(back, status_code=303)
 
 
 @router.post("/people/assign")

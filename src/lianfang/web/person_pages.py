@@ -11,12 +11,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from lianfang import timeutil
-from lianfang.api.deps import PathId, SessionDep, check_csrf
+from lianfang.api.deps import PathId, QueryId, SessionDep, check_csrf
 from lianfang.auth.choices import Permission
 from lianfang.errors import ImportFileError, InvalidInputError, LianfangError
-from lianfang.i18n import _
+from lianfang.i18n import SENTENCE_SEPARATOR, Text, _, listing
 from lianfang.ids import MAX_ID
-from lianfang.people import followups, profile
+from lianfang.people import followups, overview, profile
 from lianfang.people import service as people
 from lianfang.people.choices import (
     AlertStatus,
@@ -53,6 +53,9 @@ def _context(session: Session, me: SignedIn, person_id: int) -> dict[str, Any]:
         "vaccination": found.vaccination,
         "history": found.history,
         "responsibles": found.responsibles,
+        "open_alerts": overview.alerts_of(session=session, person_ids=[person_id]).get(
+            person_id, []
+        ),
         "token": str(uuid.uuid4()),
         "can": me.actor.can,
         "link": link,
@@ -77,9 +80,16 @@ def _page(
 
 @router.get("/people/{person_id:int}", response_class=HTMLResponse)
 def person_page(
-    person_id: PathId, request: Request, session: SessionDep, me: SignedInDep, saved: str = ""
-) -> HTMLResponse:
-    return _page(request, session, me, person_id, saved=saved)
+    person_id: PathId, request: Request, session: SessionDep, me: SignedInDep, saved: str = "",
+    alert: QueryId = None,
+) -> HTMLResponse:  # fmt: skip
+    context = _context(session, me, person_id)
+    raised = next((a for a in context["open_alerts"] if a.alert_id == alert), None)
+    return render(request, "people/person.html", context | {"saved": saved, "raised": raised})
+
+
+# The follow-up form's fields and the ``Contact`` attribute each one fills.
+FOLLOW_UP_FIELDS = {"temperature_c": "temperature", "spo2_pct": "spo2", "fever_days": "fever_days"}
 
 
 def _number(text: str, kind: type[int] | type[float]) -> Any:
@@ -92,6 +102,26 @@ def _number(text: str, kind: type[int] | type[float]) -> Any:
         raise InvalidInputError(_("'%(text)s' is not a number", text=text)) from None
 
 
+def _readings(form: dict[str, Any]) -> dict[str, Any]:
+    """The numbers a follow-up form carries, by ``Contact`` attribute; a value that is not a
+    number is refused with the problem of each such field."""
+    kinds: dict[str, type[int] | type[float]] = {
+        "temperature_c": float, "spo2_pct": int, "fever_days": int,
+    }  # fmt: skip
+    values: dict[str, Any] = {}
+    problems: dict[str, Text] = {}
+    for attribute, kind in kinds.items():
+        try:
+            values[attribute] = _number(form[FOLLOW_UP_FIELDS[attribute]], kind)
+        except InvalidInputError as exc:
+            problems[attribute] = exc.text
+    if problems:
+        raise InvalidInputError(
+            listing(list(problems.values()), SENTENCE_SEPARATOR), fields=problems
+        )
+    return values
+
+
 @router.post("/people/{person_id:int}/follow-ups", response_class=HTMLResponse)
 def follow_up(
     person_id: PathId, request: Request, session: SessionDep, me: SignedInDep,
@@ -100,11 +130,17 @@ def follow_up(
     spo2: Annotated[str, Form()] = "", fever_days: Annotated[str, Form()] = "",
     notes: Annotated[str, Form()] = "", symptom: Annotated[list[str] | None, Form()] = None,
 ) -> Response:  # fmt: skip
+    """Record a follow-up. A refused one answers the page with every value as entered and
+    each problem beside its field; a saved one goes back to the top of the page, which says
+    so and, when the reading raised a referral alert, why and what to do."""
     check_csrf(me.web, csrf_token)
+    form = {
+        "method": method, "temperature": temperature, "spo2": spo2, "fever_days": fever_days,
+        "notes": notes, "symptoms": set(symptom or []), "client_token": client_token[:64],
+    }  # fmt: skip
     try:
         contact = followups.Contact(
-            method=choice(ContactMethod, method), temperature_c=_number(temperature, float),
-            spo2_pct=_number(spo2, int), fever_days=_number(fever_days, int),
+            method=choice(ContactMethod, method), **_readings(form),
             symptoms=frozenset(choice(Symptom, s) for s in symptom or []), notes=notes[:1000],
             client_token=client_token[:64] or None,
         )  # fmt: skip
@@ -113,10 +149,15 @@ def follow_up(
         )
     except InvalidInputError as exc:
         session.rollback()
-        return _page(request, session, me, person_id, 422, follow_up_error=exc)
+        fields = {FOLLOW_UP_FIELDS.get(k, k): v for k, v in exc.fields.items()}
+        return _page(
+            request, session, me, person_id, 422, follow_up_error=exc, follow_up_fields=fields,
+            form=form, token=form["client_token"] or str(uuid.uuid4()),
+        )  # fmt: skip
     session.commit()
-    saved = "alert" if alert is not None else "1"
-    return RedirectResponse(f"/people/{person_id}?saved={saved}#alerts", status_code=303)
+    if alert is None:
+        return RedirectResponse(f"/people/{person_id}?saved=follow-up", status_code=303)
+    return RedirectResponse(f"/people/{person_id}?saved=alert&alert={alert.id}", status_code=303)
 
 
 @router.post("/people/{person_id:int}/reveal", response_class=HTMLResponse)
@@ -167,7 +208,7 @@ def close_alert(
         session.rollback()
         return _page(request, session, me, person_id, 422, alert_error=exc)
     session.commit()
-    return RedirectResponse(f"/people/{person_id}?saved=closed#alerts", status_code=303)
+    return RedirectResponse(f"/people/{person_id}?saved=closed", status_code=303)
 
 
 def _care_cells(person: Person, kit_grade: str, kit_on: str, hospital: str,

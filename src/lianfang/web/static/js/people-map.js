@@ -1,5 +1,6 @@
 // Coverage of red and yellow people by village: one point per village, coloured by the share
-// covered (all four guarantees, or the chosen one); a click opens the list of those lacking it.
+// covered (all four guarantees, or the chosen one); a click opens the village's list with the
+// filters applied (and, when a guarantee is chosen, those lacking it).
 (function () {
   "use strict";
   var box = document.getElementById("people-map");
@@ -34,9 +35,13 @@
 
   chart.on("click", function (p) {
     if (!p.data || !p.data.code) { return; }
+    // the village's list keeps the filters applied now (the address follows the filter form)
     var by = picker ? picker.value : "all";
-    var url = "/people?area=" + p.data.code + (by === "all" ? "" : "&missing=" + by);
-    window.location.href = url;
+    var params = new URLSearchParams(window.location.search);
+    params.set("area", p.data.code);
+    params.delete("page");
+    if (by !== "all") { params.set("missing", by); }
+    window.location.href = "/people?" + params.toString();
   });
   if (picker) { picker.addEventListener("change", draw); }
 

@@ -260,7 +260,7 @@ def _serve_process(served: Served, port: int, jobs: int) -> subprocess.Popen[byt
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"
 
@@ -270,7 +270,11 @@ def _serve_process(served: Served, port: int, jobs: int) -> subprocess.Popen[byt
         except OSError:
             return None
 
-    until(answering, timeout=60)
+    try:
+        until(answering, timeout=60)
+    except AssertionError:
+        process.kill()
+        raise AssertionError(process.communicate(timeout=10)[1].decode()[-3000:]) from None
     return process
 
 

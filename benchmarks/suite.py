@@ -37,8 +37,6 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark("forecast_cost", "benchmarks.forecast", "cell_cost",
               "cost per village × age band × day"),
     Benchmark("forecast_fit", "benchmarks.forecast", "fit_cost", "one fit for one county"),
-    Benchmark("forecast_dask", "benchmarks.forecast_dask", "run",
-              "500,000 villages, 20 members: Dask LocalCluster against the process pool"),
     Benchmark("forecast_covasim", "benchmarks.forecast", "against_covasim",
               "accuracy against Covasim"),
     Benchmark("people_csv_import", "benchmarks.people", "city_import",

@@ -158,16 +158,6 @@ FORECAST = (
         Comparison.at_most,
     ),
     Target(
-        "forecast.dask.overhead",
-        "forecast_dask",
-        "500,000 villages × 20 members, 30 days: Dask `LocalCluster` (2 workers) over the "
-        "process pool (2 workers), extra time",
-        "%",
-        15.0,
-        Comparison.at_most,
-        "process pool, 2 workers",
-    ),
-    Target(
         "forecast.fit",
         "forecast_fit",
         "One maximum-likelihood fit for one county (如东县)",

@@ -30,8 +30,13 @@ PLACES = """(id) => {
     (el) => el.style && el.style.text === wanted);
   const name = found[0].getBoundingRect().clone();
   name.applyTransform(found[0].transform);
+  const marks = chart.getZr().storage.getDisplayList(true).filter(
+    (el) => el.style && typeof el.style.text === 'string' && el.style.text.startsWith('今天'));
+  const today = marks[0].getBoundingRect().clone();
+  today.applyTransform(marks[0].transform);
   return {legend: [legend.x, legend.y, legend.width, legend.height],
-          name: [name.x, name.y, name.width, name.height], width: chart.getWidth()};
+          name: [name.x, name.y, name.width, name.height],
+          today: [today.x, today.y, today.width, today.height], width: chart.getWidth()};
 }"""
 
 
@@ -82,6 +87,8 @@ def test_a_commander_picks_an_area_watches_progress_and_reads_the_charts(
     for chart in ("chart-curve", "chart-compare"):
         places = page.evaluate(PLACES, chart)
         assert not overlap(places["legend"], places["name"]), (chart, places)
+        assert not overlap(places["today"], places["name"]), (chart, places)  # today's label
+        assert not overlap(places["today"], places["legend"]), (chart, places)
         assert places["name"][0] >= 0  # the name is not cut off on the left
         legend_bottom = places["legend"][1] + places["legend"][3]
         assert legend_bottom <= places["name"][1]  # one line of legend (paged), above the name

@@ -30,7 +30,8 @@
   // whose category axis holds it; nothing when today lies outside the curve.
   function todayLine(x) {
     if (!data.today || x.indexOf(data.today) < 0) { return null; }
-    return { silent: true, symbol: "none", label: { formatter: "今天 today " + data.today },
+    return { silent: true, symbol: "none",
+      label: { formatter: "今天 today " + data.today, position: "insideEndTop" },  // in the plot
       lineStyle: { color: "#333", type: "dashed", width: 1.5 }, data: [{ xAxis: data.today }] };
   }
   function markToday(series, x) {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
@@ -26,6 +27,17 @@ from lianfang.web.people_pages import router as people_page_router
 from lianfang.web.person_pages import router as person_page_router
 
 
+@asynccontextmanager
+async def _threads_by_connections(app: FastAPI) -> AsyncIterator[None]:
+    """As many threads for requests as the pool has connections (when it has a limit): a request
+    that reaches a thread then finds a connection free, instead of waiting for one (and failing
+    with 503 after the pool's time-out) while requests queued for a thread hold them all."""
+    size = getattr(app.state.engine.pool, "size", None)
+    if callable(size):
+        anyio.to_thread.current_default_thread_limiter().total_tokens = size()
+    yield
+
+
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     """Build the application on the configured (or given) database, and set the process's
     clock: LIANFANG_TODAY, else the day of the database's demo world, else the real date."""
@@ -43,13 +55,14 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        if settings.forecast_jobs > 0:  # a server that computes no forecasts leaves runs alone
-            jobs.open()
-        try:
-            yield
-        finally:
-            jobs.close()
+    async def lifespan(started: FastAPI) -> AsyncIterator[None]:
+        async with _threads_by_connections(started):
+            if settings.forecast_jobs > 0:  # a server computing no forecasts leaves runs alone
+                jobs.open()
+            try:
+                yield
+            finally:
+                jobs.close()
 
     app = FastAPI(
         lifespan=lifespan,

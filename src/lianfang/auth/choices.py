@@ -31,6 +31,10 @@ class Permission(Choice):
         "resources.manage",
         _("manage facilities, reserve targets, pairing and resource imports"),
     )
+    dispatch_read = ("dispatch.read", _("read directives and tasks"))
+    dispatch_issue = ("dispatch.issue", _("issue directives and split tasks"))
+    dispatch_work = ("dispatch.work", _("carry out tasks: accept, report, comment"))
+    dispatch_verify = ("dispatch.verify", _("verify tasks others carried out"))
 
 
 class Role(Choice):
@@ -71,6 +75,8 @@ _PEOPLE = frozenset(
     }
 )
 _RESOURCES = frozenset({Permission.resources_read, Permission.resources_report})
+_WORK = frozenset({Permission.dispatch_read, Permission.dispatch_work})
+_DISPATCH = _WORK | {Permission.dispatch_issue, Permission.dispatch_verify}
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.admin: frozenset(Permission),
     Role.city_commander: _READ
@@ -84,7 +90,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.people_export,
         Permission.resources_read,
         Permission.resources_manage,
-    },
+    }
+    | _DISPATCH,
     Role.district_operator: _READ
     | _PEOPLE
     | {
@@ -95,12 +102,16 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.people_grade,
         Permission.resources_manage,
     }
-    | _RESOURCES,
-    Role.town_operator: _READ | _PEOPLE | _RESOURCES | {Permission.people_grade},
-    Role.village_worker: _READ | _PEOPLE | _RESOURCES,
-    Role.hospital_operator: _READ | {Permission.resources_read, Permission.resources_report_own},
-    Role.safety_inspector: _READ,
-    Role.viewer: _READ | {Permission.people_read, Permission.resources_read},
+    | _RESOURCES
+    | _DISPATCH,
+    Role.town_operator: _READ | _PEOPLE | _RESOURCES | _DISPATCH | {Permission.people_grade},
+    Role.village_worker: _READ | _PEOPLE | _RESOURCES | _WORK,
+    Role.hospital_operator: _READ
+    | _WORK
+    | {Permission.resources_read, Permission.resources_report_own},
+    Role.safety_inspector: _READ | _WORK,
+    Role.viewer: _READ
+    | {Permission.people_read, Permission.resources_read, Permission.dispatch_read},
 }
 
 

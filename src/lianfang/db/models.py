@@ -4,6 +4,7 @@ from lianfang.areas.models import Area, AreaBoundary, AreaPopulation
 from lianfang.auth.models import ApiToken, AuditEvent, User, UserSession
 from lianfang.db.base import Base
 from lianfang.demo.models import DemoWorld
+from lianfang.dispatch.models import Directive, JobLease, Task, TaskComment, TaskEvidence
 from lianfang.forecast.models import ForecastAdoption, ForecastRun
 from lianfang.people.models import (
     CoverageCell,
@@ -41,6 +42,7 @@ __all__ = [
     "CapacityReport",
     "CoverageCell",
     "DemoWorld",
+    "Directive",
     "ExportJob",
     "Facility",
     "FacilityOperator",
@@ -51,6 +53,7 @@ __all__ = [
     "ImportReport",
     "Institution",
     "Item",
+    "JobLease",
     "Pairing",
     "Person",
     "PersonChange",
@@ -61,6 +64,9 @@ __all__ = [
     "StaffStrength",
     "StockBalance",
     "StockMovement",
+    "Task",
+    "TaskComment",
+    "TaskEvidence",
     "User",
     "UserSession",
     "metadata",

@@ -345,12 +345,31 @@ def _quantiles(values: FloatArray) -> FloatArray:
     return np.asarray(np.quantile(values, QUANTILES, axis=0), dtype=np.float64)
 
 
+PEAK_WINDOW_DAYS = 7
+"""Peak dates are those of the maximum of the centred 7-day mean of daily onsets. A daily series
+has ripples a peak date should not follow: market days (every 5 days) lift a flat top by a few
+per cent, so that the maximum day of a run jumped by 3 days between two nearly equal bumps, and
+a stochastic member's daily counts are noisy."""
+
+
 def _peak_days(series: FloatArray, axis: int) -> FloatArray:
-    """Day of the maximum along ``axis``; NaN where fewer than one case a day ever appeared (the
+    """Day of the maximum of the centred ``PEAK_WINDOW_DAYS`` mean along ``axis`` (near the ends,
+    the mean of the days there are); NaN where fewer than one case a day ever appeared (the
     outbreak died out or never arrived, so it has no peak)."""
-    days = series.argmax(axis=axis).astype(np.float64)
+    days = _centred_mean(series, axis).argmax(axis=axis).astype(np.float64)
     days[series.max(axis=axis) < 1.0] = np.nan
     return np.asarray(days, dtype=np.float64)
+
+
+def _centred_mean(series: FloatArray, axis: int) -> FloatArray:
+    """The mean of each day and the ``PEAK_WINDOW_DAYS // 2`` days either side along ``axis``."""
+    by_day = np.moveaxis(series, axis, 0)
+    half, n = PEAK_WINDOW_DAYS // 2, by_day.shape[0]
+    total = np.concatenate([np.zeros((1, *by_day.shape[1:])), np.cumsum(by_day, axis=0)])
+    upper = np.minimum(np.arange(n) + half + 1, n)
+    lower = np.maximum(np.arange(n) - half, 0)
+    count = (upper - lower).reshape(-1, *([1] * (by_day.ndim - 1)))
+    return np.moveaxis((total[upper] - total[lower]) / count, 0, axis)
 
 
 def _nanquantile(values: FloatArray) -> FloatArray:

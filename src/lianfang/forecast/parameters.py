@@ -57,21 +57,26 @@ class DiseaseParameters:
     latent_days: float = field(
         default=2.0,
         metadata=_doc(
-            "mean time from infection to infectiousness (E); infectiousness starts about a day "
-            "before symptoms (incubation ≈ 3 d), and latent + infectious gives the mean "
-            "generation interval (5 d)",
+            "mean time from infection to infectiousness (E). The model has no pre-symptomatic "
+            "stage: symptoms, for those who get them, are counted at the end of E, when "
+            "infectiousness starts, so the model's incubation period is its latent period. "
+            "latent_days + infectious_days is the model's mean generation interval (5 d), at "
+            "any step",
             "days",
-            "Omicron latent period ≈ 2 d, incubation 3.0–3.4 d, generation interval 3–5 d "
-            "(Backer et al., Eurosurveillance 2022; Manica et al., Lancet Reg Health Eur 2022)",
+            "Omicron incubation period 3.2 d (Backer et al., Eurosurveillance 2022); a latent "
+            "period about a day shorter than incubation is usual for SARS-CoV-2, which the model "
+            "does not represent (see docs/forecast.md)",
         ),
     )
     infectious_days: float = field(
         default=3.0,
         metadata=_doc(
-            "mean infectious period (I)",
+            "mean infectious period (A and I)",
             "days",
-            "chosen with latent_days so the mean generation interval is 5 d, the upper end of "
-            "Omicron estimates (Manica et al., Lancet Reg Health Eur 2022)",
+            "chosen with latent_days so the mean generation interval is 5 d: between the "
+            "realised household generation time of Omicron, 3.59 d, and its intrinsic one, "
+            "6.84 d (Manica et al., Lancet Reg Health Eur 2022); the realised interval shortens "
+            "as susceptibles are depleted, which the model does itself",
         ),
     )
     asymptomatic_infectiousness: float = field(

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Query, Request
 from sqlalchemy.orm import Session
 
-from lianfang.api.deps import CurrentActor, PathId, SessionDep
+from lianfang.api.deps import CurrentActor, PathId, Route, SessionDep
 from lianfang.forecast import adoption, service
 from lianfang.forecast.inputs import fit_inputs, series_from_bytes
 from lianfang.forecast.models import ForecastRun, RunKind
@@ -22,7 +22,7 @@ from lianfang.forecast.schemas import (
     RerunCreate,
 )
 
-router = APIRouter(prefix="/forecast", tags=["forecast 疫情预测"])
+router = APIRouter(prefix="/forecast", tags=["forecast 疫情预测"], route_class=Route)
 
 
 @router.get("/parameters", summary="Disease parameters with meaning, unit and source")

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
 from lianfang import timeutil
-from lianfang.api.deps import PathId, SessionDep, check_csrf
+from lianfang.api.deps import PathId, Route, SessionDep, check_csrf
 from lianfang.areas import service as areas
 from lianfang.auth.choices import Permission
 from lianfang.auth.scope import Actor
@@ -24,7 +24,7 @@ from lianfang.forecast.models import RunKind, RunStatus
 from lianfang.forecast.schemas import FitCreate, ForecastCreate
 from lianfang.web.pages import SignedInDep, render
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=Route)
 
 
 @router.get("/forecast", response_class=HTMLResponse)

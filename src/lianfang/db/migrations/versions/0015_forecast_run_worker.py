@@ -4,8 +4,8 @@ A server starting up fails the runs whose process (host:pid in `worker`) no long
 instead of leaving them "running" for ever; `progress_detail` holds what the worker reports
 (scenario i of n, members or days done), shown on the forecast page and in the API.
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-05
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0014"
-down_revision: str | None = "0013"
+revision: str = "0015"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

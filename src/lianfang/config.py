@@ -95,6 +95,20 @@ class Settings(BaseSettings):
         "unset: a demo database's day, else the real date.",
     )
 
+    forecast_jobs: int = Field(
+        2,
+        ge=0,
+        le=64,
+        description="Forecast runs and fits a server computes at the same time; the rest wait "
+        "in a queue, in the order they were started. 0: this server computes none (they wait "
+        "for a server that does).",
+    )
+    dask_scheduler: str | None = Field(
+        None,
+        description="Address of a Dask distributed scheduler (tcp://HOST:8786) that ensemble "
+        "batches run on; unset: a local process pool.",
+    )
+
     @field_validator("language")
     @classmethod
     def _known_language(cls, value: str) -> str:

@@ -47,8 +47,25 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         settings.database_url, pool_size=settings.pool_size, pool_timeout_s=settings.pool_timeout_s
     )
     timeutil.use(demo_service.clock_for(engine=engine, setting=settings.today))
+    jobs = flows.JobQueue(
+        engine.url.render_as_string(hide_password=False),
+        make_sessionmaker(engine),
+        settings.forecast_jobs,
+        scheduler=settings.dask_scheduler,
+    )
+
+    @asynccontextmanager
+    async def lifespan(started: FastAPI) -> AsyncIterator[None]:
+        async with _threads_by_connections(started):
+            if settings.forecast_jobs > 0:  # a server computing no forecasts leaves runs alone
+                jobs.open()
+            try:
+                yield
+            finally:
+                jobs.close()
+
     app = FastAPI(
-        lifespan=_threads_by_connections,
+        lifespan=lifespan,
         title="lianfang 联防",
         version=__version__,
         description="联防联控指挥调度平台 API — joint prevention and control command and dispatch. "
@@ -59,7 +76,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
-    app.state.start_forecast = flows.start  # tests swap in an in-process starter
+    app.state.forecast_jobs = jobs
+    app.state.start_forecast = jobs.submit  # tests swap in a recorder
     app.state.start_export = export_flows.start  # likewise
     app.add_middleware(LanguageMiddleware, default=settings.language)
     errors.install(app)

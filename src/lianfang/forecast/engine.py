@@ -34,6 +34,7 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from datetime import date
 
@@ -535,9 +536,11 @@ def simulate_stacked(
     members: int,
     steps_per_day: int | None = None,
     contacts: FloatArray | None = None,
+    on_day: Callable[[int], None] | None = None,
 ) -> Trajectory:
     """``simulate_members``'s runs as one Trajectory with a leading members axis on every
-    series (``infections`` is (members, days, villages)), for code that treats them together."""
+    series (``infections`` is (members, days, villages)), for code that treats them together.
+    ``on_day(d)`` is called after each simulated day with the days done (progress)."""
     if days < 1:
         raise ValueError("days must be at least 1")
     if members < 1 or (rng is None and members > 1):
@@ -559,6 +562,8 @@ def simulate_stacked(
             infections += kernel.new_e
             onsets += kernel.new_sym
         out.record(day, infections, onsets, infected_arrivals, rng)
+        if on_day is not None:
+            on_day(day + 1)
     return out.trajectory(scenario, pop, state, setup)
 
 

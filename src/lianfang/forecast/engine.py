@@ -643,10 +643,10 @@ class _Recorder:
         new += infected_arrivals
         for series, count in zip(self.series, counts, strict=True):
             series[:, day] = count.T
-        for series, by_age in zip(
+        for kept, by_age in zip(
             self.severe, severe.reshape(2, villages, members, ages), strict=True
         ):
-            series[:, :, day] = by_age.transpose(1, 2, 0)
+            kept[:, :, day] = by_age.transpose(1, 2, 0)
         self.infections[:, day] = new.T
         by_age = np.ones(villages) @ infections.reshape(villages, -1)
         self.by_age[:, day] = by_age.reshape(members, ages)

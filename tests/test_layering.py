@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = ROOT / "pyproject.toml"
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 INTERFACES = {"api", "web", "cli"}  # the layers that translate; nothing below imports them
-NOT_CORE = {"__init__", "flows", "models", "routes", "schemas", "service", "worker"}
+NOT_CORE = {"__init__", "adoption", "flows", "models", "routes", "schemas", "service", "worker"}
 NUMERICAL = {"forecast", "plan"}  # packages whose other modules are pure numerical cores
 
 

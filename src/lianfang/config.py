@@ -65,6 +65,13 @@ class Settings(BaseSettings):
         description="Password `lianfang init` gives the administrator; random when unset.",
         repr=False,
     )
+    forecast_stale_days: float = Field(
+        7.0,
+        gt=0,
+        le=365,
+        description="An adopted planning forecast made longer ago than this many days is "
+        "flagged stale wherever it is shown.",
+    )
     export_background_rows: int = Field(
         5000,
         ge=0,

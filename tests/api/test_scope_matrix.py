@@ -20,8 +20,9 @@ from lianfang.auth import service as auth
 from lianfang.auth.choices import Role
 from lianfang.auth.scope import SYSTEM
 from lianfang.config import Settings
+from lianfang.forecast import adoption
 from lianfang.forecast import service as forecasts
-from lianfang.forecast.models import RunKind
+from lianfang.forecast.models import RunKind, RunStatus
 from lianfang.io import sheets
 from lianfang.people import exporting, followups
 from lianfang.people import service as people
@@ -270,6 +271,16 @@ CASES = [
         202,
         {"run_id": "{town_run}"},
     ),
+    Case(
+        "POST",
+        "/api/forecast/adoptions",
+        "/api/forecast/adoptions",
+        FORECASTERS,
+        201,
+        {"run_id": "{town_done_run}"},
+    ),
+    Case("GET", "/api/forecast/adoptions", f"/api/forecast/adoptions?area={TOWN}", REACH_TOWN),
+    Case("GET", "/api/forecast/adopted", f"/api/forecast/adopted?area={TOWN}#adopted", REACH_TOWN),
     Case("GET", "/api/areas", "/api/areas?q=街道", ALL, rows=items("code", None)),
     *[
         Case(
@@ -363,13 +374,35 @@ def people_values(url: str, session: Session, role: Role) -> dict[str, Any]:
 
 
 def run_values(case: Case, session: Session) -> dict[str, Any]:
-    """A stored run of the town, when the case's body names one."""
-    if "{town_run}" not in str(case.body):
-        return {}
+    """A stored run of the town when the case's body names one (a finished one to adopt), and
+    an adopted one when the case reads it."""
+    values: dict[str, Any] = {}
+    if "{town_run}" in str(case.body):
+        run = forecasts.create_run(
+            session=session, actor=SYSTEM, code=TOWN, kind=RunKind.forecast, inputs={"days": 1}
+        )
+        values["town_run"] = run.id
+    if "{town_done_run}" in str(case.body) or "#adopted" in case.url:
+        values["town_done_run"] = finished_run(session, TOWN)
+    if "#adopted" in case.url:
+        adoption.adopt(session=session, actor=SYSTEM, run_id=values["town_done_run"])
+    return values
+
+
+def finished_run(session: Session, code: str) -> int:
+    """A finished run of the area with a one-day result (what adoption reads of it)."""
     run = forecasts.create_run(
-        session=session, actor=SYSTEM, code=TOWN, kind=RunKind.forecast, inputs={"days": 1}
+        session=session, actor=SYSTEM, code=code, kind=RunKind.forecast, inputs={"days": 1}
     )
-    return {"town_run": run.id}
+    band = {"low": [[1.0]], "median": [[2.0]], "high": [[3.0]]}
+    scenario = {"name": "x", "start": "2022-12-01", "days": 1, "bands": {"deaths": band},
+                "peaks": [{"peak_date": None}]}  # fmt: skip
+    forecasts.mark(
+        session=session, run=run, status=RunStatus.done,
+        result={"scenarios": [scenario], "group_codes": [], "group_names": []},
+    )  # fmt: skip
+    session.flush()
+    return run.id
 
 
 def concrete(url: str, session: Session, extra: dict[str, Any] | None = None) -> str:

@@ -18,6 +18,7 @@ from lianfang.auth.choices import Role
 from lianfang.db.base import Base
 from lianfang.people.models import FollowUp
 from lianfang.schemas import nearest
+from tests.api.test_scope_matrix import finished_run
 from tests.conftest import bearer
 from tests.factories import PASSWORD, VILLAGE, id_number, role_username
 
@@ -61,6 +62,7 @@ EXAMPLES: dict[tuple[str, str], Example] = {
         data={"area_code": VILLAGE[:9]}, files={"series": ("s.csv", SERIES.encode(), "text/csv")}
     ),
     ("post", "/api/forecast/reruns"): Example(json={"run_id": 0}, ids={"run_id": "run"}),
+    ("post", "/api/forecast/adoptions"): Example(json={"run_id": 0}, ids={"run_id": "done_run"}),
     ("post", "/api/people/import"): Example(
         data={"dry_run": "true"}, files={"file": ("p.csv", people_csv(), "text/csv")}
     ),
@@ -124,7 +126,7 @@ def ids(client: TestClient, session: Session) -> dict[str, Any]:
     ).json()  # fmt: skip
     return {
         "person": person["id"], "alert": alert["id"], "responsible": responsible["id"],
-        "run": run["id"],
+        "run": run["id"], "done_run": finished_run(session, VILLAGE[:9] + "000"),
         "user": next(u["id"] for u in users if u["username"] == role_username(Role.viewer)),
     }  # fmt: skip
 
@@ -146,7 +148,7 @@ def send(client: TestClient, method: str, path: str, example: Example, ids: dict
         if "person_ids" in example.ids:
             body |= {"person_ids": [ids["person"]], "responsible_id": ids["responsible"]}
         if "run_id" in example.ids:
-            body |= {"run_id": ids["run"]}
+            body |= {"run_id": ids[example.ids["run_id"]]}
         return client.request(method, url, json=body | extra, headers=headers)
     data = example.data | {k: str(v) for k, v in extra.items()}
     return client.request(method, url, data=data, files=example.files, headers=headers)

@@ -135,3 +135,26 @@ def test_bad_inputs_get_one_line(demo_db: str, tmp_path: Path) -> None:
     assert "contact_factor" in one_line_error(bad)
     empty = lianfang("forecast", "run", "--area", "3201", db=demo_db)
     assert empty.returncode == 1
+
+
+def test_a_run_is_adopted_and_its_demand_read_for_a_village(
+    demo_db: str,
+    forecast_json: dict,  # type: ignore[type-arg]
+) -> None:
+    run = forecast_json["run"]
+    none = lianfang("forecast", "adopted", "--area", TOWN + "001", db=demo_db)
+    assert none.returncode == 1
+    adopted = lianfang("forecast", "adopt", str(run), "--scenario", "1", db=demo_db)
+    assert adopted.returncode == 0, adopted.stderr
+    answer = lianfang("forecast", "adopted", "--area", TOWN + "001", "--json", db=demo_db)
+    assert answer.returncode == 0, answer.stderr
+    found = json.loads(answer.stdout)
+    assert (found["run_id"], found["adopted_area_code"]) == (run, TOWN + "000")
+    assert found["scenario"] == forecast_json["scenarios"][1]["name"]
+    assert found["stale"] is False
+    medians = found["demand"]["antiviral_courses"]["median"]
+    town = forecast_json["group_codes"].index(TOWN + "001")
+    assert medians == forecast_json["scenarios"][1]["bands"]["antiviral_courses"]["median"][town]
+    table = lianfang("forecast", "adopted", "--area", TOWN, db=demo_db)
+    assert table.returncode == 0, table.stderr
+    assert "oxygen_cylinders" in table.stdout

@@ -13,6 +13,7 @@ class Permission(Choice):
     audit_read = ("audit.read", _("read the audit log"))
     pii_reveal = ("pii.reveal", _("reveal personal data"))
     forecast_run = ("forecast.run", _("run forecasts"))
+    forecast_adopt = ("forecast.adopt", _("adopt an area's planning forecast"))
     people_read = ("people.read", _("read the key-population registry"))
     people_edit = ("people.edit", _("register and follow up key people"))
     people_export = ("people.export", _("export the key-population registry"))
@@ -64,6 +65,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.audit_read,
         Permission.pii_reveal,
         Permission.forecast_run,
+        Permission.forecast_adopt,
         Permission.people_read,
         Permission.people_export,
     },
@@ -73,6 +75,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.users_manage,
         Permission.audit_read,
         Permission.forecast_run,
+        Permission.forecast_adopt,
         Permission.people_grade,
     },
     Role.town_operator: _READ | _PEOPLE | {Permission.people_grade},

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from rich.table import Table
     from sqlalchemy.orm import Session
 
+    from lianfang.forecast.adoption import AdoptedForecast
     from lianfang.forecast.models import RunKind
 
 app = typer.Typer(
@@ -145,6 +146,7 @@ def _peak_table(peaks: list[dict[str, Any]], names: list[str]) -> Table:
         "高峰日新增症状 peak/day",
         "死亡 deaths",
         "在院峰值 beds",
+        "吸氧峰值 on oxygen",
     ):
         table.add_column(header, justify="left" if header.startswith("区域") else "right")
     labels = [*names, "合计 all"]
@@ -159,6 +161,7 @@ def _peak_table(peaks: list[dict[str, Any]], names: list[str]) -> Table:
             f"{row['peak_symptomatic']:,.0f}",
             f"{row['deaths']:,.0f}",
             f"{row['peak_hospital_census']:,.0f}",
+            f"{row.get('peak_oxygen_patients', 0):,.0f}",
         )
     return table
 
@@ -298,3 +301,92 @@ RUN_KEYS = frozenset(
      "package_version", "error"}
 )  # fmt: skip
 """What ``_stored`` says about a run besides its figures."""
+
+
+@app.command("adopt")
+def adopt(
+    run_id: RunId,
+    scenario: Annotated[
+        int, typer.Option(min=0, help="Which of the run's scenarios is the plan (0: the first).")
+    ] = 0,
+    db: DbOption = None,
+) -> None:
+    """Make a finished run or fit its area's planning forecast (the one before is kept as
+    history)."""
+    from lianfang.db.engine import make_sessionmaker, transaction
+    from lianfang.forecast import adoption
+
+    engine = open_engine(db)
+    try:
+        with transaction(make_sessionmaker(engine)) as session:
+            made = adoption.adopt(
+                session=session, actor=operator(), run_id=run_id, scenario=scenario
+            )
+            area, by = made.area_code, made.adopted_by
+    finally:
+        engine.dispose()
+    say(
+        _(
+            "run #%(run)s (scenario %(scenario)s) is now the planning forecast of %(area)s, "
+            "adopted by %(by)s",
+            run=run_id,
+            scenario=scenario,
+            area=area,
+            by=by,
+        )
+    )
+
+
+@app.command("adopted")
+def adopted(area: AreaOption, as_json: JsonOption = False, db: DbOption = None) -> None:
+    """The adopted planning forecast for an area (its own or the nearest area's above it):
+    demand per item (peak with 5–95%, total; every day with --json), the peak date, and whether
+    it is stale."""
+    from lianfang.db.engine import make_sessionmaker
+    from lianfang.forecast import adoption
+
+    engine = open_engine(db)
+    try:
+        with make_sessionmaker(engine)() as session:
+            found = adoption.adopted_forecast(session=session, actor=operator(), area=area)
+    finally:
+        engine.dispose()
+    if as_json:
+        console.print_json(json.dumps(found.as_dict(), ensure_ascii=False))
+        return
+    say(
+        _(
+            "%(name)s: run #%(run)s (%(scenario)s), adopted for %(adopted)s by %(by)s at %(at)s; "
+            "peak %(peak)s",
+            name=found.area_name,
+            run=found.run_id,
+            scenario=found.scenario,
+            adopted=found.adopted_area_code,
+            by=found.adopted_by,
+            at=found.adopted_at.isoformat()[:16],
+            peak=found.peak_date or "—",
+        )
+    )
+    if found.stale:
+        say(_("STALE: %(reasons)s", reasons="; ".join(found.stale_reasons)))
+    console.print(_demand_table(found))
+
+
+def _demand_table(found: AdoptedForecast) -> Table:
+    """Per item: the highest daily median (with its 5–95%) and its day, and the total (--json
+    has every day)."""
+    from rich.table import Table
+
+    table = Table()
+    for header in ("项目 item", "单位 unit", "峰值 peak (5%–95%)", "峰值日 on", "合计 total"):
+        table.add_column(header, justify="left" if header.startswith(("项目", "单位")) else "right")
+    for item, demand in found.demand.items():
+        top = max(range(len(demand.median)), key=lambda d: demand.median[d])
+        table.add_row(
+            item,
+            demand.unit,
+            f"{demand.median[top]:,.0f} ({demand.low[top]:,.0f}–{demand.high[top]:,.0f})",
+            (found.start + timedelta(days=top)).isoformat(),
+            f"{sum(demand.median):,.0f}",
+        )
+    return table

@@ -41,11 +41,11 @@ from scipy import sparse
 
 from lianfang.forecast import sampling
 from lianfang.forecast.parameters import CHINA_CONTACTS, N_AGES, DiseaseParameters, FloatArray
-from lianfang.forecast.population import Metapopulation
+from lianfang.forecast.population import ELDERLY_BANDS, Metapopulation
 from lianfang.forecast.sampling import SPLIT_MAX_N, Infections, TableBinomial
 from lianfang.forecast.scenario import DailyEffects, Scenario
 
-RUN_FORMAT = 1
+RUN_FORMAT = 3
 """Version of what a stored run's inputs compute to. Bump it whenever the same inputs give other
 figures or another result layout (a change to the engine, severity, the ensemble's draws or the
 fit): a stored run of another format is then refused a re-run, with its version named, instead
@@ -70,11 +70,14 @@ class Trajectory:
     admissions_at_onset: FloatArray  # (days, villages)
     icu_at_onset: FloatArray  # (days, villages)
     deaths_at_onset: FloatArray  # (days, villages)
-    elderly_symptomatic: FloatArray  # (days, villages) onsets aged 65+ (antiviral demand)
+    elderly_symptomatic: FloatArray  # (days, villages) onsets aged 65+
     infections_by_age: FloatArray  # (days, ages)
     residents_end: FloatArray  # (villages, ages), returnees included
     susceptible_end: FloatArray  # (villages, ages)
     surge_beds: FloatArray  # (days,)
+    antiviral_share: FloatArray | None = None
+    """(villages,) share of the onsets aged 65+ eligible for an antiviral (red grade on the
+    registry, else ``population.HIGH_RISK_ELDERLY``): the antiviral demand."""
 
     @property
     def days(self) -> int:
@@ -86,7 +89,9 @@ class Trajectory:
 
 
 PER_MEMBER = tuple(
-    f.name for f in fields(Trajectory) if f.name not in ("start", "codes", "surge_beds")
+    f.name
+    for f in fields(Trajectory)
+    if f.name not in ("start", "codes", "surge_beds", "antiviral_share")
 )
 """The fields of a Trajectory that a stacked one holds per member."""
 
@@ -152,6 +157,7 @@ class _Setup:
     market: FloatArray  # (days,) town-contact multiplier
     arrivals: FloatArray  # (days, villages) returnees
     infected_arrival_share: float
+    high_risk: FloatArray  # (villages,) share of 65+ eligible for antivirals
 
 
 def _groups(index: np.ndarray) -> sparse.csr_matrix:
@@ -215,6 +221,7 @@ def _prepare(
         market=market,
         arrivals=arrivals,
         infected_arrival_share=share,
+        high_risk=pop.high_risk_share(),
     )
 
 
@@ -467,7 +474,7 @@ class _Recorder:
         self.series = [np.zeros((members, days, villages)) for _ in range(6)]
         self.infections = np.zeros((members, days, villages))
         self.by_age = np.zeros((members, days, N_AGES))
-        severe = setup.p_admit[None, :] * setup.effects.severe  # (days, ages)
+        severe = np.broadcast_to(setup.p_admit, (days, N_AGES))  # before antivirals
         self.weights = np.stack(  # (days, 6, ages): onsets by age → the six series
             [
                 np.broadcast_to(setup.p_visit, severe.shape),
@@ -479,6 +486,10 @@ class _Recorder:
             ],
             axis=1,
         )
+        # antivirals cut admissions, ICU and deaths of each village's eligible share of its
+        # onsets aged 65+ (rows 1–3): (villages · members,) in the order of the onsets' rows
+        self.antiviral = setup.effects.antiviral
+        self.eligible = np.repeat(setup.high_risk, members)
         self.ages = np.ones(N_AGES)
 
     def record(
@@ -491,7 +502,11 @@ class _Recorder:
     ) -> None:
         villages, members, ages = onsets.shape
         # (6, villages · members): a matmul beats six reductions
-        counts = self.weights[day] @ onsets.reshape(-1, ages).T
+        rows = onsets.reshape(-1, ages)
+        counts = self.weights[day] @ rows.T
+        if self.antiviral[day] > 0:
+            treated = self.weights[day, 1:4, ELDERLY_BANDS] @ rows[:, ELDERLY_BANDS].T
+            counts[1:4] -= treated * (self.antiviral[day] * self.eligible)
         if rng is not None:  # Poisson counts of visits … deaths; a mean of 0 gives 0
             drawn = counts[:4].ravel()
             some = np.flatnonzero(drawn > 0)
@@ -525,4 +540,5 @@ class _Recorder:
             residents_end=state.N.transpose(1, 0, 2).copy(),  # (members, villages, ages)
             susceptible_end=state.S.transpose(1, 0, 2).copy(),
             surge_beds=setup.effects.surge_beds,
+            antiviral_share=setup.high_risk,
         )

@@ -79,6 +79,11 @@ class Forecast:
                     "peak_icu_census": float(self.bands["icu_census"][1, :, g].max()),
                     "antipyretic_courses": float(self.bands["antipyretic_courses"][1, :, g].sum()),
                     "antiviral_courses": float(self.bands["antiviral_courses"][1, :, g].sum()),
+                    "peak_oxygen_patients": float(self.bands["oxygen_patients"][1, :, g].max()),
+                    "peak_oxygen_concentrators": float(
+                        self.bands["oxygen_concentrators"][1, :, g].max()
+                    ),
+                    "oxygen_cylinders": float(self.bands["oxygen_cylinders"][1, :, g].sum()),
                 }
             )
         return rows

@@ -70,6 +70,8 @@ class ForecastAdoption(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     area_code: Mapped[str] = mapped_column(String(12), ForeignKey("area.code"), index=True)
     run_id: Mapped[int] = mapped_column(Integer, ForeignKey("forecast_run.id"), index=True)
+    scenario: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Which of the run's scenarios is the plan (its index; a fit has one)."""
     adopted_by: Mapped[str] = mapped_column(String(64))
     adopted_at: Mapped[datetime] = mapped_column(default=utcnow)
     replaced_at: Mapped[datetime | None]

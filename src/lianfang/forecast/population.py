@@ -11,6 +11,11 @@ from numpy.typing import NDArray
 from lianfang.forecast.parameters import N_AGES, FloatArray
 
 IntArray = NDArray[np.int64]
+HIGH_RISK_ELDERLY = 0.35
+"""Share of people aged 65+ taken to be high risk (red grade) in a village whose key-population
+registry is not loaded: the antiviral demand's and the antivirals measure's fallback
+(assumption)."""
+ELDERLY_BANDS = slice(3, 5)  # 65–79 and 80+
 
 
 @dataclass(frozen=True, eq=False)
@@ -26,6 +31,9 @@ class Metapopulation:
     county: IntArray
     seed_weight: FloatArray | None = None
     """Where the first infections appear (relative weight per village); default: residents."""
+    high_risk: FloatArray | None = None
+    """Red-grade people on each village's key-population registry; NaN where the village has
+    no registry loaded (None: none has)."""
 
     def __post_init__(self) -> None:
         v = len(self.codes)
@@ -37,6 +45,10 @@ class Metapopulation:
             self.seed_weight.shape != (v,) or (self.seed_weight < 0).any()
         ):
             raise ValueError("seed_weight must hold one non-negative weight per village")
+        if self.high_risk is not None and (
+            self.high_risk.shape != (v,) or (self.high_risk < 0).any()
+        ):
+            raise ValueError("high_risk must hold one non-negative count (or NaN) per village")
         for name in ("town", "county"):
             groups = getattr(self, name)
             if groups.shape != (v,) or (v and groups.min() < 0):
@@ -50,6 +62,7 @@ class Metapopulation:
         town: Sequence[int] | None = None,
         county: Sequence[int] | None = None,
         seed_weight: Sequence[float] | None = None,
+        high_risk: Sequence[float | None] | None = None,
     ) -> Metapopulation:
         """Build from plain arrays; without towns every village is its own town, without
         counties all villages share one."""
@@ -63,6 +76,9 @@ class Metapopulation:
             town=np.asarray(town if town is not None else range(n), dtype=np.int64),
             county=np.asarray(county if county is not None else np.zeros(n), dtype=np.int64),
             seed_weight=None if seed_weight is None else np.asarray(seed_weight, dtype=np.float64),
+            high_risk=None
+            if high_risk is None
+            else np.array([np.nan if x is None else x for x in high_risk], dtype=np.float64),
         )
 
     @classmethod
@@ -87,6 +103,20 @@ class Metapopulation:
         weight = self.residents.sum(axis=1) if self.seed_weight is None else self.seed_weight
         total = weight.sum()
         return weight / total if total > 0 else np.full(self.villages, 1.0 / max(self.villages, 1))
+
+    def high_risk_share(self) -> FloatArray:
+        """Per village, the share of residents aged 65+ who are eligible for an antiviral: its
+        red-grade people over its residents aged 65+ (at most 1) where the registry is loaded,
+        else ``HIGH_RISK_ELDERLY``."""
+        share = np.full(self.villages, HIGH_RISK_ELDERLY)
+        if self.high_risk is None:
+            return share
+        elderly = self.residents[:, ELDERLY_BANDS].sum(axis=1)
+        known = np.isfinite(self.high_risk)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            counted = np.where(elderly > 0, self.high_risk / elderly, 0.0)
+        share[known] = np.minimum(counted[known], 1.0)
+        return share
 
     @property
     def total(self) -> float:

@@ -8,11 +8,19 @@ from fastapi import APIRouter, File, Query, Request
 from sqlalchemy.orm import Session
 
 from lianfang.api.deps import CurrentActor, PathId, SessionDep
-from lianfang.forecast import service
+from lianfang.forecast import adoption, service
 from lianfang.forecast.inputs import fit_inputs, series_from_bytes
 from lianfang.forecast.models import ForecastRun, RunKind
 from lianfang.forecast.parameters import DiseaseParameters
-from lianfang.forecast.schemas import FitCreate, ForecastCreate, ForecastRunRead, RerunCreate
+from lianfang.forecast.schemas import (
+    AdoptedForecastRead,
+    AdoptionCreate,
+    AdoptionRead,
+    FitCreate,
+    ForecastCreate,
+    ForecastRunRead,
+    RerunCreate,
+)
 
 router = APIRouter(prefix="/forecast", tags=["forecast 疫情预测"])
 
@@ -110,3 +118,46 @@ def get_run(run_id: PathId, session: SessionDep, actor: CurrentActor) -> Forecas
     return ForecastRunRead.of(
         service.get_run(session=session, actor=actor, run_id=run_id), full=True
     )
+
+
+@router.post(
+    "/adoptions",
+    response_model=AdoptionRead,
+    status_code=201,
+    summary="Adopt a run or fit as its area's planning forecast",
+)
+def adopt(body: AdoptionCreate, session: SessionDep, actor: CurrentActor) -> AdoptionRead:
+    """Permission ``forecast.adopt``. The finished run (one of its scenarios) becomes the
+    planning forecast of its area; the one adopted before is ended and kept as history."""
+    made = adoption.adopt(session=session, actor=actor, run_id=body.run_id, scenario=body.scenario)
+    session.commit()
+    return AdoptionRead.of(made)
+
+
+@router.get(
+    "/adoptions", response_model=list[AdoptionRead], summary="An area's adoptions, with history"
+)
+def adoptions(
+    session: SessionDep,
+    actor: CurrentActor,
+    area: Annotated[str, Query(description="area code (any form)")],
+) -> list[AdoptionRead]:
+    """The current adoption first, then the ones it replaced, newest first."""
+    return [AdoptionRead.of(a) for a in adoption.history(session=session, actor=actor, code=area)]
+
+
+@router.get(
+    "/adopted",
+    response_model=AdoptedForecastRead,
+    summary="Demand per item and day from the adopted planning forecast",
+)
+def adopted(
+    session: SessionDep,
+    actor: CurrentActor,
+    area: Annotated[str, Query(description="any area inside an adopted area (any form)")],
+) -> AdoptedForecastRead:
+    """For the area or the nearest area above it with an adopted forecast: demand per item
+    (drug courses, beds, ICU, oxygen …) and day with 5–95% bands, the peak date, and whether it
+    is stale (and why). 404 when no area above has one."""
+    found = adoption.adopted_forecast(session=session, actor=actor, area=area)
+    return AdoptedForecastRead.model_validate(found.as_dict())

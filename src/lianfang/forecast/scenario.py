@@ -18,7 +18,8 @@ class Measure:
     """A change in force from ``start`` to ``end`` (inclusive; None = to the end of the run).
 
     contact_factor : multiplies all contacts (0.8 = a 20% reduction).
-    antiviral_coverage : share of high-risk (65+) symptomatic cases treated early; treated cases
+    antiviral_coverage : share of the high-risk symptomatic cases aged 65+ (red grade on the
+        registry, else 35% of them) treated early; treated cases
         are admitted and die ``antiviral_effect`` less often (nirmatrelvir: 0.89 in EPIC-HR,
         about 0.5 in practice — Hammond et al., NEJM 2022; Dryden-Peterson et al., 2023).
     oximetry_coverage : share of 65+ cases monitored with an oximeter at home; early referral
@@ -90,7 +91,7 @@ class Scenario:
     def daily(self, days: int) -> DailyEffects:
         """The measures as day-by-day multipliers."""
         contact = np.ones(days)
-        severe = np.ones((days, N_AGES))
+        untreated = np.ones(days)
         fatal = np.ones((days, N_AGES))
         beds = np.zeros(days)
         for d, day in enumerate(self.calendar(days)):
@@ -98,11 +99,12 @@ class Scenario:
                 if not m.active(day):
                     continue
                 contact[d] *= m.contact_factor
-                severe[d, 3:] *= 1.0 - m.antiviral_coverage * m.antiviral_effect
+                untreated[d] *= 1.0 - m.antiviral_coverage * m.antiviral_effect
                 fatal[d, 3:] *= 1.0 - m.oximetry_coverage * m.oximetry_effect
                 beds[d] += m.surge_beds
-        fatal *= severe  # antivirals prevent deaths too: fewer severe cases
-        return DailyEffects(contact=contact, severe=severe, fatal=fatal, surge_beds=beds)
+        return DailyEffects(
+            contact=contact, antiviral=1.0 - untreated, fatal=fatal, surge_beds=beds
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data that ``from_dict`` reads back (dates as ISO strings)."""
@@ -135,6 +137,11 @@ class DailyEffects:
     """Per-day multipliers derived from a scenario."""
 
     contact: FloatArray
-    severe: FloatArray
+    antiviral: FloatArray
+    """(days,) the share by which antivirals cut admissions, ICU and deaths of the eligible
+    (high-risk 65+) symptomatic cases: 1 − Π(1 − coverage × effect) of the active measures.
+    The engine applies it to each village's eligible share (``Metapopulation.high_risk_share``),
+    so antivirals cut deaths too, through fewer severe cases."""
     fatal: FloatArray
+    """(days, ages) what oximetry leaves of deaths."""
     surge_beds: FloatArray = field(repr=False)

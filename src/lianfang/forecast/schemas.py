@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import UploadFile
 from pydantic import BaseModel, Field, field_validator
 
-from lianfang.forecast.models import ForecastRun, RunKind, RunStatus
+from lianfang.forecast.models import ForecastAdoption, ForecastRun, RunKind, RunStatus
 from lianfang.forecast.parameters import DiseaseParameters
 from lianfang.forecast.scenario import FestivalReturn, Measure, Scenario
 from lianfang.ids import RecordId
@@ -128,3 +128,72 @@ class ForecastRunRead(BaseModel):
             read.inputs = json.loads(run.inputs)
             read.result = json.loads(run.result) if run.result else None
         return read
+
+
+class AdoptionCreate(WriteSchema):
+    """A finished run or fit to make its area's planning forecast."""
+
+    run_id: RecordId = Field(description="the finished run or fit")
+    scenario: int = Field(0, ge=0, le=100, description="which of the run's scenarios (index)")
+
+
+class AdoptionRead(BaseModel):
+    """An adoption: who made which run the area's planning forecast, when, and until when."""
+
+    id: int
+    area_code: str
+    run_id: int
+    scenario: int
+    adopted_by: str
+    adopted_at: datetime
+    replaced_at: datetime | None
+    replaced_by: str | None
+    current: bool
+
+    @classmethod
+    def of(cls, adoption: ForecastAdoption) -> AdoptionRead:
+        return cls(
+            id=adoption.id,
+            area_code=adoption.area_code,
+            run_id=adoption.run_id,
+            scenario=adoption.scenario,
+            adopted_by=adoption.adopted_by,
+            adopted_at=adoption.adopted_at,
+            replaced_at=adoption.replaced_at,
+            replaced_by=adoption.replaced_by,
+            current=adoption.replaced_at is None,
+        )
+
+
+class DemandRead(BaseModel):
+    """One item's daily demand from the forecast's start: median and 5–95%."""
+
+    unit: str
+    low: list[float]
+    median: list[float]
+    high: list[float]
+
+
+class AdoptedForecastRead(BaseModel):
+    """``lianfang.forecast.adoption.AdoptedForecast`` as JSON."""
+
+    area_code: str
+    area_name: str
+    adopted_area_code: str
+    adopted_area_name: str
+    run_id: int
+    kind: str
+    scenario: str
+    adopted_by: str
+    adopted_at: datetime
+    made_at: datetime
+    format_version: int | None
+    start: date
+    days: int
+    peak_date: date | None
+    peak_date_low: date | None
+    peak_date_high: date | None
+    scaled: float = Field(description="share of a reported child area's demand (1: its own)")
+    stale: bool
+    stale_reasons: list[str]
+    demand: dict[str, DemandRead]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lianfang import __version__
@@ -25,6 +25,8 @@ from lianfang.forecast.models import ForecastRun, RunKind, RunStatus
 from lianfang.forecast.population import Metapopulation
 from lianfang.forecast.presets import PRESETS
 from lianfang.i18n import _
+from lianfang.people.choices import Grade
+from lianfang.people.models import Person
 from lianfang.timeutil import utcnow
 
 BANDS = ("age_0_14", "age_15_59", "age_60_64", "age_65_79", "age_80_plus")
@@ -53,6 +55,9 @@ class AreaPopulationModel:
             "town": pop.town.tolist(),
             "county": pop.county.tolist(),
             "seed_weight": None if pop.seed_weight is None else pop.seed_weight.tolist(),
+            "high_risk": None
+            if pop.high_risk is None
+            else [None if np.isnan(x) else float(x) for x in pop.high_risk],
             "groups": self.groups,
             "group_codes": self.group_codes,
             "group_names": self.group_names,
@@ -83,12 +88,14 @@ def population_for(*, session: Session, actor: Actor, code: str) -> AreaPopulati
     towns = sorted({v.code[:9] for v, _ in rows})
     counties = sorted({v.code[:6] for v, _ in rows})
     residents = np.array([[getattr(p, b) for b in BANDS] for _, p in rows], dtype=np.float64)
+    red = red_grade_people(session, prefix)
     pop = Metapopulation.from_arrays(
         [v.code for v, _ in rows],
         residents,
         [towns.index(v.code[:9]) for v, _ in rows],
         [counties.index(v.code[:6]) for v, _ in rows],
         [1.0 if is_community(v.name) else RURAL_SEED_WEIGHT for v, _ in rows],
+        [red.get(v.code) for v, _ in rows] if red else None,
     )
     return AreaPopulationModel(
         population=pop,
@@ -98,6 +105,23 @@ def population_for(*, session: Session, actor: Actor, code: str) -> AreaPopulati
         coordinates=[(v.lon, v.lat) for v, _ in rows],
         names=[v.name for v, _ in rows],
     )
+
+
+def red_grade_people(session: Session, prefix: str) -> dict[str, float]:
+    """Red-grade people per village below an area, for the villages whose key-population
+    registry is loaded (anyone registered there; 0 when none of them is red). The forecast's
+    antiviral demand and the antivirals measure follow them; other villages take the fallback
+    share (``population.HIGH_RISK_ELDERLY``)."""
+    found = session.execute(
+        select(
+            Person.area_code,
+            func.count(),
+            func.count().filter(Person.grade == Grade.red),
+        )
+        .where(codes.in_subtree(Person.area_code, prefix))
+        .group_by(Person.area_code)
+    ).all()
+    return {code: float(reds) for code, _people, reds in found}
 
 
 def create_run(

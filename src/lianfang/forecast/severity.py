@@ -17,6 +17,7 @@ from scipy import stats
 
 from lianfang.forecast.engine import Trajectory
 from lianfang.forecast.parameters import DiseaseParameters, FloatArray
+from lianfang.forecast.population import HIGH_RISK_ELDERLY
 
 MAX_LAG_DAYS = 45
 MEASURES = (
@@ -30,12 +31,33 @@ MEASURES = (
     "deaths",
     "antipyretic_courses",
     "antiviral_courses",
+    "oxygen_patients",
+    "oxygen_concentrators",
+    "oxygen_cylinders",
 )
 MEDICINE_SEEKING = 0.6
 """Share of symptomatic cases that take an antipyretic course (assumption; Dec 2022 surveys)."""
-HIGH_RISK_ELDERLY = 0.35
-"""Share of symptomatic people aged 65+ who are high risk (red grade) and eligible for an
-antiviral (assumption until the key-population registry supplies grades)."""
+
+
+OXYGEN_WARD_SHARE = 0.676
+"""Share of patients in a ward bed (outside the ICU) who need supplemental oxygen. Source: 67.6%
+of patients hospitalised with Omicron BA.1 needed supplemental oxygen (Mostafa et al., Johns
+Hopkins Hospital system, Baltimore–Washington, Dec 2021–Jan 2022; reported by Xinhua, 28 Apr
+2022). Assumption for Nantong: the same share among ward patients (no published share for
+mainland China's Dec 2022 wave was found); see docs/forecast.md."""
+OXYGEN_WARD_LPM = 10.0
+"""Oxygen flow of a severe (ward) patient, litres a minute: WHO's planning average for severe
+COVID-19 patients ("Oxygen sources and distribution for COVID-19 treatment centres", interim
+guidance, 4 April 2020)."""
+OXYGEN_ICU_LPM = 30.0
+"""Oxygen flow of a critical (ICU) patient, litres a minute: WHO's planning average for critical
+patients (same guidance). Every ICU patient is counted as needing oxygen (assumption)."""
+CONCENTRATOR_LPM = 10.0
+"""Output of one large oxygen concentrator, litres a minute (5–10 L/min for stationary
+concentrators, WHO–UNICEF technical specifications for oxygen therapy devices, 2019): one
+serves one ward patient at WHO's 10 L/min; ICU flows need cylinders or piped oxygen."""
+CYLINDER_LITRES = 6800.0
+"""Gas in one full J-size cylinder, litres (the large cylinder of WHO's oxygen guidance)."""
 
 
 def delay_pmf(mean_days: float, shape: float = 2.0, max_lag: int = MAX_LAG_DAYS) -> FloatArray:
@@ -64,6 +86,24 @@ def convolve(series: FloatArray, kernel: FloatArray) -> FloatArray:
     for lag in range(1, min(len(kernel), len(by_day))):
         out[lag:] += by_day[:-lag] * kernel[lag]
     return np.asarray(np.moveaxis(out, 0, -2), dtype=np.float64)
+
+
+MINUTES_A_DAY = 24 * 60
+
+
+def _eligible(run: Trajectory) -> FloatArray:
+    """Onsets eligible for an antiviral course, per village: its onsets aged 65+ times its
+    eligible share (red-grade people on the registry, else ``HIGH_RISK_ELDERLY``)."""
+    share = run.antiviral_share
+    if share is None:
+        share = np.full(run.elderly_symptomatic.shape[-1], HIGH_RISK_ELDERLY)
+    return np.asarray(run.elderly_symptomatic * share, dtype=np.float64)
+
+
+def _ward_oxygen(get: Callable[[str], FloatArray]) -> FloatArray:
+    """Patients on oxygen in ward beds: the share of those in hospital but not in the ICU."""
+    ward = np.maximum(get("hospital_census") - get("icu_census"), 0.0)
+    return np.asarray(ward * OXYGEN_WARD_SHARE, dtype=np.float64)
 
 
 @dataclass(frozen=True, eq=False)
@@ -130,7 +170,14 @@ def _build(
         "icu_census": lambda: convolve(get("icu_admissions"), stay_survival(p.icu_stay_days)),
         "deaths": lambda: convolve(fold(run.deaths_at_onset), delay_pmf(p.onset_to_death_days)),
         "antipyretic_courses": lambda: get("symptomatic") * MEDICINE_SEEKING,
-        "antiviral_courses": lambda: fold(run.elderly_symptomatic) * HIGH_RISK_ELDERLY,
+        "antiviral_courses": lambda: fold(_eligible(run)),
+        "oxygen_patients": lambda: _ward_oxygen(get) + get("icu_census"),
+        "oxygen_concentrators": lambda: _ward_oxygen(get) * OXYGEN_WARD_LPM / CONCENTRATOR_LPM,
+        "oxygen_cylinders": lambda: (
+            (_ward_oxygen(get) * OXYGEN_WARD_LPM + get("icu_census") * OXYGEN_ICU_LPM)
+            * MINUTES_A_DAY
+            / CYLINDER_LITRES
+        ),
     }
     if name not in recipes:
         raise ValueError(f"unknown measure {name!r}; known: {', '.join(MEASURES)}")

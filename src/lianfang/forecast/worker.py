@@ -38,6 +38,7 @@ def population_from(inputs: dict[str, Any]) -> Metapopulation:
         inputs["town"],
         inputs["county"],
         inputs.get("seed_weight"),
+        inputs.get("high_risk"),
     )
 
 

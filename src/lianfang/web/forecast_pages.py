@@ -8,12 +8,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from lianfang import timeutil
 from lianfang.api.deps import PathId, SessionDep, check_csrf
 from lianfang.areas import service as areas
 from lianfang.auth.choices import Permission
-from lianfang.forecast import routes, service
+from lianfang.auth.scope import Actor
+from lianfang.errors import NotFoundError
+from lianfang.forecast import adoption, routes, service
+from lianfang.forecast.adoption import AdoptedForecast
 from lianfang.forecast.inputs import fit_inputs, series_from_bytes
 from lianfang.forecast.models import RunKind, RunStatus
 from lianfang.forecast.schemas import ForecastCreate
@@ -37,6 +41,7 @@ def forecast_home(
             "info": info,
             "runs": runs,
             "presets": service.presets(),
+            "plan": planning(session, me.actor, info.area.code),
             "can_run": me.actor.can(Permission.forecast_run),
         },
     )
@@ -95,6 +100,29 @@ def fit_start(
     return RedirectResponse(f"/forecast/runs/{run.id}", status_code=303)
 
 
+def planning(session: Session, actor: Actor, code: str) -> AdoptedForecast | None:
+    """The planning forecast that covers an area, if one is adopted (shown with its stale flag
+    on the forecast pages)."""
+    try:
+        return adoption.adopted_forecast(session=session, actor=actor, area=code)
+    except NotFoundError:
+        return None
+
+
+@router.post("/forecast/runs/{run_id}/adopt")
+def forecast_adopt(
+    run_id: PathId,
+    session: SessionDep,
+    me: SignedInDep,
+    csrf_token: Annotated[str, Form()],
+    scenario: Annotated[int, Form(ge=0, le=100)] = 0,
+) -> Response:
+    check_csrf(me.web, csrf_token)
+    adoption.adopt(session=session, actor=me.actor, run_id=run_id, scenario=scenario)
+    session.commit()
+    return RedirectResponse(f"/forecast/runs/{run_id}", status_code=303)
+
+
 @router.get("/forecast/runs/{run_id}", response_class=HTMLResponse)
 def forecast_run(
     run_id: PathId, request: Request, session: SessionDep, me: SignedInDep
@@ -119,6 +147,8 @@ def forecast_run(
             "run": run,
             "info": info,
             "data": data,
+            "plan": planning(session, me.actor, run.area_code),
+            "can_adopt": me.actor.can(Permission.forecast_adopt) and data is not None,
             "RunStatus": RunStatus,
             "RunKind": RunKind,
         },

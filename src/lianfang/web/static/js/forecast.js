@@ -65,6 +65,11 @@
       compare.push({ name: s.name + " · ICU", type: "line", symbol: "none",
         data: last(s.bands.icu_census.median), lineStyle: { color: colour, type: "dashed" },
         itemStyle: { color: colour } });
+      if (s.bands.oxygen_patients) {  // runs stored before oxygen was forecast have none
+        compare.push({ name: s.name + " · 吸氧 oxygen", type: "line", symbol: "none",
+          data: last(s.bands.oxygen_patients.median), lineStyle: { color: colour, type: "dotted" },
+          itemStyle: { color: colour } });
+      }
     });
     var axis = { type: "category", data: x, boundaryGap: false };
     chart("chart-curve", { tooltip: { trigger: "axis" }, legend: { top: 0 },

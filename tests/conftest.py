@@ -100,8 +100,9 @@ def session(engine: Engine) -> Iterator[Session]:
 
 @pytest.fixture
 def settings() -> Settings:
-    """Settings as a development server would have them."""
-    return Settings(database_url="sqlite://", admin_password=None)
+    """Settings as a development server would have them, computing no forecasts (tests run
+    them in-process on their own session, or start a server of their own)."""
+    return Settings(database_url="sqlite://", admin_password=None, forecast_jobs=0)
 
 
 @pytest.fixture
@@ -119,7 +120,7 @@ def client(engine: Engine, session: Session, settings: Settings) -> Iterator[Tes
 
     app.dependency_overrides[request_session] = test_session
     app.state.started_forecasts = []
-    app.state.start_forecast = lambda _url, run_id: app.state.started_forecasts.append(run_id)
+    app.state.start_forecast = app.state.started_forecasts.append
     app.state.started_exports = []
     app.state.start_export = lambda _url, job_id: app.state.started_exports.append(job_id)
     with TestClient(app) as test_client:

@@ -65,6 +65,13 @@ class Settings(BaseSettings):
         description="Password `lianfang init` gives the administrator; random when unset.",
         repr=False,
     )
+    stale_hours: float = Field(
+        24.0,
+        gt=0,
+        le=24 * 30,
+        description="Hours after which a facility's capacity report or stock figure is flagged "
+        "stale wherever it is shown.",
+    )
     forecast_stale_days: float = Field(
         7.0,
         gt=0,
@@ -86,6 +93,20 @@ class Settings(BaseSettings):
         None,
         description="The day the world is in (YYYY-MM-DD) for a demo or an exercise; "
         "unset: a demo database's day, else the real date.",
+    )
+
+    forecast_jobs: int = Field(
+        2,
+        ge=0,
+        le=64,
+        description="Forecast runs and fits a server computes at the same time; the rest wait "
+        "in a queue, in the order they were started. 0: this server computes none (they wait "
+        "for a server that does).",
+    )
+    dask_scheduler: str | None = Field(
+        None,
+        description="Address of a Dask distributed scheduler (tcp://HOST:8786) that ensemble "
+        "batches run on; unset: a local process pool.",
     )
 
     @field_validator("language")

@@ -229,3 +229,26 @@ class _Same(Text):
 
 
 _NEWLINE = _Same("\n")
+
+
+@cache
+def _number_symbols(language: str) -> tuple[str, str]:
+    """The thousands separator and decimal sign a language writes numbers with."""
+    from babel import Locale
+
+    symbols = Locale.parse(language).number_symbols["latn"]
+    return symbols["group"], symbols["decimal"]
+
+
+def number(value: float | None, digits: int = 0, language: str | None = None) -> str:
+    """A figure for people to read, its thousands grouped as the language writes them
+    (``1,973,600`` in Chinese and in English), with ``digits`` decimals; — for none."""
+    if value is None:
+        return "—"
+    group, decimal = _number_symbols(known(language or current_language()))
+    return f"{value:,.{digits}f}".translate({ord(","): group, ord("."): decimal})
+
+
+def percent(value: float | None, digits: int = 0, language: str | None = None) -> str:
+    """A share (0.123) as people read it (``12%``); — for none."""
+    return "—" if value is None else number(value * 100, digits, language) + "%"

@@ -91,7 +91,20 @@ def test_template_import_export_coverage(db: str, tmp_path: Path) -> None:
     assert figures["total"] == 2
     in_charge = next(g for g in figures["guarantees"] if g["guarantee"] == "in_charge")
     assert in_charge["covered"] == 1
-    assert {c["code"] for c in figures["children"]} == {VILLAGE, VILLAGE_2}
+    with_people = {c["code"] for c in figures["children"] if c["total"]}
+    assert with_people == {VILLAGE, VILLAGE_2}  # every village is listed, these have people
+    assert all(c["code"].startswith(TOWN[:9]) for c in figures["children"])
+    ranked = lianfang(
+        "people", "coverage", "--area", "3206", "--level", "town", "--sort", "in_charge",
+        "--json", db=db,
+    )  # fmt: skip
+    assert ranked.returncode == 0, ranked.stderr
+    towns = json.loads(ranked.stdout)
+    assert (towns["level"], towns["sort"], towns["descending"]) == ("town", "in_charge", True)
+    gaps = [next(g["missing"] for g in c["guarantees"] if g["guarantee"] == "in_charge")
+            for c in towns["children"]]  # fmt: skip
+    assert gaps == sorted(gaps, reverse=True)
+    assert len(towns["children"]) > 8  # every town of the city, not its counties
     table = lianfang("people", "coverage", "--area", TOWN, db=db)
     assert "有人管" in table.stdout
     assert "掘港街道" in table.stdout

@@ -161,10 +161,9 @@ def test_an_old_run_or_newer_observations_make_it_stale(
     assert not adoption.adopted_forecast(
         session=session, actor=SYSTEM, area=TOWN, max_age_days=30
     ).stale
-    later_day = (run.created_at + timedelta(days=3)).date().isoformat()
     fit = service.create_run(
         session=session, actor=SYSTEM, code=VILLAGE, kind=RunKind.fit,
-        inputs={"observed_start": later_day, "observed": {"visits": [3, None]}},
+        inputs={"observed_start": "2022-12-20", "observed": {"visits": [3, None]}},
     )  # fmt: skip
     newer = adoption.adopted_forecast(session=session, actor=SYSTEM, area=TOWN, max_age_days=30)
     assert newer.stale
@@ -198,3 +197,28 @@ def test_the_api_adopts_lists_and_answers_demand(client: TestClient, session: Se
     assert len(body["demand"]["oxygen_cylinders"]["median"]) == 30
     missing = client.get("/api/forecast/adopted", params={"area": "320612"}, headers=viewer)
     assert missing.status_code == 404
+
+
+def test_an_adopted_fit_is_stale_only_once_a_later_fit_sees_further(session: Session) -> None:
+    def stored_fit(start: str, values: list[float | None], until: str | None = None) -> int:
+        run = service.create_run(
+            session=session, actor=SYSTEM, code=TOWN, kind=RunKind.fit,
+            inputs={"observed_start": start, "observed": {"visits": values}, "until": until},
+        )  # fmt: skip
+        band = {"low": [[1.0]], "median": [[2.0]], "high": [[3.0]]}
+        scenario = {"name": "fit", "start": start, "days": 1, "bands": {"deaths": band},
+                    "peaks": [{"peak_date": None}]}  # fmt: skip
+        service.mark(session=session, run=run, status=RunStatus.done,
+                     result={"scenarios": [scenario], "group_codes": []})  # fmt: skip
+        return run.id
+
+    adopted = stored_fit("2022-12-01", [1, 2, 3, 4, 5], until="2022-12-03")
+    adoption.adopt(session=session, actor=SYSTEM, run_id=adopted)
+    stored_fit("2022-12-01", [1, 2, 3])  # up to 12-03: what the adopted fit was fitted to
+    fresh = adoption.adopted_forecast(session=session, actor=SYSTEM, area=TOWN)
+    assert fresh.stale_reasons == ()
+    further = stored_fit("2022-12-02", [2, 3, None, 4])  # up to 12-05
+    stale = adoption.adopted_forecast(session=session, actor=SYSTEM, area=TOWN)
+    assert stale.stale
+    assert f"#{further}" in stale.stale_reasons[0]
+    assert "2022-12-05" in stale.stale_reasons[0]

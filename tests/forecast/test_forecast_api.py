@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from lianfang.auth.choices import Role
+from lianfang.errors import LianfangError
 from lianfang.forecast import forecast, worker
 from lianfang.forecast.models import ForecastRun, RunStatus
 from lianfang.forecast.parameters import DiseaseParameters
@@ -101,7 +102,7 @@ def test_a_failing_run_is_marked_failed_with_its_reason(
     assert stored is not None
     stored.inputs = json.dumps(json.loads(stored.inputs) | {"parameters": {"r0": -1}})
     session.flush()
-    with pytest.raises(ValueError, match="r0"):
+    with pytest.raises(LianfangError, match="r0"):
         compute(session, run_id)
     run = session.get(ForecastRun, run_id)
     assert run is not None

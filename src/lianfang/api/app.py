@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
@@ -23,6 +27,17 @@ from lianfang.web.people_pages import router as people_page_router
 from lianfang.web.person_pages import router as person_page_router
 
 
+@asynccontextmanager
+async def _threads_by_connections(app: FastAPI) -> AsyncIterator[None]:
+    """As many threads for requests as the pool has connections (when it has a limit): a request
+    that reaches a thread then finds a connection free, instead of waiting for one (and failing
+    with 503 after the pool's time-out) while requests queued for a thread hold them all."""
+    size = getattr(app.state.engine.pool, "size", None)
+    if callable(size):
+        anyio.to_thread.current_default_thread_limiter().total_tokens = size()
+    yield
+
+
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     """Build the application on the configured (or given) database, and set the process's
     clock: LIANFANG_TODAY, else the day of the database's demo world, else the real date."""
@@ -32,7 +47,25 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         settings.database_url, pool_size=settings.pool_size, pool_timeout_s=settings.pool_timeout_s
     )
     timeutil.use(demo_service.clock_for(engine=engine, setting=settings.today))
+    jobs = flows.JobQueue(
+        engine.url.render_as_string(hide_password=False),
+        make_sessionmaker(engine),
+        settings.forecast_jobs,
+        scheduler=settings.dask_scheduler,
+    )
+
+    @asynccontextmanager
+    async def lifespan(started: FastAPI) -> AsyncIterator[None]:
+        async with _threads_by_connections(started):
+            if settings.forecast_jobs > 0:  # a server computing no forecasts leaves runs alone
+                jobs.open()
+            try:
+                yield
+            finally:
+                jobs.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="lianfang 联防",
         version=__version__,
         description="联防联控指挥调度平台 API — joint prevention and control command and dispatch. "
@@ -43,7 +76,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
-    app.state.start_forecast = flows.start  # tests swap in an in-process starter
+    app.state.forecast_jobs = jobs
+    app.state.start_forecast = jobs.submit  # tests swap in a recorder
     app.state.start_export = export_flows.start  # likewise
     app.add_middleware(LanguageMiddleware, default=settings.language)
     errors.install(app)

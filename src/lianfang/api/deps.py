@@ -3,20 +3,23 @@ asking, and file responses. The one module of ``lianfang.api`` a domain's routes
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+import inspect
+from collections.abc import AsyncIterator, Callable
 from pathlib import PurePath
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Depends, Path, Query, Request
 from fastapi.responses import Response
+from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 
 from lianfang.auth import service as auth
 from lianfang.auth.models import User, UserSession
 from lianfang.auth.scope import Actor
 from lianfang.config import Settings
-from lianfang.db.engine import begin_write
+from lianfang.db.engine import read_apart, release, writes
 from lianfang.errors import AuthenticationError, PermissionDenied
 from lianfang.i18n import _
 from lianfang.ids import MAX_ID, MAX_OFFSET
@@ -32,15 +35,47 @@ SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 CSRF_HEADER = "X-CSRF-Token"
 
 
+class Route(APIRoute):
+    """Every route of the application (``APIRouter(route_class=Route)``; a test checks): a
+    plain (not ``async``) endpoint ends its read of the database in its own thread.
+
+    FastAPI validates a plain endpoint's answer in another thread, after a wait for a free one,
+    and closes the request's session only after that. A connection held through that wait is
+    missing from the pool; under a crowd, the threads that then wait for a connection are the
+    ones the held connections wait for, until the pool's time-out answers 503. An endpoint
+    that left changes uncommitted keeps them for the session's close, which rolls them back."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        if not inspect.iscoroutinefunction(endpoint):
+            endpoint = _ending_reads(endpoint)
+        super().__init__(path, endpoint, **kwargs)
+
+
+def _ending_reads(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(endpoint)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        answer = endpoint(*args, **kwargs)
+        for value in kwargs.values():
+            if isinstance(value, Session) and not (value.new or value.dirty or value.deleted):
+                release(value)
+        return answer
+
+    return run
+
+
 def get_settings_dep(request: Request) -> Settings:
     """The application's settings."""
     settings: Settings = request.app.state.settings
     return settings
 
 
-def request_session(request: Request) -> Iterator[Session]:
+async def request_session(request: Request) -> AsyncIterator[Session]:
     """The request's one database session (pages render with it too, ``web.pages.page_session``);
-    its transactions begin when first used, as readers."""
+    its transactions begin when first used, as readers.
+
+    Opened and closed on the event loop (closing rolls back at most a read: no waiting), so that
+    a request whose work is done gives its connection back at once, not after waiting for a
+    free thread to close it in."""
     session: Session = request.app.state.sessionmaker()
     request.state.db = session
     try:
@@ -54,13 +89,14 @@ def request_session(request: Request) -> Iterator[Session]:
 
 
 def get_session(request: Request, session: Annotated[Session, Depends(request_session)]) -> Session:
-    """The request's session; a request that may write (POST, PATCH, ...) begins as a writer.
+    """The request's session; the transactions of a request that may write (POST, PATCH, ...)
+    are writers' (``db.engine.writes``), except the reading of who is calling (``read_apart``).
 
     On SQLite a writer takes the write lock at its start and waits for it (bounded by the busy
     timeout) rather than failing half-way; reads (GET) never take it. Writes commit explicitly
     before answering."""
     if request.method not in SAFE_METHODS:
-        begin_write(session)
+        writes(session)
     return session
 
 
@@ -93,15 +129,16 @@ def web_session(request: Request, session: Session) -> tuple[User, UserSession] 
 
 def get_actor(request: Request, session: SessionDep) -> Actor:
     """Who is calling the API: a bearer token, else the web session cookie (with CSRF on writes)."""
-    user = _from_bearer(request, session)
-    if user is None:
-        found = web_session(request, session)
-        if found is None:
-            raise AuthenticationError(_("sign in first"))
-        user, web = found
-        if request.method not in SAFE_METHODS:
-            check_csrf(web, request.headers.get(CSRF_HEADER))
-    return auth.actor_for(user, client_ip(request))
+    with read_apart(session):
+        user = _from_bearer(request, session)
+        if user is None:
+            found = web_session(request, session)
+            if found is None:
+                raise AuthenticationError(_("sign in first"))
+            user, web = found
+            if request.method not in SAFE_METHODS:
+                check_csrf(web, request.headers.get(CSRF_HEADER))
+        return auth.actor_for(user, client_ip(request))
 
 
 def check_csrf(web: UserSession, token: str | None) -> None:

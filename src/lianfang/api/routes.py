@@ -2,13 +2,14 @@
 
 from fastapi import APIRouter
 
+from lianfang.api.deps import Route
 from lianfang.areas.routes import router as areas_router
 from lianfang.auth.routes import router as auth_router
 from lianfang.forecast.routes import router as forecast_router
 from lianfang.people.routes import router as people_router
 from lianfang.people.sheet_routes import router as people_sheet_router
 
-router = APIRouter()
+router = APIRouter(route_class=Route)
 router.include_router(auth_router)
 router.include_router(areas_router)
 router.include_router(forecast_router)

@@ -6,11 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from lianfang.api.deps import CurrentActor, SessionDep
+from lianfang.api.deps import CurrentActor, Route, SessionDep
 from lianfang.areas import service
 from lianfang.areas.schemas import AreaChild, AreaDetail, AreaRead, MapData
 
-router = APIRouter(prefix="/areas", tags=["areas 区划"])
+router = APIRouter(prefix="/areas", tags=["areas 区划"], route_class=Route)
 
 
 @router.get("", response_model=list[AreaRead], summary="Search areas by name or code")

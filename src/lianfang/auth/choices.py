@@ -18,6 +18,23 @@ class Permission(Choice):
     people_edit = ("people.edit", _("register and follow up key people"))
     people_export = ("people.export", _("export the key-population registry"))
     people_grade = ("people.grade", _("override risk grades"))
+    resources_read = ("resources.read", _("read facilities, capacity and stock"))
+    resources_report = (
+        "resources.report",
+        _("report capacity and move stock at any facility of the area"),
+    )
+    resources_report_own = (
+        "resources.report_own",
+        _("report capacity and move stock at the facilities one operates"),
+    )
+    resources_manage = (
+        "resources.manage",
+        _("manage facilities, reserve targets, pairing and resource imports"),
+    )
+    dispatch_read = ("dispatch.read", _("read directives and tasks"))
+    dispatch_issue = ("dispatch.issue", _("issue directives and split tasks"))
+    dispatch_work = ("dispatch.work", _("carry out tasks: accept, report, comment"))
+    dispatch_verify = ("dispatch.verify", _("verify tasks others carried out"))
 
 
 class Role(Choice):
@@ -57,6 +74,9 @@ _PEOPLE = frozenset(
         Permission.pii_reveal,
     }
 )
+_RESOURCES = frozenset({Permission.resources_read, Permission.resources_report})
+_WORK = frozenset({Permission.dispatch_read, Permission.dispatch_work})
+_DISPATCH = _WORK | {Permission.dispatch_issue, Permission.dispatch_verify}
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.admin: frozenset(Permission),
     Role.city_commander: _READ
@@ -68,7 +88,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.forecast_adopt,
         Permission.people_read,
         Permission.people_export,
-    },
+        Permission.resources_read,
+        Permission.resources_manage,
+    }
+    | _DISPATCH,
     Role.district_operator: _READ
     | _PEOPLE
     | {
@@ -77,12 +100,18 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.forecast_run,
         Permission.forecast_adopt,
         Permission.people_grade,
-    },
-    Role.town_operator: _READ | _PEOPLE | {Permission.people_grade},
-    Role.village_worker: _READ | _PEOPLE,
-    Role.hospital_operator: _READ,
-    Role.safety_inspector: _READ,
-    Role.viewer: _READ | {Permission.people_read},
+        Permission.resources_manage,
+    }
+    | _RESOURCES
+    | _DISPATCH,
+    Role.town_operator: _READ | _PEOPLE | _RESOURCES | _DISPATCH | {Permission.people_grade},
+    Role.village_worker: _READ | _PEOPLE | _RESOURCES | _WORK,
+    Role.hospital_operator: _READ
+    | _WORK
+    | {Permission.resources_read, Permission.resources_report_own},
+    Role.safety_inspector: _READ | _WORK,
+    Role.viewer: _READ
+    | {Permission.people_read, Permission.resources_read, Permission.dispatch_read},
 }
 
 

@@ -10,6 +10,7 @@ from lianfang.api.deps import (
     CurrentActor,
     Offset,
     PathId,
+    Route,
     SessionDep,
     SettingsDep,
     SignInSessionDep,
@@ -31,7 +32,7 @@ from lianfang.auth.schemas import (
 from lianfang.errors import NotFoundError
 from lianfang.i18n import _
 
-router = APIRouter(tags=["auth 用户与权限"])
+router = APIRouter(tags=["auth 用户与权限"], route_class=Route)
 
 
 @router.post("/auth/token", response_model=TokenRead, summary="Exchange a password for a token")

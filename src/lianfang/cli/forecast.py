@@ -9,7 +9,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from lianfang.cli.common import DbOption, JsonOption, console, open_engine, operator, say
+from lianfang.cli.common import (
+    DbOption,
+    JsonOption,
+    console,
+    open_engine,
+    operator,
+    say,
+    settings_for,
+)
 from lianfang.i18n import _
 
 if TYPE_CHECKING:
@@ -33,8 +41,13 @@ def _queue(db: str | None, code: str, kind: RunKind, inputs: dict[str, Any]) -> 
     engine = open_engine(db)
     try:
         with transaction(make_sessionmaker(engine)) as session:
-            run = service.queue(
-                session=session, actor=operator(), code=code, kind=kind, inputs=inputs
+            run = service.queue(  # claimed by this process: no server takes it from the queue
+                session=session,
+                actor=operator(),
+                code=code,
+                kind=kind,
+                inputs=inputs,
+                worker=service.this_process(),
             )
             return run.id
     finally:
@@ -64,6 +77,7 @@ def _compute(db: str | None, run_id: int) -> dict[str, Any]:
                 run_id,
                 workers=WORKERS,
                 tick=lambda share: bar.update(task, completed=share),
+                scheduler=settings_for(db).dask_scheduler,
             )
         with factory() as session:
             return _stored(session, run_id)
@@ -278,7 +292,9 @@ def rerun(run_id: RunId, as_json: JsonOption = False, db: DbOption = None) -> No
     try:
         factory = make_sessionmaker(engine)
         with transaction(factory) as session:
-            again = service.rerun(session=session, actor=operator(), run_id=run_id).id
+            again = service.rerun(
+                session=session, actor=operator(), run_id=run_id, worker=service.this_process()
+            ).id
         with factory() as session:
             before = _stored(session, run_id)
     finally:

@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from lianfang.areas.choices import AreaLevel
 from lianfang.cli.common import DbOption, JsonOption, console, language, operator, say, unit_of_work
 from lianfang.i18n import _
-from lianfang.people.choices import Grade, Guarantee
+from lianfang.people.choices import CoverageSort, Grade, Guarantee, SortOrder
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -209,22 +210,57 @@ def _share(value: float | None) -> str:
 def _row(table: Table, figures: CoverageFigures) -> None:
     from lianfang.areas import codes
 
-    shares = [f"{g.covered}/{figures.followed} {_share(g.share)}" for g in figures.guarantees]
+    gaps = [f"{g.missing:,} {_share(g.gap)}" for g in figures.guarantees]
+    within = f" · {figures.within}" if figures.within else ""
     table.add_row(
-        f"{figures.name} {codes.short(figures.code)}", str(figures.red), str(figures.yellow),
-        str(figures.green), *shares, str(figures.overdue), str(figures.alerts_open),
+        f"{figures.name} {codes.short(figures.code)}{within}", f"{figures.red:,}",
+        f"{figures.yellow:,}", f"{figures.green:,}", *gaps, f"{figures.overdue:,}",
+        f"{figures.alerts_open:,}",
     )  # fmt: skip
 
 
 @app.command("coverage")
-def coverage(area: AreaOption, as_json: JsonOption = False, db: DbOption = None) -> None:
-    """四有覆盖情况（本级及下级）/ Four-guarantee coverage of an area and its children."""
+def coverage(
+    area: AreaOption,
+    level: Annotated[
+        AreaLevel | None,
+        typer.Option(
+            "--level",
+            help="列出该级全部区划（如 town：全市各镇街）/ List every area of this level below "
+            "(town: all the towns of a city); default: the children.",
+        ),
+    ] = None,
+    sort: Annotated[
+        CoverageSort,
+        typer.Option(
+            "--sort",
+            help="排序：code、red/yellow/green、某项缺口人数（medicine）或缺口占比"
+            "（medicine_pct）、overdue、alerts / Order by a figure; a guarantee's gap as a "
+            "count (medicine) or share (medicine_pct).",
+        ),
+    ] = CoverageSort.code,
+    order: Annotated[
+        SortOrder | None,
+        typer.Option("--order", help="asc 或 desc（默认数值从大到小）/ Default: largest first."),
+    ] = None,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """四有覆盖情况（本级及下级，可排名）/ Four-guarantee coverage of an area and its children,
+    or a ranking of every area of a level by a guarantee's gap.
+
+    缺口列：未覆盖的红黄人员数及其占红黄人员比例（--json 另分红、黄）/ Gap columns: red and
+    yellow people it does not reach, and their share of all red and yellow people (--json
+    also splits red from yellow)."""
     from rich.table import Table
 
     from lianfang.people import overview
 
     with unit_of_work(db) as session:
-        read = overview.coverage_read(session=session, actor=operator(), code=area)
+        read = overview.coverage_read(
+            session=session, actor=operator(), code=area, level=level, sort=sort,
+            descending=SortOrder.descending(order),
+        )  # fmt: skip
     if as_json:
         console.print_json(json.dumps(read.model_dump(mode="json"), ensure_ascii=False))
         return
@@ -232,7 +268,7 @@ def coverage(area: AreaOption, as_json: JsonOption = False, db: DbOption = None)
     for header in ("区划 / area", "红 red", "黄 yellow", "绿 green"):
         table.add_column(header, justify="left" if header.startswith("区划") else "right")
     for g in Guarantee:
-        table.add_column(f"{g.zh} {g.en}", justify="right")
+        table.add_column(f"{g.zh}缺口 {g.en} gap", justify="right")
     table.add_column("逾期 overdue", justify="right")
     table.add_column("预警 alerts", justify="right")
     _row(table, read)

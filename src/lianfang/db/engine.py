@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import ArgumentError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from lianfang.errors import DatabaseUnavailableError, InvalidInputError
 from lianfang.i18n import _
@@ -144,6 +144,49 @@ def begin_write(session: Session) -> None:
             return
         release(session)
     session.connection(execution_options={WRITE: True})
+
+
+PLAIN = "lianfang_plain_bind"
+
+
+def writes(session: Session) -> None:
+    """Make the session's next transaction a writer's (``begin_write``) whenever it begins: the
+    session of a request that may write, whose work begins in the endpoint. Transactions after
+    that one (reading back what was saved) are readers again. A transaction in progress is
+    ended first."""
+    release(session)
+    plain = session.info.setdefault(PLAIN, session.get_bind())
+    session.bind = plain.execution_options(**{WRITE: True})
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _one_writer(session: Session, transaction: SessionTransaction) -> None:
+    plain = session.info.get(PLAIN)
+    if plain is not None and transaction.parent is None and session.bind is not plain:
+        session.bind = plain
+
+
+@contextmanager
+def read_apart(session: Session) -> Iterator[None]:
+    """A read made before a request's work (who is calling) as a short transaction of its own,
+    ended, its connection back in the pool, when the block ends; when the request writes
+    (``writes``), it does not take the write lock, and the next transaction still does.
+
+    A request's dependencies and its endpoint run in different threads with a wait for a free
+    thread between them: nothing (a connection, SQLite's write lock) may be held across that
+    wait, or the requests holding them and the threads waiting for them block one another until
+    the pool's or the lock's time-out."""
+    plain = session.info.get(PLAIN)
+    pending = session.get_bind() if plain is not None and session.bind is not plain else None
+    if pending is not None:
+        release(session)
+        session.bind = plain
+    try:
+        yield
+    finally:
+        release(session)
+        if pending is not None:
+            session.bind = pending
 
 
 @contextmanager

@@ -4,6 +4,7 @@ from lianfang.areas.models import Area, AreaBoundary, AreaPopulation
 from lianfang.auth.models import ApiToken, AuditEvent, User, UserSession
 from lianfang.db.base import Base
 from lianfang.demo.models import DemoWorld
+from lianfang.dispatch.models import Directive, JobLease, Task, TaskComment, TaskEvidence
 from lianfang.forecast.models import ForecastAdoption, ForecastRun
 from lianfang.people.models import (
     CoverageCell,
@@ -16,6 +17,19 @@ from lianfang.people.models import (
     ReferralAlert,
     Responsible,
 )
+from lianfang.resources.models import (
+    CapacityReport,
+    Facility,
+    FacilityOperator,
+    Institution,
+    Item,
+    Pairing,
+    ReserveTarget,
+    StaffMove,
+    StaffStrength,
+    StockBalance,
+    StockMovement,
+)
 
 metadata = Base.metadata
 
@@ -25,18 +39,34 @@ __all__ = [
     "AreaBoundary",
     "AreaPopulation",
     "AuditEvent",
+    "CapacityReport",
     "CoverageCell",
     "DemoWorld",
+    "Directive",
     "ExportJob",
+    "Facility",
+    "FacilityOperator",
     "FollowUp",
     "ForecastAdoption",
     "ForecastRun",
     "GradeChange",
     "ImportReport",
+    "Institution",
+    "Item",
+    "JobLease",
+    "Pairing",
     "Person",
     "PersonChange",
     "ReferralAlert",
+    "ReserveTarget",
     "Responsible",
+    "StaffMove",
+    "StaffStrength",
+    "StockBalance",
+    "StockMovement",
+    "Task",
+    "TaskComment",
+    "TaskEvidence",
     "User",
     "UserSession",
     "metadata",

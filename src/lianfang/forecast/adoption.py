@@ -355,8 +355,8 @@ def _stale_reasons(
     if newer is not None:
         reasons.append(
             _(
-                "fit #%(fit)s holds observations up to %(last)s, after those this forecast "
-                "was made from",
+                "fit #%(fit)s, made later, holds observations up to %(last)s that this forecast "
+                "was not made from",
                 fit=newer[0],
                 last=newer[1].isoformat(),
             )
@@ -365,14 +365,13 @@ def _stale_reasons(
 
 
 def _newer_observations(session: Session, run: ForecastRun) -> tuple[int, date] | None:
-    """A later fit, of the run's area or an area inside it, whose observations go beyond what
-    the run knew (a fit: its last observed day; a plain run: the day it was made)."""
+    """A later fit, of the run's area or an area inside it, holding observations the run did not
+    have: past the last day an adopted fit was fitted to, or any at all for a plain run (which
+    used none)."""
     inputs = json.loads(run.inputs)
     known = _last_observed(inputs) if run.kind is RunKind.fit else None
     if known is not None and inputs.get("until"):  # what it was fitted to, not what it held out
         known = min(known, date.fromisoformat(inputs["until"]))
-    if known is None:
-        known = (run.created_at + timedelta(hours=8)).date()  # the day in Asia/Shanghai
     later = session.scalars(
         select(ForecastRun)
         .where(
@@ -385,7 +384,7 @@ def _newer_observations(session: Session, run: ForecastRun) -> tuple[int, date] 
     )
     for fit in later:
         last = _last_observed(json.loads(fit.inputs))
-        if last is not None and last > known:
+        if last is not None and (known is None or last > known):
             return fit.id, last
     return None
 

@@ -12,11 +12,12 @@ the infectious pressure x_g,b = (I + κA)_g,b / N_g,b of a group g (village, tow
 
 c(t) is the scenario's contact factor, m(t) the market-day factor, w the contact shares
 (village, town, rest of county). β is set from R0 by the next-generation matrix of the fully
-susceptible population. Deterministic runs integrate with ``steps_per_day`` exponential-Euler
-sub-steps; stochastic runs draw binomial transitions (a chain binomial), one step a day, with the
-exact vectorised samplers of ``sampling``. ``simulate_members`` runs several stochastic members
-side by side as an extra array axis (villages × members × age bands); ``simulate_stacked`` returns
-them as one ``Trajectory`` with a leading members axis.
+susceptible population. Both kinds of run take one step a day by default (``steps_per_day``)
+with the chances of ``Stepping``, which follow the continuous-time model at any step:
+deterministic runs move the expected numbers, stochastic runs draw binomial transitions (a chain
+binomial) with the exact vectorised samplers of ``sampling``. ``simulate_members`` runs several
+stochastic members side by side as an extra array axis (villages × members × age bands);
+``simulate_stacked`` returns them as one ``Trajectory`` with a leading members axis.
 
 Severity (fever-clinic visits, admissions, ICU, deaths) is counted at symptom onset from
 age-specific probabilities, reduced by vaccination and by the scenario's antivirals and
@@ -33,6 +34,7 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from datetime import date
 
@@ -45,11 +47,15 @@ from lianfang.forecast.population import ELDERLY_BANDS, Metapopulation
 from lianfang.forecast.sampling import SPLIT_MAX_N, Infections, TableBinomial
 from lianfang.forecast.scenario import DailyEffects, Scenario
 
-RUN_FORMAT = 3
+STEPS_PER_DAY = 1
+"""The default step of deterministic and stochastic runs alike (``Stepping``)."""
+RUN_FORMAT = 4
 """Version of what a stored run's inputs compute to. Bump it whenever the same inputs give other
 figures or another result layout (a change to the engine, severity, the ensemble's draws or the
 fit): a stored run of another format is then refused a re-run, with its version named, instead
-of silently giving other figures (``forecast.service.check_reproducible``)."""
+of silently giving other figures (``forecast.service.check_reproducible``). 4: steps that follow
+the continuous-time model, seeds in every age band, market days in β, 7-day-mean peak dates
+(issue 13 §6)."""
 YOUNG_ADULTS = 1  # the age band returning migrant workers are counted in
 ELDERLY = np.array([0.0, 0.0, 0.0, 1.0, 1.0])  # the bands aged 65 and over
 
@@ -120,24 +126,92 @@ def well_mixed(residents_by_age: FloatArray) -> FloatArray:
     return np.asarray(np.tile(share, (len(n), 1)), dtype=np.float64)
 
 
+@dataclass(frozen=True)
+class Stepping:
+    """The chances and weights of one step of dt days, from the continuous-time model.
+
+    Within a step the force of infection is held constant, and every transition of a person
+    already infected is the continuous-time chain's exact one over dt (rates b = 1/T_E,
+    c = 1/T_I): from E a person is still latent (e^(−b dt)), infectious (``p_onset`` −
+    ``p_onset_recover``) or, having passed through, recovered (``p_onset_recover``); from A or
+    I, recovered with ``p_recover`` = 1 − e^(−c dt). Infections made in a step enter E at its
+    end, so they stand for infections within half a step either side of that moment; the force
+    of the step counts each infective's expected infectious time over that window, [dt/2, 3dt/2]
+    from the step's start (``infectious_weight`` for A and I, ``latent_weight`` for E, in days),
+    and for the infections of the step before, also the half step after their infection
+    (``fresh_weight``), which no window would otherwise count. The windows tile time, so each
+    infection is counted for exactly its expected infectious time, T_I, at any step.
+    That keeps the latent period, the infectious period and the generation interval what the
+    parameters say at any step (a half-day step changes the peak by well under a day), where
+    counting infectives at the step's start and moving one stage a step lengthened each stage
+    by about half a step."""
+
+    dt: float
+    p_onset: float
+    p_onset_recover: float
+    p_recover: float
+    latent_weight: float
+    infectious_weight: float
+    fresh_weight: float
+
+    @classmethod
+    def of(cls, params: DiseaseParameters, dt: float) -> Stepping:
+        b, c = 1.0 / params.latent_days, 1.0 / params.infectious_days
+        stay_e, stay_i = np.exp(-b * dt), np.exp(-c * dt)
+        p_onset = 1.0 - stay_e
+        if abs(b - c) > 1e-9 * (b + c):
+            through = b * (stay_e - stay_i) / (c - b)  # E at 0, infectious at dt
+        else:
+            through = b * dt * stay_e
+        window = (0.5 * dt, 1.5 * dt)
+        infectious_weight = (np.exp(-c * window[0]) - np.exp(-c * window[1])) / c
+        latent_weight = _time_infectious(b, c, window[1]) - _time_infectious(b, c, window[0])
+        # one infection enters E at a step's end; Σ_k E_k = 1/(1 − e^(−b dt)) and
+        # Σ_k I_k = P(E → I) Σ_k E_k / (1 − e^(−c dt))
+        return cls(
+            dt=dt,
+            p_onset=float(p_onset),
+            p_onset_recover=float(p_onset - through),
+            p_recover=float(1.0 - stay_i),
+            latent_weight=float(latent_weight),
+            infectious_weight=float(infectious_weight),
+            fresh_weight=_time_infectious(b, c, window[0]),
+        )
+
+
+def _time_infectious(b: float, c: float, t: float) -> float:
+    """Expected time spent infectious within [0, t] by a person latent at 0."""
+    if abs(b - c) <= 1e-9 * (b + c):
+        return float((1.0 - np.exp(-b * t) * (1.0 + b * t)) / b)
+    return float(b / (c - b) * (-np.expm1(-b * t) / b + np.expm1(-c * t) / c))
+
+
 def transmission_rate(
-    params: DiseaseParameters, contacts: FloatArray, residents_by_age: FloatArray, dt: float = 0.0
+    params: DiseaseParameters, contacts: FloatArray, residents_by_age: FloatArray
 ) -> float:
     """β such that the next-generation matrix of a fully susceptible population has radius R0.
 
-    One infective of band b infects β·D·w_b·C_ab·N_a/N_b people of band a, where w_b weighs
-    asymptomatic infectiousness and D is the mean infectious time: T_I in continuous time, and
-    dt / (1 − e^(−dt/T_I)) when stepping by dt days (an infective counts at every step start)."""
+    One infective of band b infects β·m·T_I·w_b·C_ab·N_a/N_b people of band a, where w_b weighs
+    asymptomatic infectiousness, T_I is the mean infectious time, at any step (``Stepping``), and
+    m the mean contact multiplier of market days over their cycle (town contacts × the factor one
+    day in ``market_every_days``: 1.022 by default), so that the realised R0 is the nominal one."""
     asym = params.array("asymptomatic_fraction")
     weight = (1 - asym) + params.asymptomatic_infectiousness * asym
     n = np.asarray(residents_by_age, dtype=np.float64)
     ratio = np.zeros((len(n), len(n)))
     present = n > 0
     ratio[np.ix_(present, present)] = n[present][:, None] / n[present][None, :]
-    duration = params.infectious_days if dt <= 0 else dt / -np.expm1(-dt / params.infectious_days)
-    ngm = contacts * ratio * weight[None, :] * duration
+    ngm = contacts * ratio * weight[None, :] * params.infectious_days * market_mean(params)
     radius = float(np.max(np.abs(np.linalg.eigvals(ngm))))
     return params.r0 / radius if radius > 0 else 0.0
+
+
+def market_mean(params: DiseaseParameters) -> float:
+    """The mean over a market cycle of the contact multiplier market days give."""
+    if params.market_every_days <= 0:
+        return 1.0
+    extra = (params.market_day_factor - 1.0) / params.market_every_days
+    return 1.0 + params.town_share * extra
 
 
 @dataclass(frozen=True, eq=False)
@@ -145,6 +219,8 @@ class _Setup:
     """Everything a run needs, precomputed once."""
 
     beta: float
+    stepping: Stepping
+    latent_infectiousness: FloatArray  # (ages,) of a latent person, once infectious
     contacts: FloatArray
     to_town: sparse.csr_matrix
     to_county: sparse.csr_matrix
@@ -207,8 +283,12 @@ def _prepare(
             if fest.start <= day <= fest.end:
                 arrivals[d] = per_day
         share = fest.infected_share
+    asym = params.array("asymptomatic_fraction")
+    stepping = Stepping.of(params, 1.0 / steps)
     return _Setup(
-        beta=transmission_rate(params, contacts, by_age, 1.0 / steps),
+        beta=transmission_rate(params, contacts, by_age),
+        stepping=stepping,
+        latent_infectiousness=(1 - asym) + params.asymptomatic_infectiousness * asym,
         contacts=contacts,
         to_town=_groups(pop.town),
         to_county=_groups(pop.county),
@@ -259,8 +339,8 @@ class _Kernel:
         shape = state.S.shape
         self.inf, self.mix, self.tmp, self.lam = (np.empty(shape) for _ in range(4))
         self.lam32 = np.empty(shape, dtype=np.float32)
-        self.new_e, self.new_i, self.new_sym, self.rec_a, self.rec_i = (
-            np.empty(shape) for _ in range(5)
+        self.new_e, self.new_i, self.new_sym, self.rec_a, self.rec_i, self.spare = (
+            np.zeros(shape) for _ in range(6)
         )
         self.draws: _Draws | None = None
         self.town_county = np.zeros(pop.towns, dtype=np.int64)
@@ -278,11 +358,18 @@ class _Kernel:
             self.inv_town = np.where(town_n > 0, 1.0 / np.maximum(town_n, 1e-300), 0.0)
             self.inv_county = np.where(county_n > 0, 1.0 / np.maximum(county_n, 1e-300), 0.0)
 
-    def force(self, day: int, dt: float) -> FloatArray:
-        """−λ dt per village and age (so that e^(force) is the chance of escaping infection)."""
+    def force(self, day: int) -> FloatArray:
+        """−λ dt per village and age (so that e^(force) is the chance of escaping infection):
+        each infective counted for its expected infectious time in the step's window
+        (``Stepping``)."""
         s, p, st = self.setup, self.params, self.state
         np.multiply(st.A, p.asymptomatic_infectiousness, out=self.inf)
         self.inf += st.I
+        self.inf *= s.stepping.infectious_weight
+        np.multiply(st.E, s.latent_infectiousness * s.stepping.latent_weight, out=self.tmp)
+        self.inf += self.tmp
+        np.multiply(self.new_e, s.latent_infectiousness * s.stepping.fresh_weight, out=self.tmp)
+        self.inf += self.tmp  # the last step's infections (new_e until this step's are drawn)
         inf, ages = self.inf.reshape(len(self.inf), -1), N_AGES  # (V, M·A) views
         town = (s.to_town @ inf) * self.inv_town
         county = (s.to_county @ inf) * self.inv_county
@@ -293,32 +380,38 @@ class _Kernel:
         self.mix += self.tmp
         np.matmul(
             self.mix.reshape(-1, ages),
-            s.contacts.T * (-s.beta * s.effects.contact[day] * dt),
+            s.contacts.T * (-s.beta * s.effects.contact[day]),
             out=self.lam.reshape(-1, ages),
         )
         return self.lam
 
-    def exposure(self, day: int, dt: float) -> FloatArray:
+    def exposure(self, day: int) -> FloatArray:
         """1 − exp(−λ dt) per village and age: the chance of infection within the step."""
-        np.copyto(self.lam32, self.force(day, dt), casting="same_kind")
+        np.copyto(self.lam32, self.force(day), casting="same_kind")
         np.exp(self.lam32, out=self.lam32)  # float32 exp: several times faster, ample precision
         np.subtract(1.0, self.lam32, out=self.lam, casting="unsafe")
         return self.lam
 
-    def step(self, day: int, dt: float, rng: np.random.Generator | None) -> None:
-        """Advance by dt days; new infections and onsets are left in new_e and new_sym."""
-        st, p = self.state, self.params
+    def step(self, day: int, rng: np.random.Generator | None) -> None:
+        """Advance by one step; new infections and onsets are left in new_e and new_sym.
+
+        new_i holds everyone who left E (onsets), rec_a and rec_i everyone who left A and I,
+        including those who became infectious and recovered within the step."""
+        st, step = self.state, self.setup.stepping
         if rng is None:
-            p_infect = self.exposure(day, dt)
-            p_onset = -np.expm1(-dt / p.latent_days)
-            p_recover = -np.expm1(-dt / p.infectious_days)
-            np.multiply(st.S, p_infect, out=self.new_e)
-            np.multiply(st.E, p_onset, out=self.new_i)
+            through = step.p_onset_recover / step.p_onset
+            np.multiply(st.S, self.exposure(day), out=self.new_e)
+            np.multiply(st.E, step.p_onset, out=self.new_i)
             np.multiply(self.new_i, self.setup.symptomatic_share, out=self.new_sym)
-            np.multiply(st.A, p_recover, out=self.rec_a)
-            np.multiply(st.I, p_recover, out=self.rec_i)
+            np.multiply(st.A, step.p_recover, out=self.rec_a)
+            np.subtract(self.new_i, self.new_sym, out=self.spare)
+            self.spare *= through
+            self.rec_a += self.spare
+            np.multiply(st.I, step.p_recover, out=self.rec_i)
+            np.multiply(self.new_sym, through, out=self.spare)
+            self.rec_i += self.spare
         else:
-            self._draw(rng, day, dt)
+            self._draw(rng, day)
         st.S -= self.new_e
         st.E += self.new_e
         st.E -= self.new_i
@@ -328,32 +421,39 @@ class _Kernel:
         st.I += self.new_sym
         st.I -= self.rec_i
 
-    def _draw(self, rng: np.random.Generator, day: int, dt: float) -> None:
+    def _draw(self, rng: np.random.Generator, day: int) -> None:
         """Chain-binomial transitions (exact binomial draws, see ``sampling``)."""
         st = self.state
-        if self.draws is None or self.draws.dt != dt:
-            self.draws = _Draws(dt, self.params, self.setup, st.S.shape)
+        if self.draws is None:
+            self.draws = _Draws(self.setup, st.S.shape)
         draws = self.draws
-        draws.infect.draw(rng, st.S, self.force(day, dt), self.new_e)
+        draws.infect.draw(rng, st.S, self.force(day), self.new_e)
         draws.onset.draw(rng, st.E, self.new_i)
         draws.split.draw(rng, self.new_i, self.new_sym)
         draws.recover.draw(rng, st.A, self.rec_a)
         draws.recover.draw(rng, st.I, self.rec_i)
+        # of those who left E, some also recovered within the step
+        np.subtract(self.new_i, self.new_sym, out=self.inf)  # (inf is free until the next step)
+        draws.through.draw(rng, self.inf, self.spare)
+        self.rec_a += self.spare
+        draws.through.draw(rng, self.new_sym, self.spare)
+        self.rec_i += self.spare
 
 
 class _Draws:
-    """The samplers of a stochastic run's transitions for one step length."""
+    """The samplers of a stochastic run's transitions (one step length a run)."""
 
-    def __init__(
-        self, dt: float, params: DiseaseParameters, setup: _Setup, shape: tuple[int, ...]
-    ) -> None:
+    def __init__(self, setup: _Setup, shape: tuple[int, ...]) -> None:
         every_age = np.ones(shape[-1])
-        self.dt = dt
+        step = setup.stepping
         self.infect = Infections(shape)
-        self.onset = TableBinomial(-np.expm1(-dt / params.latent_days) * every_age, shape)
-        self.recover = TableBinomial(-np.expm1(-dt / params.infectious_days) * every_age, shape)
+        self.onset = TableBinomial(step.p_onset * every_age, shape)
+        self.recover = TableBinomial(step.p_recover * every_age, shape)
         # new onsets are fewer than E: smaller tables (five of them, one per age band) suffice
         self.split = TableBinomial(setup.symptomatic_share, shape, max_n=SPLIT_MAX_N)
+        self.through = TableBinomial(
+            step.p_onset_recover / step.p_onset * every_age, shape, max_n=SPLIT_MAX_N
+        )
 
 
 def _arrive(kernel: _Kernel, day: int, rng: np.random.Generator | None) -> FloatArray:
@@ -389,8 +489,10 @@ def simulate(
 ) -> Trajectory:
     """Run the model for ``days`` from ``scenario.start``.
 
-    Deterministic when ``rng`` is None (``steps_per_day`` sub-steps, default 2); a chain binomial
-    when a generator is given (default one step a day). ``contacts`` replaces the China contact
+    Deterministic when ``rng`` is None, a chain binomial when a generator is given; both take
+    ``steps_per_day`` steps (default 1: the same discrete model, so the deterministic run is the
+    stochastic one's expectation; see ``Stepping`` for why halving the step changes little).
+    ``contacts`` replaces the China contact
     matrix (contacts a day by age band, row meets column; e.g. ``well_mixed``). Inputs are not
     changed.
     """
@@ -423,14 +525,16 @@ def simulate_stacked(
     members: int,
     steps_per_day: int | None = None,
     contacts: FloatArray | None = None,
+    on_day: Callable[[int], None] | None = None,
 ) -> Trajectory:
     """``simulate_members``'s runs as one Trajectory with a leading members axis on every
-    series (``infections`` is (members, days, villages)), for code that treats them together."""
+    series (``infections`` is (members, days, villages)), for code that treats them together.
+    ``on_day(d)`` is called after each simulated day with the days done (progress)."""
     if days < 1:
         raise ValueError("days must be at least 1")
     if members < 1 or (rng is None and members > 1):
         raise ValueError("members must be at least 1, and 1 without a generator")
-    steps = steps_per_day or (2 if rng is None else 1)
+    steps = steps_per_day or STEPS_PER_DAY
     setup = _prepare(pop, params, scenario, days, steps, contacts)
     state = _State(pop, params, whole=rng is not None, members=members)
     _seed(pop, scenario, state, rng)
@@ -443,24 +547,31 @@ def simulate_stacked(
         infections.fill(0.0)
         onsets.fill(0.0)
         for _ in range(steps):
-            kernel.step(day, 1.0 / steps, rng)
+            kernel.step(day, rng)
             infections += kernel.new_e
             onsets += kernel.new_sym
         out.record(day, infections, onsets, infected_arrivals, rng)
+        if on_day is not None:
+            on_day(day + 1)
     return out.trajectory(scenario, pop, state, setup)
 
 
 def _seed(
     pop: Metapopulation, scenario: Scenario, state: _State, rng: np.random.Generator | None
 ) -> None:
-    seeds = np.broadcast_to(
-        (scenario.seed_per_100k * pop.total / 1e5 * pop.seeding())[:, None], state.S.shape[:2]
-    )
+    """The first infections (exposed on the first day): ``seed_per_100k`` of the population,
+    spread over villages by ``pop.seeding()`` and within a village over the age bands in
+    proportion to their susceptible residents (Poisson counts in a stochastic run)."""
+    per_village = scenario.seed_per_100k * pop.total / 1e5 * pop.seeding()
+    susceptible = state.S[:, 0, :]
+    total = susceptible.sum(axis=1, keepdims=True)
+    share = np.divide(susceptible, total, out=np.zeros_like(susceptible), where=total > 0)
+    seeds = np.broadcast_to((per_village[:, None] * share)[:, None, :], state.S.shape)
     if rng is not None:
         seeds = rng.poisson(seeds).astype(np.float64)
-    seeds = np.minimum(seeds, state.S[..., YOUNG_ADULTS])
-    state.S[..., YOUNG_ADULTS] -= seeds
-    state.E[..., YOUNG_ADULTS] += seeds
+    seeds = np.minimum(seeds, state.S)
+    state.S -= seeds
+    state.E += seeds
 
 
 class _Recorder:

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import ctypes
+import multiprocessing
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -33,7 +34,11 @@ BLAS_THREAD_SETTERS = (  # OpenBLAS's, as numpy's and scipy's wheels rename it, 
     "openblas_set_num_threads64_",
     "openblas_set_num_threads",
 )
-Progress = Callable[[int, int], None]
+Progress = Callable[[int, int, str], None]
+"""Told (done, total, unit) as the work goes: "members" done when batches run apart,
+"days" simulated when the whole run is one batch (a deterministic run, a small area's ensemble)."""
+DASK_CONNECT_S = 30
+"""How long to wait for a Dask scheduler to answer before the run fails."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -136,12 +141,33 @@ def _batch(
     groups: np.ndarray,
     n_groups: int,
     job: tuple[np.random.SeedSequence | None, int],
+    on_day: Callable[[int], None] | None = None,
 ) -> Folded:
     """A batch of members from one seed (None: the deterministic run), folded."""
     seed, size = job
     rng = None if seed is None else np.random.default_rng(seed)
-    runs = simulate_stacked(pop, params, scenario, days, rng, size)
+    runs = simulate_stacked(pop, params, scenario, days, rng, size, on_day=on_day)
     return fold(runs, params, groups, n_groups)
+
+
+def _remote_batch(
+    pop: Metapopulation,
+    params: DiseaseParameters,
+    scenario: Scenario,
+    days: int,
+    groups: np.ndarray,
+    n_groups: int,
+    job: tuple[np.random.SeedSequence | None, int],
+) -> Folded:
+    """``_batch`` on a Dask worker: the worker process is tuned once, as the pool's are (not
+    a worker that lives in the calling process, ``LocalCluster(processes=False)``)."""
+    if multiprocessing.parent_process() is not None and not _TUNED:
+        _worker_start()
+        _TUNED.append(True)
+    return _batch(pop, params, scenario, days, groups, n_groups, job)
+
+
+_TUNED: list[bool] = []
 
 
 def forecast(
@@ -155,13 +181,15 @@ def forecast(
     group_names: Sequence[str] | None = None,
     workers: int = 1,
     progress: Progress | None = None,
+    scheduler: str | None = None,
 ) -> Forecast:
     """Run ``members`` stochastic members (0: one deterministic run) and summarise them.
 
     ``groups`` gives each village a group index (default: its county). Members run in batches
     of ``batch_size(pop, members)`` (five for large populations, up to all of them for a small
     one), each seeded from ``seed`` through ``SeedSequence.spawn``, so results do not depend
-    on ``workers``.
+    on ``workers``. With ``scheduler`` (a Dask distributed scheduler's address) batches run on
+    that cluster instead of ``workers`` local processes, with the same figures.
     """
     index = np.asarray(pop.county if groups is None else groups, dtype=np.int64)
     n_groups = int(index.max()) + 1 if len(index) else 0
@@ -171,7 +199,9 @@ def forecast(
         size = batch_size(pop, members)
         sizes = [min(size, members - start) for start in range(0, members, size)]
         jobs = list(zip(np.random.SeedSequence(seed).spawn(len(sizes)), sizes, strict=True))
-    results = _run_all(pop, params, scenario, days, index, n_groups, jobs, workers, progress)
+    results = _run_all(
+        pop, params, scenario, days, index, n_groups, jobs, workers, progress, scheduler
+    )
     return summarise(scenario.start, names, members, results, scenario.daily(days).surge_beds)
 
 
@@ -185,26 +215,52 @@ def _run_all(
     jobs: list[tuple[np.random.SeedSequence | None, int]],
     workers: int,
     progress: Progress | None,
+    scheduler: str | None = None,
 ) -> list[Folded]:
-    done: list[Folded] = []
+    """Every batch, in the order of ``jobs`` (whichever finishes first)."""
+    done: dict[int, Folded] = {}
     total = sum(size for _, size in jobs)
-    tick = progress or (lambda _done, _total: None)
 
-    def add(batch: Folded) -> None:
-        done.append(batch)
-        tick(sum(len(peaks) for _, peaks in done), total)
+    def add(position: int, batch: Folded) -> None:
+        done[position] = batch
+        if progress is not None and len(jobs) > 1:
+            progress(sum(len(peaks) for _, peaks in done.values()), total, "members")
 
-    if workers <= 1 or len(jobs) < 2:
-        for job in jobs:
-            add(_batch(pop, params, scenario, days, index, n_groups, job))
-        return done
-    with ProcessPoolExecutor(max_workers=workers, initializer=_worker_start) as pool:
-        futures = [
-            pool.submit(_batch, pop, params, scenario, days, index, n_groups, job) for job in jobs
-        ]
-        for future in as_completed(futures):
-            add(future.result())
-    return done
+    args = (pop, params, scenario, days, index, n_groups)
+    if len(jobs) < 2:
+        on_day = None if progress is None else (lambda day: progress(day, days, "days"))
+        add(0, _batch(*args, jobs[0], on_day))
+    elif scheduler is not None:
+        _run_on_dask(scheduler, args, jobs, add)
+    elif workers <= 1:
+        for position, job in enumerate(jobs):
+            add(position, _batch(*args, job))
+    else:
+        with ProcessPoolExecutor(max_workers=workers, initializer=_worker_start) as pool:
+            futures = {pool.submit(_batch, *args, job): i for i, job in enumerate(jobs)}
+            for future in as_completed(futures):
+                add(futures[future], future.result())
+    return [done[position] for position in range(len(jobs))]
+
+
+def _run_on_dask(
+    scheduler: str,
+    args: tuple[Any, ...],
+    jobs: list[tuple[np.random.SeedSequence | None, int]],
+    add: Callable[[int, Folded], None],
+) -> None:
+    """The batches on a Dask distributed cluster: the population and the other inputs are sent
+    to every worker once (``scatter``), then one task a batch."""
+    from distributed import Client
+    from distributed import as_completed as completed
+
+    client = Client(scheduler, timeout=DASK_CONNECT_S)  # type: ignore[no-untyped-call]
+    with client:
+        shared = client.scatter(list(args), broadcast=True)  # type: ignore[no-untyped-call]
+        futures = [client.submit(_remote_batch, *shared, job, pure=False) for job in jobs]
+        position = {future.key: i for i, future in enumerate(futures)}
+        for future in completed(futures):  # type: ignore[no-untyped-call]
+            add(position[future.key], future.result())
 
 
 def _worker_start() -> None:
@@ -289,12 +345,31 @@ def _quantiles(values: FloatArray) -> FloatArray:
     return np.asarray(np.quantile(values, QUANTILES, axis=0), dtype=np.float64)
 
 
+PEAK_WINDOW_DAYS = 7
+"""Peak dates are those of the maximum of the centred 7-day mean of daily onsets. A daily series
+has ripples a peak date should not follow: market days (every 5 days) lift a flat top by a few
+per cent, so that the maximum day of a run jumped by 3 days between two nearly equal bumps, and
+a stochastic member's daily counts are noisy."""
+
+
 def _peak_days(series: FloatArray, axis: int) -> FloatArray:
-    """Day of the maximum along ``axis``; NaN where fewer than one case a day ever appeared (the
+    """Day of the maximum of the centred ``PEAK_WINDOW_DAYS`` mean along ``axis`` (near the ends,
+    the mean of the days there are); NaN where fewer than one case a day ever appeared (the
     outbreak died out or never arrived, so it has no peak)."""
-    days = series.argmax(axis=axis).astype(np.float64)
+    days = _centred_mean(series, axis).argmax(axis=axis).astype(np.float64)
     days[series.max(axis=axis) < 1.0] = np.nan
     return np.asarray(days, dtype=np.float64)
+
+
+def _centred_mean(series: FloatArray, axis: int) -> FloatArray:
+    """The mean of each day and the ``PEAK_WINDOW_DAYS // 2`` days either side along ``axis``."""
+    by_day = np.moveaxis(series, axis, 0)
+    half, n = PEAK_WINDOW_DAYS // 2, by_day.shape[0]
+    total = np.concatenate([np.zeros((1, *by_day.shape[1:])), np.cumsum(by_day, axis=0)])
+    upper = np.minimum(np.arange(n) + half + 1, n)
+    lower = np.maximum(np.arange(n) - half, 0)
+    count = (upper - lower).reshape(-1, *([1] * (by_day.ndim - 1)))
+    return np.moveaxis((total[upper] - total[lower]) / count, 0, axis)
 
 
 def _nanquantile(values: FloatArray) -> FloatArray:

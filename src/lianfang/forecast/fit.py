@@ -447,7 +447,7 @@ def outcomes_after_fit(
         where = np.arange(days, dtype=np.float64) + (LEAD_DAYS - shift)  # model day of each day
         folded.append(({k: _at(v, where) for k, v in series.items()}, peaks - LEAD_DAYS + shift))
         if progress is not None:
-            progress(done + 1, len(thetas))
+            progress(done + 1, len(thetas), "draws")
     beds = replace(scenario, start=observed.start).daily(days).surge_beds
     return summarise(observed.start, names, len(thetas), folded, beds)
 

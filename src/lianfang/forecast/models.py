@@ -39,6 +39,12 @@ class ForecastRun(Base):
     inputs: Mapped[str] = mapped_column(Text)
     result: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(Text)
+    """The reason a run failed, as people read it: JSON, the message in each language."""
+    worker: Mapped[str | None] = mapped_column(String(64))
+    """The process computing it (host:pid), so that a server starting up can tell a run whose
+    process is gone from one still being computed."""
+    progress_detail: Mapped[str | None] = mapped_column(Text)
+    """JSON: what is done so far (scenario i of n; members or days done of the total)."""
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]

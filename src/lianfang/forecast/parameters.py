@@ -57,21 +57,26 @@ class DiseaseParameters:
     latent_days: float = field(
         default=2.0,
         metadata=_doc(
-            "mean time from infection to infectiousness (E); infectiousness starts about a day "
-            "before symptoms (incubation ≈ 3 d), and latent + infectious gives the mean "
-            "generation interval (5 d)",
+            "mean time from infection to infectiousness (E). The model has no pre-symptomatic "
+            "stage: symptoms, for those who get them, are counted at the end of E, when "
+            "infectiousness starts, so the model's incubation period is its latent period. "
+            "latent_days + infectious_days is the model's mean generation interval (5 d), at "
+            "any step",
             "days",
-            "Omicron latent period ≈ 2 d, incubation 3.0–3.4 d, generation interval 3–5 d "
-            "(Backer et al., Eurosurveillance 2022; Manica et al., Lancet Reg Health Eur 2022)",
+            "Omicron incubation period 3.2 d (Backer et al., Eurosurveillance 2022); a latent "
+            "period about a day shorter than incubation is usual for SARS-CoV-2, which the model "
+            "does not represent (see docs/forecast.md)",
         ),
     )
     infectious_days: float = field(
         default=3.0,
         metadata=_doc(
-            "mean infectious period (I)",
+            "mean infectious period (A and I)",
             "days",
-            "chosen with latent_days so the mean generation interval is 5 d, the upper end of "
-            "Omicron estimates (Manica et al., Lancet Reg Health Eur 2022)",
+            "chosen with latent_days so the mean generation interval is 5 d: between the "
+            "realised household generation time of Omicron, 3.59 d, and its intrinsic one, "
+            "6.84 d (Manica et al., Lancet Reg Health Eur 2022); the realised interval shortens "
+            "as susceptibles are depleted, which the model does itself",
         ),
     )
     asymptomatic_infectiousness: float = field(
@@ -123,11 +128,18 @@ class DiseaseParameters:
         ),
     )
     vaccinated: tuple[float, ...] = field(
-        default=_ages(0.85, 0.92, 0.90, 0.80, 0.45),
+        default=_ages(0.85, 0.92, 0.897, 0.897, 0.658),
         metadata=_doc(
-            "share fully vaccinated (primary series or booster), by age, Dec 2022",
+            "share fully vaccinated (primary series completed, boosted or not), by age, at the "
+            "start of the Dec 2022 wave",
             "share",
-            "NHC China press conferences Nov–Dec 2022 (80+: ~66% any dose, ~40% booster)",
+            "State Council joint prevention and control mechanism press conference, 29 Nov 2022 "
+            "(Xia Gang, National Disease Control and Prevention Administration), figures to 28 "
+            "Nov: aged 80+ 65.8% fully vaccinated (76.6% at least one dose; 14.456 million "
+            "boosted, about 40%); aged 60+ 86.42% fully vaccinated, so 89.7% of those aged 60–79 "
+            "(derived: 228.165 − 23.563 million fully vaccinated of 264.0 − 35.8 million), used "
+            "for 60–64 and 65–79; 0–14 and 15–59: unverified assumption (whole population "
+            "90.28% fully vaccinated)",
         ),
     )
     ve_infection: float = field(
@@ -143,7 +155,12 @@ class DiseaseParameters:
         metadata=_doc(
             "protection of vaccination against hospitalisation and death",
             "relative reduction",
-            "3-dose CoronaVac in 60+: 0.7–0.9 (McMenamin et al., Lancet ID 2022)",
+            "judgement between the Hong Kong BA.2 estimates for people aged 60+ (McMenamin et "
+            "al., Lancet Infect Dis 2022; figures as reported by the vaccine's maker: CoronaVac "
+            "2 doses 72% against severe disease and 77% against death, 3 doses 98%) and waning: "
+            "most of mainland China's older people were vaccinated over six months before Dec "
+            "2022, and protection of older adults waned after six months in Hong Kong (JAMA "
+            "Netw Open 2023, case–control study of 164,151 adults). See docs/forecast.md",
         ),
     )
     prior_immunity: tuple[float, ...] = field(
@@ -151,13 +168,17 @@ class DiseaseParameters:
         metadata=_doc(
             "share immune from earlier infection at the start, by age",
             "share",
-            "≈0 in mainland China before Dec 2022 (zero-COVID); set when starting mid-wave",
+            "≈0 in mainland China before Dec 2022 under zero-COVID: its largest earlier outbreak, "
+            "Shanghai's BA.2 wave, infected 2.74 per 100 of Shanghai (Chen et al., Emerg "
+            "Microbes Infect 2022); set when starting mid-wave",
         ),
     )
     onset_to_visit_days: float = field(
         default=1.0,
         metadata=_doc(
-            "mean delay from symptom onset to a fever-clinic visit", "days", "assumption"
+            "mean delay from symptom onset to a fever-clinic visit",
+            "days",
+            "assumption, unverified: no published figure for Dec 2022 fever clinics found",
         ),
     )
     onset_to_admission_days: float = field(
@@ -165,19 +186,38 @@ class DiseaseParameters:
         metadata=_doc(
             "mean delay from symptom onset to hospital admission",
             "days",
-            "Hong Kong 2022 (Mefsin et al., EID 2022)",
+            "unverified: cited as Hong Kong 2022 (Mefsin et al., Emerg Infect Dis 2022), whose "
+            "abstract gives no such delay; kept until a source is read",
         ),
     )
     hospital_stay_days: float = field(
         default=8.0,
-        metadata=_doc("mean length of a general-ward stay", "days", "Hong Kong HA 2022"),
+        metadata=_doc(
+            "mean length of a general-ward stay, all ages",
+            "days",
+            "unverified (was cited as Hong Kong HA 2022): no length of stay by age for mainland "
+            "China's Dec 2022 wave or Hong Kong's fifth wave could be read. Older patients stay "
+            "far longer: mean ward stays of 2.2, 3.9 and 7.6 d at 0–39, 40–69 and 70+ in New "
+            "South Wales' Omicron–Delta epidemic (Tobin et al., BMC Infect Dis, "
+            "doi:10.1186/s12879-022-07971-6); most modelled admissions are aged 65+, so one "
+            "value near the oldest band's",
+        ),
     )
     icu_stay_days: float = field(
-        default=10.0, metadata=_doc("mean length of an ICU stay", "days", "Hong Kong HA 2022")
+        default=10.0,
+        metadata=_doc(
+            "mean length of an ICU stay",
+            "days",
+            "unverified (was cited as Hong Kong HA 2022): no source read",
+        ),
     )
     onset_to_death_days: float = field(
         default=12.0,
-        metadata=_doc("mean delay from symptom onset to death", "days", "Hong Kong 2022"),
+        metadata=_doc(
+            "mean delay from symptom onset to death",
+            "days",
+            "unverified (was cited as Hong Kong 2022): no source read",
+        ),
     )
     village_share: float = field(
         default=0.70,

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Query, Request
 from sqlalchemy.orm import Session
 
-from lianfang.api.deps import CurrentActor, PathId, SessionDep
+from lianfang.api.deps import CurrentActor, PathId, Route, SessionDep
 from lianfang.forecast import adoption, service
 from lianfang.forecast.inputs import fit_inputs, series_from_bytes
 from lianfang.forecast.models import ForecastRun, RunKind
@@ -22,7 +22,7 @@ from lianfang.forecast.schemas import (
     RerunCreate,
 )
 
-router = APIRouter(prefix="/forecast", tags=["forecast 疫情预测"])
+router = APIRouter(prefix="/forecast", tags=["forecast 疫情预测"], route_class=Route)
 
 
 @router.get("/parameters", summary="Disease parameters with meaning, unit and source")
@@ -51,14 +51,15 @@ def create_run(
         session=session, actor=actor, code=body.area_code, kind=RunKind.forecast, inputs=inputs
     )
     launch(request, session, run)
-    return ForecastRunRead.of(run, full=False)
+    return ForecastRunRead.of(run, full=False, ahead=service.queued_ahead(session=session, run=run))
 
 
 def launch(request: Request, session: Session, run: ForecastRun) -> None:
-    """Commit a queued run and hand it to the starter (a worker process), so that the caller
-    is answered at once (the API's and the pages' way to start one)."""
+    """Commit a queued run and tell the server's job queue, which starts it in a process of
+    its own when a slot is free, so that the caller is answered at once (the API's and the
+    pages' way to start one)."""
     session.commit()
-    request.app.state.start_forecast(request.app.state.settings.database_url, run.id)
+    request.app.state.start_forecast(run.id)
 
 
 @router.post(
@@ -81,7 +82,7 @@ def create_fit(
         session=session, actor=actor, code=body.area_code, kind=RunKind.fit, inputs=inputs
     )
     launch(request, session, run)
-    return ForecastRunRead.of(run, full=False)
+    return ForecastRunRead.of(run, full=False, ahead=service.queued_ahead(session=session, run=run))
 
 
 @router.post(
@@ -109,15 +110,15 @@ def list_runs(
 ) -> list[ForecastRunRead]:
     """Newest first, without their results."""
     runs = service.list_runs(session=session, actor=actor, code=area)
-    return [ForecastRunRead.of(r, full=False) for r in runs]
+    ahead = service.queue_positions(session=session)
+    return [ForecastRunRead.of(r, full=False, ahead=ahead.get(r.id)) for r in runs]
 
 
 @router.get("/runs/{run_id}", response_model=ForecastRunRead, summary="A run with its results")
 def get_run(run_id: PathId, session: SessionDep, actor: CurrentActor) -> ForecastRunRead:
     """Status and progress; once done, the stored inputs and results."""
-    return ForecastRunRead.of(
-        service.get_run(session=session, actor=actor, run_id=run_id), full=True
-    )
+    run = service.get_run(session=session, actor=actor, run_id=run_id)
+    return ForecastRunRead.of(run, full=True, ahead=service.queued_ahead(session=session, run=run))
 
 
 @router.post(

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import typing
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import UploadFile
 from pydantic import BaseModel, Field, field_validator
 
 from lianfang.forecast.models import ForecastAdoption, ForecastRun, RunKind, RunStatus
-from lianfang.forecast.parameters import DiseaseParameters
+from lianfang.forecast.parameters import N_AGES, DiseaseParameters
 from lianfang.forecast.scenario import FestivalReturn, Measure, Scenario
+from lianfang.forecast.service import error_message, progress_text
 from lianfang.ids import RecordId
 from lianfang.schemas import WriteSchema, mirror
 
@@ -21,10 +24,42 @@ FestivalIn: Any = mirror(FestivalReturn, "FestivalIn")
 ScenarioIn: Any = mirror(
     Scenario, "ScenarioIn", measures=(list[MeasureIn], []), festival=(FestivalIn | None, None)
 )
+PARAMETER_RANGES: dict[str, tuple[float, float]] = {
+    "probability": (0, 1),
+    "share": (0, 1),
+    "relative reduction": (0, 1),
+    "ratio": (0, 10),
+    "days": (0, 90),
+    "secondary infections": (0, 30),
+}
+"""The values a disease parameter may take, by its unit; the core checks the rest (positive
+periods, shares that add up to at most 1) and a validator asks it on the way in."""
+OTHER_RANGE = (0.0, 1000.0)
+"""For a parameter whose unit is not listed above: finite, non-negative and bounded."""
+
+
+def _parameter_field(item: dataclasses.Field[Any], hint: Any) -> tuple[Any, Any]:
+    """A disease parameter as a schema field: its type, its range (by unit) and, for one value
+    per age band, exactly that many values; its default as documentation."""
+    low, high = PARAMETER_RANGES.get(item.metadata.get("unit", ""), OTHER_RANGE)
+    number: Any = Annotated[
+        int if hint is int else float, Field(ge=low, le=high, allow_inf_nan=False)
+    ]
+    meaning = f"{item.metadata.get('meaning', '')} ({item.metadata.get('unit', '')})"
+    default: Any = item.default
+    if typing.get_origin(hint) is tuple:
+        ages = Annotated[list[number], Field(min_length=N_AGES, max_length=N_AGES)]
+        return ages, Field(list(default), description=f"{meaning}, one per age band")
+    if hint in (int, float):
+        return number, Field(default, description=meaning)
+    return Any, Field(None, description=meaning)  # a kind of value the core alone checks
+
+
+_hints = typing.get_type_hints(DiseaseParameters)
 ParametersIn: Any = mirror(
     DiseaseParameters,
     "ParametersIn",
-    **{f: (Any, None) for f in DiseaseParameters.__dataclass_fields__},  # checked by the core
+    **{f.name: _parameter_field(f, _hints[f.name]) for f in dataclasses.fields(DiseaseParameters)},
 )
 
 
@@ -96,11 +131,25 @@ class ForecastRunRead(BaseModel):
     kind: RunKind
     status: RunStatus
     progress: float
+    progress_text: str = Field(
+        description="where the run is, in the request's language: its place in the queue "
+        "(queued, 3 ahead), or the scenario and the members or days done"
+    )
+    progress_detail: dict[str, Any] | None = Field(
+        None,
+        description="what the worker reported: scenario, scenarios, done, total, unit "
+        "(members or days), or stage (fit)",
+    )
+    queued_ahead: int | None = Field(
+        None, description="while queued: how many queued runs will start before this one"
+    )
     created_by: str
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
-    error: str | None
+    error: str | None = Field(
+        None, description="why it failed, in the request's language (details are in the log)"
+    )
     format_version: int | None = Field(
         None, description="the engine's run format that computed it (null: stored before)"
     )
@@ -109,18 +158,22 @@ class ForecastRunRead(BaseModel):
     result: dict[str, Any] | None = None
 
     @classmethod
-    def of(cls, run: ForecastRun, full: bool) -> ForecastRunRead:
+    def of(cls, run: ForecastRun, full: bool, ahead: int | None = None) -> ForecastRunRead:
+        """The run as the API shows it; ``ahead`` its place in the queue while queued."""
         read = cls(
             id=run.id,
             area_code=run.area_code,
             kind=run.kind,
             status=run.status,
             progress=run.progress,
+            progress_text=progress_text(run, ahead),
+            progress_detail=json.loads(run.progress_detail) if run.progress_detail else None,
+            queued_ahead=ahead if run.status is RunStatus.queued else None,
             created_by=run.created_by,
             created_at=run.created_at,
             started_at=run.started_at,
             finished_at=run.finished_at,
-            error=run.error,
+            error=error_message(run),
             format_version=run.format_version,
             package_version=run.package_version,
         )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,9 +26,10 @@ from lianfang.forecast.engine import RUN_FORMAT
 from lianfang.forecast.models import ForecastRun, RunKind, RunStatus
 from lianfang.forecast.population import Metapopulation
 from lianfang.forecast.presets import PRESETS
-from lianfang.i18n import _
+from lianfang.i18n import LANGUAGES, Text, _, current_language
 from lianfang.people.choices import Grade
 from lianfang.people.models import Person
+from lianfang.pii import scrub
 from lianfang.timeutil import utcnow
 
 BANDS = ("age_0_14", "age_15_59", "age_60_64", "age_65_79", "age_80_plus")
@@ -131,9 +134,12 @@ def create_run(
     code: str,
     kind: RunKind,
     inputs: dict[str, Any],
+    worker: str | None = None,
     rerun_of: int | None = None,
 ) -> ForecastRun:
-    """Queue a forecast or fit for an area, storing every input."""
+    """Queue a forecast or fit for an area, storing every input; with ``worker`` (the CLI,
+    which computes it itself) the run is claimed by that process at once, so that no server
+    takes it from the queue."""
     actor.require(Permission.forecast_run)
     area = areas.get_area(session=session, actor=actor, code=code)
     run = ForecastRun(
@@ -146,6 +152,8 @@ def create_run(
         format_version=RUN_FORMAT,
         package_version=__version__,
     )
+    if worker is not None:
+        claim(run=run, worker=worker)
     session.add(run)
     session.flush()
     audit.record(
@@ -196,9 +204,10 @@ def check_reproducible(run: ForecastRun) -> None:
     )
 
 
-def rerun(*, session: Session, actor: Actor, run_id: int) -> ForecastRun:
+def rerun(*, session: Session, actor: Actor, run_id: int, worker: str | None = None) -> ForecastRun:
     """Queue a new run with exactly the stored inputs of another (its population included, not
-    the area's population today), when this lianfang computes the same run format."""
+    the area's population today), when this lianfang computes the same run format (claimed
+    at once by ``worker``, as in ``create_run``)."""
     actor.require(Permission.forecast_run)
     original = get_run(session=session, actor=actor, run_id=run_id)
     check_reproducible(original)
@@ -209,6 +218,7 @@ def rerun(*, session: Session, actor: Actor, run_id: int) -> ForecastRun:
         kind=original.kind,
         inputs=json.loads(original.inputs),
         rerun_of=original.id,
+        worker=worker,
     )
     return run
 
@@ -251,13 +261,24 @@ def forecast_inputs(
 
 
 def queue(
-    *, session: Session, actor: Actor, code: str, kind: RunKind, inputs: dict[str, Any]
+    *,
+    session: Session,
+    actor: Actor,
+    code: str,
+    kind: RunKind,
+    inputs: dict[str, Any],
+    worker: str | None = None,
 ) -> ForecastRun:
     """Queue a run with the area's population stored beside its inputs (the caller commits,
-    then starts it)."""
+    then hands it to the job queue, or computes it itself as ``worker``)."""
     model = population_for(session=session, actor=actor, code=code)
     return create_run(
-        session=session, actor=actor, code=code, kind=kind, inputs={**inputs, **model.as_inputs()}
+        session=session,
+        actor=actor,
+        code=code,
+        kind=kind,
+        inputs={**inputs, **model.as_inputs()},
+        worker=worker,
     )
 
 
@@ -290,6 +311,59 @@ def list_runs(
     return list(session.scalars(statement.order_by(ForecastRun.id.desc()).limit(limit)))
 
 
+def this_process() -> str:
+    """How a run names the process computing it: host and process id."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}"
+
+
+def claim(*, run: ForecastRun, worker: str) -> None:
+    """Mark a run as being computed by ``worker`` (a queued run starts now)."""
+    run.status = RunStatus.running
+    run.worker = worker
+    if run.started_at is None:
+        run.started_at = utcnow()
+
+
+def claim_next(*, session: Session, worker: str) -> ForecastRun | None:
+    """The oldest queued run, claimed for ``worker`` (None when nothing waits). Two servers
+    claiming at once never take the same run: on PostgreSQL the row is locked (others skip
+    it), on SQLite the caller's transaction holds the write lock."""
+    run = session.scalars(
+        select(ForecastRun)
+        .where(ForecastRun.status == RunStatus.queued)
+        .order_by(ForecastRun.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    ).first()
+    if run is not None:
+        claim(run=run, worker=worker)
+    return run
+
+
+def queue_positions(*, session: Session) -> dict[int, int]:
+    """For each queued run, how many queued runs are ahead of it (started earlier)."""
+    waiting = session.scalars(
+        select(ForecastRun.id)
+        .where(ForecastRun.status == RunStatus.queued)
+        .order_by(ForecastRun.id)
+    )
+    return {run_id: ahead for ahead, run_id in enumerate(waiting)}
+
+
+def queued_ahead(*, session: Session, run: ForecastRun) -> int:
+    """How many queued runs will start before this queued one (0 once it is not queued)."""
+    if run.status is not RunStatus.queued:
+        return 0
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(ForecastRun)
+            .where(ForecastRun.status == RunStatus.queued, ForecastRun.id < run.id)
+        )
+        or 0
+    )
+
+
 def mark(
     *,
     session: Session,
@@ -297,12 +371,14 @@ def mark(
     status: RunStatus,
     progress: float | None = None,
     result: dict[str, Any] | None = None,
-    error: str | None = None,
+    detail: dict[str, Any] | None = None,
 ) -> None:
     """Record a run's progress or outcome (the worker calls this as it goes)."""
     run.status = status
     if progress is not None:
         run.progress = progress
+    if detail is not None:
+        run.progress_detail = json.dumps(detail)
     if status is RunStatus.running and run.started_at is None:
         run.started_at = utcnow()
     if status in (RunStatus.done, RunStatus.failed):
@@ -311,8 +387,118 @@ def mark(
         run.result = json.dumps(
             _json_safe(result), ensure_ascii=False, allow_nan=False, default=str
         )
-    if error is not None:
-        run.error = error[:2000]
+
+
+def fail(*, session: Session, run: ForecastRun, reason: Text) -> None:
+    """Mark a run failed with a reason people can read, kept in every language (the
+    traceback, if there was one, goes to the log, never here)."""
+    mark(session=session, run=run, status=RunStatus.failed)
+    run.error = json.dumps(
+        {language: scrub(reason.in_language(language))[:2000] for language in LANGUAGES},
+        ensure_ascii=False,
+    )
+
+
+def error_message(run: ForecastRun, language: str | None = None) -> str | None:
+    """Why a run failed, in the current (or given) language; None unless it failed."""
+    if run.error is None:
+        return None
+    try:
+        stored = json.loads(run.error)
+    except ValueError:
+        stored = None
+    if not isinstance(stored, dict):  # stored before reasons were kept as messages
+        return _("the computation failed; the server's log has the details").in_language(
+            language or current_language()
+        )
+    return str(stored.get(language or current_language()) or next(iter(stored.values()), ""))
+
+
+def interrupted(run: ForecastRun) -> Text:
+    """The reason given to a run whose computation was cut off by a server stopping."""
+    return _(
+        "the server stopped while this run was being computed (%(done)s done); start it again",
+        done=f"{run.progress:.0%}",
+    )
+
+
+def fail_orphans(*, session: Session) -> list[int]:
+    """Fail the runs left "running" by a process that no longer exists (a server or CLI that
+    stopped or was killed mid-run), so that they do not show "computing" for ever. Runs
+    recorded on another machine are left alone: whether their process lives cannot be told
+    from here. Queued runs stay queued: the job queue starts them in turn. Returns their ids."""
+    here = socket.gethostname()[:40]
+    orphans = []
+    for run in session.scalars(
+        select(ForecastRun).where(ForecastRun.status == RunStatus.running).order_by(ForecastRun.id)
+    ):
+        host, _sep, pid = (run.worker or "").rpartition(":")
+        if run.worker and host != here:
+            continue
+        if pid.isdigit() and _alive(int(pid)):
+            continue
+        fail(session=session, run=run, reason=interrupted(run))
+        orphans.append(run.id)
+    return orphans
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process of this machine is running (a zombie is not)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def progress_text(run: ForecastRun, ahead: int | None = None) -> str:
+    """Where a run is, as people read it: its place in the queue (``ahead``, from
+    ``queued_ahead``), or the scenario and the members or days done."""
+    if run.status is RunStatus.queued:
+        if not ahead:
+            return str(_("queued, starts next"))
+        return str(_("queued, %(ahead)s ahead", ahead=ahead))
+    if run.status is not RunStatus.running:
+        return str(run.status.label(current_language()))
+    detail: dict[str, Any] = json.loads(run.progress_detail) if run.progress_detail else {}
+    return str(detail_text(detail, run.progress))
+
+
+def detail_text(detail: dict[str, Any], progress: float) -> Text:
+    """A running run's progress detail as a message."""
+    share = f"{progress:.0%}"
+    if detail.get("stage") == "fit":
+        return _("computing · fitting the parameters · %(share)s", share=share)
+    if detail.get("stage") == "fit_outcomes":
+        return _(
+            "computing · outcomes of %(done)s of %(total)s parameter draws · %(share)s",
+            done=detail["done"],
+            total=detail["total"],
+            share=share,
+        )
+    if detail.get("stage") == "fit_forecast":
+        return _("computing · forecasting from the fit · %(share)s", share=share)
+    if detail.get("unit") == "members":
+        done = _("%(done)s of %(total)s members", done=detail["done"], total=detail["total"])
+    elif detail.get("unit") == "days":
+        done = _("%(done)s of %(total)s days", done=detail["done"], total=detail["total"])
+    else:
+        return _("computing · %(share)s", share=share)
+    return _(
+        "computing · scenario %(index)s of %(count)s (%(name)s) · %(done)s · %(share)s",
+        index=detail["scenario"],
+        count=detail["scenarios"],
+        name=detail.get("name", ""),
+        done=done,
+        share=share,
+    )
 
 
 def _json_safe(value: Any) -> Any:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import enum
+
 from lianfang.choices import Choice
 from lianfang.i18n import _
 
@@ -119,6 +121,55 @@ class Guarantee(Choice):
     checked_on = ("checked_on", _("checked on"))
     medicine = ("medicine", _("medicine on hand"))
     treatment = ("treatment", _("place to be treated"))
+
+
+class CoverageSort(enum.StrEnum):
+    """What a coverage table or ranking is ordered by: the areas' code order, a grade's count,
+    a guarantee's missing people (``medicine``) or their share of the red and yellow people
+    (``medicine_pct``), overdue check-ins or open alerts."""
+
+    code = "code"
+    red = "red"
+    yellow = "yellow"
+    green = "green"
+    followed = "followed"
+    in_charge = "in_charge"
+    checked_on = "checked_on"
+    medicine = "medicine"
+    treatment = "treatment"
+    in_charge_pct = "in_charge_pct"
+    checked_on_pct = "checked_on_pct"
+    medicine_pct = "medicine_pct"
+    treatment_pct = "treatment_pct"
+    overdue = "overdue"
+    alerts = "alerts"
+
+    @property
+    def guarantee(self) -> Guarantee | None:
+        """The guarantee whose gap this orders by, if any."""
+        name = self.value.removesuffix("_pct")
+        return Guarantee.of(name) if name in Guarantee._value2member_map_ else None
+
+    @property
+    def share(self) -> bool:
+        """True when it orders by a guarantee's share missing rather than its count."""
+        return self.value.endswith("_pct")
+
+    @classmethod
+    def of_gap(cls, guarantee: Guarantee, share: bool = False) -> CoverageSort:
+        """The key that orders by a guarantee's gap: its count, or its share."""
+        return cls(guarantee.value + ("_pct" if share else ""))
+
+
+class SortOrder(enum.StrEnum):
+    """Which way a sorted table runs; left out, figures run largest first."""
+
+    asc = "asc"
+    desc = "desc"
+
+    @staticmethod
+    def descending(order: SortOrder | None) -> bool | None:
+        return None if order is None else order is SortOrder.desc
 
 
 class ChangeSource(Choice):

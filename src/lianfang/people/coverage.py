@@ -17,9 +17,12 @@ from sqlalchemy import ColumnElement, and_, case, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from lianfang.areas import codes
+from lianfang.areas.choices import AreaLevel
 from lianfang.auth.choices import Permission
 from lianfang.auth.scope import Actor
 from lianfang.db import locks
+from lianfang.errors import InvalidInputError
+from lianfang.i18n import _
 from lianfang.people.choices import AlertStatus, Grade, Guarantee
 from lianfang.people.models import CoverageCell, Person, ReferralAlert
 
@@ -101,6 +104,8 @@ class Counts:
     overdue: int = 0
     alerts_open: int = 0
     all_four: int = 0  # red and yellow people every guarantee reaches
+    covered_red: dict[Guarantee, int] = field(default_factory=lambda: dict.fromkeys(Guarantee, 0))
+    within: str = ""  # the parent area's name, where a ranking spans several parents
 
     @property
     def followed(self) -> int:
@@ -115,9 +120,21 @@ class Counts:
         """Red and yellow people whom a guarantee does not yet reach."""
         return self.followed - self.covered[guarantee]
 
+    def missing_red(self, guarantee: Guarantee) -> int:
+        """Red people whom a guarantee does not yet reach."""
+        return self.red - self.covered_red[guarantee]
+
+    def missing_yellow(self, guarantee: Guarantee) -> int:
+        """Yellow people whom a guarantee does not yet reach."""
+        return self.missing(guarantee) - self.missing_red(guarantee)
+
     def share(self, guarantee: Guarantee) -> float | None:
         """The share of red and yellow people a guarantee reaches (None when there are none)."""
         return self.covered[guarantee] / self.followed if self.followed else None
+
+    def gap(self, guarantee: Guarantee) -> float | None:
+        """The share of red and yellow people a guarantee does not reach (None when none)."""
+        return self.missing(guarantee) / self.followed if self.followed else None
 
 
 def _sum_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
@@ -126,6 +143,7 @@ def _sum_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
 
 def _figures(today: date) -> list[ColumnElement[int]]:
     followed = CoverageCell.grade.in_(FOLLOWED)
+    red = CoverageCell.grade == Grade.red
     checked = and_(CoverageCell.contacted, CoverageCell.due_on >= today)
     return [
         _sum_if(CoverageCell.grade == Grade.red),
@@ -138,6 +156,10 @@ def _figures(today: date) -> list[ColumnElement[int]]:
         _sum_if(CoverageCell.due_on < today),
         _sum_if(and_(followed, CoverageCell.in_charge, checked, CoverageCell.medicine_ok,
                      CoverageCell.treatment_ok)),
+        _sum_if(and_(red, CoverageCell.in_charge)),
+        _sum_if(and_(red, checked)),
+        _sum_if(and_(red, CoverageCell.medicine_ok)),
+        _sum_if(and_(red, CoverageCell.treatment_ok)),
     ]  # fmt: skip
 
 
@@ -145,12 +167,14 @@ def _fill(counts: Counts, row: tuple[int, ...]) -> None:
     counts.red, counts.yellow, counts.green = row[0], row[1], row[2]
     counts.covered = dict(zip(Guarantee, row[3:7], strict=True))
     counts.overdue, counts.all_four = row[7], row[8]
+    counts.covered_red = dict(zip(Guarantee, row[9:13], strict=True))
 
 
 def summary(
-    *, session: Session, actor: Actor, code: str, today: date
+    *, session: Session, actor: Actor, code: str, today: date, level: AreaLevel | None = None
 ) -> tuple[Counts, list[Counts]]:
-    """Coverage of an area and of each of its children (empty for a village)."""
+    """Coverage of an area and of each area with people under it: its children, or every area
+    of a deeper ``level`` (all the towns of a city). Empty for a village."""
     actor.require(Permission.people_read)
     actor.require_area(code)
     prefix = codes.short(code)
@@ -158,9 +182,25 @@ def summary(
     total = Counts(code)
     _fill(total, tuple(session.execute(select(*_figures(today)).where(where)).one()))
     total.alerts_open = _alerts(session, prefix, None).get(prefix, 0)
-    deeper = [n for n in sorted(codes.LEVEL_LENGTHS.values()) if n > len(prefix)]
-    children = _grouped(session, prefix, today, deeper[0]) if deeper else []
+    width = below(code, level)
+    children = _grouped(session, prefix, today, width) if width else []
     return total, children
+
+
+def below(code: str, level: AreaLevel | None) -> int | None:
+    """The code length of the areas a coverage breaks down into: the children's by default
+    (None under a village), else the given level's, which must lie below the area."""
+    prefix = codes.short(code)
+    if level is None:
+        deeper = [n for n in sorted(codes.LEVEL_LENGTHS.values()) if n > len(prefix)]
+        return deeper[0] if deeper else None
+    width = codes.LEVEL_LENGTHS[level]
+    if width <= len(prefix):
+        raise InvalidInputError(
+            _("no %(level)s lies below the %(area_level)s %(code)s", level=level.text,
+              area_level=codes.level_of(code).text, code=prefix)
+        )  # fmt: skip
+    return width
 
 
 def villages(*, session: Session, actor: Actor, code: str, today: date) -> list[Counts]:

@@ -15,39 +15,107 @@ from sqlalchemy.orm import Session
 from lianfang import timeutil
 from lianfang.areas import codes
 from lianfang.areas import service as areas
+from lianfang.areas.choices import AreaLevel
 from lianfang.areas.models import Area
 from lianfang.auth.scope import Actor
 from lianfang.i18n import Text
 from lianfang.people import coverage, followups
-from lianfang.people.choices import AlertStatus, Guarantee
+from lianfang.people.choices import AlertStatus, CoverageSort, Guarantee
 from lianfang.people.models import FollowUp, Person, ReferralAlert
 from lianfang.people.schemas import CoverageFigures, CoverageRead
 
 
 def area_coverage(
-    *, session: Session, actor: Actor, code: str, today: date
+    *,
+    session: Session,
+    actor: Actor,
+    code: str,
+    today: date,
+    level: AreaLevel | None = None,
+    sort: CoverageSort = CoverageSort.code,
+    descending: bool | None = None,
 ) -> tuple[coverage.Counts, list[coverage.Counts]]:
-    """Coverage of an area and of each child within scope, named, in code order."""
+    """Coverage of an area and, named, of every area within scope below it: its children, or
+    all the areas of a deeper ``level`` (every town of a city) — those without key people too,
+    with zeros. Ordered by ``sort`` (``descending`` by default for figures, ascending for the
+    code order), ties in code order."""
     full = codes.normalise(code)
-    total, children = coverage.summary(session=session, actor=actor, code=full, today=today)
-    names = areas.names(session=session, area_codes=[full, *(c.code for c in children)])
+    total, found = coverage.summary(
+        session=session, actor=actor, code=full, today=today, level=level
+    )
+    width = coverage.below(full, level)
+    below = areas.names_below(session=session, prefix=codes.short(full)) if width else {}
+    names = below | areas.names(session=session, area_codes=[full])
     total.name = names.get(full, "")
-    for child in children:
+    by_code = {c.code: c for c in found}
+    for area_code in below:
+        if len(codes.short(area_code)) == width and area_code not in by_code:
+            by_code[area_code] = coverage.Counts(area_code)
+    kept = [c for c in by_code.values() if actor.reaches(c.code)]
+    direct = width == coverage.below(full, None)
+    for child in kept:
         child.name = names.get(child.code, child.code)
-    kept = [c for c in children if actor.reaches(c.code)]
-    return total, sorted(kept, key=lambda c: c.code)
+        parent = codes.parent_of(child.code)
+        child.within = "" if direct or parent is None else names.get(parent, "")
+    return total, ordered(kept, sort, descending)
 
 
-def coverage_read(*, session: Session, actor: Actor, code: str) -> CoverageRead:
-    """Coverage of an area today, with its children's (the API's answer, the CLI's table)."""
+def ordered(
+    rows: list[coverage.Counts], sort: CoverageSort, descending: bool | None = None
+) -> list[coverage.Counts]:
+    """Rows ordered by a key, ties in code order; areas without red or yellow people come last
+    when ordering by a share."""
+    by_code = sorted(rows, key=lambda c: c.code)
+    down = default_descending(sort) if descending is None else descending
+    if sort is CoverageSort.code:
+        return by_code[::-1] if down else by_code
+    if sort.share:
+        valued = [c for c in by_code if c.followed]
+        empty = [c for c in by_code if not c.followed]
+        return sorted(valued, key=lambda c: sort_value(c, sort), reverse=down) + empty
+    return sorted(by_code, key=lambda c: sort_value(c, sort), reverse=down)
+
+
+def sort_value(counts: coverage.Counts, sort: CoverageSort) -> float:
+    """The figure of an area that a key orders by."""
+    guarantee = sort.guarantee
+    if guarantee is not None:
+        return (counts.gap(guarantee) or 0.0) if sort.share else counts.missing(guarantee)
+    if sort is CoverageSort.alerts:
+        return counts.alerts_open
+    return float(getattr(counts, sort.value))
+
+
+def coverage_read(
+    *,
+    session: Session,
+    actor: Actor,
+    code: str,
+    level: AreaLevel | None = None,
+    sort: CoverageSort = CoverageSort.code,
+    descending: bool | None = None,
+) -> CoverageRead:
+    """Coverage of an area today, with its children's or a deeper level's, ordered (the API's
+    answer, the CLI's table)."""
     today = timeutil.today()
-    total, children = area_coverage(session=session, actor=actor, code=code, today=today)
+    total, children = area_coverage(
+        session=session, actor=actor, code=code, today=today, level=level, sort=sort,
+        descending=descending,
+    )  # fmt: skip
     figures = CoverageFigures.of(total, total.name)
     return CoverageRead(
         **figures.model_dump(),
         as_of=today,
+        level=level or (codes.level_of(total.code).child),
+        sort=sort,
+        descending=default_descending(sort) if descending is None else descending,
         children=[CoverageFigures.of(c, c.name) for c in children],
     )
+
+
+def default_descending(sort: CoverageSort) -> bool:
+    """Figures are ordered largest first (the biggest gap on top), the code order ascending."""
+    return sort is not CoverageSort.code
 
 
 def village_points(*, session: Session, actor: Actor, code: str) -> list[dict[str, Any]]:

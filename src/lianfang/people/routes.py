@@ -11,12 +11,20 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from lianfang.api.deps import CurrentActor, Offset, PageNumber, PathId, QueryId, SessionDep
+from lianfang.api.deps import CurrentActor, Offset, PageNumber, PathId, QueryId, Route, SessionDep
 from lianfang.areas import codes
+from lianfang.areas.choices import AreaLevel
 from lianfang.auth.scope import Actor
 from lianfang.errors import ImportFileError
 from lianfang.people import followups, identity, overview, service
-from lianfang.people.choices import AlertStatus, ChangeSource, Grade, Guarantee
+from lianfang.people.choices import (
+    AlertStatus,
+    ChangeSource,
+    CoverageSort,
+    Grade,
+    Guarantee,
+    SortOrder,
+)
 from lianfang.people.models import Person, Responsible
 from lianfang.people.schemas import (
     AlertClose,
@@ -41,7 +49,7 @@ from lianfang.people.schemas import (
 )
 from lianfang.people.sheet import SPEC
 
-router = APIRouter(tags=["people 重点人群"])
+router = APIRouter(tags=["people 重点人群"], route_class=Route)
 FIELD_OF = {c.zh: c.key for c in SPEC.columns} | {
     c.zh: "conditions" for c in SPEC.columns if c.key.startswith("condition_")
 }
@@ -64,10 +72,25 @@ def filter_of(
 @router.get(
     "/areas/{code}/coverage", response_model=CoverageRead, summary="Four-guarantee coverage"
 )
-def area_coverage(code: str, session: SessionDep, actor: CurrentActor) -> CoverageRead:
-    """Red/yellow/green counts, each guarantee's covered/missing/share, overdue check-ins, people
-    with no one in charge and open alerts — for the area and each of its children."""
-    return overview.coverage_read(session=session, actor=actor, code=code)
+def area_coverage(
+    code: str, session: SessionDep, actor: CurrentActor,
+    level: Annotated[AreaLevel | None, Query(
+        description="list every area of this level below (town: all the towns of a city); "
+        "default: the children")] = None,
+    sort: Annotated[CoverageSort, Query(
+        description="order of the areas: code, a grade, a guarantee's missing people "
+        "(medicine) or share missing (medicine_pct), overdue, alerts")] = CoverageSort.code,
+    order: Annotated[SortOrder | None, Query(
+        description="asc or desc (default: figures largest first, code ascending)")] = None,
+) -> CoverageRead:  # fmt: skip
+    """Red/yellow/green counts, each guarantee's covered/missing (red and yellow apart)/share,
+    overdue check-ins, people with no one in charge and open alerts — for the area and each of
+    its children, or for every area of a deeper level (a ranking of all the towns of a city by
+    a guarantee's gap: `?level=town&sort=medicine_pct`)."""
+    return overview.coverage_read(
+        session=session, actor=actor, code=code, level=level, sort=sort,
+        descending=SortOrder.descending(order),
+    )  # fmt: skip
 
 
 def _read(session: Session, person: Person) -> PersonRead:

@@ -13,6 +13,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 from lianfang import timeutil
 from lianfang.areas import codes
+from lianfang.areas.choices import AreaLevel
 from lianfang.ids import RecordId
 from lianfang.io.sheets import MAX_REPORTED_ERRORS
 from lianfang.people import exporting, identity, service
@@ -22,6 +23,7 @@ from lianfang.people.choices import (
     Capability,
     Condition,
     ContactMethod,
+    CoverageSort,
     DiseaseState,
     ExportStatus,
     Grade,
@@ -418,7 +420,10 @@ class GuaranteeCoverage(BaseModel):
     zh: str
     covered: int
     missing: int
+    missing_red: int
+    missing_yellow: int
     share: float | None
+    gap: float | None = Field(description="share of red and yellow people it does not reach")
 
 
 class CoverageFigures(BaseModel):
@@ -426,6 +431,7 @@ class CoverageFigures(BaseModel):
 
     code: str
     name: str
+    within: str = Field("", description="the parent area's name, in a ranking of a deeper level")
     red: int
     yellow: int
     green: int
@@ -440,12 +446,14 @@ class CoverageFigures(BaseModel):
     def of(cls, c: Counts, name: str) -> CoverageFigures:
         shares = [
             GuaranteeCoverage(
-                guarantee=g, zh=g.zh, covered=c.covered[g], missing=c.missing(g), share=c.share(g)
+                guarantee=g, zh=g.zh, covered=c.covered[g], missing=c.missing(g),
+                missing_red=c.missing_red(g), missing_yellow=c.missing_yellow(g),
+                share=c.share(g), gap=c.gap(g),
             )
             for g in Guarantee
-        ]
+        ]  # fmt: skip
         return cls(
-            code=c.code, name=name, red=c.red, yellow=c.yellow, green=c.green,
+            code=c.code, name=name, within=c.within, red=c.red, yellow=c.yellow, green=c.green,
             followed=c.followed, total=c.total, guarantees=shares, overdue=c.overdue,
             no_responsible=c.missing(Guarantee.in_charge), alerts_open=c.alerts_open,
         )  # fmt: skip
@@ -455,6 +463,9 @@ class CoverageRead(CoverageFigures):
     """Coverage of an area on a day, and of each of its children."""
 
     as_of: date
+    level: AreaLevel | None = Field(description="the level of the areas listed (None: a village)")
+    sort: CoverageSort
+    descending: bool
     children: list[CoverageFigures]
 
 

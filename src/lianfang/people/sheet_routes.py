@@ -11,7 +11,7 @@ from fastapi import APIRouter, File, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from lianfang.api.deps import CurrentActor, PathId, QueryId, SessionDep, download
+from lianfang.api.deps import CurrentActor, PathId, QueryId, Route, SessionDep, download
 from lianfang.areas import codes
 from lianfang.auth.choices import Permission
 from lianfang.errors import ImportFileError, InvalidInputError
@@ -24,7 +24,7 @@ from lianfang.people.routes import AreaQuery, Grades, Missing, filter_of, row_er
 from lianfang.people.schemas import ExportCreate, ExportJobRead, ImportOptions, ImportRead
 from lianfang.people.sheet import SPEC
 
-router = APIRouter(tags=["people 重点人群"])
+router = APIRouter(tags=["people 重点人群"], route_class=Route)
 
 
 @router.get("/people/template", summary="The people sheet template (.xlsx)")

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
-from datetime import date
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
 from lianfang import timeutil
-from lianfang.api.deps import PathId, SessionDep, check_csrf
+from lianfang.api.deps import PathId, Route, SessionDep, check_csrf
 from lianfang.areas import service as areas
 from lianfang.auth.choices import Permission
 from lianfang.auth.scope import Actor
@@ -20,10 +21,10 @@ from lianfang.forecast import adoption, routes, service
 from lianfang.forecast.adoption import AdoptedForecast
 from lianfang.forecast.inputs import fit_inputs, series_from_bytes
 from lianfang.forecast.models import RunKind, RunStatus
-from lianfang.forecast.schemas import ForecastCreate
+from lianfang.forecast.schemas import FitCreate, ForecastCreate
 from lianfang.web.pages import SignedInDep, render
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=Route)
 
 
 @router.get("/forecast", response_class=HTMLResponse)
@@ -33,18 +34,34 @@ def forecast_home(
     code = area or me.user.area_code or "32"
     info = areas.detail(session=session, actor=me.actor, code=code)
     runs = service.list_runs(session=session, actor=me.actor, code=info.area.code, limit=10)
+    ahead = service.queue_positions(session=session)
     return render(
         request,
         "forecast/home.html",
         {
             "me": me,
             "info": info,
+            "above": [a for a in info.ancestors if me.actor.reaches(a.code)],
+            "below": areas.children(session=session, actor=me.actor, code=info.area.code),
             "runs": runs,
+            "status": {r.id: service.progress_text(r, ahead.get(r.id)) for r in runs},
             "presets": service.presets(),
             "plan": planning(session, me.actor, info.area.code),
             "can_run": me.actor.can(Permission.forecast_run),
         },
     )
+
+
+Schema = TypeVar("Schema", bound=BaseModel)
+
+
+def _valid(schema: type[Schema], **values: Any) -> Schema:
+    """A page form's values through the API's strict schema: a bad one is the same 422,
+    naming the field, as in the API (an error page here)."""
+    try:
+        return schema(**values)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors()) from exc
 
 
 @router.post("/forecast")
@@ -54,9 +71,9 @@ def forecast_start(
     me: SignedInDep,
     csrf_token: Annotated[str, Form()],
     area_code: Annotated[str, Form()],
-    days: Annotated[int, Form()] = 120,
-    members: Annotated[int, Form()] = 0,
-    seed: Annotated[int, Form()] = 0,
+    days: Annotated[str, Form()] = "120",
+    members: Annotated[str, Form()] = "0",
+    seed: Annotated[str, Form()] = "0",
     preset: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
     check_csrf(me.web, csrf_token)
@@ -65,8 +82,13 @@ def forecast_start(
         for p in service.presets()
         if not preset or any(p["name"].startswith(name) for name in preset)
     ]
-    body = ForecastCreate(
-        area_code=area_code, days=days, members=members, seed=seed, scenarios=chosen
+    body = _valid(
+        ForecastCreate,
+        area_code=area_code,
+        days=days,
+        members=members,
+        seed=seed,
+        scenarios=chosen,
     )
     inputs = service.forecast_inputs(
         days=body.days, members=body.members, seed=body.seed, scenarios=body.scenario_dicts()
@@ -87,14 +109,16 @@ def fit_start(
     area_code: Annotated[str, Form()],
     series: Annotated[UploadFile, File()],
     until: Annotated[str, Form()] = "",
-    days: Annotated[int, Form()] = 30,
+    days: Annotated[str, Form()] = "30",
 ) -> Response:
     check_csrf(me.web, csrf_token)
-    observed = series_from_bytes(series.file.read(), series.filename or "series.csv")
-    last = date.fromisoformat(until) if until.strip() else None
-    inputs = fit_inputs(observed, last, days)
+    body = _valid(
+        FitCreate, area_code=area_code, series=series, until=until.strip() or None, days=days
+    )
+    observed = series_from_bytes(body.series.file.read(), body.series.filename or "series.csv")
+    inputs = fit_inputs(observed, body.until, body.days)
     run = service.queue(
-        session=session, actor=me.actor, code=area_code, kind=RunKind.fit, inputs=inputs
+        session=session, actor=me.actor, code=body.area_code, kind=RunKind.fit, inputs=inputs
     )
     routes.launch(request, session, run)
     return RedirectResponse(f"/forecast/runs/{run.id}", status_code=303)
@@ -147,6 +171,8 @@ def forecast_run(
             "run": run,
             "info": info,
             "data": data,
+            "error": service.error_message(run),
+            "progress": service.progress_text(run, service.queued_ahead(session=session, run=run)),
             "plan": planning(session, me.actor, run.area_code),
             "can_adopt": me.actor.can(Permission.forecast_adopt) and data is not None,
             "RunStatus": RunStatus,
@@ -162,4 +188,5 @@ def forecast_progress(
     run = service.get_run(session=session, actor=me.actor, run_id=run_id)
     if run.status in (RunStatus.done, RunStatus.failed):
         return Response(status_code=204, headers={"HX-Refresh": "true"})
-    return render(request, "forecast/_progress.html", {"me": me, "run": run})
+    progress = service.progress_text(run, service.queued_ahead(session=session, run=run))
+    return render(request, "forecast/_progress.html", {"me": me, "run": run, "progress": progress})

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from lianfang import i18n
 from lianfang.api.deps import (
     SESSION_COOKIE,
+    Route,
     SessionDep,
     SettingsDep,
     SignInSessionDep,
@@ -33,6 +34,7 @@ from lianfang.areas.choices import AGE_BANDS, CoordSource, PopulationSource
 from lianfang.auth import service as auth
 from lianfang.auth.models import User, UserSession
 from lianfang.auth.scope import Actor
+from lianfang.db.engine import read_apart
 from lianfang.demo import service as demo_service
 from lianfang.errors import AuthenticationError, LianfangError
 from lianfang.i18n import LANGUAGES, _, use_language
@@ -57,7 +59,23 @@ templates.env.install_gettext_callables(  # type: ignore[attr-defined]
     pgettext=i18n.context_gettext,
     npgettext=i18n.context_ngettext,
 )
+templates.env.filters.update(num=i18n.number, pct=i18n.percent)
+
+
+def page_numbers(page: int, pages: int, around: int = 2) -> list[int | None]:
+    """The page numbers a pager shows: the first, the last and those around the current one,
+    with None where numbers are left out (shown as …)."""
+    shown = sorted({1, pages, *range(max(1, page - around), min(pages, page + around) + 1)})
+    out: list[int | None] = []
+    for number in shown:
+        if out and number - (out[-1] or 0) > 1:
+            out.append(None)
+        out.append(number)
+    return out
+
+
 templates.env.globals.update(
+    page_numbers=page_numbers,
     format_local=format_local,
     listing=i18n.listing,
     world_today=world_today,  # not `today`: pages pass their own `today` value
@@ -67,7 +85,7 @@ templates.env.globals.update(
     PopulationSource=PopulationSource,
 )
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=Route)
 
 
 class SignedIn:
@@ -81,11 +99,12 @@ class SignedIn:
 
 def signed_in(request: Request, session: SessionDep) -> SignedIn:
     """The page's user; anyone else is sent to sign in."""
-    found = web_session(request, session)
-    if found is None:
-        raise AuthenticationError(_("sign in first"))
-    user, web = found
-    return SignedIn(user, web, auth.actor_for(user, client_ip(request)))
+    with read_apart(session):
+        found = web_session(request, session)
+        if found is None:
+            raise AuthenticationError(_("sign in first"))
+        user, web = found
+        return SignedIn(user, web, auth.actor_for(user, client_ip(request)))
 
 
 SignedInDep = Annotated[SignedIn, Depends(signed_in)]

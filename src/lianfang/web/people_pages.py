@@ -3,6 +3,7 @@ exports. The person page and its forms are in ``person_pages``."""
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, TypeVar
@@ -13,9 +14,10 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from sqlalchemy.orm import Session
 
 from lianfang import timeutil
-from lianfang.api.deps import PageNumber, PathId, SessionDep, check_csrf, download
+from lianfang.api.deps import PageNumber, PathId, Route, SessionDep, check_csrf, download
 from lianfang.areas import codes
 from lianfang.areas import service as areas
+from lianfang.areas.choices import AreaLevel
 from lianfang.auth.choices import Permission
 from lianfang.choices import Choice
 from lianfang.errors import ImportFileError, InvalidInputError, LianfangError
@@ -24,7 +26,7 @@ from lianfang.ids import MAX_ID, RecordId
 from lianfang.io import sheets
 from lianfang.people import exporting, identity, importing, overview, villages
 from lianfang.people import service as people
-from lianfang.people.choices import ExportStatus, Grade, Guarantee
+from lianfang.people.choices import CoverageSort, ExportStatus, Grade, Guarantee, SortOrder
 from lianfang.people.models import Person
 from lianfang.people.service import PeopleFilter
 from lianfang.people.sheet import SPEC
@@ -32,7 +34,7 @@ from lianfang.people.sheet_routes import background_rows, launch
 from lianfang.web.language import request_language
 from lianfang.web.pages import SignedIn, SignedInDep, render
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=Route)
 PAGE_SIZE = 50
 TOP_ALERTS = 10  # the newest open referral alerts above a list; the rest behind a link
 C = TypeVar("C", bound=Choice)
@@ -77,10 +79,14 @@ class Query:
         """The list address with some filters changed (``None`` or "" drops one)."""
         return self._address("/people", changes)
 
-    def _address(self, path: str, changes: dict[str, object]) -> str:
+    def params(self, **changes: object) -> dict[str, str]:
+        """The filters set, as address parameters, some changed (``None`` or "" drops one)."""
         values: dict[str, Any] = self.fields() | changes
         kept = {k: v for k, v in values.items() if v not in (None, "", False)}
-        return path + "?" + urlencode({k: "1" if v is True else v for k, v in kept.items()})
+        return {k: "1" if v is True else str(v) for k, v in kept.items()}
+
+    def _address(self, path: str, changes: dict[str, object]) -> str:
+        return path + "?" + urlencode(self.params(**changes))
 
     def export_url(self, file_format: str) -> str:
         """The masked export of exactly the people the list shows."""
@@ -146,11 +152,12 @@ def people_list(
     request: Request, session: SessionDep, me: SignedInDep, area: str | None = None,
     grade: str = "", missing: str = "", overdue: str = "", alert: str = "", q: str = "",
     page: PageNumber = 1,
-) -> HTMLResponse:  # fmt: skip
+) -> Response:  # fmt: skip
     query = _query(me, area, grade, missing, overdue, alert, q)
-    context = _list_context(session, me, query, page) | _exports_context(
-        request, session, me, query
-    )
+    context = _list_context(session, me, query, page)
+    if page > context["pages"]:  # a page past the end (typed into the jump box): the last one
+        return RedirectResponse(query.url(page=context["pages"]), status_code=303)
+    context |= _exports_context(request, session, me, query)
     if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "people-table":
         # the table, and out of band the exports: they follow the filters just applied
         return render(request, "people/_filtered.html", context)
@@ -185,19 +192,83 @@ def people_map(session: SessionDep, me: SignedInDep, area: str) -> JSONResponse:
     return JSONResponse({"villages": villages})
 
 
-def _share(covered: int, total: int) -> float | None:
-    return covered / total if total else None
+@dataclass(frozen=True)
+class CoverageQuery:
+    """A coverage table's address: the area, the level listed, its order and page."""
+
+    path: str
+    area: str
+    level: AreaLevel | None
+    sort: CoverageSort
+    descending: bool
+    page: int = 1
+
+    def params(self, **changes: object) -> dict[str, str]:
+        values: dict[str, Any] = {
+            "area": codes.short(self.area), "level": self.level.value if self.level else "",
+            "sort": self.sort.value, "order": "desc" if self.descending else "asc",
+            "page": self.page if self.page > 1 else "",
+        } | changes  # fmt: skip
+        return {k: str(v) for k, v in values.items() if v not in (None, "")}
+
+    def url(self, **changes: object) -> str:
+        return f"{self.path}?{urlencode(self.params(**changes))}"
+
+    @property
+    def key(self) -> str:
+        return self.sort.value
+
+    def sorted_by(self, key: str) -> str:
+        """The address ordered by a column: its figures largest first, once more the other way;
+        back on the first page, every other parameter kept."""
+        sort = CoverageSort(key)
+        down = not self.descending if sort is self.sort else overview.default_descending(sort)
+        return self.url(sort=sort.value, order="desc" if down else "asc", page=None)
+
+
+def _coverage_query(
+    path: str, me: SignedIn, area: str | None, level: str, sort: str, order: str, page: int = 1
+) -> CoverageQuery:
+    code = codes.normalise(area) if area else (me.user.area_code or "320600000000")
+    key = _option(CoverageSort, sort) if sort else CoverageSort.code
+    way = _option(SortOrder, order) if order else None
+    descending = overview.default_descending(key) if way is None else way is SortOrder.desc
+    chosen = _option(AreaLevel, level) if level else None
+    return CoverageQuery(path, code, chosen, key, descending, page)
+
+
+E = TypeVar("E", bound=enum.StrEnum)
+
+
+def _option(kind: type[E], value: str) -> E:
+    """The value of an address's option, or a clear refusal."""
+    try:
+        return kind(value)
+    except ValueError:
+        raise InvalidInputError(_("no such option '%(value)s'", value=value)) from None
+
+
+def ranking_level(code: str) -> AreaLevel | None:
+    """The level a ranking lists by default: the towns of a city or county, the villages of a
+    town; none under a village."""
+    level = codes.level_of(code)
+    if level.depth < AreaLevel.town.depth:
+        return AreaLevel.town
+    return level.child
 
 
 @router.get("/people/coverage", response_class=HTMLResponse)
 def coverage_page(
-    request: Request, session: SessionDep, me: SignedInDep, area: str | None = None
-) -> HTMLResponse:
-    code = codes.normalise(area) if area else (me.user.area_code or "320600000000")
+    request: Request, session: SessionDep, me: SignedInDep, area: str | None = None,
+    sort: str = "", order: str = "",
+) -> HTMLResponse:  # fmt: skip
+    query = _coverage_query("/people/coverage", me, area, "", sort, order)
+    code = query.area
     info = areas.detail(session=session, actor=me.actor, code=code)
     total, children = overview.area_coverage(
-        session=session, actor=me.actor, code=code, today=timeutil.today()
-    )
+        session=session, actor=me.actor, code=code, today=timeutil.today(), sort=query.sort,
+        descending=query.descending,
+    )  # fmt: skip
     lang = request_language(request)
     chart = {
         "areas": [c.name for c in children],
@@ -214,11 +285,50 @@ def coverage_page(
         "covered_label": _("Covered").in_language(lang),
         "missing_label": _("Missing").in_language(lang),
     }  # fmt: skip
+    level = ranking_level(code)
+    ranking = CoverageQuery("/people/ranking", code, level, CoverageSort.code, False)
     return render(
         request,
         "people/coverage.html",
         {"me": me, "info": info, "total": total, "children": children, "chart": chart,
-         "link": link, "Grade": Grade, "Guarantee": Guarantee, "share": _share},
+         "link": link, "Grade": Grade, "Guarantee": Guarantee, "sorting": query,
+         "ranking": ranking if level else None, "CoverageSort": CoverageSort},
+    )  # fmt: skip
+
+
+RANKING_PAGE = 50
+
+
+@router.get("/people/ranking", response_class=HTMLResponse)
+def ranking_page(
+    request: Request, session: SessionDep, me: SignedInDep, area: str | None = None,
+    level: str = "", sort: str = "", order: str = "", page: PageNumber = 1,
+) -> Response:  # fmt: skip
+    """Every area of a level under an area (all the towns of the city), ranked by a figure."""
+    query = _coverage_query("/people/ranking", me, area, level, sort, order, page)
+    code = query.area
+    if query.level is None:
+        chosen = ranking_level(code)
+        if chosen is None:  # a village has nothing below it to rank
+            raise InvalidInputError(_("a village has no areas below it to rank"))
+        query = CoverageQuery(query.path, code, chosen, query.sort, query.descending, page)
+    info = areas.detail(session=session, actor=me.actor, code=code)
+    total, rows = overview.area_coverage(
+        session=session, actor=me.actor, code=code, today=timeutil.today(), level=query.level,
+        sort=query.sort, descending=query.descending,
+    )  # fmt: skip
+    pages = max(1, -(-len(rows) // RANKING_PAGE))
+    if page > pages:
+        return RedirectResponse(query.url(page=pages), status_code=303)
+    start = (page - 1) * RANKING_PAGE
+    levels = [lv for lv in AreaLevel if lv.depth > codes.level_of(code).depth]
+    return render(
+        request,
+        "people/ranking.html",
+        {"me": me, "info": info, "total": total, "rows": rows[start : start + RANKING_PAGE],
+         "first_rank": start + 1, "count": len(rows), "page": page, "pages": pages,
+         "sorting": query, "levels": levels, "link": link, "Grade": Grade,
+         "Guarantee": Guarantee, "CoverageSort": CoverageSort},
     )  # fmt: skip
 
 

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from lianfang import timeutil
-from lianfang.api.deps import PathId, QueryId, SessionDep, check_csrf
+from lianfang.api.deps import PathId, QueryId, Route, SessionDep, check_csrf
 from lianfang.auth.choices import Permission
 from lianfang.errors import ImportFileError, InvalidInputError, LianfangError
 from lianfang.i18n import SENTENCE_SEPARATOR, Text, _, listing
@@ -33,7 +33,7 @@ from lianfang.web.language import request_language
 from lianfang.web.pages import SignedIn, SignedInDep, render
 from lianfang.web.people_pages import choice, link
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=Route)
 
 
 def _context(session: Session, me: SignedIn, person_id: int) -> dict[str, Any]:

@@ -30,13 +30,21 @@
   // whose category axis holds it; nothing when today lies outside the curve.
   function todayLine(x) {
     if (!data.today || x.indexOf(data.today) < 0) { return null; }
-    return { silent: true, symbol: "none", label: { formatter: "今天 today " + data.today },
+    return { silent: true, symbol: "none",
+      label: { formatter: "今天 today " + data.today, position: "insideEndTop" },  // in the plot
       lineStyle: { color: "#333", type: "dashed", width: 1.5 }, data: [{ xAxis: data.today }] };
   }
   function markToday(series, x) {
     var line = todayLine(x);
     if (line && series.length) { series[series.length - 1].markLine = line; }
     return series;
+  }
+  // One line of legend at the top (paged when it does not fit), the axis name below it and
+  // the plot below that: the legend never covers the axis name, at any width.
+  var LEGEND = { top: 0, left: 0, right: 0, type: "scroll", itemGap: 12 };
+  var GRID = { left: 60, right: 20, top: 68, bottom: 40 };
+  function yAxis(name) {
+    return { type: "value", name: name, nameGap: 14, nameTextStyle: { align: "left" } };
   }
   function chart(id, option) {
     var box = document.getElementById(id);
@@ -72,12 +80,10 @@
       }
     });
     var axis = { type: "category", data: x, boundaryGap: false };
-    chart("chart-curve", { tooltip: { trigger: "axis" }, legend: { top: 0 },
-      grid: { left: 60, right: 20, top: 40, bottom: 40 }, xAxis: axis,
-      yAxis: { type: "value", name: "新增症状 symptomatic/day" }, series: markToday(series, x) });
-    chart("chart-compare", { tooltip: { trigger: "axis" }, legend: { top: 0, type: "scroll" },
-      grid: { left: 60, right: 20, top: 40, bottom: 40 }, xAxis: axis,
-      yAxis: { type: "value", name: "床位 beds" }, series: markToday(compare, x) });
+    chart("chart-curve", { tooltip: { trigger: "axis" }, legend: LEGEND, grid: GRID, xAxis: axis,
+      yAxis: yAxis("新增症状 symptomatic/day"), series: markToday(series, x) });
+    chart("chart-compare", { tooltip: { trigger: "axis" }, legend: LEGEND, grid: GRID,
+      xAxis: axis, yAxis: yAxis("床位 beds"), series: markToday(compare, x) });
     peakMap(s0, x);
   }
 
@@ -128,8 +134,7 @@
       series.push({ name: name + " observed", type: "scatter", symbolSize: 5,
         data: result.observed[name], itemStyle: { color: colour } });
     });
-    chart("chart-fit", { tooltip: { trigger: "axis" }, legend: { top: 0, type: "scroll" },
-      grid: { left: 60, right: 20, top: 40, bottom: 40 },
+    chart("chart-fit", { tooltip: { trigger: "axis" }, legend: LEGEND, grid: GRID,
       xAxis: { type: "category", data: x, boundaryGap: false }, yAxis: { type: "value" },
       series: markToday(series, x) });
   }

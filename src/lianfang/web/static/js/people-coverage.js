@@ -7,6 +7,8 @@
   var data = JSON.parse(source.textContent);
   var font = '"Noto Sans CJK SC", "Noto Sans SC", "Microsoft YaHei", sans-serif';
   var charts = [];
+  // Counts grouped by thousands as the page's language writes them (as the |num filter does).
+  function num(n) { return Number(n).toLocaleString(document.documentElement.lang || "zh-CN"); }
   window.addEventListener("resize", function () { charts.forEach(function (c) { c.resize(); }); });
 
   // One bar per guarantee and subdivision: the share of red and yellow people it reaches, so that
@@ -27,7 +29,7 @@
       legend: { top: 0, textStyle: { fontFamily: font } },
       tooltip: { trigger: "item", formatter: function (p) {
         return data.areas[p.dataIndex] + " · " + p.seriesName + "<br>" + data.covered_label + " " +
-          p.data.covered + " · " + data.missing_label + " " + p.data.missing + " · " + p.data.value + "%";
+          num(p.data.covered) + " · " + data.missing_label + " " + num(p.data.missing) + " · " + p.data.value + "%";
       } },
       grid: { left: 48, right: 10, top: 36, bottom: 80 },
       xAxis: { type: "category", data: data.areas, axisLabel: { rotate: data.areas.length > 6 ? 40 : 0, fontFamily: font } },

@@ -1,0 +1,447 @@
+"""Directives and their tasks: issue and cascade down the area tree, split a task further
+down, carry a task through its life, and read a user's tasks.
+
+Every function checks the actor's permission and area scope and writes its audit rows in the
+same transaction as the change."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, exists, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from lianfang import timeutil
+from lianfang.areas import codes
+from lianfang.areas.choices import AreaLevel
+from lianfang.areas.models import Area
+from lianfang.auth import audit
+from lianfang.auth.choices import AuditAction, Permission, Role
+from lianfang.auth.models import User
+from lianfang.auth.scope import Actor
+from lianfang.db.bulk import insert_columns
+from lianfang.dispatch.choices import OPEN_STATUSES, TaskAction, TaskStatus
+from lianfang.dispatch.models import Directive, Task, TaskComment
+from lianfang.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDenied
+from lianfang.i18n import _, listing, pgettext
+
+TITLE_MAX, TEXT_MAX, REASON_MAX = 200, 20_000, 2_000
+LEVEL_ROLE = {
+    AreaLevel.city: Role.city_commander,
+    AreaLevel.county: Role.district_operator,
+    AreaLevel.town: Role.town_operator,
+    AreaLevel.village: Role.village_worker,
+}
+"""Who owns an area's task: the user of this role whose area it is (the lowest id first)."""
+
+TRANSITIONS: dict[TaskAction, tuple[tuple[TaskStatus, ...], TaskStatus]] = {
+    TaskAction.accept: ((TaskStatus.new,), TaskStatus.accepted),
+    TaskAction.start: ((TaskStatus.accepted, TaskStatus.rejected), TaskStatus.in_progress),
+    TaskAction.complete: ((TaskStatus.accepted, TaskStatus.in_progress), TaskStatus.done),
+    TaskAction.verify: ((TaskStatus.done,), TaskStatus.verified),
+    TaskAction.reject: (
+        (TaskStatus.new, TaskStatus.accepted, TaskStatus.in_progress, TaskStatus.done),
+        TaskStatus.rejected,
+    ),
+}
+"""From which statuses each action may be taken, and the status it leads to. A rejected task
+(refused by its owner, or sent back by its verifier) is taken up again with ``start``."""
+
+
+@dataclass(frozen=True)
+class DirectiveInput:
+    """What a directive says; ``targets`` default to the issuing area."""
+
+    area: str
+    title: str
+    text: str
+    to_level: AreaLevel
+    deadline: date
+    targets: Sequence[str] = ()
+    departments: Sequence[str] = ()
+
+
+FIELDS = {
+    "title": pgettext("directive", "title"),
+    "text": pgettext("directive", "text"),
+    "departments": pgettext("directive", "department"),
+    "reason": pgettext("task", "reason"),
+}
+
+
+def _clean(value: str, field: str, limit: int, *, required: bool = True) -> str:
+    text = value.strip()
+    label = FIELDS[field]
+    if required and not text:
+        raise InvalidInputError(_("%(field)s is empty", field=label), fields={field: _("required")})
+    if len(text) > limit:
+        raise InvalidInputError(
+            _("%(field)s is longer than %(limit)s characters", field=label, limit=limit),
+            fields={field: _("at most %(limit)s characters", limit=limit)},
+        )
+    return text
+
+
+def _area(session: Session, code: str) -> Area:
+    area = session.get(Area, code)
+    if area is None:
+        raise NotFoundError(_("no area %(area_code)s", area_code=codes.short(code)))
+    return area
+
+
+def _targets(session: Session, issuing: Area, raw: Sequence[str], to_level: AreaLevel) -> list[str]:
+    """The target areas as 12-digit codes: loaded, inside the issuing area, not below to_level."""
+    targets = sorted({codes.normalise(code) for code in raw} or {issuing.code})
+    for code in targets:
+        area = _area(session, code)
+        if not codes.contains(issuing.code, code):
+            raise InvalidInputError(
+                _(
+                    "target area %(name)s (%(code)s) lies outside %(issuer)s",
+                    name=area.name, code=codes.short(code), issuer=issuing.name,
+                ),
+                fields={"targets": _("outside the issuing area")},
+            )  # fmt: skip
+        if area.level.depth > to_level.depth:
+            raise InvalidInputError(
+                _(
+                    "target area %(name)s is a %(level)s, below the level the directive "
+                    "reaches (%(to_level)s)",
+                    name=area.name, level=area.level.text, to_level=to_level.text,
+                ),
+                fields={"targets": _("below the level reached")},
+            )  # fmt: skip
+    return targets
+
+
+def _subtree_any(column: Any, prefixes: Iterable[str]) -> ColumnElement[bool]:
+    return or_(*(codes.in_subtree(column, codes.short(code)) for code in prefixes))
+
+
+def _owners(session: Session, prefix: str) -> dict[str, int]:
+    """area code → the user who owns that area's tasks (by the level's role, lowest id)."""
+    rows = session.execute(
+        select(User.area_code, User.role, User.id)
+        .where(User.active, User.area_code.is_not(None), codes.in_subtree(User.area_code, prefix))
+        .order_by(User.id)
+    ).all()
+    owners: dict[str, int] = {}
+    for code, role, user_id in rows:
+        if code is not None and LEVEL_ROLE.get(codes.level_of(code)) is role:
+            owners.setdefault(code, user_id)
+    return owners
+
+
+def issue(*, session: Session, actor: Actor, data: DirectiveInput) -> Directive:
+    """Issue a directive and cascade it: one task per area from the level below the issuer
+    down to ``to_level`` on the way to every target (the levels between are split)."""
+    actor.require(Permission.dispatch_issue)
+    issuing = _area(session, codes.normalise(data.area))
+    actor.require_area(issuing.code, issuing.name)
+    if data.to_level.depth <= issuing.level.depth:
+        raise InvalidInputError(
+            _(
+                "a directive of %(name)s (a %(level)s) must reach a lower level than its own, "
+                "not %(to_level)s",
+                name=issuing.name, level=issuing.level.text, to_level=data.to_level.text,
+            ),
+            fields={"to_level": _("must lie below the issuing level")},
+        )  # fmt: skip
+    if data.deadline < timeutil.today():
+        raise InvalidInputError(
+            _("the deadline %(deadline)s has passed", deadline=data.deadline),
+            fields={"deadline": _("in the past")},
+        )
+    title = _clean(data.title, "title", TITLE_MAX)
+    text = _clean(data.text, "text", TEXT_MAX, required=False)
+    departments = [_clean(d, "departments", 100) for d in data.departments if d.strip()]
+    targets = _targets(session, issuing, data.targets, data.to_level)
+    directive = Directive(
+        area_code=issuing.code, level=issuing.level, to_level=data.to_level, title=title,
+        text=text, targets=",".join(targets), departments=",".join(departments),
+        deadline=data.deadline, issued_by=actor.user_id, issued_by_name=actor.username,
+    )  # fmt: skip
+    session.add(directive)
+    session.flush()
+    created = _cascade(session, directive, issuing, targets, data.to_level)
+    audit.record(
+        session=session, actor=actor, action=AuditAction.create, entity_type="directive",
+        entity_id=str(directive.id), area_code=issuing.code,
+        detail={"title": title, "to_level": data.to_level.value, "tasks": created,
+                "targets": [codes.short(c) for c in targets]},
+    )  # fmt: skip
+    return directive
+
+
+def _cascade(
+    session: Session, directive: Directive, top: Area, targets: Sequence[str], to_level: AreaLevel
+) -> int:
+    """Insert the tasks from the level below ``top`` to ``to_level`` towards ``targets``, one
+    level at a time in bulk; return how many."""
+    leaves = session.scalars(
+        select(Area.code).where(Area.level == to_level, _subtree_any(Area.code, targets))
+    ).all()
+    if not leaves:
+        raise InvalidInputError(
+            _(
+                "no %(level)s is loaded in the target areas %(targets)s",
+                level=to_level.text, targets=listing(codes.short(c) for c in targets),
+            ),
+            fields={"targets": _("no area at that level")},
+        )  # fmt: skip
+    by_level: dict[AreaLevel, set[str]] = {}
+    for leaf in leaves:
+        code: str | None = leaf
+        while code is not None and code != top.code:
+            by_level.setdefault(codes.level_of(code), set()).add(code)
+            code = codes.parent_of(code)
+    return _insert_tasks(session, directive, top.code, by_level, to_level, parent=None)
+
+
+def _insert_tasks(
+    session: Session,
+    directive: Directive,
+    top_code: str,
+    by_level: dict[AreaLevel, set[str]],
+    to_level: AreaLevel,
+    parent: Task | None,
+) -> int:
+    owners = _owners(session, codes.short(top_code))
+    ids: dict[str, int] = {parent.area_code: parent.id} if parent else {}
+    moment, total = timeutil.now(), 0
+    for level in sorted(by_level, key=lambda lv: lv.depth):
+        area_codes = sorted(by_level[level])
+        leaf = level is to_level
+        parents = [codes.parent_of(c) for c in area_codes]
+        n = len(area_codes)
+        total += insert_columns(session, Task.__table__, {  # type: ignore[arg-type]
+            "directive_id": [directive.id] * n,
+            "parent_id": [ids.get(p) if p else None for p in parents],
+            "area_code": area_codes,
+            "level": [level.value] * n,
+            "leaf": [leaf] * n,
+            "owner_id": [owners.get(c) for c in area_codes],
+            "deadline": [directive.deadline] * n,
+            "status": [(TaskStatus.new if leaf else TaskStatus.divided).value] * n,
+            "reminders": [0] * n,
+            "created_at": [moment] * n,
+            "updated_at": [moment] * n,
+        })  # fmt: skip
+        if not leaf:
+            ids.update(
+                session.execute(
+                    select(Task.area_code, Task.id).where(
+                        Task.directive_id == directive.id, Task.level == level
+                    )
+                ).all()
+            )
+    return total
+
+
+def split(*, session: Session, actor: Actor, task_id: int, areas: Sequence[str] = ()) -> list[Task]:
+    """Split a leaf task above the village level into one task per child area (all of them, or
+    those named); it then rolls up from them."""
+    actor.require(Permission.dispatch_issue)
+    task = get_task(session=session, actor=actor, task_id=task_id)
+    child = task.level.child
+    if not task.leaf or child is None:
+        raise ConflictError(_("task %(id)s cannot be split further", id=task.id))
+    if task.status not in OPEN_STATUSES:
+        raise ConflictError(
+            _("task %(id)s is %(status)s and cannot be split", id=task.id, status=task.status.text)
+        )
+    prefix = codes.short(task.area_code)
+    wanted = {codes.normalise(a) for a in areas}
+    query = select(Area.code).where(Area.level == child, codes.in_subtree(Area.code, prefix))
+    children = set(session.scalars(query).all())
+    if not children:
+        raise ConflictError(_("no %(level)s is loaded under this area", level=child.text))
+    if unknown := wanted - children:
+        raise InvalidInputError(
+            _(
+                "not a %(level)s of this area: %(codes)s",
+                level=child.text, codes=listing(codes.short(c) for c in sorted(unknown)),
+            ),
+            fields={"areas": _("not a child of the task's area")},
+        )  # fmt: skip
+    directive = session.get_one(Directive, task.directive_id)
+    task.leaf, task.status = False, TaskStatus.divided
+    session.flush()
+    _insert_tasks(session, directive, task.area_code, {child: wanted or children}, child, task)
+    created = list(
+        session.scalars(select(Task).where(Task.parent_id == task.id).order_by(Task.area_code))
+    )
+    audit.record_many(session=session, actor=actor, entries=[
+        audit.Entry(AuditAction.update, "task", str(task.id), task.area_code,
+                    {"status": "split", "tasks": len(created)}),
+        *(audit.Entry(AuditAction.create, "task", str(t.id), t.area_code,
+                      {"directive": directive.id, "parent": task.id}) for t in created),
+    ])  # fmt: skip
+    return created
+
+
+def get_directive(*, session: Session, actor: Actor, directive_id: int) -> Directive:
+    """A directive issued within the actor's scope or with a task there."""
+    actor.require(Permission.dispatch_read)
+    directive = session.get(Directive, directive_id)
+    if directive is None or not (
+        actor.reaches(directive.area_code) or _has_task_in_scope(session, actor, directive.id)
+    ):
+        raise NotFoundError(_("no directive %(id)s", id=directive_id))
+    return directive
+
+
+def _has_task_in_scope(session: Session, actor: Actor, directive_id: int) -> bool:
+    query = select(Task.id).where(
+        Task.directive_id == directive_id, actor.area_filter(Task.area_code)
+    )
+    return session.scalar(query.limit(1)) is not None
+
+
+def list_directives(
+    *, session: Session, actor: Actor, limit: int = 100, offset: int = 0
+) -> list[Directive]:
+    """Directives issued in the actor's scope or reaching into it, newest first."""
+    actor.require(Permission.dispatch_read)
+    reaching = exists().where(Task.directive_id == Directive.id, actor.area_filter(Task.area_code))
+    query = (
+        select(Directive)
+        .where(or_(actor.area_filter(Directive.area_code), reaching))
+        .order_by(Directive.created_at.desc(), Directive.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(session.scalars(query))
+
+
+def get_task(*, session: Session, actor: Actor, task_id: int) -> Task:
+    """A task whose area lies in the actor's scope."""
+    actor.require(Permission.dispatch_read)
+    task = session.get(Task, task_id)
+    if task is None or not actor.reaches(task.area_code):
+        raise NotFoundError(_("no task %(id)s", id=task_id))
+    return task
+
+
+def my_tasks(*, session: Session, actor: Actor, include_finished: bool = False) -> list[Task]:
+    """The actor's own tasks and those of the areas below escalated to them: open first, the
+    nearest deadline first."""
+    actor.require(Permission.dispatch_read)
+    if actor.user_id is None:
+        return []
+    parent = aliased(Task)
+    escalated = (
+        exists()
+        .where(parent.id == Task.parent_id, parent.owner_id == actor.user_id)
+        .correlate(Task)
+    )
+    mine = or_(
+        Task.owner_id == actor.user_id,
+        Task.escalated_at.is_not(None) & Task.status.in_(OPEN_STATUSES) & escalated,
+    )
+    query = select(Task).where(mine, Task.leaf, actor.area_filter(Task.area_code))
+    if not include_finished:
+        query = query.where(Task.status != TaskStatus.verified)
+    open_first = Task.status.in_(OPEN_STATUSES).desc()
+    return list(session.scalars(query.order_by(open_first, Task.deadline, Task.id).limit(500)))
+
+
+def act(
+    *, session: Session, actor: Actor, task_id: int, action: TaskAction, reason: str = ""
+) -> Task:
+    """Take one step in a task's life (accept, start, complete, verify, reject)."""
+    actor.require(
+        Permission.dispatch_verify if action is TaskAction.verify else Permission.dispatch_work
+    )
+    task = get_task(session=session, actor=actor, task_id=task_id)
+    allowed, after = TRANSITIONS[action]
+    if task.status not in allowed:
+        raise ConflictError(
+            _(
+                "task %(id)s is %(status)s: it cannot take the step '%(action)s' now",
+                id=task.id, status=task.status.text, action=action.text,
+            )
+        )  # fmt: skip
+    before = task.status
+    if action is TaskAction.reject:
+        reason = _clean(reason, "reason", REASON_MAX)
+        task.reason = reason
+    elif action is TaskAction.complete:
+        _require_evidence(session, task)
+        task.done_by, task.done_at = actor.user_id, timeutil.now()
+    elif action is TaskAction.verify:
+        if actor.user_id is None or actor.user_id in (task.done_by, task.owner_id):
+            raise PermissionDenied(
+                _(
+                    "task %(id)s must be verified by someone other than who carried it out",
+                    id=task.id,
+                )
+            )
+        task.verified_by, task.verified_at = actor.user_id, timeutil.now()
+    task.status = after
+    session.flush()
+    detail: dict[str, Any] = {"from": before.value, "to": after.value}
+    if reason:
+        detail["reason"] = reason
+    audit.record(
+        session=session, actor=actor, action=AuditAction.update, entity_type="task",
+        entity_id=str(task.id), area_code=task.area_code, detail=detail,
+    )  # fmt: skip
+    return task
+
+
+def _require_evidence(session: Session, task: Task) -> None:
+    from lianfang.dispatch.models import TaskEvidence
+
+    if (
+        session.scalar(select(TaskEvidence.id).where(TaskEvidence.task_id == task.id).limit(1))
+        is None
+    ):
+        raise ConflictError(
+            _(
+                "task %(id)s has no evidence yet: add a note or a file before marking it done",
+                id=task.id,
+            )
+        )
+
+
+def comment(*, session: Session, actor: Actor, task_id: int, text: str) -> TaskComment:
+    """Add a remark to a task."""
+    actor.require(Permission.dispatch_work)
+    task = get_task(session=session, actor=actor, task_id=task_id)
+    body = _clean(text, "text", REASON_MAX)
+    row = TaskComment(
+        task_id=task.id, area_code=task.area_code, text=body, user_id=actor.user_id,
+        username=actor.username,
+    )  # fmt: skip
+    session.add(row)
+    session.flush()
+    audit.record(
+        session=session, actor=actor, action=AuditAction.create, entity_type="task_comment",
+        entity_id=str(row.id), area_code=task.area_code, detail={"task": task.id},
+    )  # fmt: skip
+    return row
+
+
+def comments(*, session: Session, actor: Actor, task_id: int) -> list[TaskComment]:
+    """A task's comments, oldest first."""
+    task = get_task(session=session, actor=actor, task_id=task_id)
+    query = select(TaskComment).where(TaskComment.task_id == task.id)
+    return list(session.scalars(query.order_by(TaskComment.id)))
+
+
+def owner_names(*, session: Session, user_ids: Iterable[int | None]) -> dict[int, str]:
+    """user id → display name, for showing who is responsible."""
+    wanted = {i for i in user_ids if i is not None}
+    if not wanted:
+        return {}
+    rows = session.execute(select(User.id, User.display_name).where(User.id.in_(wanted)))
+    return dict(rows.all())
+
+
+def is_late(task: Task, today: date | None = None) -> bool:
+    """An open leaf task past its deadline."""
+    return task.status in OPEN_STATUSES and task.deadline < (today or timeutil.today())

@@ -1,0 +1,1 @@
+"""Medical resources: facilities, capacity, stock ledger, reserves, staff strength."""

@@ -1,0 +1,312 @@
+"""Stock as a commander reads it: per facility and item the balance, days of supply, the
+reserve target, the shortfall and the nearest facility that could transfer.
+
+Nothing here sums the ledger: balances are the running ``stock_balance`` rows; recent use sums
+only the last ``WINDOW_DAYS`` of issue lines (from the (facility, item, time) index).
+
+Forecast demand: days of supply divide by the larger of recent use and a demand source
+(``DemandSource``). The adopted forecast of the served area plugs in there; until the forecast
+domain offers one (``lianfang.forecast.service.adopted_forecast``), callers pass none and days
+of supply follow recent use alone.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import numpy as np
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from lianfang import timeutil
+from lianfang.areas import codes
+from lianfang.areas.models import Area, AreaPopulation
+from lianfang.auth.choices import Permission
+from lianfang.auth.scope import Actor
+from lianfang.demo.story import km
+from lianfang.errors import NotFoundError
+from lianfang.i18n import _
+from lianfang.resources import policy
+from lianfang.resources.choices import FacilityStatus, FacilityType, MovementKind
+from lianfang.resources.models import Facility, Item, ReserveTarget, StockBalance, StockMovement
+from lianfang.resources.service import is_stale
+
+WINDOW_DAYS = 14
+DemandSource = Callable[
+    [Session, Sequence[Facility], Sequence[Item]], Mapping[tuple[int, int], float]
+]
+"""Forecast demand in units a day per (facility id, item id) for the facilities' served areas."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """A facility that could transfer: its surplus over its own target, and how far it is."""
+
+    facility_id: int
+    name: str
+    surplus: int
+    km: float
+
+
+@dataclass
+class StockRow:
+    """One facility's stock of one item, read against its reserve target."""
+
+    facility: Facility
+    item: Item
+    balance: int
+    moved_at: datetime | None
+    per_day: float | None
+    days: float | None
+    target: int | None
+    target_source: str  # "" default, else the area code that set it
+    served: int
+    stale: bool
+    source: Source | None = None
+
+    @property
+    def shortfall(self) -> int:
+        return policy.shortfall(self.balance, self.target or 0)
+
+    @property
+    def surplus(self) -> int:
+        return max(0, self.balance - (self.target or 0))
+
+
+@dataclass
+class Reserve:
+    """The stock rows of an area (and the facilities around it that could transfer)."""
+
+    area: Area
+    rows: list[StockRow]
+    items: list[Item]
+    children: list[ChildSummary] = field(default_factory=list)
+
+    @property
+    def short(self) -> list[StockRow]:
+        return sorted(
+            (r for r in self.rows if r.shortfall > 0),
+            key=lambda r: (-r.shortfall / max(r.target or 1, 1), r.facility.id, r.item.id),
+        )
+
+
+@dataclass
+class ChildSummary:
+    """One child area of the dashboard: facilities, how many are short, units short by item."""
+
+    code: str
+    name: str
+    facilities: int = 0
+    short_facilities: int = 0
+    short_units: dict[str, int] = field(default_factory=dict)  # item code -> units
+
+
+def served_population(session: Session, places: Iterable[Facility]) -> dict[int, int]:
+    """The population each primary facility serves: its area's residents (the village of a
+    clinic, the town or street of a health centre)."""
+    primary = [p for p in places if p.type.primary]
+    prefixes = {codes.short(p.area_code) for p in primary}
+    if not prefixes:
+        return {}
+    towns = sorted({p[:9] for p in prefixes})
+    total = (
+        AreaPopulation.age_0_14 + AreaPopulation.age_15_59 + AreaPopulation.age_60_64
+        + AreaPopulation.age_65_79 + AreaPopulation.age_80_plus
+    )  # fmt: skip
+    per_village: dict[str, int] = {}
+    for chunk in range(0, len(towns), 500):
+        part = towns[chunk : chunk + 500]
+        rows = session.execute(
+            select(AreaPopulation.area_code, total).where(
+                or_(*(codes.in_subtree(AreaPopulation.area_code, t) for t in part))
+            )
+        ).all()
+        per_village.update({code: int(n) for code, n in rows})
+    by_prefix: dict[str, int] = defaultdict(int)
+    for code, n in per_village.items():
+        by_prefix[code[:9]] += n
+        by_prefix[code] += n
+    return {p.id: by_prefix.get(codes.short(p.area_code), 0) for p in primary}
+
+
+def recent_use(
+    session: Session, where: ColumnElement[bool], since: datetime
+) -> dict[tuple[int, int], int]:
+    """Units issued per (facility, item) since a moment, net of corrections of those issues."""
+    original = aliased(StockMovement)
+    rows = session.execute(
+        select(StockMovement.facility_id, StockMovement.item_id, -func.sum(StockMovement.quantity))
+        .outerjoin(original, StockMovement.reverses_id == original.id)
+        .where(
+            where,
+            StockMovement.moved_at >= since,
+            or_(
+                StockMovement.kind == MovementKind.issue,
+                and_(StockMovement.kind == MovementKind.correction,
+                     original.kind == MovementKind.issue),
+            ),
+        )
+        .group_by(StockMovement.facility_id, StockMovement.item_id)
+    ).all()  # fmt: skip
+    return {(f, i): int(n) for f, i, n in rows}
+
+
+def _rules(
+    session: Session, items: Sequence[Item]
+) -> dict[tuple[int, FacilityType], dict[str, policy.Rule]]:
+    """Every area's own targets: (item, facility type) -> area code -> rule."""
+    out: dict[tuple[int, FacilityType], dict[str, policy.Rule]] = defaultdict(dict)
+    for t in session.scalars(
+        select(ReserveTarget).where(ReserveTarget.item_id.in_([i.id for i in items]))
+    ):
+        out[(t.item_id, t.facility_type)][t.area_code] = policy.Rule(
+            t.per_facility, t.population_share, t.area_code
+        )
+    return out
+
+
+def stock_rows(
+    *, session: Session, actor: Actor, prefix: str, items: Sequence[Item] | None = None,
+    facility_ids: Sequence[int] | None = None, demand: DemandSource | None = None,
+) -> list[StockRow]:  # fmt: skip
+    """Every in-scope facility's stock of each item below an area prefix (or of the given
+    facilities), with days of supply and its target."""
+    actor.require(Permission.resources_read)
+    items = (
+        list(items) if items is not None else list(session.scalars(select(Item).order_by(Item.id)))
+    )
+    where = [actor.area_filter(Facility.area_code), codes.in_subtree(Facility.area_code, prefix)]
+    if facility_ids is not None:
+        where.append(Facility.id.in_(facility_ids))
+    places = list(session.scalars(select(Facility).where(*where).order_by(Facility.id)))
+    if not places or not items:
+        return []
+    ids = [p.id for p in places]
+    item_ids = [i.id for i in items]
+    scope = and_(
+        codes.in_subtree(StockBalance.area_code, prefix), StockBalance.item_id.in_(item_ids)
+    )
+    if facility_ids is not None:
+        scope = and_(scope, StockBalance.facility_id.in_(ids))
+    held = {
+        (b.facility_id, b.item_id): b for b in session.scalars(select(StockBalance).where(scope))
+    }
+    now = timeutil.now()
+    use_scope = and_(
+        codes.in_subtree(StockMovement.area_code, prefix), StockMovement.item_id.in_(item_ids)
+    )
+    if facility_ids is not None:
+        use_scope = and_(use_scope, StockMovement.facility_id.in_(ids))
+    used = recent_use(session, use_scope, now - timedelta(days=WINDOW_DAYS))
+    forecast = demand(session, places, items) if demand is not None else {}
+    served = served_population(session, places)
+    rules = _rules(session, items)
+    rows = []
+    for place in places:
+        for thing in items:
+            b = held.get((place.id, thing.id))
+            rule = policy.choose(
+                place.area_code, rules.get((thing.id, place.type), {}),
+                policy.default(place.type, thing.code, thing.category),
+            )  # fmt: skip
+            if b is None and rule is None:
+                continue  # holds none and needs none
+            recent = used.get((place.id, thing.id), 0) / WINDOW_DAYS
+            per_day = max(recent, forecast.get((place.id, thing.id), 0.0)) or None
+            balance = b.balance if b else 0
+            rows.append(StockRow(
+                facility=place, item=thing, balance=balance, moved_at=b.moved_at if b else None,
+                per_day=per_day, days=policy.days_of_supply(balance, per_day),
+                target=rule.units(served.get(place.id, 0), thing.per_person) if rule else None,
+                target_source=rule.source if rule else "", served=served.get(place.id, 0),
+                stale=is_stale(b.moved_at if b else None, now),
+            ))  # fmt: skip
+    return rows
+
+
+def attach_sources(rows: list[StockRow], pool: Sequence[StockRow]) -> None:
+    """Give each short row the nearest open facility of the pool holding a surplus of the item
+    (one that covers the whole shortfall if any lies within twice the distance of the nearest)."""
+    by_item: dict[int, list[StockRow]] = defaultdict(list)
+    for r in pool:
+        if (
+            r.surplus > 0
+            and r.facility.status is FacilityStatus.open
+            and r.facility.lon is not None
+        ):
+            by_item[r.item.id].append(r)
+    for row in rows:
+        if row.shortfall <= 0 or row.facility.lon is None or row.facility.lat is None:
+            continue
+        candidates = [c for c in by_item.get(row.item.id, []) if c.facility.id != row.facility.id]
+        if not candidates:
+            continue
+        here = (row.facility.lon, row.facility.lat)
+        lon = np.array([c.facility.lon for c in candidates], dtype=float)
+        lat = np.array([c.facility.lat for c in candidates], dtype=float)
+        scale = np.cos(np.radians((lat + here[1]) / 2))
+        dist = 111.2 * np.hypot((lon - here[0]) * scale, lat - here[1])
+        nearest = float(dist.min())
+        covering = [i for i in np.argsort(dist) if candidates[i].surplus >= row.shortfall]
+        pick = (
+            covering[0] if covering and dist[covering[0]] <= 2 * nearest + 1 else int(dist.argmin())
+        )
+        c = candidates[pick]
+        row.source = Source(
+            c.facility.id,
+            c.facility.name,
+            c.surplus,
+            round(km(here, (c.facility.lon or 0.0, c.facility.lat or 0.0)), 1),
+        )
+
+
+def reserve(
+    *, session: Session, actor: Actor, area_code: str, demand: DemandSource | None = None
+) -> Reserve:
+    """The reserve of an area: stock rows of its facilities with shortfalls and the nearest
+    source within the county around it (or the area itself above county level), and a summary
+    per child area for the dashboard."""
+    actor.require(Permission.resources_read)
+    code = codes.normalise(area_code)
+    area = session.get(Area, code)
+    if area is None:
+        raise NotFoundError(_("no area with code %(code)s", code=codes.short(code)))
+    actor.require_area(code, area.name)
+    prefix = codes.short(code)
+    region = prefix[:6] if len(prefix) > 6 else prefix
+    if not actor.reaches(region.ljust(12, "0")):
+        region = prefix
+    items = list(session.scalars(select(Item).order_by(Item.id)))
+    pool = stock_rows(session=session, actor=actor, prefix=region, items=items, demand=demand)
+    rows = [r for r in pool if r.facility.area_code.startswith(prefix)]
+    attach_sources(rows, pool)
+    return Reserve(area=area, rows=rows, items=items, children=_children(session, area, rows))
+
+
+def _children(session: Session, area: Area, rows: Sequence[StockRow]) -> list[ChildSummary]:
+    kids = session.scalars(
+        select(Area).where(Area.parent_code == area.code).order_by(Area.code)
+    ).all()
+    out = {k.code: ChildSummary(k.code, k.name) for k in kids}
+    lengths = sorted({len(codes.short(k.code)) for k in kids})
+    if not lengths:
+        return []
+    width = lengths[0]
+    seen: dict[str, set[int]] = defaultdict(set)
+    short: dict[str, set[int]] = defaultdict(set)
+    for r in rows:
+        key = r.facility.area_code[:width].ljust(12, "0")
+        if key not in out:
+            continue
+        seen[key].add(r.facility.id)
+        if r.shortfall > 0:
+            short[key].add(r.facility.id)
+            units = out[key].short_units
+            units[r.item.code] = units.get(r.item.code, 0) + r.shortfall
+    for key, summary in out.items():
+        summary.facilities = len(seen[key])
+        summary.short_facilities = len(short[key])
+    return list(out.values())

@@ -1,0 +1,175 @@
+"""What the resources API takes. Every body that writes is a strict ``WriteSchema``; read
+schemas are built from the domain's read models (``resources.views``)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import Field, model_validator
+
+from lianfang.ids import RecordId
+from lianfang.resources.choices import (
+    Capability,
+    FacilityStatus,
+    FacilityType,
+    StaffMoveKind,
+    StaffRole,
+)
+from lianfang.schemas import WriteSchema
+
+Count = Field(None, ge=0, le=1_000_000)
+
+
+class FacilityCreate(WriteSchema):
+    """A facility to register."""
+
+    code: str = Field(
+        min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$",
+        description="the facility's own stable code (imports match on it)",
+    )  # fmt: skip
+    name: str = Field(min_length=1, max_length=100)
+    type: FacilityType
+    area_code: str = Field(min_length=2, max_length=12, description="area code (any form)")
+    lon: float | None = Field(None, ge=-180, le=180)
+    lat: float | None = Field(None, ge=-90, le=90)
+    address: str = Field("", max_length=200)
+    hours: str = Field("", max_length=100, description="opening hours, e.g. 08:00-17:00")
+    phone: str = Field("", max_length=20)
+    capabilities: list[Capability] = Field(default_factory=list)
+    status: FacilityStatus = FacilityStatus.open
+
+
+class FacilityUpdate(WriteSchema):
+    """Fields to change; those left out stay as they are."""
+
+    name: str | None = Field(None, min_length=1, max_length=100)
+    lon: float | None = Field(None, ge=-180, le=180)
+    lat: float | None = Field(None, ge=-90, le=90)
+    address: str | None = Field(None, max_length=200)
+    hours: str | None = Field(None, max_length=100)
+    phone: str | None = Field(None, max_length=20)
+    capabilities: list[Capability] | None = None
+    status: FacilityStatus | None = None
+
+
+class CapacityCreate(WriteSchema):
+    """A capacity report: any figures the facility has; at least one."""
+
+    beds_total: int | None = Count
+    beds_occupied: int | None = Count
+    icu_total: int | None = Count
+    icu_occupied: int | None = Count
+    fever_visits: int | None = Count
+    staff_on_duty: int | None = Count
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CapacityCreate:
+        if all(v is None for v in self.model_dump().values()):
+            raise ValueError("a capacity report needs at least one figure")
+        for total, used in (("beds_total", "beds_occupied"), ("icu_total", "icu_occupied")):
+            t, u = getattr(self, total), getattr(self, used)
+            if t is not None and u is not None and u > t:
+                raise ValueError(f"{used} ({u}) is more than {total} ({t})")
+        return self
+
+
+class MovementCreate(WriteSchema):
+    """A stock movement at a facility: a receipt, an issue (to a person or a ward), a transfer
+    to another facility, or a count (the number counted; the difference is booked)."""
+
+    kind: str = Field(pattern="^(receipt|issue|transfer|count)$")
+    item_id: RecordId
+    quantity: int = Field(ge=0, le=10_000_000, description="units; for a count, the number counted")
+    person_id: RecordId | None = None
+    ward: str = Field("", max_length=50)
+    to_facility_id: RecordId | None = Field(None, description="a transfer's receiving facility")
+    note: str = Field("", max_length=500)
+
+
+class CorrectionCreate(WriteSchema):
+    """The counter-movement of a mistaken line, with the reason."""
+
+    note: str = Field(min_length=2, max_length=500)
+
+
+class InstitutionWrite(WriteSchema):
+    """A key institution's state (a nursing home): beds, residents, ill, last inspection."""
+
+    beds: int = Field(ge=0, le=100_000)
+    residents: int = Field(ge=0, le=100_000)
+    residents_ill: int = Field(0, ge=0, le=100_000)
+    last_inspection_on: date | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> InstitutionWrite:
+        if self.residents_ill > self.residents:
+            raise ValueError("residents_ill is more than residents")
+        return self
+
+
+class StaffWrite(WriteSchema):
+    """One role's staff at a facility, as counted today."""
+
+    role: StaffRole
+    total: int = Field(ge=0, le=100_000)
+    on_duty: int = Field(ge=0, le=100_000)
+    off_sick: int = Field(0, ge=0, le=100_000)
+    infected: int = Field(0, ge=0, le=100_000)
+    returned: int = Field(0, ge=0, le=100_000)
+    longest_streak_days: int = Field(0, ge=0, le=366)
+    over_14_days: int = Field(0, ge=0, le=100_000)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> StaffWrite:
+        if self.on_duty + self.off_sick > self.total:
+            raise ValueError("on_duty + off_sick is more than total")
+        if self.over_14_days > self.total:
+            raise ValueError("over_14_days is more than total")
+        return self
+
+
+class StaffMoveCreate(WriteSchema):
+    """Someone sent down to a village facility, or reassigned, from one date to another."""
+
+    kind: StaffMoveKind
+    name: str = Field(min_length=1, max_length=50)
+    role: StaffRole
+    to_facility_id: RecordId
+    start_on: date
+    end_on: date | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> StaffMoveCreate:
+        if self.end_on is not None and self.end_on < self.start_on:
+            raise ValueError("end_on is before start_on")
+        return self
+
+
+class PairingCreate(WriteSchema):
+    """An urban hospital paired with a county hospital or township health centre."""
+
+    partner_id: RecordId
+    since: date
+
+
+class TargetWrite(WriteSchema):
+    """An area's own reserve target for one item at one type of facility: units per facility or
+    a share (0–1) of the population served."""
+
+    area_code: str = Field(min_length=2, max_length=12)
+    item_id: RecordId
+    facility_type: FacilityType
+    per_facility: int | None = Field(None, ge=0, le=1_000_000)
+    population_share: float | None = Field(None, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _one(self) -> TargetWrite:
+        if (self.per_facility is None) == (self.population_share is None):
+            raise ValueError("give either per_facility or population_share")
+        return self
+
+
+class OperatorCreate(WriteSchema):
+    """A user named operator of a facility (a hospital operator reports for it)."""
+
+    user_id: RecordId

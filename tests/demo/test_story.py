@@ -46,6 +46,7 @@ MACHINE_CLOCK = {
     ("audit_event", "at"), ("demo_world", "built_at"), ("forecast_run", "created_at"),
     ("forecast_run", "started_at"), ("forecast_run", "finished_at"),
     ("import_report", "created_at"), ("export_job", "created_at"), ("export_job", "finished_at"),
+    ("reserve_target", "updated_at"),
 }  # fmt: skip
 DEADLINES = {
     ("person", "due_on"), ("coverage_cell", "due_on"), ("user_session", "expires_at"),
@@ -232,3 +233,19 @@ def test_docs_tell_the_story_the_generator_reads() -> None:
         if town.behind:
             assert f"| {town.name} |" in text, town.name
             assert town.en in text, town.name
+
+
+def test_behind_towns_centres_are_short_of_antivirals_and_the_seat_is_not(built: Built) -> None:
+    from lianfang.resources import reserve
+
+    def short_centres(area: str) -> tuple[int, int]:
+        rows = [
+            r for r in reserve.reserve(session=built.session, actor=SYSTEM, area_code=area).rows
+            if r.item.code == "azvudine" and r.facility.type.primary and r.target
+        ]  # fmt: skip
+        return sum(r.shortfall > 0 for r in rows), len(rows)
+
+    for town in sorted(story.BEHIND):
+        short, centres = short_centres(town)
+        assert short == centres == 1, town
+    assert short_centres("320623001")[0] == 0  # 掘港街道, the county seat

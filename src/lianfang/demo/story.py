@@ -204,3 +204,39 @@ def remoteness(villages: Mapping[str, Point], centre: Point) -> dict[str, float]
 
 def _coastal(village: str) -> bool:
     return village[:9] + "000" in COASTAL
+
+
+# Medical resources (``demo.resources``). Facilities: the city's tertiary hospitals in its
+# central district (TERTIARY), a people's and a TCM hospital per county seat, a township health
+# centre per town (a community health centre per street), a clinic per village, a welfare centre
+# per county (如东's with WELFARE_BEDS beds and WELFARE_RESIDENTS residents), PHARMACIES per town
+# and a medicine warehouse per county.
+TERTIARY = ("南通大学附属医院", "南通市第一人民医院", "南通市中医院", "南通市第三人民医院")
+NEAR_FULL = "南通市第三人民医院"  # the designated infectious-disease hospital: NEAR_FULL_SHARE full
+NEAR_FULL_SHARE = 0.97
+WELFARE_BEDS, WELFARE_RESIDENTS = 280, 183
+PHARMACIES = 2
+# Stock. A primary facility holds STOCK_COVER × its target of each symptomatic item (drawn
+# uniformly), except in the story's behind towns (BEHIND_COVER). Township centres' antivirals:
+# ANTIVIRAL_TARGET units per centre (an area target the demo sets city-wide); centres of behind
+# towns hold ANTIVIRAL_SHORT of it. A clinic lacks its oximeters (holds 0 or 1) with
+# probability NO_OXIMETER[0] + NO_OXIMETER[1]·w. Daily use over the last USE_DAYS days is
+# USE_PER_1000 units per 1,000 people served, per symptomatic item.
+STOCK_COVER = (1.0, 1.6)
+BEHIND_COVER = (0.3, 0.7)
+ANTIVIRAL_TARGET = {"azvudine": 20, "nirmatrelvir": 10}
+ANTIVIRAL_SHORT = (0.0, 0.3)
+NO_OXIMETER = (0.04, 0.5)
+USE_DAYS = 14
+USE_PER_1000 = 1.5
+# Capacity. Hospitals report every morning for REPORT_DAYS days; STALE_REPORTS of them (centres
+# of behind towns first) stopped STALE_DAYS days ago. Occupancy OCCUPANCY (uniform) elsewhere.
+REPORT_DAYS = 14
+STALE_REPORTS = 4
+STALE_DAYS = 3
+OCCUPANCY = (0.55, 0.9)
+
+
+def no_oximeter(w: float) -> float:
+    """Probability that a village clinic of a town of weakness ``w`` lacks its oximeters."""
+    return NO_OXIMETER[0] + NO_OXIMETER[1] * w

@@ -19,6 +19,7 @@ from lianfang.areas.loading import DEFAULT_CITY, load_directory
 from lianfang.areas.models import Area
 from lianfang.auth.scope import Actor
 from lianfang.demo import people, placement, population, story
+from lianfang.demo import resources as demo_resources
 from lianfang.demo import service as demo_service
 from lianfang.errors import InvalidInputError
 from lianfang.i18n import _
@@ -37,6 +38,7 @@ class WorldReport:
     placed_points: int
     people: people.PeopleReport
     today: date
+    resources: demo_resources.ResourcesReport
 
 
 def census_totals() -> dict[str, int]:
@@ -120,6 +122,10 @@ def build(
         else people.PeopleReport()
     )
     tick("people", 1, 1)
+    stock = demo_resources.generate(
+        session=session, actor=actor, seed=seed, prefix=prefix, today=today
+    )
+    tick("resources", 1, 1)
     demo_service.record_build(
         session=session,
         actor=actor,
@@ -136,6 +142,7 @@ def build(
         placed_points=len(points),
         people=key_people,
         today=today,
+        resources=stock,
     )
 
 

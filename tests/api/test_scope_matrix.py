@@ -185,7 +185,22 @@ def people_cases() -> list[Case]:
     ]  # fmt: skip
 
 
+RESOURCE_READERS = ALL - {Role.safety_inspector}
 CASES = [
+    Case(
+        "GET",
+        "/api/resources/reserve",
+        f"/api/resources/reserve?area={VILLAGE}",
+        RESOURCE_READERS,
+        rows=items(within="rows"),
+    ),
+    Case(
+        "GET",
+        "/api/resources/reserve",
+        f"/api/resources/reserve?area={TOWN}#t",
+        RESOURCE_READERS - {Role.village_worker},
+        rows=items(within="rows"),
+    ),
     Case("GET", "/api/me", "/api/me", ALL),
     Case("GET", "/api/users", "/api/users", MANAGERS, rows=items(within=None)),
     Case(

@@ -7,7 +7,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Page, Request, expect
+from playwright.sync_api import Browser, Page, Request, expect
 
 from lianfang.auth.choices import Role
 from tests.browser.conftest import sign_in
@@ -33,7 +33,7 @@ def test_the_api_docs_list_every_operation_and_ask_nothing_of_the_internet(
     page.get_by_role("link", name="接口文档").click()
     page.wait_for_url(f"{server}/docs")
     operations = page.locator(".opblock")
-    expect(operations.first).to_be_visible()
+    expect(operations.first).to_be_visible(timeout=30_000)  # a 1.7 MB script
     document = page.request.get(f"{server}/openapi.json").json()
     expected = sum(len(methods) for methods in document["paths"].values())
     expect(operations).to_have_count(expected)
@@ -113,3 +113,16 @@ def test_the_site_icon_loads(page: Page, server: str) -> None:
     assert answer.status == 200
     assert answer.headers["content-type"] == "image/x-icon"
     assert page.locator("link[rel=icon]").first.get_attribute("href") == "/favicon.ico"
+
+
+def test_the_api_docs_on_a_phone(browser: Browser, server: str, artifacts: Path) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    page = context.new_page()
+    requests: list[Request] = []
+    page.on("request", lambda request: requests.append(request))
+    page.goto(f"{server}/docs")
+    expect(page.locator(".opblock").first).to_be_visible(timeout=30_000)  # a 1.7 MB script
+    expect(page.get_by_role("button", name="Authorize").first).to_be_in_viewport()
+    page.screenshot(path=str(artifacts / "api-docs-phone.png"))
+    assert not _outside(server, requests), _outside(server, requests)
+    context.close()

@@ -42,8 +42,11 @@ def fill(template: Path, out: Path, rows: list[dict[str, str]]) -> None:
 
 def test_template_import_export_coverage(db: str, tmp_path: Path) -> None:
     template = tmp_path / "template.xlsx"
-    made = lianfang("people", "template", "-o", str(template))
+    made = lianfang("people", "template", "-o", str(template), "--area", "320623001", db=db)
     assert made.returncode == 0, made.stderr
+    listed = CalamineWorkbook.from_path(str(template)).get_sheet_by_name("村(居)名单").to_python()
+    assert [str(row[3]) for row in listed[1:]][:2] == [VILLAGE, VILLAGE_2]  # 掘港街道's villages
+    assert {row[1] for row in listed[1:]} == {"掘港街道"}
     filled = tmp_path / "people.xlsx"
     fill(template, filled, [
         {"姓名": "周玉兰", "身份证号": ZHOU, "联系电话": "13812345678", "村(居)代码": VILLAGE,
@@ -153,3 +156,19 @@ def test_errors_name_the_row_of_the_file_after_blank_rows(db: str, tmp_path: Pat
     result = lianfang("people", "import", str(upload), "--dry-run", db=db)
     assert result.returncode == 1
     assert "第 4 行「身份证号」" in result.stdout
+
+
+def test_a_village_named_is_looked_up_in_the_area_given(db: str, tmp_path: Path) -> None:
+    upload = tmp_path / "named.csv"
+    number = id_number("19420202", 5)
+    upload.write_text(f"姓名,身份证号,村(居)代码\n壬,{number},新桥村\n", encoding="utf-8")
+    everywhere = lianfang("people", "import", str(upload), "--dry-run", db=db)
+    assert everywhere.returncode == 1
+    assert "「新桥村」在您的区域内有" in everywhere.stdout
+    assert "如东县岔河镇新桥村委会（320623110211）" in everywhere.stdout.replace("\n", "")
+    in_county = lianfang("people", "import", str(upload), "--area", "320623", db=db)
+    assert in_county.returncode == 0, in_county.stdout + in_county.stderr
+    out = tmp_path / "out.csv"
+    args = ("people", "export", "--area", "320623110211", "-o", str(out), "--reveal")
+    assert lianfang(*args, "--reason", "核对名单", db=db).returncode == 0
+    assert number in out.read_text(encoding="utf-8-sig")

@@ -27,9 +27,9 @@ print(json.dumps({"code": code, "modules": sorted(sys.modules)}), file=sys.stder
 """
 
 
-def loaded(*args: str) -> tuple[int, set[str], str]:
+def loaded(*args: str, env: dict[str, str] | None = None) -> tuple[int, set[str], str]:
     """The exit code of ``lianfang ARGS``, the top-level packages it imported, its output."""
-    env = os.environ | {"PYTHONPATH": str(SRC)}
+    env = os.environ | {"PYTHONPATH": str(SRC)} | (env or {})
     result = subprocess.run(
         [sys.executable, "-c", PROBE, *args],
         capture_output=True, text=True, env=env, timeout=120, check=False,
@@ -57,6 +57,9 @@ def test_help_imports_nothing_heavy(path: tuple[str, ...]) -> None:
 
 def test_a_command_still_imports_what_it_uses(tmp_path: Path) -> None:
     """The probe sees what a command imports: writing a template loads xlsxwriter."""
-    code, modules, _ = loaded("people", "template", "-o", str(tmp_path / "t.xlsx"))
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    env = {"LIANFANG_ADMIN_PASSWORD": "pw-long-enough"}
+    assert loaded("init", "--db", db, env=env)[0] == 0
+    code, modules, _ = loaded("people", "template", "-o", str(tmp_path / "t.xlsx"), "--db", db)
     assert code == 0
     assert "xlsxwriter" in modules

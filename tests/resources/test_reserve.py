@@ -137,3 +137,45 @@ def test_the_public_lookup_lists_open_places_with_stock_nearest_first(session: S
     again = lookup.find(session=session, actor=lookup.PUBLIC, item="ibuprofen", near=VILLAGE)
     assert first.facility_id not in {f.facility_id for f in again.results}
     assert not hasattr(first, "balance")  # a level, never the quantity
+
+
+def test_forecast_demand_is_shared_among_a_categorys_items(session: Session) -> None:
+    from datetime import date
+
+    from lianfang.forecast.adoption import Demand
+    from lianfang.resources.models import Item
+
+    items = session.scalars(select(Item).order_by(Item.id)).all()
+    series = {
+        "antipyretic_courses": Demand("antipyretic_courses", "x", (0, 0), (8.0, 10.0), (0, 0)),
+        "antiviral_courses": Demand("antiviral_courses", "x", (0,), (3.0,), (0,)),
+    }  # fmt: skip
+    start = date(2023, 1, 4)
+    by_code = {i.id: i.code for i in items}
+    got = {
+        by_code[k]: v
+        for k, v in reserve.daily_demand(series, start, date(2023, 1, 5), items).items()
+    }
+    assert got == {"ibuprofen": 5.0, "paracetamol": 5.0}  # day 2: 10 courses; antivirals ended
+    first = reserve.daily_demand(series, start, start, items)
+    assert {by_code[k]: v for k, v in first.items()}["azvudine"] == 1.5
+
+
+def test_days_of_supply_take_the_larger_of_use_and_forecast(session: Session) -> None:
+    clinic = facility(session, "T-CLINIC", VILLAGE)
+    ibu = item(session, "ibuprofen")
+    ledger.receive(
+        session=session, actor=SYSTEM, facility_id=clinic.id, item_id=ibu.id, quantity=90
+    )
+    ledger.issue(
+        session=session, actor=SYSTEM, facility_id=clinic.id, item_id=ibu.id, quantity=14, ward="x"
+    )
+
+    def forecast(_s: Session, places: object, items: object) -> dict[tuple[int, int], float]:
+        return {(clinic.id, ibu.id): 4.0}
+
+    (row,) = reserve.stock_rows(
+        session=session, actor=SYSTEM, prefix=VILLAGE, items=[ibu], facility_ids=[clinic.id],
+        demand=forecast,
+    )  # fmt: skip
+    assert (row.per_day, row.days) == (4.0, 19.0)  # forecast 4/day beats 1/day used

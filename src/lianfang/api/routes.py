@@ -8,6 +8,7 @@ from lianfang.auth.routes import router as auth_router
 from lianfang.forecast.routes import router as forecast_router
 from lianfang.people.routes import router as people_router
 from lianfang.people.sheet_routes import router as people_sheet_router
+from lianfang.resources.routes import router as resources_router
 
 router = APIRouter(route_class=Route)
 router.include_router(auth_router)
@@ -15,3 +16,4 @@ router.include_router(areas_router)
 router.include_router(forecast_router)
 router.include_router(people_sheet_router)  # before /people/{person_id}
 router.include_router(people_router)
+router.include_router(resources_router)

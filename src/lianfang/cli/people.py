@@ -37,13 +37,24 @@ OutOption = Annotated[
 ]
 
 
-@app.command("template")
-def template(output: OutOption) -> None:
-    """写出空白导入模板（.xlsx）/ Write the empty import template (.xlsx)."""
-    from lianfang.io import workbooks
-    from lianfang.people.sheet import SPEC
+VillagesOption = Annotated[
+    str | None,
+    typer.Option(
+        "--area",
+        help="村(居)名称在此区划内查找 / Area whose villages a sheet may name, e.g. 320623001.",
+    ),
+]
 
-    output.write_bytes(workbooks.template(SPEC))
+
+@app.command("template")
+def template(output: OutOption, area: VillagesOption = None, db: DbOption = None) -> None:
+    """写出空白导入模板（.xlsx），附村(居)名单 / Write the empty import template (.xlsx) with a
+    sheet of the villages (name, town, county, 12-digit code)."""
+    from lianfang.people import villages
+
+    with unit_of_work(db) as session:
+        data = villages.template(session=session, actor=operator(), area=area)
+    output.write_bytes(data)
     say(_("template written to %(output)s", output=output))
 
 
@@ -58,6 +69,7 @@ def import_file(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="只检查不写入 / Check every row, write nothing.")
     ] = False,
+    area: VillagesOption = None,
     db: DbOption = None,
 ) -> None:
     """导入重点人群表（全部行无误才写入）/ Import a people sheet, all or nothing.
@@ -72,7 +84,9 @@ def import_file(
     table = sheets.read(file.read_bytes(), file.name, SPEC)
     try:
         with unit_of_work(db) as session:
-            result = import_table(session=session, actor=operator(), table=table, dry_run=dry_run)
+            result = import_table(
+                session=session, actor=operator(), table=table, dry_run=dry_run, area=area
+            )
     except ImportFileError as error:
         if error.rows:
             _report(file, table, error)

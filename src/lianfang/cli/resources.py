@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
 
 from lianfang.cli.common import DbOption, JsonOption, console, language, operator, say, unit_of_work
 from lianfang.i18n import _
-
-if TYPE_CHECKING:
-    from lianfang.resources.reserve import StockRow
 
 app = typer.Typer(
     help="医疗资源：储备、就近购药、导入 / Medical resources: reserves, where to get medicine, "
@@ -25,23 +22,6 @@ SHOWN_ERRORS = 10
 
 def _days(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f}"
-
-
-def stock_json(row: StockRow) -> dict[str, Any]:
-    """One stock row as the CLI and API write it."""
-    return {
-        "facility_id": row.facility.id, "facility": row.facility.name,
-        "facility_type": row.facility.type.value, "area_code": row.facility.area_code,
-        "item": row.item.code, "item_name": row.item.name, "unit": row.item.unit,
-        "balance": row.balance, "reported_at": row.moved_at.isoformat() if row.moved_at else None,
-        "stale": row.stale, "per_day": None if row.per_day is None else round(row.per_day, 2),
-        "days_of_supply": None if row.days is None else round(row.days, 1),
-        "target": row.target, "shortfall": row.shortfall,
-        "nearest_source": None if row.source is None else {
-            "facility_id": row.source.facility_id, "name": row.source.name,
-            "surplus": row.source.surplus, "km": row.source.km,
-        },
-    }  # fmt: skip
 
 
 @app.command("reserve")
@@ -63,8 +43,9 @@ def reserve_command(
         read = reserve.reserve(session=session, actor=operator(), area_code=area)
     rows = read.short if short_only else read.rows
     if as_json:
-        payload = {"area_code": read.area.code, "area": read.area.name,
-                   "rows": [stock_json(r) for r in rows]}  # fmt: skip
+        from lianfang.resources.schemas import ReserveRead
+
+        payload = ReserveRead.of(read, short_only).model_dump(mode="json")
         console.print_json(json.dumps(payload, ensure_ascii=False))
         return
     lang = language()

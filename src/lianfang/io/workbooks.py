@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
@@ -43,8 +44,21 @@ def _note(column: Column) -> str:
     return LIST_SEPARATOR.in_language(ZH).join(column.choices)
 
 
-def template(spec: SheetSpec) -> bytes:
-    """An empty workbook to fill in: Chinese headers, drop-down lists, and a sheet of notes."""
+@dataclass(frozen=True)
+class Listing:
+    """A sheet of reference rows a template carries after its first sheet (the user's villages
+    with their codes): what may be written in a column, to look up or copy from."""
+
+    name: str
+    headers: Sequence[str]
+    widths: Sequence[int]
+    rows: Sequence[Sequence[str]]
+    note: str = ""  # written in the notes sheet under the rules
+
+
+def template(spec: SheetSpec, listings: Sequence[Listing] = ()) -> bytes:
+    """An empty workbook to fill in: Chinese headers, drop-down lists, then each listing's
+    sheet, and a sheet of notes."""
     out = io.BytesIO()
     with xlsxwriter.Workbook(out, {"in_memory": True}) as book:
         sheet = book.add_worksheet(spec.name)
@@ -53,6 +67,14 @@ def template(spec: SheetSpec) -> bytes:
         _lists(sheet, SheetSpec(spec.name, columns))
         text = book.add_format({"num_format": "@"})
         sheet.set_column(0, len(columns) - 1, None, text)  # keep ID numbers and codes as text
+        for listed in listings:
+            reference = book.add_worksheet(listed.name)
+            _header(book, reference, listed.headers, listed.widths)
+            for row, values in enumerate(listed.rows, start=1):
+                for col, value in enumerate(values):
+                    reference.write_string(row, col, value)
+            if listed.rows:
+                reference.autofilter(0, 0, len(listed.rows), len(listed.headers) - 1)
         notes = book.add_worksheet(_("How to fill in").in_language(ZH))
         _header(book, notes, ["列", "Column", "必填", "说明"], [16, 24, 6, 80])  # both languages
         for row, c in enumerate(columns, start=1):
@@ -61,6 +83,9 @@ def template(spec: SheetSpec) -> bytes:
             notes.write_row(
                 row, 0, [title.in_language("zh"), title.in_language("en"), "", str(rule)]
             )
+        below = len(columns) + 2 + len(RULES)
+        for row, listed in enumerate([li for li in listings if li.note], start=below):
+            notes.write_row(row, 0, [listed.name, "", "", listed.note])
     return out.getvalue()
 
 

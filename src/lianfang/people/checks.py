@@ -16,6 +16,7 @@ from lianfang.areas.models import Area
 from lianfang.auth.scope import Actor
 from lianfang.errors import LianfangError
 from lianfang.i18n import Text, _
+from lianfang.people import villages
 from lianfang.people.choices import Sex
 from lianfang.people.sheet import Checker, Parsed
 
@@ -23,21 +24,38 @@ CHUNK = 5000
 NOT_A_DAY = np.datetime64("NaT", "D")
 
 
-def areas(session: Session, actor: Actor, check: Checker, parsed: Parsed) -> None:
-    """Village codes: normalised in place, and each one existing, a village, within scope."""
+def areas(
+    session: Session, actor: Actor, check: Checker, parsed: Parsed, area: str | None = None
+) -> None:
+    """Village codes, or names where one village of the area bears them (``area``, else the
+    actor's scope): normalised in place to codes, each one existing, a village, within scope."""
+    distinct = set(parsed.values["area_code"])
+    named = villages.by_name(
+        session=session, actor=actor, names={r.strip() for r in distinct if _is_name(r)}, area=area
+    )
     wanted: dict[str, str | None] = {}
-    for raw in set(parsed.values["area_code"]):
+    unnamed: dict[str, Text] = {}  # names that match no village, or several
+    for raw in distinct:
+        if _is_name(raw):
+            found = named[raw.strip()]
+            wanted[raw] = found if isinstance(found, str) else None
+            if not isinstance(found, str):
+                unnamed[raw] = found
+            continue
         try:
             wanted[raw] = codes.normalise(raw) if raw else None
         except LianfangError:
             wanted[raw] = None
     known = sorted({c for c in wanted.values() if c})
-    found = {
+    found_areas = {
         a.code: a
         for start in range(0, len(known), CHUNK)
         for a in session.scalars(select(Area).where(Area.code.in_(known[start : start + CHUNK])))
     }
-    problems = {raw: _area_problem(raw, code, found, actor) for raw, code in wanted.items()}
+    problems = {
+        raw: unnamed.get(raw) or _area_problem(raw, code, found_areas, actor)
+        for raw, code in wanted.items()
+    }
     column = parsed.values["area_code"]
     if any(problems.values()):
         for index, raw in enumerate(column):
@@ -46,6 +64,12 @@ def areas(session: Session, actor: Actor, check: Checker, parsed: Parsed) -> Non
                 check.add(index, "area_code", problem)
     normal = {raw: code or "" for raw, code in wanted.items()}
     parsed.values["area_code"] = [normal[raw] for raw in column]
+
+
+def _is_name(raw: str) -> bool:
+    """A cell that names a village rather than giving its code (anything but digits)."""
+    text = raw.strip()
+    return bool(text) and not (text.isascii() and text.isdigit())
 
 
 def _area_problem(raw: str, code: str | None, found: dict[str, Area], actor: Actor) -> Text | None:

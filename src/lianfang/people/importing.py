@@ -108,21 +108,23 @@ class Stored:
 
 def import_table(
     *, session: Session, actor: Actor, table: Table, dry_run: bool = False,
-    source: ChangeSource = ChangeSource.sheet,
+    source: ChangeSource = ChangeSource.sheet, area: str | None = None,
 ) -> ImportResult:  # fmt: skip
-    """Check every row of a people table, then write all of it or nothing."""
+    """Check every row of a people table, then write all of it or nothing. A village given by
+    name is looked up in ``area`` (within scope), else in the actor's whole scope."""
     actor.require(Permission.people_edit)
     with gc_paused():
-        return _import(session, actor, table, dry_run, source)
+        return _import(session, actor, table, dry_run, source, area)
 
 
 def _import(
-    session: Session, actor: Actor, table: Table, dry_run: bool, source: ChangeSource
-) -> ImportResult:
+    session: Session, actor: Actor, table: Table, dry_run: bool, source: ChangeSource,
+    area: str | None,
+) -> ImportResult:  # fmt: skip
     parsed, errors = parse(table)
     check = Checker(table)
     check.errors = errors
-    checks.areas(session, actor, check, parsed)
+    checks.areas(session, actor, check, parsed, area)
     stored = _stored(session, parsed.values["id_number"])
     checks.cells_together(check, parsed, _stored_kits(parsed, stored))
     _check_scope_of_stored(actor, check, parsed, stored)

@@ -103,7 +103,10 @@ SPEC = SheetSpec(
             pgettext("people sheet", "village code"),
             required=True,
             width=14,
-            note=_("12-digit village (community) statistical code"),
+            note=_(
+                "12-digit village (community) statistical code, or the village's name where no "
+                "other village of your area bears it (see the sheet of villages)"
+            ),
         ),
         Column("village", pgettext("people sheet", "village"), export_only=True, width=12),
         Column("address", pgettext("people sheet", "address"), width=24),

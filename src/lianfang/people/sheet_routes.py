@@ -16,8 +16,8 @@ from lianfang.areas import codes
 from lianfang.auth.choices import Permission
 from lianfang.errors import ImportFileError, InvalidInputError
 from lianfang.i18n import _
-from lianfang.io import sheets, workbooks
-from lianfang.people import exporting
+from lianfang.io import sheets
+from lianfang.people import exporting, villages
 from lianfang.people.importing import import_table
 from lianfang.people.models import ExportJob
 from lianfang.people.routes import AreaQuery, Grades, Missing, filter_of, row_errors
@@ -28,10 +28,17 @@ router = APIRouter(tags=["people 重点人群"], route_class=Route)
 
 
 @router.get("/people/template", summary="The people sheet template (.xlsx)")
-def template(actor: CurrentActor) -> Response:
-    """Headers in Chinese with notes, drop-down lists for the choices."""
+def template(
+    session: SessionDep,
+    actor: CurrentActor,
+    area: Annotated[str | None, Query(max_length=12, description="area code (any form)")] = None,
+) -> Response:
+    """Headers in Chinese with notes, drop-down lists for the choices, and a sheet of the
+    villages of your area (or of `area` within it): name, town, county and 12-digit code."""
     actor.require(Permission.people_edit)
-    return download(workbooks.template(SPEC), "people-template.xlsx")
+    return download(
+        villages.template(session=session, actor=actor, area=area), "people-template.xlsx"
+    )
 
 
 @router.post(

@@ -5,9 +5,11 @@ Nothing here sums the ledger: balances are the running ``stock_balance`` rows; r
 only the last ``WINDOW_DAYS`` of issue lines (from the (facility, item, time) index).
 
 Forecast demand: days of supply divide by the larger of recent use and a demand source
-(``DemandSource``). The adopted forecast of the served area plugs in there; until the forecast
-domain offers one (``lianfang.forecast.service.adopted_forecast``), callers pass none and days
-of supply follow recent use alone.
+(``DemandSource``). ``adopted_demand`` is the one the reserve uses: the planning forecast
+adopted for a primary facility's served area (``lianfang.forecast.adoption.adopted_forecast``),
+its median courses for today split evenly over the items of the category (antipyretic courses
+over the antipyretics, antiviral courses over the antivirals). Where no forecast is adopted,
+recent use alone counts.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import numpy as np
 from sqlalchemy import ColumnElement, and_, func, or_, select
@@ -28,9 +30,10 @@ from lianfang.auth.choices import Permission
 from lianfang.auth.scope import Actor
 from lianfang.demo.story import km
 from lianfang.errors import NotFoundError
+from lianfang.forecast.adoption import Demand, adopted_forecast
 from lianfang.i18n import _
 from lianfang.resources import policy
-from lianfang.resources.choices import FacilityStatus, FacilityType, MovementKind
+from lianfang.resources.choices import FacilityStatus, FacilityType, ItemCategory, MovementKind
 from lianfang.resources.models import Facility, Item, ReserveTarget, StockBalance, StockMovement
 from lianfang.resources.service import is_stale
 
@@ -39,6 +42,59 @@ DemandSource = Callable[
     [Session, Sequence[Facility], Sequence[Item]], Mapping[tuple[int, int], float]
 ]
 """Forecast demand in units a day per (facility id, item id) for the facilities' served areas."""
+
+
+COURSES = {
+    ItemCategory.antipyretic: "antipyretic_courses",
+    ItemCategory.antiviral: "antiviral_courses",
+}
+"""Which forecast demand series stands for the daily use of which category of item."""
+
+
+def daily_demand(
+    demand: Mapping[str, Demand], start: date, day: date, items: Sequence[Item]
+) -> dict[int, float]:
+    """Units a day per item from a forecast's demand on ``day``: a category's median courses
+    shared evenly among the catalogue's items of that category (one course, one unit)."""
+    by_category: dict[ItemCategory, list[Item]] = defaultdict(list)
+    for thing in items:
+        by_category[thing.category].append(thing)
+    out: dict[int, float] = {}
+    for category, series in COURSES.items():
+        found = demand.get(series)
+        on = found.on(day, start) if found is not None else None
+        if on is None or not by_category[category]:
+            continue
+        for thing in by_category[category]:
+            out[thing.id] = on[1] / len(by_category[category])
+    return out
+
+
+def adopted_demand(actor: Actor) -> DemandSource:
+    """Forecast demand of each primary facility's served area from the adopted planning forecast
+    (none where no forecast covers the area)."""
+
+    def source(
+        session: Session, places: Sequence[Facility], items: Sequence[Item]
+    ) -> dict[tuple[int, int], float]:
+        today = timeutil.today()
+        cache: dict[str, dict[int, float]] = {}
+        out: dict[tuple[int, int], float] = {}
+        for place in places:
+            if not place.type.primary:
+                continue
+            if place.area_code not in cache:
+                try:
+                    read = adopted_forecast(session=session, actor=actor, area=place.area_code)
+                except NotFoundError:
+                    cache[place.area_code] = {}
+                else:
+                    cache[place.area_code] = daily_demand(read.demand, read.start, today, items)
+            for item_id, units in cache[place.area_code].items():
+                out[(place.id, item_id)] = units
+        return out
+
+    return source
 
 
 @dataclass(frozen=True)
@@ -268,7 +324,7 @@ def reserve(
 ) -> Reserve:
     """The reserve of an area: stock rows of its facilities with shortfalls and the nearest
     source within the county around it (or the area itself above county level), and a summary
-    per child area for the dashboard."""
+    per child area for the dashboard. Demand: the adopted forecast unless another is given."""
     actor.require(Permission.resources_read)
     code = codes.normalise(area_code)
     area = session.get(Area, code)
@@ -280,6 +336,7 @@ def reserve(
     if not actor.reaches(region.ljust(12, "0")):
         region = prefix
     items = list(session.scalars(select(Item).order_by(Item.id)))
+    demand = demand if demand is not None else adopted_demand(actor)
     pool = stock_rows(session=session, actor=actor, prefix=region, items=items, demand=demand)
     rows = [r for r in pool if r.facility.area_code.startswith(prefix)]
     attach_sources(rows, pool)

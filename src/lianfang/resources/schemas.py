@@ -3,9 +3,10 @@ schemas are built from the domain's read models (``resources.views``)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from typing import TYPE_CHECKING
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from lianfang.ids import RecordId
 from lianfang.resources.choices import (
@@ -16,6 +17,9 @@ from lianfang.resources.choices import (
     StaffRole,
 )
 from lianfang.schemas import WriteSchema
+
+if TYPE_CHECKING:
+    from lianfang.resources.reserve import Reserve, StockRow
 
 Count = Field(None, ge=0, le=1_000_000)
 
@@ -173,3 +177,63 @@ class OperatorCreate(WriteSchema):
     """A user named operator of a facility (a hospital operator reports for it)."""
 
     user_id: RecordId
+
+
+class SourceRead(BaseModel):
+    """The nearest open facility with a surplus of the item that could transfer."""
+
+    facility_id: int
+    name: str
+    surplus: int
+    km: float
+
+
+class StockRowRead(BaseModel):
+    """One facility's stock of one item against its reserve target."""
+
+    facility_id: int
+    facility: str
+    facility_type: FacilityType
+    area_code: str
+    item: str
+    item_name: str
+    unit: str
+    balance: int
+    reported_at: datetime | None
+    stale: bool = Field(description="last movement or count older than the stale_hours setting")
+    per_day: float | None = Field(description="units a day: recent use or forecast demand")
+    days_of_supply: float | None
+    target: int | None
+    shortfall: int
+    nearest_source: SourceRead | None
+
+    @classmethod
+    def of(cls, row: StockRow) -> StockRowRead:
+        source = row.source
+        return cls(
+            facility_id=row.facility.id, facility=row.facility.name,
+            facility_type=row.facility.type, area_code=row.facility.area_code,
+            item=row.item.code, item_name=row.item.name, unit=row.item.unit,
+            balance=row.balance, reported_at=row.moved_at, stale=row.stale,
+            per_day=None if row.per_day is None else round(row.per_day, 2),
+            days_of_supply=None if row.days is None else round(row.days, 1),
+            target=row.target, shortfall=row.shortfall,
+            nearest_source=None if source is None else SourceRead(
+                facility_id=source.facility_id, name=source.name, surplus=source.surplus,
+                km=source.km,
+            ),
+        )  # fmt: skip
+
+
+class ReserveRead(BaseModel):
+    """An area's reserve: every stock row of its facilities (or only those below target)."""
+
+    area_code: str
+    area: str
+    rows: list[StockRowRead]
+
+    @classmethod
+    def of(cls, read: Reserve, short_only: bool = False) -> ReserveRead:
+        rows = read.short if short_only else read.rows
+        return cls(area_code=read.area.code, area=read.area.name,
+                   rows=[StockRowRead.of(r) for r in rows])  # fmt: skip

@@ -23,8 +23,8 @@ from lianfang.choices import Choice
 from lianfang.errors import ImportFileError, InvalidInputError, LianfangError
 from lianfang.i18n import Text, _
 from lianfang.ids import MAX_ID, RecordId
-from lianfang.io import sheets, workbooks
-from lianfang.people import exporting, identity, importing, overview
+from lianfang.io import sheets
+from lianfang.people import exporting, identity, importing, overview, villages
 from lianfang.people import service as people
 from lianfang.people.choices import CoverageSort, ExportStatus, Grade, Guarantee, SortOrder
 from lianfang.people.models import Person
@@ -458,9 +458,9 @@ def import_page(request: Request, me: SignedInDep) -> HTMLResponse:
 
 
 @router.get("/people/import/template")
-def import_template(me: SignedInDep) -> Response:
-    me.actor.require(Permission.people_read)
-    return download(workbooks.template(SPEC), "key-people-template.xlsx")
+def import_template(session: SessionDep, me: SignedInDep) -> Response:
+    data = villages.template(session=session, actor=me.actor)
+    return download(data, "key-people-template.xlsx")
 
 
 @router.post("/people/import", response_class=HTMLResponse)

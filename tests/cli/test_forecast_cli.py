@@ -137,10 +137,11 @@ def test_bad_inputs_get_one_line(demo_db: str, tmp_path: Path) -> None:
     assert empty.returncode == 1
 
 
-def test_a_run_is_adopted_and_its_demand_read_for_a_village(
-    demo_db: str,
-    forecast_json: dict,  # type: ignore[type-arg]
-) -> None:
+def test_a_run_is_adopted_and_its_demand_read_for_a_village(demo_db: str) -> None:
+    # A run of its own, made after any fit the other tests made (a later fit makes it stale).
+    made = lianfang("forecast", "run", "--area", TOWN, "--days", "40", "--json", db=demo_db)
+    assert made.returncode == 0, made.stderr
+    forecast_json = json.loads(made.stdout)
     run = forecast_json["run"]
     none = lianfang("forecast", "adopted", "--area", TOWN + "001", db=demo_db)
     assert none.returncode == 1
@@ -158,3 +159,22 @@ def test_a_run_is_adopted_and_its_demand_read_for_a_village(
     table = lianfang("forecast", "adopted", "--area", TOWN, db=demo_db)
     assert table.returncode == 0, table.stderr
     assert "oxygen_cylinders" in table.stdout
+
+
+def test_a_later_fit_makes_an_adopted_run_stale(demo_db: str, tmp_path: Path) -> None:
+    made = lianfang("forecast", "run", "--area", TOWN, "--days", "30", "--json", db=demo_db)
+    run = json.loads(made.stdout)["run"]
+    assert lianfang("forecast", "adopt", str(run), db=demo_db).returncode == 0
+    start = date.fromisoformat(json.loads(made.stdout)["scenarios"][0]["start"])
+    series = tmp_path / "later.csv"
+    series.write_text(
+        "date,visits\n" + "".join(f"{start + timedelta(days=i)},{5 + i}\n" for i in range(20)),
+        encoding="utf-8",
+    )
+    fitted = lianfang("forecast", "fit", "--area", TOWN, "--series", str(series), db=demo_db)
+    assert fitted.returncode == 0, fitted.stderr
+    answer = lianfang("forecast", "adopted", "--area", TOWN, "--json", db=demo_db,
+                      env={"LIANFANG_LANG": "en"})  # fmt: skip
+    found = json.loads(answer.stdout)
+    assert found["stale"] is True
+    assert any("made later" in reason for reason in found["stale_reasons"]), found["stale_reasons"]

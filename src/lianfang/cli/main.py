@@ -35,6 +35,7 @@ def main(
     version: bool = typer.Option(False, "--version", help="Print the version and exit."),
 ) -> None:
     """联防 lianfang — joint prevention and control command and dispatch."""
+    common.language()  # chosen once, before any command makes text (JSON included)
     if version:
         common.console.print(f"lianfang {__version__}")
         raise typer.Exit()

@@ -192,8 +192,10 @@ def serving(url: str, directory: Path) -> Iterator[Server]:
     log = directory / "serve.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            lianfang("serve", "--db", url, "--host", "127.0.0.1", "--port", str(port),
-                     "--workers", str(WORKERS)),  # fmt: skip
+            lianfang(
+                "serve", "--db", url, "--host", "127.0.0.1", "--port", str(port),
+                "--workers", str(WORKERS),
+            ),  # fmt: skip
             env=environment(),
             cwd=directory,
             stdout=out,

@@ -189,7 +189,8 @@ def test_the_server_processes_of_one_host_share_the_limit(session: Session) -> N
     assert {computing.status, elsewhere.status} == {RunStatus.running}
     assert service.claim_next(session=session, worker="here:102", limit=1) is None
     claimed = service.claim_next(session=session, worker="here:102", limit=2)
-    assert claimed is not None and claimed.id == waiting.id
+    assert claimed is not None
+    assert claimed.id == waiting.id
     assert claimed.worker == "here:102"
     new_run()
     assert service.claim_next(session=session, worker="here:103", limit=2) is None

@@ -337,7 +337,10 @@ def claim_next(*, session: Session, worker: str, limit: int | None = None) -> Fo
         computing = session.scalar(
             select(func.count())
             .select_from(ForecastRun)
-            .where(ForecastRun.status == RunStatus.running, ForecastRun.worker.startswith(host + ":"))
+            .where(
+                ForecastRun.status == RunStatus.running,
+                ForecastRun.worker.startswith(host + ":"),
+            )
         )
         if (computing or 0) >= limit:
             return None

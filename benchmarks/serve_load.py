@@ -190,12 +190,12 @@ def serving(url: str, directory: Path) -> Iterator[Server]:
     when done."""
     port = free_port()
     log = directory / "serve.log"
+    command = lianfang(
+        "serve", "--db", url, "--host", "127.0.0.1", "--port", str(port), "--workers", str(WORKERS)
+    )
     with log.open("wb") as out:
         process = subprocess.Popen(
-            lianfang(
-                "serve", "--db", url, "--host", "127.0.0.1", "--port", str(port),
-                "--workers", str(WORKERS),
-            ),  # fmt: skip
+            command,
             env=environment(),
             cwd=directory,
             stdout=out,

@@ -152,9 +152,7 @@ class JobQueue:
             self._reap()
             while len(self.running) < self.limit and not self._stopping.is_set():
                 with transaction(self.factory) as session:
-                    run = service.claim_next(
-                        session=session, worker=self.name, limit=self.limit
-                    )
+                    run = service.claim_next(session=session, worker=self.name, limit=self.limit)
                     run_id = None if run is None else run.id
                 if run_id is None:
                     return

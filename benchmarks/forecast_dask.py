@@ -9,7 +9,13 @@ sending the population to the workers and collecting the batches are timed. The 
 two runs are checked to be identical. Memory: the largest resident set of any one process
 (the caller, a pool or Dask worker) while each run lasts, sampled every 0.2 s.
 
-It needs about 16 GB and, with both cores free, a few minutes.
+Not yet registered: it needs about 16 GB and, with both cores free, a few minutes; it was
+started once on a machine shared with other work (load average 8–10), where its two pool
+workers got a sixth of a core each, and stopped. To run it: add
+`Benchmark("forecast_dask", "benchmarks.forecast_dask", "run", ...)` to suite.py and the
+target `forecast.dask.overhead` (%, at most 15, `forecast_dask`) to targets.py, then
+`python -m benchmarks --only forecast_dask` on a quiet machine and commit the result with
+BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -25,7 +31,6 @@ import numpy as np
 import psutil
 
 from benchmarks.common import Table
-from benchmarks.targets import limit
 from lianfang.forecast import DiseaseParameters, Metapopulation, Scenario
 from lianfang.forecast.ensemble import Forecast, batch_size, forecast
 from lianfang.forecast.severity import MEASURES
@@ -40,7 +45,8 @@ would need 29 GB, more than the benchmark machine has."""
 SEED = 1
 SAMPLE_S = 0.2
 TARGET = "forecast.dask.overhead"
-OVERHEAD_LIMIT = limit(TARGET)
+OVERHEAD_LIMIT = 15.0
+"""The issue's target, until the target is registered in targets.py (then: ``limit(TARGET)``)."""
 
 
 def population() -> Metapopulation:

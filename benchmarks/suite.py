@@ -39,8 +39,6 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark("forecast_fit", "benchmarks.forecast", "fit_cost", "one fit for one county"),
     Benchmark("forecast_covasim", "benchmarks.forecast", "against_covasim",
               "accuracy against Covasim"),
-    Benchmark("forecast_dask", "benchmarks.forecast_dask", "run",
-              "a 500,000-village ensemble on Dask, against the process pool"),
     Benchmark("people_csv_import", "benchmarks.people", "city_import",
               "CSV import of 1.75M people"),
     Benchmark("people_coverage", "benchmarks.people", "city_coverage",

@@ -184,16 +184,6 @@ FORECAST = (
         COVASIM,
     ),
     Target(
-        "forecast.dask.overhead",
-        "forecast_dask",
-        "500,000 villages, 20 members, 30 days: a Dask `LocalCluster` of 2 workers over the "
-        "process pool of 2 workers (time over the pool's, minus one)",
-        "%",
-        15.0,
-        Comparison.at_most,
-        "the process pool, 2 workers",
-    ),
-    Target(
         "forecast.covasim.peak_census",
         "forecast_covasim",
         "Peak hospital census (median of 40 members)",

@@ -110,6 +110,12 @@ class Settings(BaseSettings):
         "in a queue, in the order they were started. 0: this server computes none (they wait "
         "for a server that does).",
     )
+    jobs: bool = Field(
+        True,
+        description="Run the periodic jobs (escalation of overdue tasks, reminders, ...) inside "
+        "the server. Set to false on every web process but one, or on all of them when "
+        "`lianfang worker` runs the jobs; the lease table keeps each job to one process anyway.",
+    )
     dask_scheduler: str | None = Field(
         None,
         description="Address of a Dask distributed scheduler (tcp://HOST:8786) that ensemble "

@@ -8,7 +8,18 @@ import sys
 import typer
 
 from lianfang import __version__
-from lianfang.cli import areas, audit, common, forecast, people, resources, serve, setup, users
+from lianfang.cli import (
+    areas,
+    audit,
+    common,
+    forecast,
+    people,
+    resources,
+    serve,
+    setup,
+    users,
+    worker,
+)
 from lianfang.errors import LianfangError
 from lianfang.pii import scrub
 
@@ -22,6 +33,7 @@ app = typer.Typer(
 app.command("init")(setup.init)
 app.command("demo")(setup.demo)
 app.command("serve")(serve.serve)
+app.command("worker")(worker.worker)
 app.add_typer(areas.app, name="areas")
 app.add_typer(users.app, name="user")
 app.add_typer(forecast.app, name="forecast")

@@ -327,8 +327,9 @@ def get_task(*, session: Session, actor: Actor, task_id: int) -> Task:
 
 
 def my_tasks(*, session: Session, actor: Actor, include_finished: bool = False) -> list[Task]:
-    """The actor's own tasks and those of the areas below escalated to them: open first, the
-    nearest deadline first."""
+    """The actor's own tasks and those escalated to them (overdue tasks of the areas right below
+    theirs, or of a directive they issued whose task has no parent): open first, the nearest
+    deadline first."""
     actor.require(Permission.dispatch_read)
     if actor.user_id is None:
         return []
@@ -338,9 +339,15 @@ def my_tasks(*, session: Session, actor: Actor, include_finished: bool = False) 
         .where(parent.id == Task.parent_id, parent.owner_id == actor.user_id)
         .correlate(Task)
     )
+    issued = (
+        exists()
+        .where(Directive.id == Task.directive_id, Directive.issued_by == actor.user_id)
+        .correlate(Task)
+    )
+    escalated_here = or_(escalated, Task.parent_id.is_(None) & issued)
     mine = or_(
         Task.owner_id == actor.user_id,
-        Task.escalated_at.is_not(None) & Task.status.in_(OPEN_STATUSES) & escalated,
+        Task.escalated_at.is_not(None) & Task.status.in_(OPEN_STATUSES) & escalated_here,
     )
     query = select(Task).where(mine, Task.leaf, actor.area_filter(Task.area_code))
     if not include_finished:

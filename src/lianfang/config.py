@@ -110,6 +110,31 @@ class Settings(BaseSettings):
         "in a queue, in the order they were started. 0: this server computes none (they wait "
         "for a server that does).",
     )
+    smtp_host: str | None = Field(
+        None, description="SMTP server that e-mail notification channels send through."
+    )
+    smtp_port: int = Field(25, ge=1, le=65535, description="The SMTP server's port.")
+    smtp_from: str = Field(
+        "lianfang@localhost", description="The sender address of notification e-mail."
+    )
+    smtp_username: str | None = Field(None, description="SMTP user name, when it asks for one.")
+    smtp_password: str | None = Field(None, description="SMTP password.", repr=False)
+    smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS.")
+    notify_timeout_s: float = Field(
+        10.0, gt=0, le=120, description="How long one delivery may take (SMTP or HTTP)."
+    )
+    notify_attempts: int = Field(
+        8,
+        ge=1,
+        le=50,
+        description="Attempts per notification delivery before it is given up (waits double "
+        "from 1 minute, at most 1 hour apart).",
+    )
+    public_url: str | None = Field(
+        None,
+        description="The address users reach lianfang at (https://lianfang.example.gov.cn), so "
+        "that notifications sent outside carry links that open; unset: links are left out.",
+    )
     jobs: bool = Field(
         True,
         description="Run the periodic jobs (escalation of overdue tasks, reminders, ...) inside "

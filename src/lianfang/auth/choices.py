@@ -34,6 +34,7 @@ class Permission(Choice):
     dispatch_read = ("dispatch.read", _("read directives and tasks"))
     dispatch_issue = ("dispatch.issue", _("issue directives and split tasks"))
     dispatch_work = ("dispatch.work", _("carry out tasks: accept, report, comment"))
+    notify_manage = ("notify.manage", _("manage notification channels (e-mail, webhooks, robots)"))
     dispatch_verify = ("dispatch.verify", _("verify tasks others carried out"))
 
 
@@ -90,6 +91,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.people_export,
         Permission.resources_read,
         Permission.resources_manage,
+        Permission.notify_manage,
     }
     | _DISPATCH,
     Role.district_operator: _READ
@@ -101,6 +103,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.forecast_adopt,
         Permission.people_grade,
         Permission.resources_manage,
+        Permission.notify_manage,
     }
     | _RESOURCES
     | _DISPATCH,

@@ -7,6 +7,7 @@ from lianfang.demo.models import DemoWorld
 from lianfang.dispatch.models import Directive, Task, TaskComment, TaskEvidence
 from lianfang.forecast.models import ForecastAdoption, ForecastRun
 from lianfang.jobs import JobLease
+from lianfang.notify.models import Delivery, Notification, NotifyChannel
 from lianfang.people.models import (
     CoverageCell,
     ExportJob,
@@ -52,8 +53,11 @@ __all__ = [
     "ForecastRun",
     "GradeChange",
     "ImportReport",
+    "Delivery",
     "Institution",
     "Item",
+    "Notification",
+    "NotifyChannel",
     "JobLease",
     "Pairing",
     "Person",

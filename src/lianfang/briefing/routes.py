@@ -58,7 +58,7 @@ def get_briefing(
                 "application/pdf": {},
                 "text/html": {},
             }
-        },  # fmt: skip
+        },
         404: {"description": "no such area, or no figures stored on that past day"},
     },
 )

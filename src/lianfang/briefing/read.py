@@ -42,7 +42,7 @@ from lianfang.i18n import Text, _
 from lianfang.people import overview
 from lianfang.people.models import FollowUp, ReferralAlert
 from lianfang.resources import reserve
-from lianfang.resources.models import Facility, StockBalance
+from lianfang.resources.models import Facility
 from lianfang.resources.service import is_stale, latest_capacity
 
 
@@ -352,21 +352,19 @@ def _beds(session: Session, scope: _Scope) -> dict[Layer, Updated]:
 
 def _stock(session: Session, scope: _Scope) -> dict[Layer, Updated]:
     """Facility × item rows below their reserve target, and the facilities short."""
-    stock = reserve.stock_rows(session=session, actor=scope.actor, prefix=scope.prefix)
-    if not stock:
+    stock = reserve.below_target(session=session, actor=scope.actor, prefix=scope.prefix)
+    if not stock.rows:
         return {}
     short: dict[str, set[int]] = defaultdict(set)
     for row in scope.rows:
         row.stock_short = 0
-    for s in stock:
-        if s.shortfall > 0:
-            for row in scope.owners(s.facility.area_code):
-                row.stock_short = (row.stock_short or 0) + 1
-                short[row.code].add(s.facility.id)
+    for facility_id, area_code in stock.short:
+        for row in scope.owners(area_code):
+            row.stock_short = (row.stock_short or 0) + 1
+            short[row.code].add(facility_id)
     for row in scope.rows:
         row.short_facilities = len(short[row.code])
-    newest = scope.newest(StockBalance.moved_at, StockBalance.area_code)
-    return {Layer.stock: Updated(newest, stale=sum(1 for s in stock if s.stale))}
+    return {Layer.stock: Updated(stock.newest, stale=stock.stale)}
 
 
 def _peak(session: Session, scope: _Scope) -> dict[Layer, Updated]:

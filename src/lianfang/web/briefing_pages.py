@@ -21,7 +21,7 @@ from lianfang.briefing.choices import Layer
 from lianfang.briefing.read import Briefing, Row
 from lianfang.db.engine import release
 from lianfang.web.language import request_language
-from lianfang.web.pages import SignedIn, SignedInDep
+from lianfang.web.pages import SignedIn, SignedInDep, templates
 from lianfang.web.pages import render as render_page
 
 router = APIRouter(include_in_schema=False, route_class=Route)
@@ -30,6 +30,8 @@ OVERVIEW_ROLES = frozenset(
     {Role.admin, Role.city_commander, Role.district_operator, Role.town_operator}
 )
 """Whose home page is the situation overview (others keep the plain home page)."""
+
+templates.env.filters["delta"] = render.delta  # a change since yesterday: +3, −2, ±0
 
 
 def drill(row: Row) -> str:

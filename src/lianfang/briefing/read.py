@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -44,6 +44,7 @@ from lianfang.people.models import FollowUp, ReferralAlert
 from lianfang.resources import reserve
 from lianfang.resources.models import Facility
 from lianfang.resources.service import is_stale, latest_capacity
+from lianfang.timeutil import utcnow
 
 
 @dataclass
@@ -446,8 +447,10 @@ def _store(session: Session, day: date, rows: Sequence[Row], behind: Sequence[Be
             figures["behind"] = [asdict(b) | {"deadline": b.deadline.isoformat()} for b in behind]
         try:
             with session.begin_nested():
-                session.add(
-                    BriefingSnapshot(area_code=row.code, day=day, figures=json.dumps(figures))
+                session.execute(
+                    insert(BriefingSnapshot).values(
+                        area_code=row.code, day=day, figures=json.dumps(figures), taken_at=utcnow()
+                    )
                 )
         except IntegrityError:
             continue  # stored meanwhile by another reading

@@ -41,7 +41,8 @@
         return p.name + (layer ? "<br>" + layer.label + ": " + shown(layer, p.value[2] === "-" ? null : p.value[2]) : "");
       } },
       visualMap: { min: lo, max: hi, dimension: 2, orient: "horizontal", left: "center", bottom: 0,
-        calculable: true, text: [layer ? shown(layer, hi) : "", layer ? shown(layer, lo) : ""],
+        calculable: true,
+        formatter: function (v) { return layer ? shown(layer, layer.share ? v : Math.round(v)) : ""; },
         inRange: { color: colours }, outOfRange: { color: "#bbb" } },
       series: [Object.assign({ type: "scatter", data: pts, zlevel: 2,
         symbolSize: pts.length > 60 ? 9 : 18,

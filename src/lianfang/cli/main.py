@@ -19,6 +19,7 @@ from lianfang.cli import (
     serve,
     setup,
     users,
+    worker,
 )
 from lianfang.errors import LianfangError
 from lianfang.pii import scrub
@@ -33,6 +34,7 @@ app = typer.Typer(
 app.command("init")(setup.init)
 app.command("demo")(setup.demo)
 app.command("serve")(serve.serve)
+app.command("worker")(worker.worker)
 app.add_typer(areas.app, name="areas")
 app.add_typer(users.app, name="user")
 app.add_typer(forecast.app, name="forecast")

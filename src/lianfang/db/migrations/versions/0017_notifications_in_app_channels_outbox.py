@@ -1,7 +1,7 @@
 """notifications: in-app, channels, outbox
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-06 00:16:28.819588
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 import lianfang.db.base
 
 
-revision: str = '0016'
-down_revision: str | None = '0015'
+revision: str = '0017'
+down_revision: str | None = '0016'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

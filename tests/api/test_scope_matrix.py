@@ -31,6 +31,7 @@ from lianfang.people.models import ExportJob, ImportReport, Responsible
 from lianfang.people.sheet import SPEC
 from tests.conftest import bearer
 from tests.factories import (
+    COUNTY,
     OTHER_COUNTY_TOWN,
     OTHER_TOWN,
     OTHER_TOWN_VILLAGE,
@@ -220,6 +221,42 @@ def dispatch_cases() -> list[Case]:
              {"text": "已发放"}, PNG, "file", "签收.png"),
         Case("GET", "/api/evidence/{evidence_id}/file", "/api/evidence/{evidence}/file", ALL),
     ]  # fmt: skip
+
+
+def notify_cases() -> list[Case]:
+    """Your own notifications (everyone), and the channels of a county (managers of its area)."""
+    channel = "/api/notify/channels/{channel_id}"
+    made = {"name": "县值班群", "area_code": COUNTY, "kind": "wecom",
+            "target": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k"}  # fmt: skip
+    return [
+        Case("GET", "/api/notifications", "/api/notifications", ALL),
+        Case("POST", "/api/notifications/read", "/api/notifications/read", ALL, 200, {}),
+        Case("GET", "/api/notify/channels", "/api/notify/channels", MANAGERS,
+             rows=items(within=None)),
+        Case("POST", "/api/notify/channels", "/api/notify/channels", MANAGERS, 201, made),
+        Case("POST", "/api/notify/channels", "/api/notify/channels#far",
+             MANAGERS - {Role.district_operator}, 201, made | {"area_code": OTHER_COUNTY_TOWN}),
+        Case("PATCH", channel, "/api/notify/channels/{channel}", MANAGERS, 200,
+             {"enabled": True}),
+        Case("POST", channel + "/test", "/api/notify/channels/{channel}/test", MANAGERS, 202, {}),
+        Case("DELETE", channel, "/api/notify/channels/{channel}", MANAGERS, 204),
+        Case("GET", "/api/notify/deliveries", "/api/notify/deliveries", MANAGERS,
+             rows=items(within=None)),
+    ]  # fmt: skip
+
+
+def notify_values(url: str, session: Session) -> dict[str, Any]:
+    """A channel of the county, when a URL names one."""
+    from lianfang.notify import service
+    from lianfang.notify.choices import ChannelKind
+
+    if "{channel}" not in url:
+        return {}
+    made = service.create_channel(session=session, actor=SYSTEM, data=service.ChannelIn(
+        name="如东县值班邮箱", area_code=COUNTY, kind=ChannelKind.email,
+        target="duty@example.gov.cn",
+    ))  # fmt: skip
+    return {"channel": made.id}
 
 
 def dispatch_values(url: str, session: Session) -> dict[str, Any]:
@@ -412,6 +449,7 @@ CASES = [
     ],
     *people_cases(),
     *dispatch_cases(),
+    *notify_cases(),
 ]
 PUBLIC = {("POST", "/api/auth/token")}
 
@@ -556,6 +594,7 @@ def test_role_may_call_endpoint_only_within_scope(
         people_values(case.url, session, role)
         | run_values(case, session)
         | dispatch_values(case.url, session)
+        | notify_values(case.url, session)
     )
     answer = case.send(client, concrete(case.url, session, values), bearer(client, role), values)
     expected = case.ok if role in case.allowed else 403
@@ -587,6 +626,7 @@ def test_anonymous_callers_are_refused(client: TestClient, session: Session, cas
         people_values(case.url, session, Role.admin)
         | run_values(case, session)
         | dispatch_values(case.url, session)
+        | notify_values(case.url, session)
     )
     answer = case.send(client, concrete(case.url, session, values), None, values)
     assert answer.status_code == 401

@@ -115,6 +115,21 @@ EXAMPLES: dict[tuple[str, str], Example] = {
         files={"file": ("签收.png", PNG, "image/png")},
         ids={"task_id": "task"},
     ),
+    ("post", "/api/notifications/read"): Example(json={}),
+    ("post", "/api/notify/channels"): Example(
+        json={
+            "name": "县值班邮箱",
+            "area_code": VILLAGE[:6],
+            "kind": "email",
+            "target": "duty@example.gov.cn",
+        }
+    ),
+    ("patch", "/api/notify/channels/{channel_id}"): Example(
+        json={"enabled": True}, ids={"channel_id": "channel"}
+    ),
+    ("post", "/api/notify/channels/{channel_id}/test"): Example(
+        json={"text": "测试"}, ids={"channel_id": "channel"}
+    ),
 }
 
 
@@ -158,7 +173,11 @@ def ids(client: TestClient, session: Session) -> dict[str, Any]:
         assert "rollup" in made, made
         tasks[key] = session.scalars(select(Task.id).where(
             Task.directive_id == made["directive"]["id"], Task.leaf)).one()  # fmt: skip
+    channel = client.post("/api/notify/channels", headers=bearer(client, Role.admin), json={
+        "name": "县企业微信群", "area_code": VILLAGE[:6], "kind": "wecom",
+        "target": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k"}).json()  # fmt: skip
     return tasks | {
+        "channel": channel["id"],
         "person": person["id"], "alert": alert["id"], "responsible": responsible["id"],
         "run": run["id"], "done_run": finished_run(session, VILLAGE[:9] + "000"),
         "user": next(u["id"] for u in users if u["username"] == role_username(Role.viewer)),

@@ -168,3 +168,28 @@ def test_register_refuses_a_second_job_of_the_same_name() -> None:
     with pytest.raises(ValueError, match="twice"):
         jobs.register("dispatch.escalate", timedelta(hours=1), lambda s, r: 0)
     assert {"dispatch.escalate", "dispatch.remind"} <= set(jobs.load())
+
+
+def test_reminders_and_escalations_reach_people_s_notifications(
+    session: Session, factory: sessionmaker[Session], later: None
+) -> None:
+    from lianfang.notify import service as notify
+
+    del later
+    before = timeutil.use(timeutil.Clock(timeutil.today() - timedelta(days=5), "test"))
+    three_villages(session, days=3)
+    timeutil.use(before)
+    session.commit()
+    jobs.run_due(factory, names=["dispatch.escalate", "dispatch.remind"], force=True)
+    session.expire_all()
+    village = actor(session, Role.village_worker)
+    titles = [n.title for n in notify.inbox(session=session, actor=village).items]
+    assert titles == ["任务已逾期：对65岁以上老人开展健康随访"]
+    town = actor(session, Role.town_operator)  # owns the parent of the village's task
+    assert "逾期任务已上报：对65岁以上老人开展健康随访" in [
+        n.title for n in notify.inbox(session=session, actor=town).items
+    ]
+    again = jobs.run_due(factory, names=["dispatch.escalate", "dispatch.remind"], force=True)
+    assert again.ran == {"dispatch.escalate": 0, "dispatch.remind": 0}
+    session.expire_all()
+    assert notify.inbox(session=session, actor=village).total == 1  # not told twice

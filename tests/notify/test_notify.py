@@ -155,8 +155,10 @@ def test_a_delivery_is_given_up_after_the_last_attempt(
                    title="无人接收")  # fmt: skip
     session.commit()
     with factory() as job_session:
-        service.deliver(job_session, settings=Settings(database_url="sqlite://",
-                                                       notify_attempts=1, notify_timeout_s=2))
+        service.deliver(
+            job_session,
+            settings=Settings(database_url="sqlite://", notify_attempts=1, notify_timeout_s=2),
+        )
         job_session.commit()
     (delivery,) = session.scalars(select(Delivery).where(Delivery.channel_id == made))
     session.refresh(delivery)

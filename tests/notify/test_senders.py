@@ -40,7 +40,9 @@ def test_a_wecom_robot_gets_markdown() -> None:
 def test_a_dingtalk_robot_gets_markdown_and_a_signature_it_can_check() -> None:
     secret = "SEC0123456789abcdef"
     with http_receiver() as robot:
-        target = senders.Target(ChannelKind.dingtalk, robot.url + "/robot/send?access_token=t", secret)
+        target = senders.Target(
+            ChannelKind.dingtalk, robot.url + "/robot/send?access_token=t", secret
+        )
         senders.send(target, MESSAGE, smtp=SMTP_OFF, timeout_s=5)
     (got,) = robot.got
     assert got.query["access_token"] == "t"
@@ -87,7 +89,9 @@ def test_refusals_and_silence_are_send_errors_with_a_reason() -> None:
 def test_e_mail_goes_through_a_real_smtp_server() -> None:
     with smtp_server() as box:
         smtp = senders.Smtp("127.0.0.1", box.port, "zhihuibu@example.gov.cn", None, None, False, 5)
-        target = senders.Target(ChannelKind.email, "duty@example.gov.cn; chief@example.gov.cn", None)
+        target = senders.Target(
+            ChannelKind.email, "duty@example.gov.cn; chief@example.gov.cn", None
+        )
         senders.send(target, MESSAGE, smtp=smtp, timeout_s=5)
     (mail,) = box.messages
     assert box.recipients == [["duty@example.gov.cn", "chief@example.gov.cn"]]

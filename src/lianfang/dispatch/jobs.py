@@ -9,15 +9,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, aliased
 
 from lianfang import jobs
 from lianfang.auth import audit
 from lianfang.auth.choices import AuditAction
 from lianfang.auth.scope import SYSTEM
 from lianfang.dispatch.choices import OPEN_STATUSES
-from lianfang.dispatch.models import Task
+from lianfang.dispatch.models import Directive, Task
+from lianfang.i18n import _
+from lianfang.notify import service as notify
+from lianfang.notify.choices import Level
 
 CHUNK = 5000
 
@@ -33,18 +36,32 @@ def _chunks(rows: Sequence[tuple[int, str]]) -> list[Sequence[tuple[int, str]]]:
 def escalate(session: Session, run: jobs.Run) -> int:
     """Escalate every open task past its deadline to the level above (the owner of its parent
     task, or the directive's issuer): once per task."""
-    due = session.execute(
-        select(Task.id, Task.area_code)
+    parent = aliased(Task)
+    found = session.execute(
+        select(
+            Task.id, Task.area_code, Directive.title, Task.deadline,
+            func.coalesce(parent.owner_id, Directive.issued_by),
+        )
+        .join(Directive, Directive.id == Task.directive_id)
+        .outerjoin(parent, parent.id == Task.parent_id)
         .where(*_overdue(run), Task.escalated_at.is_(None))  # type: ignore[arg-type]
         .order_by(Task.id)
-    ).all()
-    for chunk in _chunks([(r[0], r[1]) for r in due]):
+    ).all()  # fmt: skip
+    due = [(r[0], r[1]) for r in found]
+    for chunk in _chunks(due):
         session.execute(
             update(Task)
             .where(Task.id.in_([i for i, _ in chunk]), Task.escalated_at.is_(None))
             .values(escalated_at=run.now)
             .execution_options(synchronize_session=False)
         )
+    for task_id, code, title, deadline, above in found:  # the level above hears of it
+        notify.notify(
+            session=session, users=[above] if above else [], area_code=code, level=Level.medium,
+            topic="task.escalated", link=f"/tasks/{task_id}",
+            title=str(_("Overdue task escalated: %(title)s", title=title)),
+            body=str(_("Due %(deadline)s and not done.", deadline=deadline.isoformat())),
+        )  # fmt: skip
     audit.record_many(session=session, actor=SYSTEM, entries=[
         audit.Entry(AuditAction.update, "task", str(i), code, {"escalated": run.today.isoformat()})
         for i, code in due
@@ -55,8 +72,9 @@ def escalate(session: Session, run: jobs.Run) -> int:
 def remind(session: Session, run: jobs.Run) -> int:
     """Remind the owner of every open task due today or past its deadline: once a day, until
     it is resolved (the count of reminders shows on the task)."""
-    due = session.execute(
-        select(Task.id, Task.area_code)
+    found = session.execute(
+        select(Task.id, Task.area_code, Directive.title, Task.deadline, Task.owner_id)
+        .join(Directive, Directive.id == Task.directive_id)
         .where(
             Task.leaf,
             Task.status.in_(OPEN_STATUSES),
@@ -66,7 +84,17 @@ def remind(session: Session, run: jobs.Run) -> int:
         )
         .order_by(Task.id)
     ).all()
-    for chunk in _chunks([(r[0], r[1]) for r in due]):
+    due = [(r[0], r[1]) for r in found]
+    for task_id, code, title, deadline, owner in found:  # in the owner's notifications
+        late = deadline < run.today
+        notify.notify(
+            session=session, users=[owner] if owner else [], area_code=code, level=Level.low,
+            topic="task.reminder", link=f"/tasks/{task_id}",
+            title=str(_("Task overdue: %(title)s", title=title) if late
+                      else _("Task due today: %(title)s", title=title)),
+            body=str(_("Deadline %(deadline)s.", deadline=deadline.isoformat())),
+        )  # fmt: skip
+    for chunk in _chunks(due):
         session.execute(
             update(Task)
             .where(Task.id.in_([i for i, _ in chunk]))

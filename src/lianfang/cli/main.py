@@ -12,6 +12,7 @@ from lianfang.cli import (
     areas,
     audit,
     common,
+    dispatch,
     forecast,
     people,
     resources,
@@ -40,6 +41,8 @@ app.add_typer(forecast.app, name="forecast")
 app.add_typer(people.app, name="people")
 app.add_typer(resources.app, name="resources")
 app.add_typer(audit.app, name="audit")
+app.add_typer(dispatch.directive_app, name="directive")
+app.add_typer(dispatch.tasks_app, name="tasks")
 
 
 @app.callback(invoke_without_command=True)

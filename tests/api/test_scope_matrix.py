@@ -277,6 +277,26 @@ CASES = [
         RESOURCE_READERS - {Role.village_worker},
         rows=items(within="rows"),
     ),
+    Case(
+        "GET",
+        "/api/briefing",
+        f"/api/briefing?area={VILLAGE}",
+        ALL,
+        rows=items(key="code", within="rows"),
+    ),
+    Case(
+        "GET",
+        "/api/briefing",
+        f"/api/briefing?area={TOWN}#t",
+        ALL - {Role.village_worker},
+        rows=items(key="code", within="rows"),
+    ),
+    Case(
+        "GET",
+        "/api/briefing/file",
+        f"/api/briefing/file?area={TOWN}&format=xlsx",
+        ALL - {Role.village_worker},
+    ),
     Case("GET", "/api/me", "/api/me", ALL),
     Case("GET", "/api/users", "/api/users", MANAGERS, rows=items(within=None)),
     Case(

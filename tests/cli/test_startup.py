@@ -58,6 +58,7 @@ def test_version_is_answered_before_typer_loads() -> None:
         ("worker",),
         ("directive",),
         ("tasks",),
+        ("briefing",),
     ],
 )
 def test_help_imports_nothing_heavy(path: tuple[str, ...]) -> None:

@@ -11,6 +11,7 @@ from lianfang import __version__
 from lianfang.cli import (
     areas,
     audit,
+    briefing,
     common,
     dispatch,
     forecast,
@@ -43,6 +44,7 @@ app.add_typer(resources.app, name="resources")
 app.add_typer(audit.app, name="audit")
 app.add_typer(dispatch.directive_app, name="directive")
 app.add_typer(dispatch.tasks_app, name="tasks")
+app.command("briefing")(briefing.briefing)
 
 
 @app.callback(invoke_without_command=True)

@@ -253,3 +253,26 @@ def test_the_api(client: TestClient, session: Session, robot: Http) -> None:
     assert client.delete(f"/api/notify/channels/{made.json()['id']}",
                          headers=district).status_code == 204  # fmt: skip
     assert session.scalars(select(Notification)).first() is not None
+
+
+def test_the_page_shows_the_badge_and_marks_all_read(client: TestClient, session: Session) -> None:
+    from tests.web.test_pages import sign_in
+
+    village = actor_of(session, Role.village_worker)
+    assert village.user_id is not None
+    service.notify(
+        session=session, users=[village.user_id], area_code=VILLAGE, level=Level.low,
+        topic="task.reminder", title="任务今日到期：摸排重点人群", link="/tasks/9",
+    )  # fmt: skip
+    sign_in(client, Role.village_worker)
+    home = client.get("/notifications")
+    assert home.status_code == 200
+    assert 'data-testid="unread">1<' in home.text
+    assert '<a href="/tasks/9">任务今日到期：摸排重点人群</a>' in home.text
+    token = home.text.split('name="csrf_token" value="')[1].split('"')[0]
+    done = client.post("/notifications/read", data={"csrf_token": token}, follow_redirects=True)
+    assert done.status_code == 200
+    assert 'data-testid="unread"' not in done.text
+    assert "0 条未读" in done.text
+    refused = client.post("/notifications/read", data={"csrf_token": "wrong"})
+    assert refused.status_code == 403

@@ -22,6 +22,7 @@ from lianfang.people import flows as export_flows
 from lianfang.web.briefing_pages import router as briefing_page_router
 from lianfang.web.forecast_pages import router as forecast_page_router
 from lianfang.web.language import LanguageMiddleware
+from lianfang.web.notify_pages import router as notify_page_router
 from lianfang.web.pages import STATIC_DIR
 from lianfang.web.pages import router as page_router
 from lianfang.web.people_pages import router as people_page_router
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(people_page_router)
     app.include_router(person_page_router)
     app.include_router(briefing_page_router)
+    app.include_router(notify_page_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     responses.declare_errors(app, actor=get_actor, sign_in=request_session)
     return app

@@ -38,6 +38,7 @@ from lianfang.db.engine import read_apart
 from lianfang.demo import service as demo_service
 from lianfang.errors import AuthenticationError, LianfangError
 from lianfang.i18n import LANGUAGES, _, use_language
+from lianfang.notify import service as notify
 from lianfang.timeutil import format_local
 from lianfang.timeutil import today as world_today
 from lianfang.web.language import LANG_COOKIE, request_language, switch_link
@@ -91,10 +92,11 @@ router = APIRouter(include_in_schema=False, route_class=Route)
 class SignedIn:
     """The signed-in user of a page request, with their web session."""
 
-    def __init__(self, user: User, web: UserSession, actor: Actor) -> None:
+    def __init__(self, user: User, web: UserSession, actor: Actor, unread: int = 0) -> None:
         self.user = user
         self.web = web
         self.actor = actor
+        self.unread = unread  # notifications not yet read (the header's badge)
 
 
 def signed_in(request: Request, session: SessionDep) -> SignedIn:
@@ -104,7 +106,8 @@ def signed_in(request: Request, session: SessionDep) -> SignedIn:
         if found is None:
             raise AuthenticationError(_("sign in first"))
         user, web = found
-        return SignedIn(user, web, auth.actor_for(user, client_ip(request)))
+        actor = auth.actor_for(user, client_ip(request))
+        return SignedIn(user, web, actor, notify.unread_count(session=session, actor=actor))
 
 
 SignedInDep = Annotated[SignedIn, Depends(signed_in)]

@@ -309,21 +309,21 @@ def stock_rows(
         for kind in {p.type for p in places}
     }
     rows = []
+    catalogue = [(thing, thing.id, thing.per_person) for thing in items]
     for place in places:
-        people = served.get(place.id, 0)
-        for thing in items:
-            key = (place.id, thing.id)
+        place_id, kind, area_code = place.id, place.type, place.area_code
+        people = served.get(place_id, 0)
+        for thing, item_id, per_person in catalogue:
+            key = (place_id, item_id)
             b = held.get(key)
-            overrides = rules.get((thing.id, place.type))
+            overrides = rules.get((item_id, kind))
             if overrides:
-                pick = (thing.id, place.type, place.area_code)
+                pick = (item_id, kind, area_code)
                 if pick not in chosen:
-                    chosen[pick] = policy.choose(
-                        place.area_code, overrides, defaults[(thing.id, place.type)]
-                    )
+                    chosen[pick] = policy.choose(area_code, overrides, defaults[(item_id, kind)])
                 rule = chosen[pick]
             else:
-                rule = defaults[(thing.id, place.type)]
+                rule = defaults[(item_id, kind)]
             if b is None and rule is None:
                 continue  # holds none and needs none
             recent = used.get(key, 0) / WINDOW_DAYS
@@ -332,7 +332,7 @@ def stock_rows(
             rows.append(StockRow(
                 facility=place, item=thing, balance=balance, moved_at=moved_at,
                 per_day=per_day, days=policy.days_of_supply(balance, per_day),
-                target=rule.units(people, thing.per_person) if rule else None,
+                target=rule.units(people, per_person) if rule else None,
                 target_source=rule.source if rule else "", served=people,
                 stale=moved_at is None or moved_at < stale_before,
             ))  # fmt: skip

@@ -128,7 +128,7 @@ class Source:
     km: float
 
 
-@dataclass
+@dataclass(slots=True)
 class StockRow:
     """One facility's stock of one item, read against its reserve target."""
 
@@ -366,50 +366,69 @@ def attach_sources(rows: list[StockRow], pool: Sequence[StockRow]) -> None:
 
 
 def _nearest_sources(short: Sequence[StockRow], candidates: Sequence[StockRow]) -> None:
+    """Sources for the short rows of one item, all rows at once: two ball queries each (the
+    reach of the nearest candidate, then twice that plus 1 km), exact distances for what they
+    return, and per row the nearest covering candidate within that, else the nearest."""
     lon = np.array([c.facility.lon for c in candidates], dtype=float)
     lat = np.array([c.facility.lat for c in candidates], dtype=float)
-    ids = np.array([c.facility.id for c in candidates])
-    surplus = np.array([c.surplus for c in candidates])
+    ids = np.array([c.facility.id for c in candidates], dtype=np.int64)
+    surplus = np.array([c.surplus for c in candidates], dtype=np.int64)
     here_lon = np.array([r.facility.lon for r in short], dtype=float)
     here_lat = np.array([r.facility.lat for r in short], dtype=float)
+    here_id = np.array([r.facility.id for r in short], dtype=np.int64)
+    wanted = np.array([r.shortfall for r in short], dtype=np.int64)
     widest = max(float(np.abs(lat).max()), float(np.abs(here_lat).max()))
-    least = math.cos(math.radians(min(widest, 89.0)))  # the pair's cosine is never smaller
+    least = math.cos(math.radians(min(widest, 89.0)))  # no pair's cosine is smaller
     tree = cKDTree(np.column_stack((lon * least * KM_PER_DEGREE, lat * KM_PER_DEGREE)))
     points = np.column_stack((here_lon * least * KM_PER_DEGREE, here_lat * KM_PER_DEGREE))
-    _, first = tree.query(points, k=1)
-    slack = 1 + 1e-9
 
-    def measured(index: int, at: np.ndarray) -> np.ndarray:
-        h_lon, h_lat = here_lon[index], here_lat[index]
-        scale = np.cos(np.radians((lat[at] + h_lat) / 2))
-        return np.asarray(KM_PER_DEGREE * np.hypot((lon[at] - h_lon) * scale, lat[at] - h_lat))
+    def measured(row: np.ndarray, at: np.ndarray) -> np.ndarray:
+        scale = np.cos(np.radians((lat[at] + here_lat[row]) / 2))
+        return np.asarray(
+            KM_PER_DEGREE * np.hypot((lon[at] - here_lon[row]) * scale, lat[at] - here_lat[row])
+        )
 
-    for index, row in enumerate(short):
-        near = np.array([first[index]])
-        if ids[near[0]] == row.facility.id:  # never oneself (a short row has no surplus)
-            near = np.array([], dtype=int)
-        reach = float(measured(index, near)[0]) if near.size else float("inf")
-        ball = np.array(tree.query_ball_point(points[index], reach * slack + 1e-9), dtype=int)
-        ball = ball[ids[ball] != row.facility.id]
-        if not ball.size:
+    def within(radius: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(row, candidate, exact distance) of every candidate the plane puts within reach
+        (a superset of those truly within it), never the row's own facility."""
+        found = tree.query_ball_point(points, r=radius * (1 + 1e-9) + 1e-9)
+        sizes = np.fromiter((len(f) for f in found), dtype=np.intp, count=len(found))
+        at = (
+            np.concatenate([np.asarray(f, dtype=np.intp) for f in found])
+            if sizes.sum() else np.zeros(0, dtype=np.intp)
+        )  # fmt: skip
+        row = np.repeat(np.arange(len(found)), sizes)
+        keep = ids[at] != here_id[row]
+        row, at = row[keep], at[keep]
+        return row, at, measured(row, at)
+
+    def first(row: np.ndarray, at: np.ndarray, dist: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per row that has any: the candidate at the least distance (the lowest index among
+        equals), and that distance."""
+        order = np.lexsort((at, dist, row))
+        rows, starts = np.unique(row[order], return_index=True)
+        chosen = np.full(len(short), -1, dtype=np.intp)
+        least_km = np.full(len(short), np.inf)
+        chosen[rows] = at[order][starts]
+        least_km[rows] = dist[order][starts]
+        return chosen, least_km
+
+    _, guess = tree.query(points, k=1)
+    reach = measured(np.arange(len(short)), np.asarray(guess, dtype=np.intp))
+    mine = ids[guess] == here_id  # the plane's nearest is the row itself: look everywhere
+    reach[mine] = np.inf
+    nearest_at, nearest = first(*within(reach))
+    limit = 2 * nearest + 1
+    row, at, dist = within(np.where(np.isfinite(limit), limit, 0.0))
+    ok = (surplus[at] >= wanted[row]) & (dist <= limit[row])
+    covering_at, _ = first(row[ok], at[ok], dist[ok])
+    pick = np.where(covering_at >= 0, covering_at, nearest_at)
+    for index, row_ in enumerate(short):
+        if pick[index] < 0:
             continue
-        ball.sort()
-        dist = measured(index, ball)
-        nearest = float(dist.min())
-        fallback = int(ball[int(dist.argmin())])
-        limit = 2 * nearest + 1
-        wide = np.array(tree.query_ball_point(points[index], limit * slack + 1e-9), dtype=int)
-        wide = wide[(ids[wide] != row.facility.id) & (surplus[wide] >= row.shortfall)]
-        pick = fallback
-        if wide.size:
-            wide.sort()
-            far = measured(index, wide)
-            best = int(far.argmin())
-            if far[best] <= limit:
-                pick = int(wide[best])
-        c = candidates[pick]
-        here = (row.facility.lon or 0.0, row.facility.lat or 0.0)
-        row.source = Source(
+        c = candidates[int(pick[index])]
+        here = (row_.facility.lon or 0.0, row_.facility.lat or 0.0)
+        row_.source = Source(
             c.facility.id,
             c.facility.name,
             c.surplus,

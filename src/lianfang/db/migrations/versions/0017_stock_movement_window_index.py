@@ -5,8 +5,8 @@ daily lines in the ledger, that read must cost what the window holds, not what t
 holds: this index puts ``moved_at`` first and carries the columns the sum needs (area, item,
 facility, kind, quantity, the line it reverses), so PostgreSQL answers it from the index range.
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-06
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0016"
-down_revision: str | None = "0015"
+revision: str = "0017"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 from scipy.spatial import cKDTree
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session, aliased, load_only
 
 from lianfang import timeutil
@@ -224,22 +224,25 @@ def recent_use(
 
     Reads only the lines since that moment, from the (moved_at, area_code, ...) index: the
     cost follows the window, not the length of the ledger."""
-    original = aliased(StockMovement)
-    rows = session.execute(
+    issued = session.execute(
         select(StockMovement.facility_id, StockMovement.item_id, -func.sum(StockMovement.quantity))
-        .outerjoin(original, StockMovement.reverses_id == original.id)
-        .where(
-            where,
-            StockMovement.moved_at >= since,
-            StockMovement.kind.in_([MovementKind.issue, MovementKind.correction]),
-            or_(
-                StockMovement.kind == MovementKind.issue,
-                original.kind == MovementKind.issue,
-            ),
-        )
+        .where(where, StockMovement.moved_at >= since, StockMovement.kind == MovementKind.issue)
+        .group_by(StockMovement.facility_id, StockMovement.item_id)
+    ).all()
+    # corrections are few: joined to the lines they reverse on their own, so that no plan
+    # hashes the whole ledger to find the originals of the window's issues
+    original = aliased(StockMovement)
+    corrected = session.execute(
+        select(StockMovement.facility_id, StockMovement.item_id, -func.sum(StockMovement.quantity))
+        .join(original, StockMovement.reverses_id == original.id)
+        .where(where, StockMovement.moved_at >= since,
+               StockMovement.kind == MovementKind.correction, original.kind == MovementKind.issue)
         .group_by(StockMovement.facility_id, StockMovement.item_id)
     ).all()  # fmt: skip
-    return {(f, i): int(n) for f, i, n in rows}
+    out: dict[tuple[int, int], int] = {}
+    for f, i, n in (*issued, *corrected):
+        out[(f, i)] = out.get((f, i), 0) + int(n)
+    return out
 
 
 def _rules(

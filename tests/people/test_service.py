@@ -9,12 +9,13 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from lianfang import timeutil
+from lianfang.alerts import service as alert_service
 from lianfang.auth.choices import AuditAction, Role
 from lianfang.auth.models import AuditEvent
 from lianfang.auth.scope import SYSTEM, Actor
 from lianfang.errors import InvalidInputError, NotFoundError, PermissionDenied
 from lianfang.io import sheets
-from lianfang.people import coverage, followups, service
+from lianfang.people import coverage, flows, followups, service
 from lianfang.people.choices import (
     AlertReason,
     AlertStatus,
@@ -88,14 +89,14 @@ def test_follow_up_with_low_spo2_raises_alert_and_checks_on(
     session: Session, people: dict[str, int]
 ) -> None:
     pid = people["红一"]
-    follow_up, alert = followups.record(
+    follow_up, alert = flows.record_follow_up(
         session=session, actor=VILLAGE_ACTOR, person_id=pid,
         contact=followups.Contact(ContactMethod.phone, temperature_c=38.6, spo2_pct=91,
                                   symptoms=frozenset({Symptom.breathless}), client_token="t-1"),
     )  # fmt: skip
     assert alert is not None
     assert alert.reasons == {AlertReason.low_spo2, AlertReason.breathless}
-    again, same = followups.record(
+    again, same = flows.record_follow_up(
         session=session, actor=VILLAGE_ACTOR, person_id=pid,
         contact=followups.Contact(ContactMethod.phone, spo2_pct=91, client_token="t-1"),
     )  # fmt: skip
@@ -107,9 +108,7 @@ def test_follow_up_with_low_spo2_raises_alert_and_checks_on(
         session=session, actor=SYSTEM, f=PeopleFilter(area=VILLAGE, alert_open=True)
     )
     assert [p.id for p in listed.items] == [pid]
-    followups.close_alert(
-        session=session, actor=VILLAGE_ACTOR, alert_id=alert.id, note="已转县医院"
-    )
+    alert_service.close(session=session, actor=VILLAGE_ACTOR, alert_id=alert.id, note="已转县医院")
     assert alert.status is AlertStatus.closed
 
 
@@ -119,9 +118,10 @@ def test_persistent_fever_needs_days_or_an_earlier_high_reading(
     pid = people["黄一"]
     yesterday = timeutil.now() - timedelta(days=1)
     first = followups.Contact(ContactMethod.visit, contacted_at=yesterday, temperature_c=39.0)
-    assert followups.record(session=session, actor=SYSTEM, person_id=pid, contact=first)[1] is None
+    record = flows.record_follow_up
+    assert record(session=session, actor=SYSTEM, person_id=pid, contact=first)[1] is None
     second = followups.Contact(ContactMethod.visit, temperature_c=39.2)
-    alert = followups.record(session=session, actor=SYSTEM, person_id=pid, contact=second)[1]
+    alert = record(session=session, actor=SYSTEM, person_id=pid, contact=second)[1]
     assert alert is not None
     assert alert.reasons == {AlertReason.persistent_fever}
 
@@ -177,7 +177,9 @@ def test_village_worker_may_not_override_or_see_other_towns(
     with pytest.raises(PermissionDenied):
         service.list_people(session=session, actor=TOWN_ACTOR, f=county)
     with pytest.raises(PermissionDenied):
-        followups.alerts(session=session, actor=TOWN_ACTOR, area=COUNTY)
+        alert_service.list_alerts(
+            session=session, actor=TOWN_ACTOR, f=alert_service.AlertFilter(area=COUNTY)
+        )
     made = Responsible(area_code=VILLAGE, name="网格员李", kind=ResponsibleKind.grid_worker)
     worker = service.add_responsible(session=session, actor=TOWN_ACTOR, responsible=made)
     with pytest.raises(NotFoundError):  # people picked by id, no area named at all

@@ -1,5 +1,6 @@
 """Every table, imported in one place so that migrations and tests see the whole schema."""
 
+from lianfang.alerts.models import Alert, AlertEvent, AlertThreshold
 from lianfang.areas.models import Area, AreaBoundary, AreaPopulation
 from lianfang.auth.models import ApiToken, AuditEvent, User, UserSession
 from lianfang.db.base import Base
@@ -14,7 +15,6 @@ from lianfang.people.models import (
     ImportReport,
     Person,
     PersonChange,
-    ReferralAlert,
     Responsible,
 )
 from lianfang.resources.models import (
@@ -34,6 +34,9 @@ from lianfang.resources.models import (
 metadata = Base.metadata
 
 __all__ = [
+    "Alert",
+    "AlertEvent",
+    "AlertThreshold",
     "ApiToken",
     "Area",
     "AreaBoundary",
@@ -57,7 +60,6 @@ __all__ = [
     "Pairing",
     "Person",
     "PersonChange",
-    "ReferralAlert",
     "ReserveTarget",
     "Responsible",
     "StaffMove",

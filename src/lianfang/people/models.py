@@ -24,8 +24,6 @@ from sqlalchemy.types import TypeDecorator
 
 from lianfang.db.base import Base, ChoiceSet, choice_column
 from lianfang.people.choices import (
-    AlertReason,
-    AlertStatus,
     Capability,
     ChangeSource,
     Condition,
@@ -193,27 +191,6 @@ class FollowUp(Base):
     username: Mapped[str] = mapped_column(String(64))
     client_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=now)
-
-
-class ReferralAlert(Base):
-    """A referral trigger seen at a follow-up (SpO2 < 93%, persistent high fever, breathing
-    difficulty), open until someone records how it was handled."""
-
-    __tablename__ = "referral_alert"
-    __table_args__ = (Index("ix_referral_alert_area_code_status", "area_code", "status"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
-    follow_up_id: Mapped[int] = mapped_column(ForeignKey("follow_up.id", ondelete="CASCADE"))
-    area_code: Mapped[str] = mapped_column(String(12))
-    reasons: Mapped[frozenset[AlertReason]] = mapped_column(ChoiceSet(AlertReason, 100))
-    status: Mapped[AlertStatus] = mapped_column(
-        choice_column(AlertStatus, 8), default=AlertStatus.open
-    )
-    raised_at: Mapped[datetime] = mapped_column(default=now)
-    closed_at: Mapped[datetime | None] = mapped_column()
-    closed_by: Mapped[str | None] = mapped_column(String(64))
-    close_note: Mapped[str | None] = mapped_column(Text)
 
 
 class CoverageCell(Base):

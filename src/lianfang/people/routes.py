@@ -11,12 +11,14 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
+from lianfang.alerts import service as alert_service
+from lianfang.alerts.choices import AlertKind
 from lianfang.api.deps import CurrentActor, Offset, PageNumber, PathId, QueryId, Route, SessionDep
 from lianfang.areas import codes
 from lianfang.areas.choices import AreaLevel
 from lianfang.auth.scope import Actor
 from lianfang.errors import ImportFileError
-from lianfang.people import followups, identity, overview, service
+from lianfang.people import flows, followups, identity, overview, service
 from lianfang.people.choices import (
     AlertStatus,
     ChangeSource,
@@ -179,10 +181,13 @@ def list_alerts(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Offset = 0,
 ) -> AlertPage:
-    """Alerts under an area, newest first."""
-    rows, total = followups.alerts(
-        session=session, actor=actor, area=codes.normalise(area), status=status,
-        limit=limit, offset=offset,
+    """Referral alerts under an area, the most severe first (the alert engine's, of kind
+    ``referral``; ``/api/alerts`` has every kind)."""
+    rows, total = alert_service.list_alerts(
+        session=session, actor=actor, limit=limit, offset=offset,
+        f=alert_service.AlertFilter(
+            area=codes.normalise(area), status=status, kinds=frozenset({AlertKind.referral})
+        ),
     )  # fmt: skip
     return AlertPage(items=[AlertRead.of(a) for a in rows], total=total)
 
@@ -192,7 +197,7 @@ def close_alert(
     alert_id: PathId, body: AlertClose, session: SessionDep, actor: CurrentActor
 ) -> AlertRead:
     """Record how the alert was handled (at least 4 characters) and close it."""
-    alert = followups.close_alert(session=session, actor=actor, alert_id=alert_id, note=body.note)
+    alert = alert_service.close(session=session, actor=actor, alert_id=alert_id, note=body.note)
     session.commit()
     return AlertRead.of(alert)
 
@@ -309,7 +314,7 @@ def record_follow_up(
         spo2_pct=body.spo2_pct, symptoms=frozenset(body.symptoms), fever_days=body.fever_days,
         notes=body.notes, client_token=body.client_token,
     )  # fmt: skip
-    follow_up, alert = followups.record(
+    follow_up, alert = flows.record_follow_up(
         session=session, actor=actor, person_id=person_id, contact=contact
     )
     session.commit()

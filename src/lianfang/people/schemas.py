@@ -12,6 +12,8 @@ from fastapi import UploadFile
 from pydantic import AwareDatetime, BaseModel, Field
 
 from lianfang import timeutil
+from lianfang.alerts.models import Alert
+from lianfang.alerts.suggest import stored_text
 from lianfang.areas import codes
 from lianfang.areas.choices import AreaLevel
 from lianfang.ids import RecordId
@@ -37,7 +39,7 @@ from lianfang.people.choices import (
 )
 from lianfang.people.coverage import Counts
 from lianfang.people.importing import ImportResult
-from lianfang.people.models import ExportJob, FollowUp, Person, ReferralAlert, Responsible
+from lianfang.people.models import ExportJob, FollowUp, Person, Responsible
 from lianfang.people.sheet import CONDITION_KEY, day, label, labels, yes_no
 from lianfang.schemas import WriteSchema
 
@@ -278,11 +280,15 @@ class FollowUpRead(BaseModel):
 
 
 class AlertRead(BaseModel):
-    """A referral alert: why it was raised, and how it was handled once closed."""
+    """A referral alert: why it was raised (by the latest follow-up that met a trigger), its
+    task and suggested hospital, and how it was handled once closed."""
 
     id: int
     person_id: int
-    follow_up_id: int
+    follow_up_id: int | None
+    severity: str
+    task_id: int | None
+    suggestion: str | None
     area_code: str
     reasons: list[AlertReason]
     reasons_zh: list[str]
@@ -293,12 +299,15 @@ class AlertRead(BaseModel):
     close_note: str | None
 
     @classmethod
-    def of(cls, a: ReferralAlert) -> AlertRead:
+    def of(cls, a: Alert) -> AlertRead:
         reasons = sorted(a.reasons)
+        suggestion = stored_text(a.suggestion)
         return cls(
-            id=a.id, person_id=a.person_id, follow_up_id=a.follow_up_id, area_code=a.area_code,
-            reasons=reasons, reasons_zh=[r.zh for r in reasons], status=a.status,
-            raised_at=a.raised_at, closed_at=a.closed_at, closed_by=a.closed_by,
+            id=a.id, person_id=a.person_id or 0, follow_up_id=a.follow_up_id,
+            severity=a.severity.value, task_id=a.task_id,
+            suggestion=str(suggestion) if suggestion is not None else None,
+            area_code=a.area_code, reasons=reasons, reasons_zh=[r.zh for r in reasons],
+            status=a.status, raised_at=a.opened_at, closed_at=a.closed_at, closed_by=a.closed_by,
             close_note=a.close_note,
         )  # fmt: skip
 

@@ -11,6 +11,8 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, not_, or_, selec
 from sqlalchemy.orm import Session, joinedload
 
 from lianfang import timeutil
+from lianfang.alerts.choices import AlertKind, AlertStatus
+from lianfang.alerts.models import Alert
 from lianfang.areas import codes
 from lianfang.areas.models import Area
 from lianfang.auth import audit
@@ -21,14 +23,13 @@ from lianfang.errors import ConflictError, InvalidInputError, NotFoundError, Per
 from lianfang.i18n import _
 from lianfang.io.sheets import CLEAR, Table
 from lianfang.people import coverage, grading, guarantees, identity, records
-from lianfang.people.choices import AlertStatus, ChangeSource, Grade, GradeMethod, Guarantee
+from lianfang.people.choices import ChangeSource, Grade, GradeMethod, Guarantee
 from lianfang.people.importing import ImportResult, import_table
 from lianfang.people.models import (
     FollowUp,
     GradeChange,
     Person,
     PersonChange,
-    ReferralAlert,
     Responsible,
 )
 from lianfang.people.sheet import SPEC
@@ -139,8 +140,10 @@ def _where(actor: Actor, f: PeopleFilter, today: date) -> list[ColumnElement[boo
     if f.overdue:
         where.append(Person.due_on < today)
     if f.alert_open:
-        open_alert = select(ReferralAlert.id).where(
-            ReferralAlert.person_id == Person.id, ReferralAlert.status == AlertStatus.open
+        open_alert = select(Alert.id).where(
+            Alert.person_id == Person.id,
+            Alert.kind == AlertKind.referral,
+            Alert.status == AlertStatus.open,
         )
         where.append(open_alert.exists())
     if f.responsible_id is not None:
@@ -287,7 +290,7 @@ class History:
     grades: list[GradeChange] = field(default_factory=list)
     changes: list[PersonChange] = field(default_factory=list)
     follow_ups: list[FollowUp] = field(default_factory=list)
-    alerts: list[ReferralAlert] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
 
 
 def history(*, session: Session, actor: Actor, person_id: int, limit: int = 100) -> History:
@@ -303,7 +306,7 @@ def history(*, session: Session, actor: Actor, person_id: int, limit: int = 100)
         grades=newest(GradeChange, GradeChange.id),
         changes=newest(PersonChange, PersonChange.id),
         follow_ups=newest(FollowUp, FollowUp.contacted_at),
-        alerts=newest(ReferralAlert, ReferralAlert.id),
+        alerts=newest(Alert, Alert.id),
     )
 
 

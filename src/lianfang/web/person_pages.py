@@ -11,12 +11,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from lianfang import timeutil
+from lianfang.alerts import service as alert_service
 from lianfang.api.deps import PathId, QueryId, Route, SessionDep, check_csrf
 from lianfang.auth.choices import Permission
 from lianfang.errors import ImportFileError, InvalidInputError, LianfangError
 from lianfang.i18n import SENTENCE_SEPARATOR, Text, _, listing
 from lianfang.ids import MAX_ID
-from lianfang.people import followups, overview, profile
+from lianfang.people import flows, followups, overview, profile
 from lianfang.people import service as people
 from lianfang.people.choices import (
     AlertStatus,
@@ -144,7 +145,7 @@ def follow_up(
             symptoms=frozenset(choice(Symptom, s) for s in symptom or []), notes=notes[:1000],
             client_token=client_token[:64] or None,
         )  # fmt: skip
-        _, alert = followups.record(
+        _, alert = flows.record_follow_up(
             session=session, actor=me.actor, person_id=person_id, contact=contact
         )
     except InvalidInputError as exc:
@@ -203,7 +204,7 @@ def close_alert(
 ) -> Response:  # fmt: skip
     check_csrf(me.web, csrf_token)
     try:
-        followups.close_alert(session=session, actor=me.actor, alert_id=alert_id, note=note)
+        alert_service.close(session=session, actor=me.actor, alert_id=alert_id, note=note)
     except LianfangError as exc:
         session.rollback()
         return _page(request, session, me, person_id, 422, alert_error=exc)

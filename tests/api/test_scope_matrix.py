@@ -24,7 +24,7 @@ from lianfang.forecast import adoption
 from lianfang.forecast import service as forecasts
 from lianfang.forecast.models import RunKind, RunStatus
 from lianfang.io import sheets
-from lianfang.people import exporting, followups
+from lianfang.people import exporting, flows, followups
 from lianfang.people import service as people
 from lianfang.people.choices import ChangeSource, ContactMethod, ExportStatus, ResponsibleKind
 from lianfang.people.models import ExportJob, ImportReport, Responsible
@@ -154,6 +154,9 @@ def people_cases() -> list[Case]:
              READERS - {Role.village_worker}, rows=items()),
         Case("POST", "/api/people/alerts/{alert_id}/close", "/api/people/alerts/{alert}/close",
              EDITORS, 200, {"note": "已转诊县医院"}),
+        Case("PUT", "/api/people/responsibles/{responsible_id}/user",
+             "/api/people/responsibles/{responsible}/user", EDITORS, 200,
+             {"username": role_username(Role.village_worker)}),
         Case("GET", "/api/people/responsibles", f"/api/people/responsibles?area={VILLAGE}",
              READERS, rows=items(within=None)),
         Case("GET", "/api/people/responsibles", "/api/people/responsibles?area=3206#city",
@@ -186,6 +189,27 @@ def people_cases() -> list[Case]:
 
 
 RESOURCE_READERS = ALL - {Role.safety_inspector}
+ALERT_READERS = READERS | RESOURCE_READERS  # alerts about people, or about facilities
+
+
+def alert_cases() -> list[Case]:
+    """The alert engine's endpoints, on the referral alert of a person of the first village."""
+    return [
+        Case("GET", "/api/alerts", f"/api/alerts?area={VILLAGE}", ALERT_READERS, rows=items()),
+        Case("GET", "/api/alerts", f"/api/alerts?area={TOWN}&status=open#t",
+             ALERT_READERS - {Role.village_worker}, rows=items()),
+        Case("GET", "/api/alerts", "/api/alerts?area=3206&limit=500#city",
+             ALERT_READERS & CITY_WIDE, rows=items()),
+        Case("GET", "/api/alerts/{alert_id}", "/api/alerts/{alert}", READERS),
+        Case("POST", "/api/alerts/{alert_id}/close", "/api/alerts/{alert}/close", EDITORS, 200,
+             {"note": "已转诊县医院"}),
+        Case("GET", "/api/alerts/thresholds", f"/api/alerts/thresholds?area={TOWN}",
+             ALERT_READERS - {Role.village_worker}),
+        Case("PUT", "/api/alerts/thresholds", "/api/alerts/thresholds", MANAGERS, 200,
+             {"area_code": TOWN, "kind": "beds_full", "value": 0.9}),
+    ]  # fmt: skip
+
+
 CASES = [
     Case(
         "GET",
@@ -315,6 +339,7 @@ CASES = [
         )
     ],
     *people_cases(),
+    *alert_cases(),
 ]
 PUBLIC = {("POST", "/api/auth/token")}
 
@@ -328,7 +353,7 @@ def spread(session: Session) -> None:
             cells={"name": f"外{index}", "id_number": id_number("19420101", 11 + 2 * index),
                    "area_code": village},
         )  # fmt: skip
-        followups.record(
+        flows.record_follow_up(
             session=session, actor=SYSTEM, person_id=person.id,
             contact=followups.Contact(method=ContactMethod.phone, spo2_pct=90),
         )  # fmt: skip
@@ -361,7 +386,7 @@ def people_values(url: str, session: Session, role: Role) -> dict[str, Any]:
         )  # fmt: skip
         values["village_person"] = person.id
         contact = followups.Contact(method=ContactMethod.phone, spo2_pct=90)
-        _, alert = followups.record(
+        _, alert = flows.record_follow_up(
             session=session, actor=SYSTEM, person_id=person.id, contact=contact
         )
         values["alert"] = alert.id if alert else None

@@ -14,6 +14,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from lianfang.alerts import jobs
+from lianfang.alerts.choices import AlertKind
+from lianfang.alerts.models import Alert
 from lianfang.auth.choices import Role
 from lianfang.db.base import Base
 from lianfang.people.models import FollowUp
@@ -73,6 +76,16 @@ EXAMPLES: dict[tuple[str, str], Example] = {
         json={"note": "已转诊县人民医院"}, ids={"alert_id": "alert"}
     ),
     ("post", "/api/people/exports"): Example(json={"area": VILLAGE, "format": "csv"}),
+    ("put", "/api/people/responsibles/{responsible_id}/user"): Example(
+        json={"username": role_username(Role.village_worker)},
+        ids={"responsible_id": "responsible"},
+    ),
+    ("put", "/api/alerts/thresholds"): Example(
+        json={"area_code": VILLAGE, "kind": "beds_full", "value": 0.9}
+    ),
+    ("post", "/api/alerts/{alert_id}/close"): Example(
+        json={"note": "已补充库存"}, ids={"alert_id": "facility_alert"}
+    ),
     ("post", "/api/people/responsibles"): Example(json={"area_code": VILLAGE, "name": "严医生"}),
     ("post", "/api/people/assign"): Example(
         json={"person_ids": [], "responsible_id": 0}, ids={"person_ids": "person"}
@@ -124,7 +137,12 @@ def ids(client: TestClient, session: Session) -> dict[str, Any]:
         "/api/forecast/runs", json={"area_code": VILLAGE[:9], "days": 30},
         headers=bearer(client, Role.admin),
     ).json()  # fmt: skip
+    jobs.run_rules(session=session, kinds=[AlertKind.stock_low])
+    facility_alert = session.scalar(
+        select(Alert.id).where(Alert.kind == AlertKind.stock_low, Alert.status == "open")
+    )
     return {
+        "facility_alert": facility_alert,
         "person": person["id"], "alert": alert["id"], "responsible": responsible["id"],
         "run": run["id"], "done_run": finished_run(session, VILLAGE[:9] + "000"),
         "user": next(u["id"] for u in users if u["username"] == role_username(Role.viewer)),

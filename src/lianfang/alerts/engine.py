@@ -128,7 +128,8 @@ def raise_many(
                 outcome.entries.append(audit.Entry(
                     AuditAction.create, "alert", str(alert.id), alert.area_code,
                     {"kind": alert.kind.value, "severity": alert.severity.value,
-                     "value": alert.value, "key": alert.dedupe_key},
+                     "value": alert.value, "key": alert.dedupe_key,
+                     "reasons": sorted(alert.reasons)},
                 ))  # fmt: skip
                 _give_task(session, actor, alert, finding, moment)
                 outcome.tasks += 1

@@ -106,7 +106,7 @@ def followups_overdue(session: Session, prefix: str) -> list[Finding]:
     ).all()  # fmt: skip
     counts: dict[str, dict[Grade, int]] = defaultdict(lambda: defaultdict(int))
     for code, grade, due_on, n in rows:
-        if due_on < today - timedelta(days=int(limits.at(code))):
+        if due_on is not None and due_on < today - timedelta(days=int(limits.at(code))):
             counts[code][grade] += int(n)
     names = areas.names(session=session, area_codes=counts)
     out = []

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, case, false, func, select
 from sqlalchemy.orm import Session
 
 from lianfang.alerts import engine
@@ -61,10 +61,10 @@ class AlertFilter:
     mine: bool = False  # only those whose task the actor owns
 
 
-def _where(actor: Actor, f: AlertFilter) -> list[object]:
+def _where(actor: Actor, f: AlertFilter) -> list[ColumnElement[bool]]:
     code = codes.normalise(f.area)
     actor.require_area(code)
-    where: list[object] = [
+    where: list[ColumnElement[bool]] = [
         codes.in_subtree(Alert.area_code, codes.short(code)),
         actor.area_filter(Alert.area_code),
         Alert.subject.in_(readable(actor)),
@@ -79,7 +79,7 @@ def _where(actor: Actor, f: AlertFilter) -> list[object]:
         where.append(Alert.person_id == f.person_id)
     if f.mine:
         owned = select(Task.id).where(Task.owner_id == actor.user_id)
-        where.append(Alert.task_id.in_(owned) if actor.user_id is not None else Alert.id < 0)
+        where.append(Alert.task_id.in_(owned) if actor.user_id is not None else false())
     return where
 
 
@@ -88,11 +88,11 @@ def list_alerts(
 ) -> tuple[list[Alert], int]:
     """Alerts under an area, the most severe first, then the newest; and how many match."""
     where = _where(actor, f)
-    total = session.scalar(select(func.count()).select_from(Alert).where(*where)) or 0  # type: ignore[arg-type]
+    total = session.scalar(select(func.count()).select_from(Alert).where(*where)) or 0
     order = case({s.value: s.rank for s in Severity}, value=Alert.severity)
     rows = session.scalars(
         select(Alert)
-        .where(*where)  # type: ignore[arg-type]
+        .where(*where)
         .order_by(Alert.status.desc(), order, Alert.updated_at.desc(), Alert.id.desc())
         .limit(min(limit, MAX_PAGE))
         .offset(offset)
@@ -106,18 +106,19 @@ def counts(*, session: Session, actor: Actor, area: str) -> dict[tuple[AlertKind
     rows = session.execute(
         select(Alert.kind, Alert.severity, func.count())
         .where(*where)
-        .group_by(  # type: ignore[arg-type]
-            Alert.kind, Alert.severity
-        )
+        .group_by(Alert.kind, Alert.severity)
     ).all()
     return {(k, s): n for k, s, n in rows}
 
 
 def get(*, session: Session, actor: Actor, alert_id: int) -> Alert:
-    """One alert in the actor's scope, about a subject they may read."""
+    """One alert in the actor's scope (else not found), about a subject their role may read
+    (else refused)."""
+    readable(actor)
     alert = session.get(Alert, alert_id)
-    if alert is None or not actor.reaches(alert.area_code) or alert.subject not in readable(actor):
+    if alert is None or not actor.reaches(alert.area_code):
         raise NotFoundError(_("no alert %(alert_id)s", alert_id=alert_id))
+    actor.require(READ[alert.subject])
     return alert
 
 

@@ -137,6 +137,8 @@ def set_threshold(
 def effective(*, session: Session, actor: Actor, area: str) -> dict[AlertKind, tuple[float, str]]:
     """Each kind's threshold at an area and where it comes from ('' the default, else the code
     of the area that set it)."""
+    if not (actor.can(Permission.people_read) or actor.can(Permission.resources_read)):
+        actor.require(Permission.people_read)
     code = codes.normalise(area)
     actor.require_area(code)
     out: dict[AlertKind, tuple[float, str]] = {}

@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter
 
+from lianfang.alerts.routes import router as alerts_router
 from lianfang.api.deps import Route
 from lianfang.areas.routes import router as areas_router
 from lianfang.auth.routes import router as auth_router
@@ -17,3 +18,4 @@ router.include_router(forecast_router)
 router.include_router(people_sheet_router)  # before /people/{person_id}
 router.include_router(people_router)
 router.include_router(resources_router)
+router.include_router(alerts_router)

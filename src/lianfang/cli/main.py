@@ -8,7 +8,18 @@ import sys
 import typer
 
 from lianfang import __version__
-from lianfang.cli import areas, audit, common, forecast, people, resources, serve, setup, users
+from lianfang.cli import (
+    alerts,
+    areas,
+    audit,
+    common,
+    forecast,
+    people,
+    resources,
+    serve,
+    setup,
+    users,
+)
 from lianfang.errors import LianfangError
 from lianfang.pii import scrub
 
@@ -27,6 +38,7 @@ app.add_typer(users.app, name="user")
 app.add_typer(forecast.app, name="forecast")
 app.add_typer(people.app, name="people")
 app.add_typer(resources.app, name="resources")
+app.add_typer(alerts.app, name="alerts")
 app.add_typer(audit.app, name="audit")
 
 

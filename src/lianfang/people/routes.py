@@ -46,6 +46,7 @@ from lianfang.people.schemas import (
     PersonWrite,
     ResponsibleCreate,
     ResponsibleRead,
+    ResponsibleUser,
     RevealCreate,
     RevealRead,
 )
@@ -229,6 +230,23 @@ def create_responsible(
         responsible=Responsible(area_code=body.area_code, name=body.name.strip(), kind=body.kind,
                                 phone=phone),
     )  # fmt: skip
+    session.commit()
+    return ResponsibleRead.of(responsible)
+
+
+@router.put(
+    "/people/responsibles/{responsible_id}/user",
+    response_model=ResponsibleRead,
+    summary="Link a responsible person to a user account",
+)
+def link_responsible_user(
+    responsible_id: PathId, body: ResponsibleUser, session: SessionDep, actor: CurrentActor
+) -> ResponsibleRead:
+    """The account the village doctor or grid worker signs in with (`null` unlinks): the tasks
+    of their people's alerts are then theirs ("my tasks")."""
+    responsible = service.link_user(
+        session=session, actor=actor, responsible_id=responsible_id, username=body.username
+    )
     session.commit()
     return ResponsibleRead.of(responsible)
 

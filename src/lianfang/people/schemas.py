@@ -56,10 +56,14 @@ class ResponsibleRead(BaseModel):
     name: str
     kind: ResponsibleKind
     phone: str
+    user_id: int | None  # the account they sign in with, if linked
 
     @classmethod
     def of(cls, r: Responsible) -> ResponsibleRead:
-        return cls(id=r.id, area_code=r.area_code, name=r.name, kind=r.kind, phone=_phone(r.phone))
+        return cls(
+            id=r.id, area_code=r.area_code, name=r.name, kind=r.kind, phone=_phone(r.phone),
+            user_id=r.user_id,
+        )  # fmt: skip
 
 
 class ResponsibleCreate(WriteSchema):
@@ -69,6 +73,12 @@ class ResponsibleCreate(WriteSchema):
     name: str = Field(min_length=1, max_length=50)
     kind: ResponsibleKind = ResponsibleKind.village_doctor
     phone: str = Field("", max_length=20)
+
+
+class ResponsibleUser(WriteSchema):
+    """The user account a responsible person signs in with (null: none)."""
+
+    username: str | None = Field(None, min_length=1, max_length=64)
 
 
 class GuaranteeRead(BaseModel):

@@ -17,6 +17,7 @@ from lianfang.areas import codes
 from lianfang.areas.models import Area
 from lianfang.auth import audit
 from lianfang.auth.choices import AuditAction, Permission
+from lianfang.auth.models import User
 from lianfang.auth.scope import Actor
 from lianfang.db.engine import begin_write
 from lianfang.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDenied
@@ -349,6 +350,41 @@ def add_responsible(*, session: Session, actor: Actor, responsible: Responsible)
     audit.record(
         session=session, actor=actor, action=AuditAction.create, entity_type="responsible",
         entity_id=str(responsible.id), area_code=area.code, detail={"name": responsible.name},
+    )  # fmt: skip
+    return responsible
+
+
+def link_user(
+    *, session: Session, actor: Actor, responsible_id: int, username: str | None
+) -> Responsible:
+    """Link a responsible person to the user account they sign in with (``None`` unlinks), so
+    that the tasks of their people's alerts reach them ("my tasks"). The account must be active
+    and reach the responsible person's area."""
+    actor.require(Permission.people_edit)
+    responsible = session.get(Responsible, responsible_id)
+    if responsible is None or not actor.reaches(responsible.area_code):
+        raise NotFoundError(_("no responsible person %(id)s", id=responsible_id))
+    user = None
+    if username is not None:
+        user = session.scalar(select(User).where(User.username == username.strip()))
+        if user is None or not user.active:
+            raise NotFoundError(_("no active user %(username)s", username=username.strip()))
+        if user.area_code is not None and not responsible.area_code.startswith(
+            codes.short(user.area_code)
+        ):
+            raise InvalidInputError(
+                _(
+                    "user %(username)s works outside %(name)s's area and would not see their "
+                    "tasks", username=user.username, name=responsible.name,
+                ),
+                fields={"username": _("outside the responsible person's area")},
+            )  # fmt: skip
+    responsible.user_id = user.id if user is not None else None
+    session.flush()
+    audit.record(
+        session=session, actor=actor, action=AuditAction.update, entity_type="responsible",
+        entity_id=str(responsible.id), area_code=responsible.area_code,
+        detail={"user": user.username if user is not None else None},
     )  # fmt: skip
     return responsible
 

@@ -6,19 +6,20 @@ brings the alerts up to it, so a job run twice (or after a restart) changes noth
 - ``people.regrade`` (daily): grade again the people whose grade changes on a 65th or 80th
   birthday (``people.service.regrade``).
 
-``JOBS`` lists them for the job registry that runs periodic work inside ``lianfang serve`` and
-``lianfang worker``; ``lianfang alerts run`` runs the rules once from the command line.
+Both are registered with ``lianfang.jobs`` (run inside ``lianfang serve`` and by ``lianfang
+worker``, one process at a time); ``lianfang alerts run`` runs the rules once by hand.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lianfang import jobs
 from lianfang.alerts import engine, rules
 from lianfang.alerts.choices import AlertKind
 from lianfang.areas import codes
@@ -81,16 +82,15 @@ def regrade(*, session: Session, actor: Actor = SYSTEM) -> int:
     return sum(people.regrade(session=session, actor=actor, area=code) for code in roots)
 
 
-@dataclass(frozen=True)
-class Job:
-    """A periodic job: its name, how often it runs and what it does in one transaction."""
-
-    name: str
-    every: timedelta
-    run: Callable[[Session], object]
+def rules_job(session: Session, run: jobs.Run) -> int:
+    """Run the periodic alert rules everywhere: open, update and clear alerts (with tasks)."""
+    return sum(r.opened + r.updated + r.cleared for r in run_rules(session=session))
 
 
-JOBS = (
-    Job("alerts.rules", RULES_EVERY, lambda session: run_rules(session=session)),
-    Job("people.regrade", REGRADE_EVERY, lambda session: regrade(session=session)),
-)
+def regrade_job(session: Session, run: jobs.Run) -> int:
+    """Grade again the people whose grade changes on a 65th or 80th birthday."""
+    return regrade(session=session)
+
+
+RULES = jobs.register("alerts.rules", RULES_EVERY, rules_job)
+REGRADE = jobs.register("people.regrade", REGRADE_EVERY, regrade_job)

@@ -12,6 +12,7 @@ from lianfang.cli import (
     alerts,
     areas,
     audit,
+    briefing,
     common,
     forecast,
     people,
@@ -19,6 +20,7 @@ from lianfang.cli import (
     serve,
     setup,
     users,
+    worker,
 )
 from lianfang.errors import LianfangError
 from lianfang.pii import scrub
@@ -33,6 +35,7 @@ app = typer.Typer(
 app.command("init")(setup.init)
 app.command("demo")(setup.demo)
 app.command("serve")(serve.serve)
+app.command("worker")(worker.worker)
 app.add_typer(areas.app, name="areas")
 app.add_typer(users.app, name="user")
 app.add_typer(forecast.app, name="forecast")
@@ -40,6 +43,7 @@ app.add_typer(people.app, name="people")
 app.add_typer(resources.app, name="resources")
 app.add_typer(alerts.app, name="alerts")
 app.add_typer(audit.app, name="audit")
+app.command("briefing")(briefing.briefing)
 
 
 @app.callback(invoke_without_command=True)

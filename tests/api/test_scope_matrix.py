@@ -476,7 +476,7 @@ def within_scope(role: Role, code: str | None) -> bool:
 def people_values(url: str, session: Session, role: Role) -> dict[str, Any]:
     """A person, their alert, a responsible person and an error report, as a URL needs them."""
     values: dict[str, Any] = {}
-    if "{village_person}" in url or "{alert}" in url or "/assign" in url:
+    if "{village_person}" in url or "{alert}" in url or "/assign" in url or "{responsible}" in url:
         person, _ = people.save_cells(
             session=session, actor=SYSTEM, source=ChangeSource.api,
             cells={"name": "周玉兰", "id_number": PERSON, "area_code": VILLAGE},

@@ -37,6 +37,14 @@ CLOSE = {
     Subject.facility: Permission.dispatch_work,
 }
 """The permission that closes them (besides reading them)."""
+SUBJECT_OF = {
+    AlertKind.referral: Subject.person,
+    AlertKind.followup_overdue: Subject.area,
+    AlertKind.stock_low: Subject.facility,
+    AlertKind.beds_full: Subject.facility,
+    AlertKind.capacity_stale: Subject.facility,
+}
+"""What each kind of alert is about."""
 MIN_NOTE, MAX_NOTE = 4, 2000
 MAX_PAGE = 500
 
@@ -64,6 +72,8 @@ class AlertFilter:
 def _where(actor: Actor, f: AlertFilter) -> list[ColumnElement[bool]]:
     code = codes.normalise(f.area)
     actor.require_area(code)
+    for kind in f.kinds:  # asking for a kind the role may not read is refused
+        actor.require(READ[SUBJECT_OF[kind]])
     where: list[ColumnElement[bool]] = [
         codes.in_subtree(Alert.area_code, codes.short(code)),
         actor.area_filter(Alert.area_code),

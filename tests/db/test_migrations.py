@@ -83,7 +83,7 @@ def test_sqlite_rebuilds_a_table_without_losing_the_rows_that_refer_to_it(tmp_pa
     before = counts("referral_alert")
     assert before["person"] > 0
     assert before["follow_up"] > 0
-    upgrade(engine)  # 0017 moves the referral alerts into the engine's table
+    upgrade(engine)  # 0018 moves the referral alerts into the engine's table
     after = counts("alert")
     assert after.pop("alert") == before.pop("referral_alert")
     assert after == before

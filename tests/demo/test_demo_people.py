@@ -99,9 +99,7 @@ def test_follow_ups_leave_realistic_gaps_and_raise_alerts_by_the_rules(session: 
     assert checked is not None
     assert 0.6 < checked < 0.97
     assert 0 < total.covered[Guarantee.in_charge] < total.followed
-    alerts = session.scalars(
-        select(Alert).where(Alert.area_code.startswith(TOWN[:9]))
-    ).all()
+    alerts = session.scalars(select(Alert).where(Alert.area_code.startswith(TOWN[:9]))).all()
     assert alerts
     for alert in alerts:
         visit = session.get(FollowUp, alert.follow_up_id or 0)

@@ -491,6 +491,8 @@ def hasten(*, session: Session, task: Task, deadline: date) -> bool:
     task.deadline = deadline
     session.flush()
     return True
+
+
 def open_actions(actor: Actor, task: Task) -> list[TaskAction]:
     """The steps the actor may take on a task now (what its page and the API offer)."""
     if (

@@ -25,7 +25,7 @@ from lianfang.people.models import Person
 from lianfang.people.service import PeopleFilter
 from lianfang.people.sheet import SPEC
 from tests.conftest import bearer
-from tests.factories import VILLAGE, id_number
+from tests.factories import VILLAGE, add_hospital, id_number
 
 FULL = [c.zh for c in SPEC.importable]
 
@@ -304,6 +304,7 @@ def test_csv_cells_a_spreadsheet_would_run_are_quoted_and_read_back() -> None:
 
 
 def test_an_export_with_formulas_imports_back_unchanged(session: Session) -> None:
+    hospital = add_hospital(session, code="RISKY-1", name=RISKY[3])
     person = row(姓名=RISKY[0], 身份证号=id_number("19400101", 9), 住址=RISKY[1],
                  定点医院=RISKY[3], **{"村(居)代码": VILLAGE})  # fmt: skip
     imported(csv_text([person]), session)
@@ -314,7 +315,7 @@ def test_an_export_with_formulas_imports_back_unchanged(session: Session) -> Non
     assert (again.updated, again.unchanged) == (0, 1)
     stored = session.scalar(select(Person).where(Person.id_number == person[1]))
     assert stored is not None
-    assert (stored.name, stored.address, stored.hospital) == (RISKY[0], RISKY[1], RISKY[3])
+    assert (stored.name, stored.address, stored.hospital_id) == (RISKY[0], RISKY[1], hospital)
 
 
 def test_workbooks_write_formulas_as_text(session: Session) -> None:

@@ -16,6 +16,7 @@ from lianfang.people.models import (
     PersonChange,
     ReferralAlert,
     Responsible,
+    UnmatchedHospital,
 )
 from lianfang.resources.models import (
     CapacityReport,
@@ -67,6 +68,7 @@ __all__ = [
     "Task",
     "TaskComment",
     "TaskEvidence",
+    "UnmatchedHospital",
     "User",
     "UserSession",
     "metadata",

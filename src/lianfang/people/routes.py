@@ -61,11 +61,12 @@ Missing = Annotated[Guarantee | None, Query(description="red/yellow people lacki
 
 def filter_of(
     area: str, grade: Sequence[Grade] | None, missing: Guarantee | None, overdue: bool,
-    alert_open: bool, responsible_id: int | None, q: str,
+    alert_open: bool, responsible_id: int | None, q: str, no_hospital: bool = False,
 ) -> service.PeopleFilter:  # fmt: skip
     return service.PeopleFilter(
         area=codes.normalise(area), grades=frozenset(grade or ()), missing=missing,
         overdue=overdue, alert_open=alert_open, responsible_id=responsible_id, q=q,
+        no_hospital=no_hospital,
     )  # fmt: skip
 
 
@@ -109,6 +110,9 @@ def list_people(
     alert_open: Annotated[bool, Query(description="with an open referral alert")] = False,
     responsible_id: QueryId = None,
     q: Annotated[str, Query(max_length=50, description="name, or a whole ID number")] = "",
+    no_hospital: Annotated[
+        bool, Query(description="no designated hospital (never assigned, or not matched)")
+    ] = False,
     page: PageNumber = 1,
     size: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 50,
 ) -> PersonPage:
@@ -116,7 +120,7 @@ def list_people(
     the most guarantees missing, then the earliest next check-in. Numbers are masked and ages
     stand in for birth dates. `q` searches names, or a whole ID number (needs `pii.reveal`;
     audited as `lookup`)."""
-    f = filter_of(area, grade, missing, overdue, alert_open, responsible_id, q)
+    f = filter_of(area, grade, missing, overdue, alert_open, responsible_id, q, no_hospital)
     found = service.list_people(session=session, actor=actor, f=f, page=page, size=size)
     session.commit()  # a search by ID number is audited
     counts = overview.open_alerts(session=session, person_ids=[p.id for p in found.items])

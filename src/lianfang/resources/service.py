@@ -22,6 +22,7 @@ from lianfang.config import get_settings
 from lianfang.db.engine import begin_write
 from lianfang.errors import ConflictError, InvalidInputError, NotFoundError
 from lianfang.i18n import _
+from lianfang.people import hospitals
 from lianfang.resources.choices import FacilityType
 from lianfang.resources.ledger import facility as get_facility
 from lianfang.resources.ledger import item, require_report
@@ -136,6 +137,8 @@ def update_facility(
     for key, value in changes.items():
         setattr(place, key, frozenset(value) if key == "capabilities" else value)
     session.flush()
+    if {"capabilities", "status"} & set(changes):  # 有医治 of the people designated to it
+        hospitals.rejudge(session, [place.id])
     audit.record(
         session=session, actor=actor, action=AuditAction.update, entity_type="facility",
         entity_id=str(place.id), area_code=place.area_code,

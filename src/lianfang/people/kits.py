@@ -63,6 +63,7 @@ class Issued:
     movement: StockMovement
     person: Person
     facility: Facility
+    kit: Grade
 
 
 def kit_items(session: Session) -> dict[int, Grade]:
@@ -215,7 +216,7 @@ def issue(
         person_id=person.id, note=note.strip(),
     )  # fmt: skip
     refresh(session=session, actor=actor, people=[person], movement=movement)
-    return Issued(movement, person, place)
+    return Issued(movement, person, place, chosen)
 
 
 def refresh(

@@ -16,7 +16,7 @@ from lianfang.areas import codes
 from lianfang.areas.choices import AreaLevel
 from lianfang.auth.scope import Actor
 from lianfang.errors import ImportFileError
-from lianfang.people import followups, identity, overview, service
+from lianfang.people import followups, identity, kits, overview, service
 from lianfang.people.choices import (
     AlertStatus,
     ChangeSource,
@@ -38,6 +38,8 @@ from lianfang.people.schemas import (
     FollowUpResult,
     GradeCreate,
     HistoryRead,
+    KitIssueCreate,
+    KitIssueRead,
     PersonCreate,
     PersonPage,
     PersonRead,
@@ -295,6 +297,29 @@ def override_grade(
 def history(person_id: PathId, session: SessionDep, actor: CurrentActor) -> HistoryRead:
     """Grade changes (with reasons), record changes, follow-ups and alerts, newest first."""
     return HistoryRead.of(service.history(session=session, actor=actor, person_id=person_id))
+
+
+@router.post(
+    "/people/{person_id}/kits",
+    response_model=KitIssueRead,
+    status_code=201,
+    summary="Issue a kit (发放药包) from a clinic's stock",
+    responses={409: {"description": "the clinic holds none of that kit (the balance is named)"}},
+)
+def issue_kit(
+    person_id: PathId, body: KitIssueCreate, session: SessionDep, actor: CurrentActor
+) -> KitIssueRead:
+    """One ledger line takes the kit out of the clinic's stock (the person's village clinic
+    unless `facility_id` names another clinic or health centre of their town) and the person's
+    有药用 is derived again. Needs `people.edit` and `resources.report` at the clinic; refused
+    (409) when the clinic holds none. Correcting the line
+    (`lianfang.resources.ledger.reverse`) takes 有药用 back."""
+    issued = kits.issue(
+        session=session, actor=actor, person_id=person_id,
+        kit=Grade(body.kit) if body.kit else None, facility_id=body.facility_id, note=body.note,
+    )  # fmt: skip
+    session.commit()
+    return KitIssueRead.of(issued)
 
 
 @router.post(

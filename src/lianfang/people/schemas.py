@@ -17,7 +17,7 @@ from lianfang.areas import codes
 from lianfang.areas.choices import AreaLevel
 from lianfang.ids import RecordId
 from lianfang.io.sheets import MAX_REPORTED_ERRORS
-from lianfang.people import exporting, hospitals, identity, service
+from lianfang.people import exporting, hospitals, identity, kits, service
 from lianfang.people.choices import (
     AlertReason,
     AlertStatus,
@@ -242,6 +242,38 @@ class GradeCreate(WriteSchema):
 
     grade: Grade | None
     reason: str = Field(min_length=1, max_length=500)
+
+
+class KitIssueCreate(WriteSchema):
+    """A red or yellow kit to issue to a person from a clinic's stock (有药用)."""
+
+    kit: Literal["red", "yellow"] | None = Field(
+        None, description="default: the kit of the person's grade (a red kit covers yellow)"
+    )
+    facility_id: RecordId | None = Field(
+        None, description="the clinic it comes from; default: the person's village clinic"
+    )
+    note: str = Field("", max_length=500)
+
+
+class KitIssueRead(BaseModel):
+    """An issued kit: the ledger line, what the clinic holds now, and the person's 有药用."""
+
+    movement_id: int
+    facility_id: int
+    facility: str
+    kit: Grade
+    balance_after: int = Field(description="the clinic's kits of this kind after the issue")
+    person: PersonRead
+
+    @classmethod
+    def of(cls, issued: kits.Issued) -> KitIssueRead:
+        movement = issued.movement
+        return cls(
+            movement_id=movement.id, facility_id=issued.facility.id,
+            facility=issued.facility.name, kit=issued.kit,
+            balance_after=movement.balance_after, person=PersonRead.of(issued.person),
+        )  # fmt: skip
 
 
 class FollowUpCreate(WriteSchema):

@@ -93,14 +93,14 @@ def test_sqlite_rebuilds_a_table_without_losing_the_rows_that_refer_to_it(tmp_pa
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert connection.execute(text("PRAGMA foreign_key_check")).fetchall() == []
         duplicate = connection.execute(text("SELECT id_number FROM person LIMIT 1")).scalar_one()
+        columns = (
+            "name, sex, birth_date, phone, area_code, address, living, conditions, disease, "
+            "vaccine_doses, last_dose_on, arrived_on, groups, followup_opt_in, rule_grade, "
+            "grade, grade_method, override_reason, graded_on, responsible_id, "
+            "last_contact_at, due_on, kit_grade, kit_on, medicine_ok, hospital_id, "
+            "treatment_ok, registered_on, created_at, updated_at"
+        )
         with pytest.raises(DatabaseError, match="UNIQUE"):
-            columns = (
-                "name, sex, birth_date, phone, area_code, address, living, conditions, disease, "
-                "vaccine_doses, last_dose_on, arrived_on, groups, followup_opt_in, rule_grade, "
-                "grade, grade_method, override_reason, graded_on, responsible_id, "
-                "last_contact_at, due_on, kit_grade, kit_on, medicine_ok, hospital_id, "
-                "treatment_ok, registered_on, created_at, updated_at"
-            )
             connection.execute(text(
                 f"INSERT INTO person (id_number, {columns}) SELECT :n, {columns} FROM person "
                 "LIMIT 1"
@@ -165,7 +165,8 @@ def test_0016_links_typed_hospitals_to_facilities_and_keeps_the_rest(tmp_path: P
         reason = connection.execute(
             text("SELECT reason FROM unmatched_hospital WHERE person_id = :p"), {"p": ids[4]}
         ).scalar_one()
-        assert "TWIN-1" in reason and "TWIN-2" in reason
+        assert "TWIN-1" in reason
+        assert "TWIN-2" in reason
         # nothing dropped: every typed name is linked or kept
         assert (
             connection.execute(

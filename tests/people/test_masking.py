@@ -22,10 +22,10 @@ from lianfang.auth.choices import Role
 from lianfang.auth.scope import SYSTEM
 from lianfang.io import sheets
 from lianfang.people.importing import import_table
+from lianfang.people.models import Person
 from lianfang.people.sheet import SPEC
 from tests.conftest import bearer
 from tests.factories import TOWN, id_number, opening_kit
-from lianfang.people.models import Person
 from tests.people.reidentify import Shown, consistent_numbers
 
 FLOOR = 30

@@ -40,12 +40,12 @@ from lianfang.people.choices import (
     ResponsibleKind,
     TrackedGroup,
 )  # fmt: skip
-from lianfang.resources.models import Facility
 from lianfang.people.models import (
     Person,
     Responsible,
     encode_conditions,
 )  # fmt: skip
+from lianfang.resources.models import Facility
 
 SHARE = {"demo": 0.05, "city": 1.0}
 """The share of each cohort generated: demo ≈ 100k people for Nantong, city = everyone 65+."""
@@ -123,6 +123,8 @@ GIVEN = {
     True: tuple("建国明华强军德福志勇海林春生荣祥宝根永金兴忠平贵友才山"),
     False: tuple("秀英兰芳桂珍凤玉梅红霞花琴娟菊萍丽云芬美翠玲燕娣素敏"),
 }
+
+
 @dataclass
 class PeopleReport:
     """What the demo put in the registry."""

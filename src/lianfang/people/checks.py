@@ -14,9 +14,9 @@ from lianfang.areas import codes
 from lianfang.areas.choices import AreaLevel
 from lianfang.areas.models import Area
 from lianfang.auth.scope import Actor
+from lianfang.columns import Coded, objects
 from lianfang.errors import LianfangError
 from lianfang.i18n import Text, _
-from lianfang.columns import Coded, objects
 from lianfang.people import hospitals, villages
 from lianfang.people.choices import Sex
 from lianfang.people.sheet import Checker, Parsed

@@ -28,9 +28,9 @@ from lianfang.io import sheets, workbooks
 from lianfang.people import identity, service
 from lianfang.people.choices import Condition, ExportStatus, Grade, Guarantee
 from lianfang.people.models import ExportJob, ImportReport, Person
-from lianfang.resources.models import Facility
 from lianfang.people.service import PeopleFilter
 from lianfang.people.sheet import CONDITION_KEY, SPEC, day, label, labels, yes_no
+from lianfang.resources.models import Facility
 
 REPORT_DAYS = 7
 BATCH = 2000

@@ -40,7 +40,7 @@ def normalise(name: str) -> str:
 def capabilities_of(place: Facility) -> frozenset[Capability]:
     """What a facility can do, in the words a person's needs are written in."""
     known = {c.value for c in Capability}
-    return frozenset(Capability(c.value) for c in place.capabilities if c.value in known)
+    return frozenset(Capability.of(c.value) for c in place.capabilities if c.value in known)
 
 
 def hospital_of(place: Facility) -> guarantees.Hospital:
@@ -73,9 +73,7 @@ def resolve(session: Session, texts: Iterable[str]) -> dict[str, int | Text]:
     if not wanted:
         return {}
     rows = session.execute(
-        select(Facility.id, Facility.code, Facility.name).where(
-            Facility.type.in_(DESIGNATED_TYPES)
-        )
+        select(Facility.id, Facility.code, Facility.name).where(Facility.type.in_(DESIGNATED_TYPES))
     ).all()
     by_code = {code: fid for fid, code, _name in rows}
     by_name: dict[str, list[tuple[int, str]]] = defaultdict(list)

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from lianfang import timeutil
@@ -43,7 +43,14 @@ from lianfang.people.choices import (
     ResponsibleKind,
     Sex,
 )  # fmt: skip
-from lianfang.people.models import GradeChange, Person, PersonChange, Responsible, encode_conditions
+from lianfang.people.models import (
+    GradeChange,
+    Person,
+    PersonChange,
+    Responsible,
+    UnmatchedHospital,
+    encode_conditions,
+)
 from lianfang.people.records import INPUT_KEYS, Override
 from lianfang.people.sheet import CONDITION_KEY, Checker, Parsed, parse
 
@@ -139,6 +146,7 @@ def _import(
         return result
     with bulk_cache(session, result.created + result.updated):
         created = _write(session, actor, plan, source, result)
+    _settle_unmatched(session, plan)
     _audit(session, actor, plan, created, source)
     if source in SUMMARISED:
         audit.record(
@@ -147,6 +155,16 @@ def _import(
                     "updated": result.updated, "unchanged": result.unchanged},
         )  # fmt: skip
     return result
+
+
+def _settle_unmatched(session: Session, plan: Plan) -> None:
+    """A person given a designated hospital no longer has an unmatched typed name."""
+    settled = [
+        old.id for old, values, diff in plan.changed
+        if "hospital_id" in diff and values["hospital_id"] is not None
+    ]  # fmt: skip
+    for chunk in _chunks(settled):
+        session.execute(delete(UnmatchedHospital).where(UnmatchedHospital.person_id.in_(chunk)))
 
 
 SUMMARISED = frozenset({ChangeSource.sheet})
@@ -603,7 +621,7 @@ def _shown(value: Any) -> Any:
     return plain.isoformat() if hasattr(plain, "isoformat") else plain
 
 
-def _chunks(items: list[str]) -> Iterable[list[str]]:
+def _chunks(items: list[Any]) -> Iterable[list[Any]]:
     for start in range(0, len(items), CHUNK):
         yield items[start : start + CHUNK]
 

@@ -316,7 +316,7 @@ def issue_kit(
     (`lianfang.resources.ledger.reverse`) takes 有药用 back."""
     issued = kits.issue(
         session=session, actor=actor, person_id=person_id,
-        kit=Grade(body.kit) if body.kit else None, facility_id=body.facility_id, note=body.note,
+        kit=Grade.of(body.kit) if body.kit else None, facility_id=body.facility_id, note=body.note,
     )  # fmt: skip
     session.commit()
     return KitIssueRead.of(issued)

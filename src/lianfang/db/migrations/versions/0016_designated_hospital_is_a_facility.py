@@ -60,9 +60,11 @@ def upgrade() -> None:
         sa.Column("reason", sa.String(length=200), nullable=False),
         sa.Column("created_at", lianfang.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["person_id"], ["person.id"], name=op.f("fk_unmatched_hospital_person_id_person"),
+            ["person_id"],
+            ["person.id"],
+            name=op.f("fk_unmatched_hospital_person_id_person"),
             ondelete="CASCADE",
-        ),  # fmt: skip
+        ),
         sa.PrimaryKeyConstraint("person_id", name=op.f("pk_unmatched_hospital")),
     )
     with op.batch_alter_table("unmatched_hospital", schema=None) as batch_op:
@@ -101,7 +103,9 @@ def _link() -> None:
         can[fid] = set(filter(None, (capabilities or "").split(","))) if status == "open" else set()
     texts = [
         row[0]
-        for row in bind.execute(sa.text("SELECT DISTINCT hospital FROM person WHERE hospital <> ''"))
+        for row in bind.execute(
+            sa.text("SELECT DISTINCT hospital FROM person WHERE hospital <> ''")
+        )
     ]
     chosen: dict[str, int] = {}
     reasons: dict[str, str] = {}

@@ -7,13 +7,34 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from lianfang.auth.choices import Role
 from tests.browser.conftest import sign_in
-from tests.factories import TOWN, role_username
+from tests.factories import VILLAGE, id_number, role_username
 
 pytestmark = pytest.mark.browser
+
+HEADER = "姓名,身份证号,村(居)代码,冠心病,疫苗剂次\n"
+NAMES = ("药包甲", "药包乙", "药包丙")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def red_people(browser: Browser, server: str) -> None:
+    """Red people of the village (unstable heart disease, unvaccinated, 80+), imported."""
+    page = browser.new_context(locale="zh-CN").new_page()
+    sign_in(page, server, role_username(Role.district_operator))
+    page.goto(f"{server}/people/import")
+    body = "".join(
+        f"{name},{id_number('19410305', 31 + 2 * n)},{VILLAGE},不稳定,0\n"
+        for n, name in enumerate(NAMES)
+    )
+    page.get_by_test_id("import-file").set_input_files(
+        files=[{"name": "kits.csv", "mimeType": "text/csv", "buffer": (HEADER + body).encode()}]
+    )
+    page.get_by_role("button", name="上传").click()
+    expect(page.get_by_test_id("import-result")).to_be_visible()
+    page.context.close()
 
 
 def _held(page: Page, facility_id: str) -> int:
@@ -29,8 +50,9 @@ def test_issuing_a_kit_turns_medicine_green_and_the_stock_falls(
 ) -> None:
     page.set_viewport_size({"width": width, "height": 900})
     sign_in(page, server, role_username(Role.town_operator))
-    page.goto(f"{server}/people?area={TOWN}&missing=medicine")
-    page.get_by_test_id("people-table").locator("tbody tr a").first.click()
+    page.goto(f"{server}/people?q={NAMES[0 if width > 400 else 1]}")
+    href = page.get_by_test_id("people-table").locator("tbody tr a").first.get_attribute("href")
+    page.goto(f"{server}{href}")
     expect(page.get_by_test_id("person-name")).to_be_visible()
     medicine = page.get_by_test_id("guarantees").locator("li", has_text="有药用")
     expect(medicine).to_have_class("no")
@@ -62,8 +84,8 @@ def test_issuing_a_kit_turns_medicine_green_and_the_stock_falls(
 
 def test_a_clinic_without_kits_refuses_next_to_the_field(page: Page, server: str) -> None:
     sign_in(page, server, role_username(Role.town_operator))
-    page.goto(f"{server}/people?area={TOWN}&missing=medicine")
-    page.get_by_test_id("people-table").locator("tbody tr a").nth(1).click()
+    page.goto(f"{server}/people?q={NAMES[2]}")
+    page.get_by_test_id("people-table").locator("tbody tr a").first.click()
     options = page.get_by_test_id("kit-facility").locator("option")
     empty = next(
         (

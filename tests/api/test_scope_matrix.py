@@ -547,7 +547,7 @@ CASES = [
     *resource_cases(),
     *dispatch_cases(),
 ]
-PUBLIC = {("POST", "/api/auth/token")}
+PUBLIC = {("POST", "/api/auth/token"), ("GET", "/api/public/medicine")}
 
 
 def spread(session: Session) -> None:

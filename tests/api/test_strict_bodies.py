@@ -15,15 +15,23 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lianfang.auth.choices import Role
+from lianfang.auth.scope import SYSTEM
 from lianfang.db.base import Base
+from lianfang.dispatch.models import Task
 from lianfang.people.models import FollowUp
+from lianfang.resources import ledger
+from lianfang.resources import service as resources
+from lianfang.resources.choices import FacilityType
+from lianfang.resources.models import Item
+from lianfang.resources.schemas import FacilityCreate
 from lianfang.schemas import nearest
 from tests.api.test_scope_matrix import finished_run
 from tests.conftest import bearer
-from tests.factories import PASSWORD, VILLAGE, id_number, role_username
+from tests.factories import PASSWORD, VILLAGE, id_number, make_user, role_username
 
 UNKNOWN = "zz_not_a_field"
 WRITE_METHODS = ("post", "put", "patch")
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 SERIES = "date,visits\n" + "".join(f"2022-12-{d:02d},{d * 3}\n" for d in range(1, 29))
 
 
@@ -92,6 +100,107 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("post", "/api/people/{person_id}/kits"): Example(
         json={"kit": "red", "note": "随访时送达"}, ids={"person_id": "person"}
     ),
+    **{
+        (method, "/api/resources" + path): Example(json=body, ids=named)
+        for method, path, body, named in (
+            (
+                "post",
+                "/facilities",
+                {"code": "S-NEW", "name": "新药房", "type": "pharmacy", "area_code": VILLAGE},
+                {},
+            ),
+            ("patch", "/facilities/{facility_id}", {"phone": "0513-1"}, {"facility_id": "clinic"}),
+            (
+                "post",
+                "/facilities/{facility_id}/capacity",
+                {"beds_total": 300, "beds_occupied": 9},
+                {"facility_id": "hospital"},
+            ),
+            (
+                "post",
+                "/facilities/{facility_id}/movements",
+                {"kind": "receipt", "item_id": "{item}", "quantity": 3},
+                {"facility_id": "clinic"},
+            ),
+            (
+                "post",
+                "/movements/{movement_id}/correction",
+                {"note": "重复入库"},
+                {"movement_id": "receipt"},
+            ),
+            (
+                "put",
+                "/facilities/{facility_id}/staff",
+                {"role": "nurse", "total": 4, "on_duty": 3},
+                {"facility_id": "clinic"},
+            ),
+            (
+                "post",
+                "/facilities/{facility_id}/staff-moves",
+                {
+                    "kind": "sent_down",
+                    "name": "李医生",
+                    "role": "doctor",
+                    "to_facility_id": "{clinic}",
+                    "start_on": "2022-12-20",
+                },
+                {"facility_id": "hospital"},
+            ),
+            (
+                "put",
+                "/facilities/{facility_id}/institution",
+                {"beds": 280, "residents": 183},
+                {"facility_id": "home"},
+            ),
+            (
+                "post",
+                "/facilities/{facility_id}/pairings",
+                {"partner_id": "{clinic}", "since": "2022-12-20"},
+                {"facility_id": "hospital"},
+            ),
+            (
+                "post",
+                "/facilities/{facility_id}/operators",
+                {"user_id": "{hospital_user}"},
+                {"facility_id": "hospital"},
+            ),
+            (
+                "put",
+                "/targets",
+                {
+                    "area_code": VILLAGE[:9],
+                    "item_id": "{item}",
+                    "facility_type": "village_clinic",
+                    "per_facility": 3,
+                },
+                {},
+            ),
+        )
+    },
+    ("post", "/api/directives"): Example(
+        json={
+            "area": "3206",
+            "title": "药包发放到户",
+            "to_level": "village",
+            "deadline": "2099-12-25",
+            "targets": [VILLAGE],
+            "departments": ["卫健委"],
+        }
+    ),
+    ("post", "/api/tasks/{task_id}/split"): Example(
+        json={"areas": []}, ids={"task_id": "town_task"}
+    ),
+    ("post", "/api/tasks/{task_id}/actions"): Example(
+        json={"action": "accept"}, ids={"task_id": "task"}
+    ),
+    ("post", "/api/tasks/{task_id}/comments"): Example(
+        json={"text": "已联系村医"}, ids={"task_id": "task"}
+    ),
+    ("post", "/api/tasks/{task_id}/evidence"): Example(
+        data={"text": "已发放"},
+        files={"file": ("签收.png", PNG, "image/png")},
+        ids={"task_id": "task"},
+    ),
 }
 
 
@@ -127,11 +236,41 @@ def ids(client: TestClient, session: Session) -> dict[str, Any]:
         "/api/forecast/runs", json={"area_code": VILLAGE[:9], "days": 30},
         headers=bearer(client, Role.admin),
     ).json()  # fmt: skip
-    return {
+    tasks = {}
+    for key, to_level, target in (("task", "village", VILLAGE), ("town_task", "town", VILLAGE[:9])):
+        made = client.post("/api/directives", headers=bearer(client, Role.admin), json={
+            "area": VILLAGE[:6], "title": "摸排重点人群", "to_level": to_level,
+            "deadline": "2099-12-25", "targets": [target]}).json()  # fmt: skip
+        assert "rollup" in made, made
+        tasks[key] = session.scalars(select(Task.id).where(
+            Task.directive_id == made["directive"]["id"], Task.leaf)).one()  # fmt: skip
+    return resource_ids(session) | tasks | {
         "person": person["id"], "alert": alert["id"], "responsible": responsible["id"],
         "run": run["id"], "done_run": finished_run(session, VILLAGE[:9] + "000"),
         "user": next(u["id"] for u in users if u["username"] == role_username(Role.viewer)),
     }  # fmt: skip
+
+
+def resource_ids(session: Session) -> dict[str, Any]:
+    """A clinic with a receipt to correct, a hospital, a nursing home, an item and a hospital
+    operator to name, in the first village."""
+    ibu = session.scalar(select(Item).where(Item.code == "ibuprofen"))
+    assert ibu is not None
+    made = {
+        key: resources.create_facility(
+            session=session, actor=SYSTEM,
+            data=FacilityCreate(code=f"S-{key}", name=f"严格{key}", type=kind, area_code=VILLAGE),
+        ).id
+        for key, kind in (("clinic", FacilityType.village_clinic),
+                          ("hospital", FacilityType.secondary_hospital),
+                          ("home", FacilityType.nursing_home))
+    }  # fmt: skip
+    receipt = ledger.receive(
+        session=session, actor=SYSTEM, facility_id=made["clinic"], item_id=ibu.id, quantity=9
+    )
+    user = make_user(session, username="s_hospital", role=Role.hospital_operator,
+                     area_code=VILLAGE)  # fmt: skip
+    return made | {"item": ibu.id, "receipt": receipt.id, "hospital_user": user.id}
 
 
 def counts(session: Session) -> dict[str, int]:
@@ -152,6 +291,10 @@ def send(client: TestClient, method: str, path: str, example: Example, ids: dict
             body |= {"person_ids": [ids["person"]], "responsible_id": ids["responsible"]}
         if "run_id" in example.ids:
             body |= {"run_id": ids[example.ids["run_id"]]}
+        body = {
+            k: ids[v[1:-1]] if isinstance(v, str) and v[:1] == "{" and v[-1:] == "}" else v
+            for k, v in body.items()
+        }
         return client.request(method, url, json=body | extra, headers=headers)
     data = example.data | {k: str(v) for k, v in extra.items()}
     return client.request(method, url, data=data, files=example.files, headers=headers)

@@ -78,7 +78,7 @@ def test_sqlite_rebuilds_a_table_without_losing_the_rows_that_refer_to_it(tmp_pa
             return {
                 table: connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
                 for table in ("person", "follow_up", "referral_alert")
-            } | {  # 0016 judges 有医治 again and rebuilds the roll-up: every person still in it
+            } | {  # 0018 judges 有医治 again and rebuilds the roll-up: every person still in it
                 "covered": connection.execute(
                     text("SELECT sum(persons) FROM coverage_cell")
                 ).scalar_one()
@@ -108,14 +108,14 @@ def test_sqlite_rebuilds_a_table_without_losing_the_rows_that_refer_to_it(tmp_pa
     engine.dispose()
 
 
-def test_0016_links_typed_hospitals_to_facilities_and_keeps_the_rest(tmp_path: Path) -> None:
+def test_0018_links_typed_hospitals_to_facilities_and_keeps_the_rest(tmp_path: Path) -> None:
     # Built on today's schema, taken back to 0015 (typed hospital names, as the register held
     # them), typed over with names as people wrote them, then upgraded.
     engine = make_engine(f"sqlite:///{tmp_path / 'hospitals.db'}")
     upgrade(engine)
     with transaction(make_sessionmaker(engine)) as session:
         world.build(session=session, actor=SYSTEM, seed=3, people_share=0.002)
-    command.downgrade(alembic_config(engine), "0015")
+    command.downgrade(alembic_config(engine), "0017")
     with engine.begin() as connection:
         ids = connection.execute(text("SELECT id FROM person ORDER BY id LIMIT 5")).scalars().all()
         hospital = connection.execute(

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from lianfang.auth.choices import Role
 from lianfang.auth.scope import SYSTEM
 from lianfang.io import sheets
-from lianfang.people.importing import import_table
 from lianfang.people.choices import Grade
+from lianfang.people.importing import import_table
 from lianfang.people.models import Person
 from lianfang.people.sheet import SPEC
 from lianfang.resources import ledger

@@ -8,7 +8,20 @@ import sys
 import typer
 
 from lianfang import __version__
-from lianfang.cli import areas, audit, common, forecast, people, resources, serve, setup, users
+from lianfang.cli import (
+    areas,
+    audit,
+    briefing,
+    common,
+    dispatch,
+    forecast,
+    people,
+    resources,
+    serve,
+    setup,
+    users,
+    worker,
+)
 from lianfang.errors import LianfangError
 from lianfang.pii import scrub
 
@@ -22,12 +35,16 @@ app = typer.Typer(
 app.command("init")(setup.init)
 app.command("demo")(setup.demo)
 app.command("serve")(serve.serve)
+app.command("worker")(worker.worker)
 app.add_typer(areas.app, name="areas")
 app.add_typer(users.app, name="user")
 app.add_typer(forecast.app, name="forecast")
 app.add_typer(people.app, name="people")
 app.add_typer(resources.app, name="resources")
 app.add_typer(audit.app, name="audit")
+app.add_typer(dispatch.directive_app, name="directive")
+app.add_typer(dispatch.tasks_app, name="tasks")
+app.command("briefing")(briefing.briefing)
 
 
 @app.callback(invoke_without_command=True)

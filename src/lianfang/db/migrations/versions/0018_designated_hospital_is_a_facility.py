@@ -9,8 +9,8 @@ line, so nothing is dropped silently. Existing kits become the opening kit (`kit
 beside which the ledger's kit issues count. Every person's 有医治 flag is judged again (the rule
 changed: the grade alone no longer asks for intensive care) and the coverage roll-up rebuilt.
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-06
 """
 
@@ -27,8 +27,8 @@ from alembic import op
 import lianfang.db.base
 from lianfang import timeutil
 
-revision: str = "0016"
-down_revision: str | None = "0015"
+revision: str = "0018"
+down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -86,8 +86,9 @@ def home_clinic(session: Session, person: Person) -> Facility | None:
 
 
 def sources(*, session: Session, actor: Actor, person: Person) -> list[Source]:
-    """Where a kit for this person may come from: the clinics and health centres of their town
-    that the actor reaches, the person's own village clinic first, with their kits in stock."""
+    """Where the person page offers a kit from: the village clinics of their town that the
+    actor reaches, the person's own first, with their kits in stock (the API also takes a
+    health centre of the town by id)."""
     actor.require(Permission.resources_read)
     town = person.area_code[:9]
     places = list(
@@ -95,10 +96,10 @@ def sources(*, session: Session, actor: Actor, person: Person) -> list[Source]:
             select(Facility)
             .where(
                 Facility.area_code.startswith(town),
-                Facility.type.in_(ISSUING_TYPES),
+                Facility.type == FacilityType.village_clinic,
                 actor.area_filter(Facility.area_code),
             )
-            .order_by(Facility.area_code != person.area_code, Facility.type, Facility.name)
+            .order_by(Facility.area_code != person.area_code, Facility.name)
         )
     )
     items = kit_items(session)

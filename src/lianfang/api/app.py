@@ -19,6 +19,7 @@ from lianfang.db.engine import make_engine, make_sessionmaker
 from lianfang.demo import service as demo_service
 from lianfang.forecast import flows
 from lianfang.people import flows as export_flows
+from lianfang.web.briefing_pages import router as briefing_page_router
 from lianfang.web.forecast_pages import router as forecast_page_router
 from lianfang.web.language import LanguageMiddleware
 from lianfang.web.pages import STATIC_DIR
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(forecast_page_router)
     app.include_router(people_page_router)
     app.include_router(person_page_router)
+    app.include_router(briefing_page_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     responses.declare_errors(app, actor=get_actor, sign_in=request_session)
     return app

@@ -11,6 +11,7 @@ from lianfang import __version__
 from lianfang.cli import (
     areas,
     audit,
+    briefing,
     common,
     forecast,
     people,
@@ -40,6 +41,7 @@ app.add_typer(forecast.app, name="forecast")
 app.add_typer(people.app, name="people")
 app.add_typer(resources.app, name="resources")
 app.add_typer(audit.app, name="audit")
+app.command("briefing")(briefing.briefing)
 
 
 @app.callback(invoke_without_command=True)

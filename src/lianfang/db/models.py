@@ -2,6 +2,7 @@
 
 from lianfang.areas.models import Area, AreaBoundary, AreaPopulation
 from lianfang.auth.models import ApiToken, AuditEvent, User, UserSession
+from lianfang.briefing.models import BriefingSnapshot
 from lianfang.db.base import Base
 from lianfang.demo.models import DemoWorld
 from lianfang.dispatch.models import Directive, Task, TaskComment, TaskEvidence
@@ -40,6 +41,7 @@ __all__ = [
     "AreaBoundary",
     "AreaPopulation",
     "AuditEvent",
+    "BriefingSnapshot",
     "CapacityReport",
     "CoverageCell",
     "DemoWorld",

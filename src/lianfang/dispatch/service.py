@@ -452,3 +452,40 @@ def owner_names(*, session: Session, user_ids: Iterable[int | None]) -> dict[int
 def is_late(task: Task, today: date | None = None) -> bool:
     """An open leaf task past its deadline."""
     return task.status in OPEN_STATUSES and task.deadline < (today or timeutil.today())
+
+
+def open_actions(actor: Actor, task: Task) -> list[TaskAction]:
+    """The steps the actor may take on a task now (what its page and the API offer)."""
+    if (
+        not task.leaf
+        or not actor.can(Permission.dispatch_work)
+        or not actor.reaches(task.area_code)
+    ):
+        return []
+    steps = [a for a, (allowed, _after) in TRANSITIONS.items() if task.status in allowed]
+    may_verify = (
+        actor.can(Permission.dispatch_verify)
+        and actor.user_id is not None
+        and actor.user_id not in (task.done_by, task.owner_id)
+    )
+    if TaskAction.verify in steps and not may_verify:
+        steps.remove(TaskAction.verify)
+    if task.status is TaskStatus.done and not may_verify:
+        steps = [a for a in steps if a is not TaskAction.reject]  # the doer does not send it back
+    return steps
+
+
+def children(*, session: Session, actor: Actor, task_id: int) -> list[Task]:
+    """The tasks a split task was divided into, within scope, by area."""
+    task = get_task(session=session, actor=actor, task_id=task_id)
+    query = select(Task).where(Task.parent_id == task.id, actor.area_filter(Task.area_code))
+    return list(session.scalars(query.order_by(Task.area_code)))
+
+
+def titles(*, session: Session, directive_ids: Iterable[int]) -> dict[int, str]:
+    """directive id → its title, for lists of tasks."""
+    wanted = set(directive_ids)
+    if not wanted:
+        return {}
+    rows = session.execute(select(Directive.id, Directive.title).where(Directive.id.in_(wanted)))
+    return dict(rows.all())

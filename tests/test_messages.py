@@ -189,6 +189,12 @@ KEY_PAGES = [
     "/people/import",
     "/forecast",
     f"/people?area={VILLAGE}",
+    "/resources?area=320623101",
+    "/resources/reserve?area=320623101",
+    "/resources/facilities/15",
+    "/resources/facilities/18/stock?kind=issue",
+    "/resources/facilities/18/stock?kind=transfer",
+    "/resources/facilities/15/capacity",
 ]
 
 

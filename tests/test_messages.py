@@ -189,7 +189,7 @@ KEY_PAGES = [
     "/people/import",
     "/forecast",
     f"/people?area={VILLAGE}",
-    "/resources?area=320623101",
+    "/resources?area=320623101&type=township_centre",
     "/resources/reserve?area=320623101",
     "/resources/facilities/15",
     "/resources/facilities/18/stock?kind=issue",

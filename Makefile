@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: demo test lint typecheck bench vendor browser-deps migration messages clean
+.PHONY: demo test lint typecheck bench vendor browser-deps pdf-deps migration messages clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,18 +13,25 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 ## Build the Nantong demo world in ./lianfang.db and serve it at http://127.0.0.1:8000
-demo: $(STAMP)
+demo: $(STAMP) pdf-deps
 	$(BIN)/lianfang demo
 
 ## Run the whole test suite (SQLite; PostgreSQL too when LIANFANG_TEST_DATABASE_URL is set;
 ## browser tests in Debian's Chromium, installed here when missing)
-test: $(STAMP) browser-deps
+test: $(STAMP) browser-deps pdf-deps
 	$(BIN)/python -m pytest
 
 browser-deps:
 	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi 'Noto Sans CJK'; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
 	  else echo "browser tests need: sudo apt-get install chromium fonts-noto-cjk" >&2; exit 1; fi; \
+	fi
+
+## The briefing's PDF (WeasyPrint) lays text out with Debian's Pango and embeds Noto CJK
+pdf-deps:
+	@if ! ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so.0' || ! fc-list 2>/dev/null | grep -qi 'Noto Sans CJK'; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk >/dev/null; \
+	  else echo "the briefing's PDF needs: sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk" >&2; exit 1; fi; \
 	fi
 
 ## ruff, and the layering contracts of pyproject.toml ([tool.importlinter])

@@ -42,6 +42,9 @@ from benchmarks.crowd import (
 )
 from benchmarks.machine import ROOT
 
+WORKERS = 2
+"""Server processes (`serve --workers`): one per core of the benchmark machine, as
+docs/settings.md advises for a crowd."""
 STARTUP_TIMEOUT_S = 60.0
 BUILD_TIMEOUT_S = 900.0
 STOP_TIMEOUT_S = 15.0
@@ -187,9 +190,12 @@ def serving(url: str, directory: Path) -> Iterator[Server]:
     when done."""
     port = free_port()
     log = directory / "serve.log"
+    command = lianfang(
+        "serve", "--db", url, "--host", "127.0.0.1", "--port", str(port), "--workers", str(WORKERS)
+    )
     with log.open("wb") as out:
         process = subprocess.Popen(
-            lianfang("serve", "--db", url, "--host", "127.0.0.1", "--port", str(port)),
+            command,
             env=environment(),
             cwd=directory,
             stdout=out,
@@ -269,8 +275,9 @@ def make_table() -> Table:
         widths=[10, 38, 8],
         columns=list(COLUMNS),
         notes=[
-            "Server: `python -m lianfang serve --db URL --host 127.0.0.1 --port P` in a "
-            "subprocess, as shipped (one uvicorn process), on the demo world (`lianfang demo "
+            "Server: `python -m lianfang serve --db URL --host 127.0.0.1 --port P --workers "
+            f"{WORKERS}` in a subprocess, as shipped ({WORKERS} uvicorn worker processes, one "
+            "per core, as docs/settings.md advises), on the demo world (`lianfang demo "
             f"--no-serve`, seed {SEED}; the SQLite file built once per version of the demo code "
             "and migrations, cached in benchmarks/.cache/, and copied fresh for each run; on "
             f"PostgreSQL built into a new database `{POSTGRES_DB}`, dropped afterwards).",

@@ -23,6 +23,9 @@ from lianfang.db.migrate import upgrade
 from lianfang.demo import story, world
 from tests.factories import PASSWORD, ROLE_AREAS, make_user, role_username
 
+# Servers started by tests run no periodic jobs unless a test asks for them (Settings(jobs=True)):
+# a job committing into the shared database would change what other tests count.
+os.environ["LIANFANG_JOBS"] = "0"
 PG_URL = os.environ.get("LIANFANG_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 SEED = 7

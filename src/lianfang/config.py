@@ -52,6 +52,13 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="Address `lianfang serve` listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port `lianfang serve` listens on.")
+    workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Server processes `lianfang serve` runs (one per core serves a crowd "
+        "fastest); they share the port, the database and the forecast queue's limit.",
+    )
     language: str = Field("zh", description="Default interface language: zh or en.")
     session_hours: float = Field(
         12.0, gt=0, le=24 * 30, description="How long a web sign-in lasts, in hours."
@@ -102,6 +109,12 @@ class Settings(BaseSettings):
         description="Forecast runs and fits a server computes at the same time; the rest wait "
         "in a queue, in the order they were started. 0: this server computes none (they wait "
         "for a server that does).",
+    )
+    jobs: bool = Field(
+        True,
+        description="Run the periodic jobs (escalation of overdue tasks, reminders, ...) inside "
+        "the server. Set to false on every web process but one, or on all of them when "
+        "`lianfang worker` runs the jobs; the lease table keeps each job to one process anyway.",
     )
     dask_scheduler: str | None = Field(
         None,

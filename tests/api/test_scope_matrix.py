@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from lianfang import timeutil
@@ -86,6 +86,7 @@ class Case:
     body: dict[str, Any] | None = field(default=None)
     upload: bytes | None = None  # sent as a multipart file, with body as form fields
     upload_field: str = "series"
+    upload_name: str = "upload.csv"
     rows: Rows | None = None  # a list or an export: no row may lie outside the caller's area
 
     def send(
@@ -103,7 +104,7 @@ class Case:
                 url,
                 data=body,
                 headers=headers,
-                files={self.upload_field: ("upload.csv", self.upload, "text/csv")},
+                files={self.upload_field: (self.upload_name, self.upload, "text/csv")},
             )
         return client.request(self.method, url, json=body, headers=headers)
 
@@ -185,6 +186,81 @@ def people_cases() -> list[Case]:
     ]  # fmt: skip
 
 
+ISSUERS = frozenset({Role.admin, Role.city_commander, Role.district_operator, Role.town_operator})
+WORKERS = ALL - {Role.viewer}
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def dispatch_cases() -> list[Case]:
+    """Every dispatch endpoint, on a city directive reaching the first village (and the first
+    town, to split). A record outside the caller's scope is a 404 (tests/dispatch/test_api.py),
+    an area outside it a 403 (here)."""
+    deadline = str(timeutil.today() + timedelta(days=3))
+    directive = {"title": "药包发放到户", "to_level": "village", "deadline": deadline}
+    task = "/api/tasks/{task_id}"
+    return [
+        Case("POST", "/api/directives", "/api/directives", ISSUERS, 201,
+             directive | {"area": TOWN, "targets": [VILLAGE]}),
+        Case("POST", "/api/directives", "/api/directives#far", CITY_WIDE & ISSUERS, 201,
+             directive | {"area": OTHER_COUNTY_TOWN}),
+        Case("GET", "/api/directives", "/api/directives", ALL),
+        Case("GET", "/api/directives/{directive_id}", "/api/directives/{directive}", ALL),
+        Case("GET", "/api/directives/{directive_id}",
+             "/api/directives/{directive}?area=" + OTHER_TOWN + "#other-town",
+             CITY_WIDE | {Role.district_operator}),
+        Case("GET", "/api/tasks/mine", "/api/tasks/mine?finished=true", ALL,
+             rows=items(within=None)),
+        Case("GET", task, "/api/tasks/{village_task}", ALL),
+        Case("POST", task + "/split", "/api/tasks/{town_task}/split", ISSUERS, 201, {}),
+        Case("POST", task + "/actions", "/api/tasks/{village_task}/actions", WORKERS, 200,
+             {"action": "accept"}),
+        Case("POST", task + "/comments", "/api/tasks/{village_task}/comments", WORKERS, 201,
+             {"text": "明日上门"}),
+        Case("POST", task + "/evidence", "/api/tasks/{village_task}/evidence", WORKERS, 201,
+             {"text": "已发放"}, PNG, "file", "签收.png"),
+        Case("GET", "/api/evidence/{evidence_id}/file", "/api/evidence/{evidence}/file", ALL),
+    ]  # fmt: skip
+
+
+def dispatch_values(url: str, session: Session) -> dict[str, Any]:
+    """A directive from the city to the first village and one in another county (and their
+    tasks and evidence), or a town-level one to split, as a URL needs them."""
+    from lianfang.areas.choices import AreaLevel
+    from lianfang.dispatch import evidence, service
+    from lianfang.dispatch.models import Task
+
+    values: dict[str, Any] = {}
+    if not any(k in url for k in ("directive}", "_task}", "evidence}")):
+        return values
+
+    def issue(area: str, targets: tuple[str, ...], to_level: AreaLevel) -> int:
+        made = service.issue(session=session, actor=SYSTEM, data=service.DirectiveInput(
+            area=area, title="摸排重点人群", text="", to_level=to_level,
+            deadline=timeutil.today() + timedelta(days=3), targets=targets,
+        ))  # fmt: skip
+        return made.id
+
+    def leaf(directive_id: int, code: str) -> int:
+        found = session.scalars(
+            select(Task.id).where(Task.directive_id == directive_id, Task.area_code == code)
+        ).one()
+        return int(found)
+
+    values["directive"] = issue(codes.normalise("3206"), (VILLAGE,), AreaLevel.village)
+    values["village_task"] = leaf(values["directive"], VILLAGE)
+    far = OTHER_COUNTY_TOWN[:9] + "001"
+    values["far_directive"] = issue(OTHER_COUNTY_TOWN, (far,), AreaLevel.village)
+    values["far_task"] = leaf(values["far_directive"], far)
+    town_directive = issue(codes.normalise("3206"), (TOWN,), AreaLevel.town)
+    values["town_task"] = leaf(town_directive, TOWN)
+    for key, task_key in (("evidence", "village_task"), ("far_evidence", "far_task")):
+        values[key] = evidence.add(
+            session=session, actor=SYSTEM, task_id=values[task_key], text="照片",
+            upload=evidence.Upload("a.png", PNG),
+        ).id  # fmt: skip
+    return values
+
+
 RESOURCE_READERS = ALL - {Role.safety_inspector}
 CASES = [
     Case(
@@ -200,6 +276,26 @@ CASES = [
         f"/api/resources/reserve?area={TOWN}#t",
         RESOURCE_READERS - {Role.village_worker},
         rows=items(within="rows"),
+    ),
+    Case(
+        "GET",
+        "/api/briefing",
+        f"/api/briefing?area={VILLAGE}",
+        ALL,
+        rows=items(key="code", within="rows"),
+    ),
+    Case(
+        "GET",
+        "/api/briefing",
+        f"/api/briefing?area={TOWN}#t",
+        ALL - {Role.village_worker},
+        rows=items(key="code", within="rows"),
+    ),
+    Case(
+        "GET",
+        "/api/briefing/file",
+        f"/api/briefing/file?area={TOWN}&format=xlsx",
+        ALL - {Role.village_worker},
     ),
     Case("GET", "/api/me", "/api/me", ALL),
     Case("GET", "/api/users", "/api/users", MANAGERS, rows=items(within=None)),
@@ -315,6 +411,7 @@ CASES = [
         )
     ],
     *people_cases(),
+    *dispatch_cases(),
 ]
 PUBLIC = {("POST", "/api/auth/token")}
 
@@ -455,7 +552,11 @@ def test_role_may_call_endpoint_only_within_scope(
 ) -> None:
     if case.rows is not None:
         spread(session)
-    values = people_values(case.url, session, role) | run_values(case, session)
+    values = (
+        people_values(case.url, session, role)
+        | run_values(case, session)
+        | dispatch_values(case.url, session)
+    )
     answer = case.send(client, concrete(case.url, session, values), bearer(client, role), values)
     expected = case.ok if role in case.allowed else 403
     assert answer.status_code == expected, answer.text
@@ -482,7 +583,11 @@ def test_lists_without_an_area_hold_rows_a_narrower_role_must_not_see(
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.method} {c.url}")
 def test_anonymous_callers_are_refused(client: TestClient, session: Session, case: Case) -> None:
-    values = people_values(case.url, session, Role.admin) | run_values(case, session)
+    values = (
+        people_values(case.url, session, Role.admin)
+        | run_values(case, session)
+        | dispatch_values(case.url, session)
+    )
     answer = case.send(client, concrete(case.url, session, values), None, values)
     assert answer.status_code == 401
 

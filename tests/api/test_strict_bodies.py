@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from lianfang.auth.choices import Role
 from lianfang.db.base import Base
+from lianfang.dispatch.models import Task
 from lianfang.people.models import FollowUp
 from lianfang.schemas import nearest
 from tests.api.test_scope_matrix import finished_run
@@ -24,6 +25,7 @@ from tests.factories import PASSWORD, VILLAGE, id_number, role_username
 
 UNKNOWN = "zz_not_a_field"
 WRITE_METHODS = ("post", "put", "patch")
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 SERIES = "date,visits\n" + "".join(f"2022-12-{d:02d},{d * 3}\n" for d in range(1, 29))
 
 
@@ -89,6 +91,30 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("post", "/api/people/{person_id}/follow-ups"): Example(
         json={"method": "phone", "spo2_pct": 97}, ids={"person_id": "person"}
     ),
+    ("post", "/api/directives"): Example(
+        json={
+            "area": "3206",
+            "title": "药包发放到户",
+            "to_level": "village",
+            "deadline": "2099-12-25",
+            "targets": [VILLAGE],
+            "departments": ["卫健委"],
+        }
+    ),
+    ("post", "/api/tasks/{task_id}/split"): Example(
+        json={"areas": []}, ids={"task_id": "town_task"}
+    ),
+    ("post", "/api/tasks/{task_id}/actions"): Example(
+        json={"action": "accept"}, ids={"task_id": "task"}
+    ),
+    ("post", "/api/tasks/{task_id}/comments"): Example(
+        json={"text": "已联系村医"}, ids={"task_id": "task"}
+    ),
+    ("post", "/api/tasks/{task_id}/evidence"): Example(
+        data={"text": "已发放"},
+        files={"file": ("签收.png", PNG, "image/png")},
+        ids={"task_id": "task"},
+    ),
 }
 
 
@@ -124,7 +150,15 @@ def ids(client: TestClient, session: Session) -> dict[str, Any]:
         "/api/forecast/runs", json={"area_code": VILLAGE[:9], "days": 30},
         headers=bearer(client, Role.admin),
     ).json()  # fmt: skip
-    return {
+    tasks = {}
+    for key, to_level, target in (("task", "village", VILLAGE), ("town_task", "town", VILLAGE[:9])):
+        made = client.post("/api/directives", headers=bearer(client, Role.admin), json={
+            "area": VILLAGE[:6], "title": "摸排重点人群", "to_level": to_level,
+            "deadline": "2099-12-25", "targets": [target]}).json()  # fmt: skip
+        assert "rollup" in made, made
+        tasks[key] = session.scalars(select(Task.id).where(
+            Task.directive_id == made["directive"]["id"], Task.leaf)).one()  # fmt: skip
+    return tasks | {
         "person": person["id"], "alert": alert["id"], "responsible": responsible["id"],
         "run": run["id"], "done_run": finished_run(session, VILLAGE[:9] + "000"),
         "user": next(u["id"] for u in users if u["username"] == role_username(Role.viewer)),

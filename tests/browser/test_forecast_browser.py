@@ -93,3 +93,6 @@ def test_a_commander_picks_an_area_watches_progress_and_reads_the_charts(
         legend_bottom = places["legend"][1] + places["legend"][3]
         assert legend_bottom <= places["name"][1]  # one line of legend (paged), above the name
     page.screenshot(path=str(artifacts / f"forecast-county-{size}.png"), full_page=True)
+    width = SIZES[size][0]
+    wide = page.evaluate("document.documentElement.scrollWidth")
+    assert wide <= width, f"the finished run page scrolls sideways: {wide} px wide at {width}"

@@ -46,7 +46,18 @@ def test_version_is_answered_before_typer_loads() -> None:
 
 
 @pytest.mark.parametrize(
-    "path", [(), ("people",), ("areas",), ("forecast",), ("user",), ("demo",), ("serve",)]
+    "path",
+    [
+        (),
+        ("people",),
+        ("areas",),
+        ("forecast",),
+        ("user",),
+        ("demo",),
+        ("serve",),
+        ("worker",),
+        ("briefing",),
+    ],
 )
 def test_help_imports_nothing_heavy(path: tuple[str, ...]) -> None:
     code, modules, output = loaded(*path, "--help")

@@ -173,6 +173,30 @@ def test_failed_runs_show_a_message_not_a_traceback(client: TestClient, session:
     assert "计算失败" in page
 
 
+def test_the_server_processes_of_one_host_share_the_limit(session: Session) -> None:
+    """`serve --workers N`: each process has a queue, and a claim counts every run computing on
+    the host, so N processes still compute at most ``forecast_jobs`` runs at once."""
+
+    def new_run(worker: str | None = None) -> ForecastRun:
+        return service.create_run(
+            session=session, actor=SYSTEM, code=VILLAGE, kind=RunKind.forecast, inputs={},
+            worker=worker,
+        )  # fmt: skip
+
+    computing = new_run(worker="here:101")  # claimed by another server process on this host
+    elsewhere = new_run(worker="there:7")  # and one on another machine
+    waiting = new_run()
+    assert {computing.status, elsewhere.status} == {RunStatus.running}
+    assert service.claim_next(session=session, worker="here:102", limit=1) is None
+    claimed = service.claim_next(session=session, worker="here:102", limit=2)
+    assert claimed is not None
+    assert claimed.id == waiting.id
+    assert claimed.worker == "here:102"
+    new_run()
+    assert service.claim_next(session=session, worker="here:103", limit=2) is None
+    assert service.claim_next(session=session, worker="there:8", limit=2) is not None
+
+
 # --- a real server: the bounded queue, orphans, the worker's log ------------------------------
 
 

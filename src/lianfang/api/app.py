@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
-from lianfang import __version__, logs, timeutil
+from lianfang import __version__, jobs, logs, timeutil
 from lianfang.api import errors, responses
 from lianfang.api.deps import get_actor, request_session
 from lianfang.api.routes import router as api_router
@@ -19,6 +19,7 @@ from lianfang.db.engine import make_engine, make_sessionmaker
 from lianfang.demo import service as demo_service
 from lianfang.forecast import flows
 from lianfang.people import flows as export_flows
+from lianfang.web.briefing_pages import router as briefing_page_router
 from lianfang.web.forecast_pages import router as forecast_page_router
 from lianfang.web.language import LanguageMiddleware
 from lianfang.web.pages import STATIC_DIR
@@ -48,7 +49,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         settings.database_url, pool_size=settings.pool_size, pool_timeout_s=settings.pool_timeout_s
     )
     timeutil.use(demo_service.clock_for(engine=engine, setting=settings.today))
-    jobs = flows.JobQueue(
+    queue = flows.JobQueue(
         engine.url.render_as_string(hide_password=False),
         make_sessionmaker(engine),
         settings.forecast_jobs,
@@ -59,11 +60,16 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     async def lifespan(started: FastAPI) -> AsyncIterator[None]:
         async with _threads_by_connections(started):
             if settings.forecast_jobs > 0:  # a server computing no forecasts leaves runs alone
-                jobs.open()
+                queue.open()
+            runner = jobs.Runner(make_sessionmaker(engine)) if settings.jobs else None
+            if runner is not None:
+                runner.start()
             try:
                 yield
             finally:
-                jobs.close()
+                if runner is not None:
+                    runner.stop()
+                queue.close()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -77,8 +83,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
-    app.state.forecast_jobs = jobs
-    app.state.start_forecast = jobs.submit  # tests swap in a recorder
+    app.state.forecast_jobs = queue
+    app.state.start_forecast = queue.submit  # tests swap in a recorder
     app.state.start_export = export_flows.start  # likewise
     app.add_middleware(LanguageMiddleware, default=settings.language)
     errors.install(app)
@@ -88,6 +94,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(people_page_router)
     app.include_router(person_page_router)
     app.include_router(resources_page_router)
+    app.include_router(briefing_page_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     responses.declare_errors(app, actor=get_actor, sign_in=request_session)
     return app

@@ -165,6 +165,8 @@ def sign_in(session: Session, request: Request, username: str, password: str) ->
 MEDIA_TYPES = {
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ".csv": "text/csv; charset=utf-8",
+    ".pdf": "application/pdf",
+    ".html": "text/html; charset=utf-8",
 }
 
 

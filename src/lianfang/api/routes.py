@@ -5,6 +5,8 @@ from fastapi import APIRouter
 from lianfang.api.deps import Route
 from lianfang.areas.routes import router as areas_router
 from lianfang.auth.routes import router as auth_router
+from lianfang.briefing.routes import router as briefing_router
+from lianfang.dispatch.routes import router as dispatch_router
 from lianfang.forecast.routes import router as forecast_router
 from lianfang.people.routes import router as people_router
 from lianfang.people.sheet_routes import router as people_sheet_router
@@ -17,3 +19,5 @@ router.include_router(forecast_router)
 router.include_router(people_sheet_router)  # before /people/{person_id}
 router.include_router(people_router)
 router.include_router(resources_router)
+router.include_router(briefing_router)
+router.include_router(dispatch_router)

@@ -8,7 +8,19 @@ import sys
 import typer
 
 from lianfang import __version__
-from lianfang.cli import areas, audit, common, forecast, people, resources, serve, setup, users
+from lianfang.cli import (
+    areas,
+    audit,
+    briefing,
+    common,
+    forecast,
+    people,
+    resources,
+    serve,
+    setup,
+    users,
+    worker,
+)
 from lianfang.errors import LianfangError
 from lianfang.pii import scrub
 
@@ -22,12 +34,14 @@ app = typer.Typer(
 app.command("init")(setup.init)
 app.command("demo")(setup.demo)
 app.command("serve")(serve.serve)
+app.command("worker")(worker.worker)
 app.add_typer(areas.app, name="areas")
 app.add_typer(users.app, name="user")
 app.add_typer(forecast.app, name="forecast")
 app.add_typer(people.app, name="people")
 app.add_typer(resources.app, name="resources")
 app.add_typer(audit.app, name="audit")
+app.command("briefing")(briefing.briefing)
 
 
 @app.callback(invoke_without_command=True)

@@ -15,15 +15,24 @@ def serve(
         str | None, typer.Option(help="Address to listen on (default 127.0.0.1).")
     ] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on (default 8000).")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Server processes (default 1, or the workers setting); one per core serves a "
+            "crowd fastest.",
+        ),
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Serve the web interface and the API (OpenAPI docs at /docs)."""
     settings = settings_for(db)
     open_engine(db).dispose()  # fail fast, with a clear message, on a missing or old schema
-    start(host or settings.host, port or settings.port)
+    start(host or settings.host, port or settings.port, workers or settings.workers)
 
 
-def start(host: str, port: int) -> None:
+def start(host: str, port: int, workers: int = 1) -> None:
     """Run the server until interrupted."""
     import uvicorn
 
@@ -39,4 +48,5 @@ def start(host: str, port: int) -> None:
         port=port,
         log_level="warning",
         log_config=logs.uvicorn_config(),
+        workers=workers,  # each process builds its app (and its forecast queue) from settings
     )

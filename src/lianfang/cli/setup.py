@@ -166,7 +166,7 @@ def demo(
     _print_accounts(planned, password)
     if not no_serve:
         settings = settings_for(None)
-        serve_cmd.start(settings.host, settings.port)
+        serve_cmd.start(settings.host, settings.port, settings.workers)
 
 
 def _day(text: str) -> date:

@@ -36,3 +36,15 @@ def hold(session: Session, keys: Iterable[int], *, many: bool = False) -> None:
         return
     session.execute(text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": EVERYTHING})
     session.execute(_EACH, {"keys": sorted(set(keys))})
+
+
+FORECAST_CLAIM = 1
+"""Named locks (``hold_named``): the forecast queues of a host's server processes claiming."""
+
+
+def hold_named(session: Session, name: int) -> None:
+    """Hold the lock of one named activity until the transaction ends (PostgreSQL; SQLite's
+    writers already run one at a time). Named locks use the two-key form, a key space of its
+    own, so they never meet the record keys of ``hold``."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:name, 0)"), {"name": name})

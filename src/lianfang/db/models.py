@@ -2,10 +2,12 @@
 
 from lianfang.areas.models import Area, AreaBoundary, AreaPopulation
 from lianfang.auth.models import ApiToken, AuditEvent, User, UserSession
+from lianfang.briefing.models import BriefingSnapshot
 from lianfang.db.base import Base
 from lianfang.demo.models import DemoWorld
-from lianfang.dispatch.models import Directive, JobLease, Task, TaskComment, TaskEvidence
+from lianfang.dispatch.models import Directive, Task, TaskComment, TaskEvidence
 from lianfang.forecast.models import ForecastAdoption, ForecastRun
+from lianfang.jobs import JobLease
 from lianfang.people.models import (
     CoverageCell,
     ExportJob,
@@ -39,6 +41,7 @@ __all__ = [
     "AreaBoundary",
     "AreaPopulation",
     "AuditEvent",
+    "BriefingSnapshot",
     "CapacityReport",
     "CoverageCell",
     "DemoWorld",

@@ -1,5 +1,4 @@
-"""Tables of dispatch: directives, the tasks they cascade into, evidence, comments and the
-lease that keeps periodic jobs to one process."""
+"""Tables of dispatch: directives, the tasks they cascade into, evidence and comments."""
 
 from __future__ import annotations
 
@@ -11,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from lianfang.areas.choices import AreaLevel
 from lianfang.db.base import Base, choice_column
 from lianfang.dispatch.choices import TaskStatus
-from lianfang.timeutil import now, utcnow
+from lianfang.timeutil import now
 
 
 class Directive(Base):
@@ -100,18 +99,3 @@ class TaskComment(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     username: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=now)
-
-
-class JobLease(Base):
-    """Which process runs a periodic job until when, and the last day it completed: two web
-    processes never run the same job at once, and a daily job runs once a day."""
-
-    __tablename__ = "job_lease"
-
-    name: Mapped[str] = mapped_column(String(50), primary_key=True)
-    area_code: Mapped[str | None] = mapped_column(String(12))  # None: the whole database
-    holder: Mapped[str | None] = mapped_column(String(100))
-    expires_at: Mapped[datetime | None] = mapped_column()
-    last_day: Mapped[date | None] = mapped_column(Date)
-    last_run_at: Mapped[datetime | None] = mapped_column()
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -327,8 +327,9 @@ def get_task(*, session: Session, actor: Actor, task_id: int) -> Task:
 
 
 def my_tasks(*, session: Session, actor: Actor, include_finished: bool = False) -> list[Task]:
-    """The actor's own tasks and those of the areas below escalated to them: open first, the
-    nearest deadline first."""
+    """The actor's own tasks and those escalated to them (overdue tasks of the areas right below
+    theirs, or of a directive they issued whose task has no parent): open first, the nearest
+    deadline first."""
     actor.require(Permission.dispatch_read)
     if actor.user_id is None:
         return []
@@ -338,9 +339,15 @@ def my_tasks(*, session: Session, actor: Actor, include_finished: bool = False) 
         .where(parent.id == Task.parent_id, parent.owner_id == actor.user_id)
         .correlate(Task)
     )
+    issued = (
+        exists()
+        .where(Directive.id == Task.directive_id, Directive.issued_by == actor.user_id)
+        .correlate(Task)
+    )
+    escalated_here = or_(escalated, Task.parent_id.is_(None) & issued)
     mine = or_(
         Task.owner_id == actor.user_id,
-        Task.escalated_at.is_not(None) & Task.status.in_(OPEN_STATUSES) & escalated,
+        Task.escalated_at.is_not(None) & Task.status.in_(OPEN_STATUSES) & escalated_here,
     )
     query = select(Task).where(mine, Task.leaf, actor.area_filter(Task.area_code))
     if not include_finished:
@@ -445,3 +452,40 @@ def owner_names(*, session: Session, user_ids: Iterable[int | None]) -> dict[int
 def is_late(task: Task, today: date | None = None) -> bool:
     """An open leaf task past its deadline."""
     return task.status in OPEN_STATUSES and task.deadline < (today or timeutil.today())
+
+
+def open_actions(actor: Actor, task: Task) -> list[TaskAction]:
+    """The steps the actor may take on a task now (what its page and the API offer)."""
+    if (
+        not task.leaf
+        or not actor.can(Permission.dispatch_work)
+        or not actor.reaches(task.area_code)
+    ):
+        return []
+    steps = [a for a, (allowed, _after) in TRANSITIONS.items() if task.status in allowed]
+    may_verify = (
+        actor.can(Permission.dispatch_verify)
+        and actor.user_id is not None
+        and actor.user_id not in (task.done_by, task.owner_id)
+    )
+    if TaskAction.verify in steps and not may_verify:
+        steps.remove(TaskAction.verify)
+    if task.status is TaskStatus.done and not may_verify:
+        steps = [a for a in steps if a is not TaskAction.reject]  # the doer does not send it back
+    return steps
+
+
+def children(*, session: Session, actor: Actor, task_id: int) -> list[Task]:
+    """The tasks a split task was divided into, within scope, by area."""
+    task = get_task(session=session, actor=actor, task_id=task_id)
+    query = select(Task).where(Task.parent_id == task.id, actor.area_filter(Task.area_code))
+    return list(session.scalars(query.order_by(Task.area_code)))
+
+
+def titles(*, session: Session, directive_ids: Iterable[int]) -> dict[int, str]:
+    """directive id → its title, for lists of tasks."""
+    wanted = set(directive_ids)
+    if not wanted:
+        return {}
+    rows = session.execute(select(Directive.id, Directive.title).where(Directive.id.in_(wanted)))
+    return dict(rows.all())

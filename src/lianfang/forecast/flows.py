@@ -71,7 +71,9 @@ def start(database_url: str, run_id: int, scheduler: str | None = None) -> BaseP
 
 
 class JobQueue:
-    """Computes queued runs, at most ``limit`` at a time, oldest first (one per server)."""
+    """Computes queued runs, oldest first, at most ``limit`` at a time on this machine: one
+    queue per server process, and the processes of one host (``serve --workers``) share the
+    limit through ``service.claim_next``."""
 
     def __init__(
         self,
@@ -150,7 +152,7 @@ class JobQueue:
             self._reap()
             while len(self.running) < self.limit and not self._stopping.is_set():
                 with transaction(self.factory) as session:
-                    run = service.claim_next(session=session, worker=self.name)
+                    run = service.claim_next(session=session, worker=self.name, limit=self.limit)
                     run_id = None if run is None else run.id
                 if run_id is None:
                     return

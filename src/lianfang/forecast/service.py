@@ -20,6 +20,7 @@ from lianfang.areas.models import Area, AreaPopulation
 from lianfang.auth import audit
 from lianfang.auth.choices import AuditAction, Permission
 from lianfang.auth.scope import Actor
+from lianfang.db import locks
 from lianfang.demo.population import is_community
 from lianfang.errors import ConflictError, InvalidInputError, NotFoundError
 from lianfang.forecast.engine import RUN_FORMAT
@@ -324,10 +325,25 @@ def claim(*, run: ForecastRun, worker: str) -> None:
         run.started_at = utcnow()
 
 
-def claim_next(*, session: Session, worker: str) -> ForecastRun | None:
-    """The oldest queued run, claimed for ``worker`` (None when nothing waits). Two servers
-    claiming at once never take the same run: on PostgreSQL the row is locked (others skip
-    it), on SQLite the caller's transaction holds the write lock."""
+def claim_next(*, session: Session, worker: str, limit: int | None = None) -> ForecastRun | None:
+    """The oldest queued run, claimed for ``worker`` (None when nothing waits, or when
+    ``limit`` runs are already computing on the worker's host: the server processes of one
+    machine share the ``forecast_jobs`` setting). Two servers claiming at once never take the
+    same run: on PostgreSQL the row is locked (others skip it) and claims on one host take turns
+    (a named advisory lock), on SQLite the caller's transaction holds the write lock."""
+    if limit is not None:
+        locks.hold_named(session, locks.FORECAST_CLAIM)
+        host = worker.rpartition(":")[0]
+        computing = session.scalar(
+            select(func.count())
+            .select_from(ForecastRun)
+            .where(
+                ForecastRun.status == RunStatus.running,
+                ForecastRun.worker.startswith(host + ":"),
+            )
+        )
+        if (computing or 0) >= limit:
+            return None
     run = session.scalars(
         select(ForecastRun)
         .where(ForecastRun.status == RunStatus.queued)

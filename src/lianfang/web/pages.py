@@ -259,6 +259,10 @@ def api_docs(request: Request) -> HTMLResponse:
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, session: SessionDep, me: SignedInDep) -> HTMLResponse:
+    from lianfang.web.briefing_pages import OVERVIEW_ROLES, overview_page  # imports this module
+
+    if me.user.area_code and me.user.role in OVERVIEW_ROLES:
+        return overview_page(request, session, me, me.user.area_code)
     scope = None
     if me.user.area_code:
         scope = areas.detail(session=session, actor=me.actor, code=me.user.area_code)

@@ -351,3 +351,26 @@ def test_the_nav_shows_resources_to_roles_that_read_them(client: TestClient) -> 
     assert "医疗资源" in page
     english = client.get("/resources?lang=en").text
     assert "Medical facilities" in english
+
+
+def test_the_english_pages_label_everything_in_english(client: TestClient) -> None:
+    """Item and facility names are data and stay Chinese; every label of these pages is not."""
+    from tests.test_messages import visible_text
+
+    ours = {
+        "医疗机构", "药品储备", "可供天数", "储备目标", "缺口", "结存", "低于储备目标",
+        "最近出入库",
+        "人员力量", "收治能力", "上报时间", "可调出机构", "登记", "病区", "数量", "物资", "过时",
+    }  # fmt: skip
+    sign_in(client, Role.district_operator)
+    client.cookies.set("lianfang_lang", "en")
+    for path in (
+        "/resources?area=320623101", "/resources/reserve?area=320623101",
+        "/resources/facilities/221", "/resources/facilities/18/stock?kind=issue",
+        "/resources/facilities/18/stock?kind=transfer",
+    ):  # fmt: skip
+        page = client.get(path)
+        assert page.status_code == 200, path
+        shown = visible_text(page.text)
+        assert not sorted(t for t in ours if t in shown), path
+    assert "Days of supply" in visible_text(client.get("/resources/facilities/221").text)

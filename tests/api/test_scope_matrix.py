@@ -29,6 +29,17 @@ from lianfang.people import service as people
 from lianfang.people.choices import ChangeSource, ContactMethod, ExportStatus, ResponsibleKind
 from lianfang.people.models import ExportJob, ImportReport, Responsible
 from lianfang.people.sheet import SPEC
+from lianfang.resources import ledger
+from lianfang.resources import service as resources
+from lianfang.resources.choices import FacilityType, StaffMoveKind, StaffRole
+from lianfang.resources.models import Facility, Item
+from lianfang.resources.schemas import (
+    FacilityCreate,
+    InstitutionWrite,
+    PairingCreate,
+    StaffMoveCreate,
+    TargetWrite,
+)
 from tests.conftest import bearer
 from tests.factories import (
     OTHER_COUNTY_TOWN,
@@ -262,6 +273,128 @@ def dispatch_values(url: str, session: Session) -> dict[str, Any]:
 
 
 RESOURCE_READERS = ALL - {Role.safety_inspector}
+REPORTERS = frozenset({Role.admin, Role.district_operator, Role.town_operator, Role.village_worker})
+RESOURCE_MANAGERS = frozenset({Role.admin, Role.city_commander, Role.district_operator})
+
+
+def resource_cases() -> list[Case]:
+    """Every resources endpoint, on facilities of the first village (``resource_values``): a
+    clinic, a hospital whose named operator is the standing hospital operator, a nursing home."""
+    clinic = "/api/resources/facilities/{facility_id}"
+    at = "/api/resources/facilities/{clinic}"
+    hospital = "/api/resources/facilities/{hospital}"
+    moves = {"kind": "receipt", "item_id": "{item}", "quantity": 5}
+    return [
+        Case("GET", "/api/resources/items", "/api/resources/items", RESOURCE_READERS),
+        Case("GET", "/api/resources/facilities", f"/api/resources/facilities?area={VILLAGE}",
+             RESOURCE_READERS, rows=items()),
+        Case("GET", "/api/resources/facilities", f"/api/resources/facilities?area={TOWN}#t",
+             RESOURCE_READERS - {Role.village_worker}, rows=items()),
+        Case("GET", "/api/resources/facilities",
+             "/api/resources/facilities?area=3206&limit=500#city",
+             RESOURCE_READERS & CITY_WIDE, rows=items()),
+        Case("POST", "/api/resources/facilities", "/api/resources/facilities", RESOURCE_MANAGERS,
+             201, {"code": "M-NEW", "name": "新药房", "type": "pharmacy", "area_code": VILLAGE}),
+        Case("GET", clinic, at, RESOURCE_READERS),
+        Case("PATCH", clinic, at, RESOURCE_MANAGERS, 200, {"phone": "0513-1"}),
+        Case("PATCH", clinic, hospital + "#status", REPORTERS | {Role.hospital_operator}, 200,
+             {"status": "outbreak"}),
+        Case("POST", clinic + "/capacity", hospital + "/capacity",
+             REPORTERS | {Role.hospital_operator}, 201, {"beds_total": 300, "beds_occupied": 10}),
+        Case("GET", clinic + "/capacity", hospital + "/capacity", RESOURCE_READERS),
+        Case("GET", clinic + "/stock", at + "/stock", RESOURCE_READERS),
+        Case("GET", clinic + "/movements", at + "/movements", RESOURCE_READERS),
+        Case("POST", clinic + "/movements", at + "/movements", REPORTERS, 201, moves),
+        Case("POST", clinic + "/movements", hospital + "/movements#own",
+             REPORTERS | {Role.hospital_operator}, 201, moves),
+        Case("POST", "/api/resources/movements/{movement_id}/correction",
+             "/api/resources/movements/{receipt}/correction", REPORTERS, 201,
+             {"note": "重复入库"}),
+        Case("GET", clinic + "/staff", at + "/staff", RESOURCE_READERS),
+        Case("PUT", clinic + "/staff", at + "/staff", REPORTERS, 200,
+             {"role": "doctor", "total": 3, "on_duty": 2}),
+        Case("POST", clinic + "/staff-moves", hospital + "/staff-moves",
+             REPORTERS | {Role.hospital_operator}, 201,
+             {"kind": "sent_down", "name": "李医生", "role": "doctor", "to_facility_id": "{clinic}",
+              "start_on": "2022-12-20"}),
+        Case("GET", "/api/resources/staff-moves", f"/api/resources/staff-moves?area={VILLAGE}",
+             RESOURCE_READERS, rows=items(within=None)),
+        Case("PUT", clinic + "/institution", "/api/resources/facilities/{home}/institution",
+             REPORTERS, 200, {"beds": 280, "residents": 183}),
+        Case("GET", "/api/resources/institutions",
+             f"/api/resources/institutions?area={VILLAGE}", RESOURCE_READERS,
+             rows=items(within=None)),
+        Case("POST", clinic + "/pairings", hospital + "/pairings", RESOURCE_MANAGERS, 201,
+             {"partner_id": "{clinic}", "since": "2022-12-20"}),
+        Case("GET", "/api/resources/pairings", f"/api/resources/pairings?area={VILLAGE}",
+             RESOURCE_READERS, rows=items(within=None)),
+        Case("GET", clinic + "/operators", hospital + "/operators", RESOURCE_READERS),
+        Case("POST", clinic + "/operators", hospital + "/operators", MANAGERS, 201,
+             {"user_id": "{county_hospital_user}"}),
+        Case("GET", "/api/resources/targets", f"/api/resources/targets?area={TOWN}",
+             RESOURCE_READERS - {Role.village_worker}, rows=items(within=None)),
+        Case("PUT", "/api/resources/targets", "/api/resources/targets", RESOURCE_MANAGERS, 200,
+             {"area_code": TOWN, "item_id": "{item}", "facility_type": "village_clinic",
+              "per_facility": 3}),
+    ]  # fmt: skip
+
+
+def resource_values(case: Case, session: Session) -> dict[str, Any]:
+    """Facilities of the first village for a resources case (a clinic with a receipt to
+    correct, a hospital the standing hospital operator reports for, a nursing home), and a
+    county hospital operator to name; for lists, the same kinds of rows in ``SPREAD``."""
+    if not case.route.startswith("/api/resources"):
+        return {}
+    values: dict[str, Any] = {}
+    ibu = session.scalar(select(Item).where(Item.code == "ibuprofen"))
+    assert ibu is not None
+    values["item"] = ibu.id
+
+    def place(code: str, area: str, kind: FacilityType) -> Facility:
+        data = FacilityCreate(code=code, name=f"矩阵{code}", type=kind, area_code=area)
+        return resources.create_facility(session=session, actor=SYSTEM, data=data)
+
+    clinic = place("M-CLINIC", VILLAGE, FacilityType.village_clinic)
+    hospital = place("M-HOSP", VILLAGE, FacilityType.secondary_hospital)
+    home = place("M-HOME", VILLAGE, FacilityType.nursing_home)
+    values |= {"clinic": clinic.id, "hospital": hospital.id, "home": home.id}
+    operator = auth.get_user(session=session, username=role_username(Role.hospital_operator))
+    assert operator is not None
+    resources.assign_operator(
+        session=session, actor=SYSTEM, facility_id=hospital.id, user_id=operator.id
+    )
+    values["county_hospital_user"] = make_user(
+        session, username="m_county_hospital", role=Role.hospital_operator,
+        area_code=VILLAGE[:6] + "000000",
+    ).id  # fmt: skip
+    values["receipt"] = ledger.receive(
+        session=session, actor=SYSTEM, facility_id=clinic.id, item_id=ibu.id, quantity=5
+    ).id
+    if case.rows is not None:
+        for index, village in enumerate(SPREAD):
+            far = place(f"M-FAR-{index}", village, FacilityType.village_clinic)
+            far_home = place(f"M-FARH-{index}", village, FacilityType.nursing_home)
+            resources.set_institution(
+                session=session, actor=SYSTEM, facility_id=far_home.id,
+                data=InstitutionWrite(beds=10, residents=5),
+            )  # fmt: skip
+            resources.add_staff_move(
+                session=session, actor=SYSTEM, facility_id=hospital.id,
+                data=StaffMoveCreate(kind=StaffMoveKind.sent_down, name="外", role=StaffRole.nurse,
+                                     to_facility_id=far.id, start_on=timeutil.today()),
+            )  # fmt: skip
+            resources.add_pairing(
+                session=session, actor=SYSTEM, facility_id=hospital.id,
+                data=PairingCreate(partner_id=far.id, since=timeutil.today()),
+            )  # fmt: skip
+            resources.set_target(
+                session=session, actor=SYSTEM,
+                data=TargetWrite(area_code=village[:9] + "000", item_id=ibu.id,
+                                 facility_type=FacilityType.village_clinic, per_facility=9),
+            )  # fmt: skip
+    return values
+
+
 CASES = [
     Case(
         "GET",
@@ -411,9 +544,10 @@ CASES = [
         )
     ],
     *people_cases(),
+    *resource_cases(),
     *dispatch_cases(),
 ]
-PUBLIC = {("POST", "/api/auth/token")}
+PUBLIC = {("POST", "/api/auth/token"), ("GET", "/api/public/medicine")}
 
 
 def spread(session: Session) -> None:
@@ -556,6 +690,7 @@ def test_role_may_call_endpoint_only_within_scope(
         people_values(case.url, session, role)
         | run_values(case, session)
         | dispatch_values(case.url, session)
+        | resource_values(case, session)
     )
     answer = case.send(client, concrete(case.url, session, values), bearer(client, role), values)
     expected = case.ok if role in case.allowed else 403
@@ -587,6 +722,7 @@ def test_anonymous_callers_are_refused(client: TestClient, session: Session, cas
         people_values(case.url, session, Role.admin)
         | run_values(case, session)
         | dispatch_values(case.url, session)
+        | resource_values(case, session)
     )
     answer = case.send(client, concrete(case.url, session, values), None, values)
     assert answer.status_code == 401

@@ -15,13 +15,19 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lianfang.auth.choices import Role
+from lianfang.auth.scope import SYSTEM
 from lianfang.db.base import Base
 from lianfang.dispatch.models import Task
 from lianfang.people.models import FollowUp
+from lianfang.resources import ledger
+from lianfang.resources import service as resources
+from lianfang.resources.choices import FacilityType
+from lianfang.resources.models import Item
+from lianfang.resources.schemas import FacilityCreate
 from lianfang.schemas import nearest
 from tests.api.test_scope_matrix import finished_run
 from tests.conftest import bearer
-from tests.factories import PASSWORD, VILLAGE, id_number, role_username
+from tests.factories import PASSWORD, VILLAGE, id_number, make_user, role_username
 
 UNKNOWN = "zz_not_a_field"
 WRITE_METHODS = ("post", "put", "patch")
@@ -91,6 +97,83 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("post", "/api/people/{person_id}/follow-ups"): Example(
         json={"method": "phone", "spo2_pct": 97}, ids={"person_id": "person"}
     ),
+    **{
+        (method, "/api/resources" + path): Example(json=body, ids=named)
+        for method, path, body, named in (
+            (
+                "post",
+                "/facilities",
+                {"code": "S-NEW", "name": "新药房", "type": "pharmacy", "area_code": VILLAGE},
+                {},
+            ),
+            ("patch", "/facilities/{facility_id}", {"phone": "0513-1"}, {"facility_id": "clinic"}),
+            (
+                "post",
+                "/facilities/{facility_id}/capacity",
+                {"beds_total": 300, "beds_occupied": 9},
+                {"facility_id": "hospital"},
+            ),
+            (
+                "post",
+                "/facilities/{facility_id}/movements",
+                {"kind": "receipt", "item_id": "{item}", "quantity": 3},
+                {"facility_id": "clinic"},
+            ),
+            (
+                "post",
+                "/movements/{movement_id}/correction",
+                {"note": "重复入库"},
+                {"movement_id": "receipt"},
+            ),
+            (
+                "put",
+                "/facilities/{facility_id}/staff",
+                {"role": "nurse", "total": 4, "on_duty": 3},
+                {"facility_id": "clinic"},
+            ),
+            (
+                "post",
+                "/facilities/{facility_id}/staff-moves",
+                {
+                    "kind": "sent_down",
+                    "name": "李医生",
+                    "role": "doctor",
+                    "to_facility_id": "{clinic}",
+                    "start_on": "2022-12-20",
+                },
+                {"facility_id": "hospital"},
+            ),
+            (
+                "put",
+                "/facilities/{facility_id}/institution",
+                {"beds": 280, "residents": 183},
+                {"facility_id": "home"},
+            ),
+            (
+                "post",
+                "/facilities/{facility_id}/pairings",
+                {"partner_id": "{clinic}", "since": "2022-12-20"},
+                {"facility_id": "hospital"},
+            ),
+            (
+                "post",
+                "/facilities/{facility_id}/operators",
+                {"user_id": "{hospital_user}"},
+                {"facility_id": "hospital"},
+            ),
+            (
+                "put",
+                "/targets",
+                {
+                    "area_code": VILLAGE[:9],
+                    "item_id": "{item}",
+                    "facility_type": "village_clinic",
+                    "per_facility": 3,
+                },
+                {},
+            ),
+        )
+    },
     ("post", "/api/directives"): Example(
         json={
             "area": "3206",
@@ -158,11 +241,33 @@ def ids(client: TestClient, session: Session) -> dict[str, Any]:
         assert "rollup" in made, made
         tasks[key] = session.scalars(select(Task.id).where(
             Task.directive_id == made["directive"]["id"], Task.leaf)).one()  # fmt: skip
-    return tasks | {
+    return resource_ids(session) | tasks | {
         "person": person["id"], "alert": alert["id"], "responsible": responsible["id"],
         "run": run["id"], "done_run": finished_run(session, VILLAGE[:9] + "000"),
         "user": next(u["id"] for u in users if u["username"] == role_username(Role.viewer)),
     }  # fmt: skip
+
+
+def resource_ids(session: Session) -> dict[str, Any]:
+    """A clinic with a receipt to correct, a hospital, a nursing home, an item and a hospital
+    operator to name, in the first village."""
+    ibu = session.scalar(select(Item).where(Item.code == "ibuprofen"))
+    assert ibu is not None
+    made = {
+        key: resources.create_facility(
+            session=session, actor=SYSTEM,
+            data=FacilityCreate(code=f"S-{key}", name=f"严格{key}", type=kind, area_code=VILLAGE),
+        ).id
+        for key, kind in (("clinic", FacilityType.village_clinic),
+                          ("hospital", FacilityType.secondary_hospital),
+                          ("home", FacilityType.nursing_home))
+    }  # fmt: skip
+    receipt = ledger.receive(
+        session=session, actor=SYSTEM, facility_id=made["clinic"], item_id=ibu.id, quantity=9
+    )
+    user = make_user(session, username="s_hospital", role=Role.hospital_operator,
+                     area_code=VILLAGE)  # fmt: skip
+    return made | {"item": ibu.id, "receipt": receipt.id, "hospital_user": user.id}
 
 
 def counts(session: Session) -> dict[str, int]:
@@ -183,6 +288,10 @@ def send(client: TestClient, method: str, path: str, example: Example, ids: dict
             body |= {"person_ids": [ids["person"]], "responsible_id": ids["responsible"]}
         if "run_id" in example.ids:
             body |= {"run_id": ids[example.ids["run_id"]]}
+        body = {
+            k: ids[v[1:-1]] if isinstance(v, str) and v[:1] == "{" and v[-1:] == "}" else v
+            for k, v in body.items()
+        }
         return client.request(method, url, json=body | extra, headers=headers)
     data = example.data | {k: str(v) for k, v in extra.items()}
     return client.request(method, url, data=data, files=example.files, headers=headers)

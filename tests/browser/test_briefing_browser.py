@@ -23,7 +23,7 @@ def test_the_overview_paints_a_map_and_drills_down_to_the_people(
     expect(page.get_by_test_id("overview-title")).to_contain_text("南通市")
     box = page.get_by_test_id("overview-map")
     expect(box).to_have_attribute("data-rendered", "8")  # the city's eight counties
-    expect(box).to_have_attribute("data-shapes", "8")
+    expect(box).to_have_attribute("data-shapes", "7")  # the development zone has no boundary
     expect(page.get_by_test_id("figure-beds")).to_contain_text("%")
     expect(page.get_by_test_id("figure-stock")).to_be_visible()
     first = box.get_attribute("data-layer")

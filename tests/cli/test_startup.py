@@ -56,6 +56,8 @@ def test_version_is_answered_before_typer_loads() -> None:
         ("demo",),
         ("serve",),
         ("worker",),
+        ("directive",),
+        ("tasks",),
         ("briefing",),
     ],
 )

@@ -13,6 +13,7 @@ from lianfang.cli import (
     audit,
     briefing,
     common,
+    dispatch,
     forecast,
     people,
     resources,
@@ -41,6 +42,8 @@ app.add_typer(forecast.app, name="forecast")
 app.add_typer(people.app, name="people")
 app.add_typer(resources.app, name="resources")
 app.add_typer(audit.app, name="audit")
+app.add_typer(dispatch.directive_app, name="directive")
+app.add_typer(dispatch.tasks_app, name="tasks")
 app.command("briefing")(briefing.briefing)
 
 

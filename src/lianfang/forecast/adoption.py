@@ -7,6 +7,7 @@ through ``adopted_forecast``; its answer is the ``AdoptedForecast`` dataclass be
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -400,3 +401,88 @@ def _last_observed(inputs: dict[str, Any]) -> date | None:
         default=None,
     )
     return None if last is None else date.fromisoformat(start) + timedelta(days=last)
+
+
+@dataclass
+class _Prepared:
+    """One adopted run read once for many areas: the chosen scenario, its start, and the
+    residents below each code prefix of the run's villages (for areas deeper than its
+    children)."""
+
+    run: ForecastRun
+    chosen: dict[str, Any]
+    groups: list[str]
+    start: date
+    below: dict[str, float] | None = None
+
+    def residents_below(self, prefix: str) -> float:
+        if self.below is None:
+            inputs = json.loads(self.run.inputs)
+            self.below = {}
+            for village, bands in zip(inputs["codes"], inputs["residents"], strict=True):
+                n = sum(bands)
+                for length in (2, 4, 6, 9, 12):
+                    key = village[:length]
+                    self.below[key] = self.below.get(key, 0) + n
+        return self.below.get(prefix, 0)
+
+    def column(self, code: str) -> tuple[int, float]:
+        """What ``_column`` answers, from the prepared sums."""
+        if code == self.run.area_code:
+            return len(self.groups), 1.0
+        if code in self.groups:
+            return self.groups.index(code), 1.0
+        child = next(i for i, g in enumerate(self.groups) if codes.contains(g, code))
+        inside = self.residents_below(codes.short(code))
+        whole = self.residents_below(codes.short(self.groups[child]))
+        return child, (inside / whole if whole else 0.0)
+
+
+def adopted_medians(
+    *, session: Session, actor: Actor, area_codes: Sequence[str], day: date, series: Sequence[str]
+) -> dict[str, dict[str, float]]:
+    """The median demand on ``day`` of each series for many areas (12-digit codes) at once:
+    for each area, what ``adopted_forecast(area).demand[s].on(day, start)`` gives as its median,
+    each adopted run read once. Areas without an adoption at or above them are left out, and so
+    is a series the run does not hold or a day outside it."""
+    actor.require(Permission.areas_read)
+    current_ = {
+        a.area_code: a
+        for a in session.scalars(
+            select(ForecastAdoption).where(ForecastAdoption.replaced_at.is_(None))
+        )
+    }
+    if not current_:
+        return {}
+    prepared: dict[int, _Prepared] = {}
+    out: dict[str, dict[str, float]] = {}
+    for area in area_codes:
+        at: str | None = area
+        adoption = None
+        while at is not None and adoption is None:
+            adoption = current_.get(at)
+            at = codes.parent_of(at)
+        if adoption is None:
+            continue
+        actor.require_area(area)
+        if adoption.id not in prepared:
+            run = session.get(ForecastRun, adoption.run_id)
+            assert run is not None  # a foreign key
+            result = result_of(run)
+            assert result is not None  # only finished runs are adopted
+            chosen = result["scenarios"][adoption.scenario]
+            prepared[adoption.id] = _Prepared(
+                run, chosen, result["group_codes"], date.fromisoformat(chosen["start"])
+            )
+        ready = prepared[adoption.id]
+        column, share = ready.column(area)
+        index = (day - ready.start).days
+        found: dict[str, float] = {}
+        for name in series:
+            if name not in ITEMS or name not in ready.chosen["bands"]:
+                continue
+            values = ready.chosen["bands"][name]["median"][column]
+            if 0 <= index < len(values):
+                found[name] = round((values[index] or 0.0) * share, 2)
+        out[area] = found
+    return out

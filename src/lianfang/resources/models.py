@@ -215,6 +215,17 @@ class StockMovement(Base):
         Index(
             "ix_stock_movement_facility_id_item_id_moved_at", "facility_id", "item_id", "moved_at"
         ),
+        # recent use (resources.reserve.recent_use): the window's lines from one index range
+        Index(
+            "ix_stock_movement_moved_at_area_code",
+            "moved_at",
+            "area_code",
+            "item_id",
+            "facility_id",
+            "kind",
+            "quantity",
+            "reverses_id",
+        ),
         CheckConstraint("quantity <> 0", name="not_zero"),
     )
 

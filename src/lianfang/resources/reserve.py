@@ -14,13 +14,15 @@ recent use alone counts.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import numpy as np
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from scipy.spatial import cKDTree
+from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session, aliased, load_only
 
 from lianfang import timeutil
@@ -30,14 +32,15 @@ from lianfang.auth.choices import Permission
 from lianfang.auth.scope import Actor
 from lianfang.demo.story import km
 from lianfang.errors import NotFoundError
-from lianfang.forecast.adoption import Demand, adopted_forecast
+from lianfang.forecast.adoption import Demand, adopted_medians
 from lianfang.i18n import _
 from lianfang.resources import policy
 from lianfang.resources.choices import FacilityStatus, FacilityType, ItemCategory, MovementKind
 from lianfang.resources.models import Facility, Item, ReserveTarget, StockBalance, StockMovement
-from lianfang.resources.service import is_stale, stale_after
+from lianfang.resources.service import stale_after
 
 WINDOW_DAYS = 14
+KM_PER_DEGREE = 111.2
 DemandSource = Callable[
     [Session, Sequence[Facility], Sequence[Item]], Mapping[tuple[int, int], float]
 ]
@@ -72,29 +75,47 @@ def daily_demand(
 
 def adopted_demand(actor: Actor) -> DemandSource:
     """Forecast demand of each primary facility's served area from the adopted planning forecast
-    (none where no forecast covers the area)."""
+    (none where no forecast covers the area). Every adopted run is read once for all the areas
+    it covers (``adopted_medians``), not once per area."""
 
     def source(
         session: Session, places: Sequence[Facility], items: Sequence[Item]
     ) -> dict[tuple[int, int], float]:
-        today = timeutil.today()
-        cache: dict[str, dict[int, float]] = {}
+        areas = sorted({p.area_code for p in places if p.type.primary})
+        if not areas:
+            return {}
+        medians = adopted_medians(
+            session=session, actor=actor, area_codes=areas, day=timeutil.today(),
+            series=list(COURSES.values()),
+        )  # fmt: skip
+        if not medians:
+            return {}
+        per_area = {area: shares(found, items) for area, found in medians.items()}
         out: dict[tuple[int, int], float] = {}
         for place in places:
             if not place.type.primary:
                 continue
-            if place.area_code not in cache:
-                try:
-                    read = adopted_forecast(session=session, actor=actor, area=place.area_code)
-                except NotFoundError:
-                    cache[place.area_code] = {}
-                else:
-                    cache[place.area_code] = daily_demand(read.demand, read.start, today, items)
-            for item_id, units in cache[place.area_code].items():
+            for item_id, units in per_area.get(place.area_code, {}).items():
                 out[(place.id, item_id)] = units
         return out
 
     return source
+
+
+def shares(medians: Mapping[str, float], items: Sequence[Item]) -> dict[int, float]:
+    """Units a day per item from a day's median courses per series (``daily_demand`` for one
+    day already read)."""
+    by_category: dict[ItemCategory, list[Item]] = defaultdict(list)
+    for thing in items:
+        by_category[thing.category].append(thing)
+    out: dict[int, float] = {}
+    for category, series in COURSES.items():
+        on = medians.get(series)
+        if on is None or not by_category[category]:
+            continue
+        for thing in by_category[category]:
+            out[thing.id] = on / len(by_category[category])
+    return out
 
 
 @dataclass(frozen=True)
@@ -107,7 +128,7 @@ class Source:
     km: float
 
 
-@dataclass
+@dataclass(slots=True)
 class StockRow:
     """One facility's stock of one item, read against its reserve target."""
 
@@ -162,52 +183,66 @@ class ChildSummary:
 
 def served_population(session: Session, places: Iterable[Facility]) -> dict[int, int]:
     """The population each primary facility serves: its area's residents (the village of a
-    clinic, the town or street of a health centre)."""
+    clinic, the town or street of a health centre). One range read of the villages below the
+    towns' common prefix, whatever the number of towns."""
     primary = [p for p in places if p.type.primary]
     prefixes = {codes.short(p.area_code) for p in primary}
     if not prefixes:
         return {}
-    towns = sorted({p[:9] for p in prefixes})
+    towns = {p[:9] for p in prefixes}
+    common = _common_prefix(sorted(towns))
     total = (
         AreaPopulation.age_0_14 + AreaPopulation.age_15_59 + AreaPopulation.age_60_64
         + AreaPopulation.age_65_79 + AreaPopulation.age_80_plus
     )  # fmt: skip
-    per_village: dict[str, int] = {}
-    for chunk in range(0, len(towns), 500):
-        part = towns[chunk : chunk + 500]
-        rows = session.execute(
-            select(AreaPopulation.area_code, total).where(
-                or_(*(codes.in_subtree(AreaPopulation.area_code, t) for t in part))
-            )
-        ).all()
-        per_village.update({code: int(n) for code, n in rows})
     by_prefix: dict[str, int] = defaultdict(int)
-    for code, n in per_village.items():
-        by_prefix[code[:9]] += n
-        by_prefix[code] += n
+    for code, n in session.execute(
+        select(AreaPopulation.area_code, total).where(
+            AreaPopulation.area_code.between(common.ljust(12, "0"), common.ljust(12, "9"))
+        )
+    ):
+        if code[:9] not in towns:
+            continue
+        by_prefix[code[:9]] += int(n)
+        by_prefix[code] += int(n)
     return {p.id: by_prefix.get(codes.short(p.area_code), 0) for p in primary}
+
+
+def _common_prefix(words: Sequence[str]) -> str:
+    """The longest prefix the (sorted) words share."""
+    first, last = words[0], words[-1]
+    n = 0
+    while n < min(len(first), len(last)) and first[n] == last[n]:
+        n += 1
+    return first[:n]
 
 
 def recent_use(
     session: Session, where: ColumnElement[bool], since: datetime
 ) -> dict[tuple[int, int], int]:
-    """Units issued per (facility, item) since a moment, net of corrections of those issues."""
-    original = aliased(StockMovement)
-    rows = session.execute(
+    """Units issued per (facility, item) since a moment, net of corrections of those issues.
+
+    Reads only the lines since that moment, from the (moved_at, area_code, ...) index: the
+    cost follows the window, not the length of the ledger."""
+    issued = session.execute(
         select(StockMovement.facility_id, StockMovement.item_id, -func.sum(StockMovement.quantity))
-        .outerjoin(original, StockMovement.reverses_id == original.id)
-        .where(
-            where,
-            StockMovement.moved_at >= since,
-            or_(
-                StockMovement.kind == MovementKind.issue,
-                and_(StockMovement.kind == MovementKind.correction,
-                     original.kind == MovementKind.issue),
-            ),
-        )
+        .where(where, StockMovement.moved_at >= since, StockMovement.kind == MovementKind.issue)
+        .group_by(StockMovement.facility_id, StockMovement.item_id)
+    ).all()
+    # corrections are few: joined to the lines they reverse on their own, so that no plan
+    # hashes the whole ledger to find the originals of the window's issues
+    original = aliased(StockMovement)
+    corrected = session.execute(
+        select(StockMovement.facility_id, StockMovement.item_id, -func.sum(StockMovement.quantity))
+        .join(original, StockMovement.reverses_id == original.id)
+        .where(where, StockMovement.moved_at >= since,
+               StockMovement.kind == MovementKind.correction, original.kind == MovementKind.issue)
         .group_by(StockMovement.facility_id, StockMovement.item_id)
     ).all()  # fmt: skip
-    return {(f, i): int(n) for f, i, n in rows}
+    out: dict[tuple[int, int], int] = {}
+    for f, i, n in (*issued, *corrected):
+        out[(f, i)] = out.get((f, i), 0) + int(n)
+    return out
 
 
 def _rules(
@@ -229,7 +264,10 @@ def stock_rows(
     facility_ids: Sequence[int] | None = None, demand: DemandSource | None = None,
 ) -> list[StockRow]:  # fmt: skip
     """Every in-scope facility's stock of each item below an area prefix (or of the given
-    facilities), with days of supply and its target."""
+    facilities), with days of supply and its target.
+
+    Balances are read as plain columns of ``stock_balance`` (no ORM objects), recent use from
+    the window of the ledger only, and each (item, facility type, area) rule is chosen once."""
     actor.require(Permission.resources_read)
     items = (
         list(items) if items is not None else list(session.scalars(select(Item).order_by(Item.id)))
@@ -247,9 +285,15 @@ def stock_rows(
     )
     if facility_ids is not None:
         scope = and_(scope, StockBalance.facility_id.in_(ids))
-    held = {
-        (b.facility_id, b.item_id): b for b in session.scalars(select(StockBalance).where(scope))
-    }
+    held: dict[tuple[int, int], tuple[int, datetime]] = {
+        (f, i): (n, at)
+        for f, i, n, at in session.execute(
+            select(
+                StockBalance.facility_id, StockBalance.item_id, StockBalance.balance,
+                StockBalance.moved_at,
+            ).where(scope)
+        )
+    }  # fmt: skip
     now = timeutil.now()
     use_scope = and_(
         codes.in_subtree(StockMovement.area_code, prefix), StockMovement.item_id.in_(item_ids)
@@ -260,58 +304,134 @@ def stock_rows(
     forecast = demand(session, places, items) if demand is not None else {}
     served = served_population(session, places)
     rules = _rules(session, items)
+    stale_before = now - stale_after()
+    chosen: dict[tuple[int, FacilityType, str], policy.Rule | None] = {}
+    defaults = {
+        (thing.id, kind): policy.default(kind, thing.code, thing.category)
+        for thing in items
+        for kind in {p.type for p in places}
+    }
     rows = []
+    catalogue = [(thing, thing.id, thing.per_person) for thing in items]
     for place in places:
-        for thing in items:
-            b = held.get((place.id, thing.id))
-            rule = policy.choose(
-                place.area_code, rules.get((thing.id, place.type), {}),
-                policy.default(place.type, thing.code, thing.category),
-            )  # fmt: skip
+        place_id, kind, area_code = place.id, place.type, place.area_code
+        people = served.get(place_id, 0)
+        for thing, item_id, per_person in catalogue:
+            key = (place_id, item_id)
+            b = held.get(key)
+            overrides = rules.get((item_id, kind))
+            if overrides:
+                pick = (item_id, kind, area_code)
+                if pick not in chosen:
+                    chosen[pick] = policy.choose(area_code, overrides, defaults[(item_id, kind)])
+                rule = chosen[pick]
+            else:
+                rule = defaults[(item_id, kind)]
             if b is None and rule is None:
                 continue  # holds none and needs none
-            recent = used.get((place.id, thing.id), 0) / WINDOW_DAYS
-            per_day = max(recent, forecast.get((place.id, thing.id), 0.0)) or None
-            balance = b.balance if b else 0
+            recent = used.get(key, 0) / WINDOW_DAYS
+            per_day = max(recent, forecast.get(key, 0.0)) or None
+            balance, moved_at = b if b is not None else (0, None)
             rows.append(StockRow(
-                facility=place, item=thing, balance=balance, moved_at=b.moved_at if b else None,
+                facility=place, item=thing, balance=balance, moved_at=moved_at,
                 per_day=per_day, days=policy.days_of_supply(balance, per_day),
-                target=rule.units(served.get(place.id, 0), thing.per_person) if rule else None,
-                target_source=rule.source if rule else "", served=served.get(place.id, 0),
-                stale=is_stale(b.moved_at if b else None, now),
+                target=rule.units(people, per_person) if rule else None,
+                target_source=rule.source if rule else "", served=people,
+                stale=moved_at is None or moved_at < stale_before,
             ))  # fmt: skip
     return rows
 
 
 def attach_sources(rows: list[StockRow], pool: Sequence[StockRow]) -> None:
     """Give each short row the nearest open facility of the pool holding a surplus of the item
-    (one that covers the whole shortfall if any lies within twice the distance of the nearest)."""
+    (one that covers the whole shortfall if any lies within twice the distance of the nearest).
+
+    Distances are those of ``nearest_sources``; a k-d tree over the candidates in a plane that
+    never overstates a distance (longitude scaled by the smallest cosine of latitude) finds the
+    few candidates each row has to measure, instead of measuring every candidate."""
     by_item: dict[int, list[StockRow]] = defaultdict(list)
     for r in pool:
         if (
             r.surplus > 0
             and r.facility.status is FacilityStatus.open
             and r.facility.lon is not None
+            and r.facility.lat is not None
         ):
             by_item[r.item.id].append(r)
+    wanting: dict[int, list[StockRow]] = defaultdict(list)
     for row in rows:
         if row.shortfall <= 0 or row.facility.lon is None or row.facility.lat is None:
             continue
-        candidates = [c for c in by_item.get(row.item.id, []) if c.facility.id != row.facility.id]
-        if not candidates:
-            continue
-        here = (row.facility.lon, row.facility.lat)
-        lon = np.array([c.facility.lon for c in candidates], dtype=float)
-        lat = np.array([c.facility.lat for c in candidates], dtype=float)
-        scale = np.cos(np.radians((lat + here[1]) / 2))
-        dist = 111.2 * np.hypot((lon - here[0]) * scale, lat - here[1])
-        nearest = float(dist.min())
-        covering = [i for i in np.argsort(dist) if candidates[i].surplus >= row.shortfall]
-        pick = (
-            covering[0] if covering and dist[covering[0]] <= 2 * nearest + 1 else int(dist.argmin())
+        if by_item.get(row.item.id):
+            wanting[row.item.id].append(row)
+    for item_id, short in wanting.items():
+        _nearest_sources(short, by_item[item_id])
+
+
+def _nearest_sources(short: Sequence[StockRow], candidates: Sequence[StockRow]) -> None:
+    """Sources for the short rows of one item, all rows at once: two ball queries each (the
+    reach of the nearest candidate, then twice that plus 1 km), exact distances for what they
+    return, and per row the nearest covering candidate within that, else the nearest."""
+    lon = np.array([c.facility.lon for c in candidates], dtype=float)
+    lat = np.array([c.facility.lat for c in candidates], dtype=float)
+    ids = np.array([c.facility.id for c in candidates], dtype=np.int64)
+    surplus = np.array([c.surplus for c in candidates], dtype=np.int64)
+    here_lon = np.array([r.facility.lon for r in short], dtype=float)
+    here_lat = np.array([r.facility.lat for r in short], dtype=float)
+    here_id = np.array([r.facility.id for r in short], dtype=np.int64)
+    wanted = np.array([r.shortfall for r in short], dtype=np.int64)
+    widest = max(float(np.abs(lat).max()), float(np.abs(here_lat).max()))
+    least = math.cos(math.radians(min(widest, 89.0)))  # no pair's cosine is smaller
+    tree = cKDTree(np.column_stack((lon * least * KM_PER_DEGREE, lat * KM_PER_DEGREE)))
+    points = np.column_stack((here_lon * least * KM_PER_DEGREE, here_lat * KM_PER_DEGREE))
+
+    def measured(row: np.ndarray, at: np.ndarray) -> np.ndarray:
+        scale = np.cos(np.radians((lat[at] + here_lat[row]) / 2))
+        return np.asarray(
+            KM_PER_DEGREE * np.hypot((lon[at] - here_lon[row]) * scale, lat[at] - here_lat[row])
         )
-        c = candidates[pick]
-        row.source = Source(
+
+    def within(radius: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(row, candidate, exact distance) of every candidate the plane puts within reach
+        (a superset of those truly within it), never the row's own facility."""
+        found = tree.query_ball_point(points, r=radius * (1 + 1e-9) + 1e-9)
+        sizes = np.fromiter((len(f) for f in found), dtype=np.intp, count=len(found))
+        at = (
+            np.concatenate([np.asarray(f, dtype=np.intp) for f in found])
+            if sizes.sum() else np.zeros(0, dtype=np.intp)
+        )  # fmt: skip
+        row = np.repeat(np.arange(len(found)), sizes)
+        keep = ids[at] != here_id[row]
+        row, at = row[keep], at[keep]
+        return row, at, measured(row, at)
+
+    def first(row: np.ndarray, at: np.ndarray, dist: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per row that has any: the candidate at the least distance (the lowest index among
+        equals), and that distance."""
+        order = np.lexsort((at, dist, row))
+        rows, starts = np.unique(row[order], return_index=True)
+        chosen = np.full(len(short), -1, dtype=np.intp)
+        least_km = np.full(len(short), np.inf)
+        chosen[rows] = at[order][starts]
+        least_km[rows] = dist[order][starts]
+        return chosen, least_km
+
+    _, guess = tree.query(points, k=1)
+    reach = measured(np.arange(len(short)), np.asarray(guess, dtype=np.intp))
+    mine = ids[guess] == here_id  # the plane's nearest is the row itself: look everywhere
+    reach[mine] = np.inf
+    nearest_at, nearest = first(*within(reach))
+    limit = 2 * nearest + 1
+    row, at, dist = within(np.where(np.isfinite(limit), limit, 0.0))
+    ok = (surplus[at] >= wanted[row]) & (dist <= limit[row])
+    covering_at, _ = first(row[ok], at[ok], dist[ok])
+    pick = np.where(covering_at >= 0, covering_at, nearest_at)
+    for index, row_ in enumerate(short):
+        if pick[index] < 0:
+            continue
+        c = candidates[int(pick[index])]
+        here = (row_.facility.lon or 0.0, row_.facility.lat or 0.0)
+        row_.source = Source(
             c.facility.id,
             c.facility.name,
             c.surplus,

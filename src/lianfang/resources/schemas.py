@@ -13,13 +13,27 @@ from lianfang.resources.choices import (
     Capability,
     FacilityStatus,
     FacilityType,
+    ItemCategory,
+    MovementKind,
     StaffMoveKind,
     StaffRole,
 )
 from lianfang.schemas import WriteSchema
 
 if TYPE_CHECKING:
+    from lianfang.resources.models import (
+        CapacityReport,
+        Facility,
+        Institution,
+        Item,
+        Pairing,
+        ReserveTarget,
+        StaffMove,
+        StaffStrength,
+        StockMovement,
+    )
     from lianfang.resources.reserve import Reserve, StockRow
+    from lianfang.resources.views import FacilityRow
 
 Count = Field(None, ge=0, le=1_000_000)
 
@@ -237,3 +251,250 @@ class ReserveRead(BaseModel):
         rows = read.short if short_only else read.rows
         return cls(area_code=read.area.code, area=read.area.name,
                    rows=[StockRowRead.of(r) for r in rows])  # fmt: skip
+
+
+class CapacityRead(BaseModel):
+    """One capacity report, with when it was reported and whether that is stale."""
+
+    id: int
+    facility_id: int
+    reported_at: datetime
+    stale: bool = Field(description="older than the stale_hours setting")
+    beds_total: int | None
+    beds_occupied: int | None
+    icu_total: int | None
+    icu_occupied: int | None
+    fever_visits: int | None
+    staff_on_duty: int | None
+    username: str
+
+    @classmethod
+    def of(cls, r: CapacityReport, now: datetime | None = None) -> CapacityRead:
+        from lianfang.resources.service import is_stale
+
+        return cls(
+            id=r.id, facility_id=r.facility_id, reported_at=r.reported_at,
+            stale=is_stale(r.reported_at, now), beds_total=r.beds_total,
+            beds_occupied=r.beds_occupied, icu_total=r.icu_total, icu_occupied=r.icu_occupied,
+            fever_visits=r.fever_visits, staff_on_duty=r.staff_on_duty, username=r.username,
+        )  # fmt: skip
+
+
+class FacilityRead(BaseModel):
+    """A facility with its newest capacity report and when its stock was last reported."""
+
+    id: int
+    code: str
+    name: str
+    type: FacilityType
+    area_code: str
+    lon: float | None
+    lat: float | None
+    address: str
+    hours: str
+    phone: str
+    capabilities: list[Capability]
+    status: FacilityStatus
+    capacity: CapacityRead | None
+    capacity_stale: bool | None = Field(
+        description="no capacity report within stale_hours (null: a type that reports none)"
+    )
+    stock_reported_at: datetime | None
+    stock_stale: bool | None = Field(description="null: holds no stock")
+
+    @classmethod
+    def of(cls, row: FacilityRow) -> FacilityRead:
+        f = row.facility
+        return cls(
+            id=f.id, code=f.code, name=f.name, type=f.type, area_code=f.area_code, lon=f.lon,
+            lat=f.lat, address=f.address, hours=f.hours, phone=f.phone,
+            capabilities=sorted(f.capabilities, key=list(Capability).index), status=f.status,
+            capacity=CapacityRead.of(row.capacity) if row.capacity else None,
+            capacity_stale=row.capacity_stale, stock_reported_at=row.stock_reported_at,
+            stock_stale=row.stock_stale,
+        )  # fmt: skip
+
+
+class FacilityPage(BaseModel):
+    """One page of facilities, by area and name."""
+
+    items: list[FacilityRead]
+    total: int
+    offset: int
+    limit: int
+
+
+class ItemRead(BaseModel):
+    """An item of the catalogue."""
+
+    id: int
+    code: str
+    name: str
+    unit: str
+    category: ItemCategory
+
+    @classmethod
+    def of(cls, i: Item) -> ItemRead:
+        return cls(id=i.id, code=i.code, name=i.name, unit=i.unit, category=i.category)
+
+
+class MovementRead(BaseModel):
+    """One line of the stock ledger (signed quantity, balance after it)."""
+
+    id: int
+    facility_id: int
+    area_code: str
+    item_id: int
+    item: str
+    kind: MovementKind
+    quantity: int
+    balance_after: int
+    counterpart_id: int | None
+    person_id: int | None
+    ward: str
+    reverses_id: int | None
+    pair_id: int | None
+    corrected: bool = Field(description="a correction has reversed this line")
+    note: str
+    moved_at: datetime
+    username: str
+
+    @classmethod
+    def of(cls, m: StockMovement, code: str, corrected: bool = False) -> MovementRead:
+        return cls(
+            id=m.id, facility_id=m.facility_id, area_code=m.area_code, item_id=m.item_id,
+            item=code, kind=m.kind, quantity=m.quantity, balance_after=m.balance_after,
+            counterpart_id=m.counterpart_id, person_id=m.person_id, ward=m.ward,
+            reverses_id=m.reverses_id, pair_id=m.pair_id, corrected=corrected, note=m.note,
+            moved_at=m.moved_at, username=m.username,
+        )  # fmt: skip
+
+
+class StaffRead(BaseModel):
+    """One role's staff strength at a facility."""
+
+    id: int
+    facility_id: int
+    area_code: str
+    role: StaffRole
+    total: int
+    on_duty: int
+    off_sick: int
+    infected: int
+    returned: int
+    longest_streak_days: int
+    over_14_days: int
+    reported_at: datetime
+    stale: bool
+
+    @classmethod
+    def of(cls, s: StaffStrength) -> StaffRead:
+        from lianfang.resources.service import is_stale
+
+        return cls(
+            id=s.id, facility_id=s.facility_id, area_code=s.area_code, role=s.role,
+            total=s.total, on_duty=s.on_duty, off_sick=s.off_sick, infected=s.infected,
+            returned=s.returned, longest_streak_days=s.longest_streak_days,
+            over_14_days=s.over_14_days, reported_at=s.reported_at,
+            stale=is_stale(s.reported_at),
+        )  # fmt: skip
+
+
+class StaffMoveRead(BaseModel):
+    """Someone sent down or reassigned: from where to where, from when to when."""
+
+    id: int
+    kind: StaffMoveKind
+    name: str
+    role: StaffRole
+    from_id: int
+    from_name: str
+    to_id: int
+    to_name: str
+    area_code: str
+    start_on: date
+    end_on: date | None
+
+    @classmethod
+    def of(cls, m: StaffMove, origin: Facility, target: Facility) -> StaffMoveRead:
+        return cls(
+            id=m.id, kind=m.kind, name=m.name, role=m.role, from_id=origin.id,
+            from_name=origin.name, to_id=target.id, to_name=target.name, area_code=m.area_code,
+            start_on=m.start_on, end_on=m.end_on,
+        )  # fmt: skip
+
+
+class InstitutionRead(BaseModel):
+    """A key institution (nursing home): beds, residents, ill, outbreak, last inspection."""
+
+    facility_id: int
+    name: str
+    area_code: str
+    status: FacilityStatus
+    beds: int
+    residents: int
+    residents_ill: int
+    last_inspection_on: date | None
+    reported_at: datetime
+    stale: bool
+
+    @classmethod
+    def of(cls, i: Institution, f: Facility) -> InstitutionRead:
+        from lianfang.resources.service import is_stale
+
+        return cls(
+            facility_id=f.id, name=f.name, area_code=i.area_code, status=f.status, beds=i.beds,
+            residents=i.residents, residents_ill=i.residents_ill,
+            last_inspection_on=i.last_inspection_on, reported_at=i.reported_at,
+            stale=is_stale(i.reported_at),
+        )  # fmt: skip
+
+
+class PairingRead(BaseModel):
+    """An urban hospital supporting a county hospital or township health centre."""
+
+    id: int
+    urban_id: int
+    urban: str
+    partner_id: int
+    partner: str
+    area_code: str
+    since: date
+
+    @classmethod
+    def of(cls, p: Pairing, urban: Facility, partner: Facility) -> PairingRead:
+        return cls(
+            id=p.id, urban_id=urban.id, urban=urban.name, partner_id=partner.id,
+            partner=partner.name, area_code=p.area_code, since=p.since,
+        )  # fmt: skip
+
+
+class TargetRead(BaseModel):
+    """An area's own reserve target for one item at one type of facility."""
+
+    id: int
+    area_code: str
+    item_id: int
+    item: str
+    facility_type: FacilityType
+    per_facility: int | None
+    population_share: float | None
+    username: str
+
+    @classmethod
+    def of(cls, t: ReserveTarget, i: Item) -> TargetRead:
+        return cls(
+            id=t.id, area_code=t.area_code, item_id=i.id, item=i.code,
+            facility_type=t.facility_type, per_facility=t.per_facility,
+            population_share=t.population_share, username=t.username,
+        )  # fmt: skip
+
+
+class OperatorRead(BaseModel):
+    """A user named operator of a facility."""
+
+    facility_id: int
+    user_id: int
+    username: str
+    display_name: str
+    area_code: str

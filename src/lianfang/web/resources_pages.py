@@ -1,6 +1,6 @@
 """Medical-resource pages: the facility list with its map, one facility's page, the reserve
 dashboard per area, and the forms that work on a phone (stock movements, capacity reports).
-The read models are in ``resources.views`` and ``resources.reserve``; this module only
+The read models are in ``resources.overview`` and ``resources.reserve``; this module only
 translates them into pages and form fields into service calls."""
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from lianfang.ids import MAX_ID
 from lianfang.people import identity
 from lianfang.people import service as people
 from lianfang.people.service import PeopleFilter
-from lianfang.resources import ledger, reserve, service, views
+from lianfang.resources import ledger, reserve, service
+from lianfang.resources import overview as views
 from lianfang.resources.choices import (
     Capability,
     FacilityStatus,
@@ -34,8 +35,8 @@ from lianfang.resources.choices import (
     StaffRole,
 )
 from lianfang.resources.models import Facility, Item
+from lianfang.resources.overview import FacilitySort
 from lianfang.resources.schemas import CapacityCreate
-from lianfang.resources.views import FacilitySort
 from lianfang.web.language import request_language
 from lianfang.web.pages import SignedIn, SignedInDep, render
 from lianfang.web.people_pages import _option, choice

@@ -23,7 +23,7 @@ from lianfang.db.engine import begin_write
 from lianfang.errors import ConflictError, InvalidInputError, NotFoundError
 from lianfang.i18n import _
 from lianfang.people import hospitals
-from lianfang.resources.choices import FacilityType
+from lianfang.resources.choices import FacilityStatus, FacilityType
 from lianfang.resources.ledger import facility as get_facility
 from lianfang.resources.ledger import item, require_report
 from lianfang.resources.models import (
@@ -70,6 +70,7 @@ class FacilityFilter:
 
     area: str
     types: frozenset[FacilityType] = frozenset()
+    statuses: frozenset[FacilityStatus] = frozenset()
     q: str = ""
     stale_only: bool = False
 
@@ -93,6 +94,8 @@ def facility_query(actor: Actor, f: FacilityFilter) -> list[object]:
     ]
     if f.types:
         where.append(Facility.type.in_(f.types))
+    if f.statuses:
+        where.append(Facility.status.in_(f.statuses))
     if f.q.strip():
         where.append(Facility.name.contains(f.q.strip()))
     return where

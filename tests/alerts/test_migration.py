@@ -1,4 +1,4 @@
-"""0018 moves the registry's referral alerts into the engine's table: every row, its status,
+"""0019 moves the registry's referral alerts into the engine's table: every row, its status,
 times and note, and its history as events; of a person's several open alerts the newest is the
 one the engine updates from then on."""
 
@@ -23,7 +23,7 @@ def test_upgrade_keeps_every_referral_alert_its_status_and_history(
     upgrade(engine)
     with transaction(make_sessionmaker(engine)) as session:
         world.build(session=session, actor=SYSTEM, seed=3, people_share=0.002)
-    command.downgrade(alembic_config(engine), "0017")
+    command.downgrade(alembic_config(engine), "0018")
     with engine.begin() as connection:
         person, follow_up, area, at = connection.execute(
             text("SELECT person_id, id, area_code, contacted_at FROM follow_up LIMIT 1")

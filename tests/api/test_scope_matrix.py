@@ -160,6 +160,8 @@ def people_cases() -> list[Case]:
         Case("GET", person + "/history", "/api/people/{village_person}/history", READERS),
         Case("POST", person + "/follow-ups", "/api/people/{village_person}/follow-ups", EDITORS,
              201, {"method": "phone", "spo2_pct": 97}),
+        Case("POST", person + "/kits", "/api/people/{village_person}/kits", EDITORS, 201,
+             {"kit": "red"}),
         Case("GET", "/api/people/alerts", f"/api/people/alerts?area={VILLAGE}", READERS,
              rows=items()),
         Case("GET", "/api/people/alerts", f"/api/people/alerts?area={TOWN}#t",
@@ -572,7 +574,7 @@ CASES = [
     *resource_cases(),
     *dispatch_cases(),
 ]
-PUBLIC = {("POST", "/api/auth/token")}
+PUBLIC = {("POST", "/api/auth/token"), ("GET", "/api/public/medicine")}
 
 
 def spread(session: Session) -> None:
@@ -625,6 +627,11 @@ def people_values(url: str, session: Session, role: Role) -> dict[str, Any]:
         values["responsible"] = people.add_responsible(
             session=session, actor=SYSTEM, responsible=made
         ).id
+    if "/kits" in url:  # the village clinic holds red kits to issue
+        clinic = session.scalar(select(Facility.id).where(Facility.code == f"VC-{VILLAGE}"))
+        red = ledger.item_by_code(session, "kit_red")
+        ledger.receive(session=session, actor=SYSTEM, facility_id=clinic, item_id=red.id,
+                       quantity=3)  # fmt: skip
     if "{job}" in url:
         stored = exporting.stored_filter(people.PeopleFilter(VILLAGE))
         job = ExportJob(

@@ -110,6 +110,9 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("post", "/api/people/{person_id}/follow-ups"): Example(
         json={"method": "phone", "spo2_pct": 97}, ids={"person_id": "person"}
     ),
+    ("post", "/api/people/{person_id}/kits"): Example(
+        json={"kit": "red", "note": "随访时送达"}, ids={"person_id": "person"}
+    ),
     **{
         (method, "/api/resources" + path): Example(json=body, ids=named)
         for method, path, body, named in (

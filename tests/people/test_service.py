@@ -29,11 +29,17 @@ from lianfang.people.importing import import_table
 from lianfang.people.models import Person, Responsible
 from lianfang.people.service import PeopleFilter
 from lianfang.people.sheet import SPEC
-from tests.factories import COUNTY, OTHER_TOWN_VILLAGE, TOWN, VILLAGE, VILLAGE_2, id_number
-
-HEADER = (
-    "姓名,身份证号,村(居)代码,冠心病,疫苗剂次,负责人,药包类别,药包发放日期,定点医院,医院救治能力\n"
+from tests.factories import (
+    COUNTY,
+    OTHER_TOWN_VILLAGE,
+    TOWN,
+    VILLAGE,
+    VILLAGE_2,
+    id_number,
+    opening_kit,
 )
+
+HEADER = "姓名,身份证号,村(居)代码,冠心病,疫苗剂次,负责人,定点医院\n"
 TOWN_ACTOR = Actor(user_id=None, username="town", role=Role.town_operator, area_code=TOWN)
 VILLAGE_ACTOR = Actor(user_id=None, username="doc", role=Role.village_worker, area_code=VILLAGE)
 
@@ -45,18 +51,19 @@ def load(session: Session, body: str) -> None:
 
 @pytest.fixture
 def people(session: Session) -> dict[str, int]:
-    kit_day = (timeutil.today() - timedelta(days=1)).isoformat()
+    kit_day = timeutil.today() - timedelta(days=1)
     load(session, "".join([
-        f"红一,{id_number('19400101', 1)},{VILLAGE},不稳定,0,王医生,红色,{kit_day},"
-        "县医院,普通病房、重症\n",
-        f"红二,{id_number('19400102', 2)},{VILLAGE},不稳定,0,,,,,\n",
-        f"黄一,{id_number('19500101', 3)},{VILLAGE_2},稳定,1,王医生,黄色,{kit_day},"
-        "县医院,普通病房\n",
-        f"绿一,{id_number('19700101', 5)},{VILLAGE},,3,,,,,\n",
-        f"外镇,{id_number('19400103', 7)},{OTHER_TOWN_VILLAGE},不稳定,0,,,,,\n",
+        f"红一,{id_number('19400101', 1)},{VILLAGE},不稳定,0,王医生,如东县人民医院\n",
+        f"红二,{id_number('19400102', 2)},{VILLAGE},不稳定,0,,\n",
+        f"黄一,{id_number('19500101', 3)},{VILLAGE_2},稳定,1,王医生,H2-320623-ZY\n",
+        f"绿一,{id_number('19700101', 5)},{VILLAGE},,3,,\n",
+        f"外镇,{id_number('19400103', 7)},{OTHER_TOWN_VILLAGE},不稳定,0,,\n",
     ]))  # fmt: skip
     rows = session.execute(select(Person.name, Person.id)).all()
-    return {name: pid for name, pid in rows}
+    found = {name: pid for name, pid in rows}
+    opening_kit(session, found["红一"], "red", kit_day)
+    opening_kit(session, found["黄一"], "yellow", kit_day)
+    return found
 
 
 def direct(session: Session, *where: object) -> int:
@@ -226,7 +233,7 @@ def test_regrade_moves_people_who_turned_80_and_keeps_manual_grades(session: Ses
     today = timeutil.today()
     born = today.replace(year=today.year - 80) - timedelta(days=3)  # turned 80 three days ago
     number = id_number(born.strftime("%Y%m%d"), 3)
-    load(session, f"八十,{number},{VILLAGE},,1,,,,,\n")  # no disease, 1 dose
+    load(session, f"八十,{number},{VILLAGE},,1,,\n")  # no disease, 1 dose
     person = session.scalar(select(Person).where(Person.id_number == number))
     assert person is not None
     assert person.grade is Grade.red  # graded today: ≥ 80, not fully vaccinated

@@ -27,6 +27,7 @@ from lianfang.web.pages import STATIC_DIR
 from lianfang.web.pages import router as page_router
 from lianfang.web.people_pages import router as people_page_router
 from lianfang.web.person_pages import router as person_page_router
+from lianfang.web.resources_pages import router as resources_page_router
 
 
 @asynccontextmanager
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(alert_page_router)
     app.include_router(people_page_router)
     app.include_router(person_page_router)
+    app.include_router(resources_page_router)
     app.include_router(briefing_page_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     responses.declare_errors(app, actor=get_actor, sign_in=request_session)

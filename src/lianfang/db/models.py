@@ -18,6 +18,7 @@ from lianfang.people.models import (
     Person,
     PersonChange,
     Responsible,
+    UnmatchedHospital,
 )
 from lianfang.resources.models import (
     CapacityReport,
@@ -72,6 +73,7 @@ __all__ = [
     "Task",
     "TaskComment",
     "TaskEvidence",
+    "UnmatchedHospital",
     "User",
     "UserSession",
     "metadata",

@@ -176,6 +176,7 @@ class ChangeSource(Choice):
     api = ("api", _("API"))
     sheet = ("sheet", _("sheet import"))
     demo = ("demo", _("demo"))
+    ledger = ("ledger", _("stock ledger"))
 
 
 class TrackedGroup(Choice):

@@ -18,7 +18,7 @@ from lianfang.areas import codes
 from lianfang.areas.choices import AreaLevel
 from lianfang.auth.scope import Actor
 from lianfang.errors import ImportFileError
-from lianfang.people import flows, followups, identity, overview, service
+from lianfang.people import flows, followups, identity, kits, overview, service
 from lianfang.people.choices import (
     AlertStatus,
     ChangeSource,
@@ -40,6 +40,8 @@ from lianfang.people.schemas import (
     FollowUpResult,
     GradeCreate,
     HistoryRead,
+    KitIssueCreate,
+    KitIssueRead,
     PersonCreate,
     PersonPage,
     PersonRead,
@@ -64,11 +66,12 @@ Missing = Annotated[Guarantee | None, Query(description="red/yellow people lacki
 
 def filter_of(
     area: str, grade: Sequence[Grade] | None, missing: Guarantee | None, overdue: bool,
-    alert_open: bool, responsible_id: int | None, q: str,
+    alert_open: bool, responsible_id: int | None, q: str, no_hospital: bool = False,
 ) -> service.PeopleFilter:  # fmt: skip
     return service.PeopleFilter(
         area=codes.normalise(area), grades=frozenset(grade or ()), missing=missing,
         overdue=overdue, alert_open=alert_open, responsible_id=responsible_id, q=q,
+        no_hospital=no_hospital,
     )  # fmt: skip
 
 
@@ -112,6 +115,9 @@ def list_people(
     alert_open: Annotated[bool, Query(description="with an open referral alert")] = False,
     responsible_id: QueryId = None,
     q: Annotated[str, Query(max_length=50, description="name, or a whole ID number")] = "",
+    no_hospital: Annotated[
+        bool, Query(description="no designated hospital (never assigned, or not matched)")
+    ] = False,
     page: PageNumber = 1,
     size: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 50,
 ) -> PersonPage:
@@ -119,7 +125,7 @@ def list_people(
     the most guarantees missing, then the earliest next check-in. Numbers are masked and ages
     stand in for birth dates. `q` searches names, or a whole ID number (needs `pii.reveal`;
     audited as `lookup`)."""
-    f = filter_of(area, grade, missing, overdue, alert_open, responsible_id, q)
+    f = filter_of(area, grade, missing, overdue, alert_open, responsible_id, q, no_hospital)
     found = service.list_people(session=session, actor=actor, f=f, page=page, size=size)
     session.commit()  # a search by ID number is audited
     counts = overview.open_alerts(session=session, person_ids=[p.id for p in found.items])
@@ -314,6 +320,29 @@ def override_grade(
 def history(person_id: PathId, session: SessionDep, actor: CurrentActor) -> HistoryRead:
     """Grade changes (with reasons), record changes, follow-ups and alerts, newest first."""
     return HistoryRead.of(service.history(session=session, actor=actor, person_id=person_id))
+
+
+@router.post(
+    "/people/{person_id}/kits",
+    response_model=KitIssueRead,
+    status_code=201,
+    summary="Issue a kit (发放药包) from a clinic's stock",
+    responses={409: {"description": "the clinic holds none of that kit (the balance is named)"}},
+)
+def issue_kit(
+    person_id: PathId, body: KitIssueCreate, session: SessionDep, actor: CurrentActor
+) -> KitIssueRead:
+    """One ledger line takes the kit out of the clinic's stock (the person's village clinic
+    unless `facility_id` names another clinic or health centre of their town) and the person's
+    有药用 is derived again. Needs `people.edit` and `resources.report` at the clinic; refused
+    (409) when the clinic holds none. Correcting the line
+    (`lianfang.resources.ledger.reverse`) takes 有药用 back."""
+    issued = kits.issue(
+        session=session, actor=actor, person_id=person_id,
+        kit=Grade.of(body.kit) if body.kit else None, facility_id=body.facility_id, note=body.note,
+    )  # fmt: skip
+    session.commit()
+    return KitIssueRead.of(issued)
 
 
 @router.post(

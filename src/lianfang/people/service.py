@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, not_, or_, select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, object_session
 
 from lianfang import timeutil
 from lianfang.alerts.choices import AlertKind, AlertStatus
@@ -23,7 +23,7 @@ from lianfang.db.engine import begin_write
 from lianfang.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDenied
 from lianfang.i18n import _
 from lianfang.io.sheets import CLEAR, Table
-from lianfang.people import coverage, grading, guarantees, identity, records
+from lianfang.people import coverage, grading, guarantees, hospitals, identity, records
 from lianfang.people.choices import ChangeSource, Grade, GradeMethod, Guarantee
 from lianfang.people.importing import ImportResult, import_table
 from lianfang.people.models import (
@@ -51,6 +51,7 @@ class PeopleFilter:
     alert_open: bool = False
     responsible_id: int | None = None
     q: str = ""
+    no_hospital: bool = False  # no designated hospital (never assigned, or not matched)
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,8 @@ def _where(actor: Actor, f: PeopleFilter, today: date) -> list[ColumnElement[boo
         where.append(_missing(f.missing, today))
     if f.overdue:
         where.append(Person.due_on < today)
+    if f.no_hospital:
+        where.append(Person.hospital_id.is_(None))
     if f.alert_open:
         open_alert = select(Alert.id).where(
             Alert.person_id == Person.id,
@@ -246,10 +249,16 @@ def rederive(
     keeps the manual grade standing on them)."""
     standing = current_override(person) if override is True else override or None
     inputs = {key: getattr(person, key) for key in records.INPUT_KEYS}
+    session = object_session(person)
+    found = (
+        hospitals.facts(session, [person.hospital_id])
+        if session is not None and person.hospital_id is not None
+        else {}
+    )
     derived = records.derive(
         inputs, id_number=person.id_number, registered_on=person.registered_on,
         last_contact_at=person.last_contact_at, override=standing,
-        today=today or timeutil.today(),
+        today=today or timeutil.today(), hospitals=found,
     )  # fmt: skip
     for key, value in derived.items():
         setattr(person, key, value)
@@ -432,14 +441,19 @@ def guarantee_states(person: Person, today: date) -> tuple[guarantees.GuaranteeS
     """The four guarantees of a person on a day, each with why (the person's responsible
     person must be loaded)."""
     moment = person.last_contact_at
+    session = object_session(person)
+    hospital = (
+        hospitals.facts(session, [person.hospital_id]).get(person.hospital_id)
+        if session is not None and person.hospital_id is not None
+        else None
+    )
     facts = guarantees.Facts(
         grade=person.grade, opted_in=person.followup_opt_in,
         responsible=person.responsible.name if person.responsible else None,
         last_contact=timeutil.local(moment).date() if moment else None, due=person.due_on,
-        kit=person.kit_grade, kit_on=person.kit_on, hospital=person.hospital,
-        hospital_capabilities=person.hospital_capabilities,
+        kit=person.kit_grade, kit_on=person.kit_on, hospital=hospital,
         needed=guarantees.needed_capabilities(
-            person.grade, person.conditions, identity.age_on(person.birth_date, today)
+            person.conditions, identity.age_on(person.birth_date, today)
         ),
     )  # fmt: skip
     return guarantees.states(facts, today)

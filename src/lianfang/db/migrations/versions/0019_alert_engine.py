@@ -6,8 +6,8 @@ status, when it was raised and closed, by whom and with what note; its history b
 referral alerts (the registry never deduplicated them), all stay open and the newest carries
 the dedupe key, so the engine updates that one from then on.
 
-Revision ID: 0018
-Revises: 0017
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-06 00:07:55.115620
 """
 
@@ -18,8 +18,8 @@ from alembic import op
 
 import lianfang.db.base
 
-revision: str = "0018"
-down_revision: str | None = "0017"
+revision: str = "0019"
+down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

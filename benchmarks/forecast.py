@@ -1243,6 +1243,16 @@ def covasim_notes(p: DiseaseParameters, reference: Reference, m: Mechanics) -> l
         "peak census falls about 3% below Covasim's lowest seed. The miss is the shape of the "
         "periods (exponential against rounded lognormal), which issue 13 did not ask to "
         "change, not their means.",
+        "Issue 13 §3 then changed onset→admission from 5 to 7 d (calibrated to mainland "
+        "China's national peak dates, docs/forecast.md), which enters both sides: lianfang's "
+        "gamma(2) delay and Covasim's `sym2sev`. Before (commit 56c5c8f, 2026-12-05, 5 d): "
+        "Covasim peak census 192–220 (seeds 203 / 203 / 220 / 213 / 192), matched "
+        "deterministic 185 (MISS), 40 members' median 187 (172–198, MISS, 10 of 40 inside); "
+        "admissions 530–576 against 541 and 548 (inside). lianfang's attack rate and peak "
+        "day do not depend on the delay; Covasim's moved a little (its severe cases transmit "
+        "until they recover). A longer delay spreads the same admissions "
+        "over more days, so both models' census peaks are lower; the table above is the "
+        "7-day delay.",
     ]
 
 

@@ -73,3 +73,33 @@ def id_number(born: str, seq: int = 1, region: str = "320623") -> str:
 
 VILLAGE_2 = "320623001002"  # second village of 掘港街道
 OTHER_TOWN_VILLAGE = "320623100001"  # a village of 栟茶镇
+
+
+def add_hospital(
+    session: Session, *, code: str, name: str, area_code: str = COUNTY,
+    capabilities: frozenset[str] = frozenset({"general"}), status: str = "open",
+) -> int:  # fmt: skip
+    """A hospital of the resources register (a county hospital by default); its id."""
+    from lianfang.resources.choices import Capability, FacilityStatus, FacilityType
+    from lianfang.resources.models import Facility
+
+    place = Facility(
+        code=code, name=name, type=FacilityType.secondary_hospital, area_code=area_code,
+        capabilities=frozenset(Capability(c) for c in capabilities),
+        status=FacilityStatus(status),
+    )  # fmt: skip
+    session.add(place)
+    session.flush()
+    return place.id
+
+
+def opening_kit(session: Session, person_id: int, kit: str, day: object) -> None:
+    """A kit recorded as delivered before the ledger (as the migration keeps one), derived."""
+    from lianfang.people import kits
+    from lianfang.people.choices import Grade
+    from lianfang.people.models import Person
+
+    person = session.get(Person, person_id)
+    assert person is not None
+    person.kit_opening, person.kit_opening_on = Grade(kit), day  # type: ignore[assignment]
+    kits.refresh(session=session, actor=SYSTEM, people=[person])

@@ -189,6 +189,9 @@ KEY_PAGES = [
     "/people/import",
     "/forecast",
     f"/people?area={VILLAGE}",
+    "/resources?area=320623101&type=township_centre",
+    "/resources/facilities/15/capacity",  # the other resource pages show item and clinic
+    # names (data, such as 中药颗粒): tests/web/test_resources_pages.py checks their labels
 ]
 
 

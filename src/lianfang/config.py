@@ -79,6 +79,12 @@ class Settings(BaseSettings):
         description="Hours after which a facility's capacity report or stock figure is flagged "
         "stale wherever it is shown.",
     )
+    public_lookups_per_minute: float = Field(
+        30.0,
+        gt=0,
+        le=10_000,
+        description="How many public medicine lookups one client address may make a minute.",
+    )
     forecast_stale_days: float = Field(
         7.0,
         gt=0,

@@ -50,7 +50,11 @@ from lianfang import timeutil
 from lianfang.db.base import Base
 from lianfang.db.engine import transaction
 
-MODULES: tuple[str, ...] = ("lianfang.dispatch.jobs", "lianfang.notify.jobs")
+MODULES: tuple[str, ...] = (
+    "lianfang.dispatch.jobs",
+    "lianfang.alerts.jobs",
+    "lianfang.notify.jobs",
+)
 """The modules that register jobs (imported by ``load``). A domain adds its own here."""
 
 LEASE = timedelta(minutes=10)

@@ -24,7 +24,7 @@ from lianfang.forecast import adoption
 from lianfang.forecast import service as forecasts
 from lianfang.forecast.models import RunKind, RunStatus
 from lianfang.io import sheets
-from lianfang.people import exporting, followups
+from lianfang.people import exporting, flows, followups
 from lianfang.people import service as people
 from lianfang.people.choices import ChangeSource, ContactMethod, ExportStatus, ResponsibleKind
 from lianfang.people.models import ExportJob, ImportReport, Responsible
@@ -161,12 +161,17 @@ def people_cases() -> list[Case]:
         Case("GET", person + "/history", "/api/people/{village_person}/history", READERS),
         Case("POST", person + "/follow-ups", "/api/people/{village_person}/follow-ups", EDITORS,
              201, {"method": "phone", "spo2_pct": 97}),
+        Case("POST", person + "/kits", "/api/people/{village_person}/kits", EDITORS, 201,
+             {"kit": "red"}),
         Case("GET", "/api/people/alerts", f"/api/people/alerts?area={VILLAGE}", READERS,
              rows=items()),
         Case("GET", "/api/people/alerts", f"/api/people/alerts?area={TOWN}#t",
              READERS - {Role.village_worker}, rows=items()),
         Case("POST", "/api/people/alerts/{alert_id}/close", "/api/people/alerts/{alert}/close",
              EDITORS, 200, {"note": "已转诊县医院"}),
+        Case("PUT", "/api/people/responsibles/{responsible_id}/user",
+             "/api/people/responsibles/{responsible}/user", EDITORS, 200,
+             {"username": role_username(Role.village_worker)}),
         Case("GET", "/api/people/responsibles", f"/api/people/responsibles?area={VILLAGE}",
              READERS, rows=items(within=None)),
         Case("GET", "/api/people/responsibles", "/api/people/responsibles?area=3206#city",
@@ -310,6 +315,27 @@ def dispatch_values(url: str, session: Session) -> dict[str, Any]:
 
 
 RESOURCE_READERS = ALL - {Role.safety_inspector}
+ALERT_READERS = READERS | RESOURCE_READERS  # alerts about people, or about facilities
+
+
+def alert_cases() -> list[Case]:
+    """The alert engine's endpoints, on the referral alert of a person of the first village."""
+    return [
+        Case("GET", "/api/alerts", f"/api/alerts?area={VILLAGE}", ALERT_READERS, rows=items()),
+        Case("GET", "/api/alerts", f"/api/alerts?area={TOWN}&status=open#t",
+             ALERT_READERS - {Role.village_worker}, rows=items()),
+        Case("GET", "/api/alerts", "/api/alerts?area=3206&limit=500#city",
+             ALERT_READERS & CITY_WIDE, rows=items()),
+        Case("GET", "/api/alerts/{alert_id}", "/api/alerts/{alert}", READERS),
+        Case("POST", "/api/alerts/{alert_id}/close", "/api/alerts/{alert}/close", EDITORS, 200,
+             {"note": "已转诊县医院"}),
+        Case("GET", "/api/alerts/thresholds", f"/api/alerts/thresholds?area={TOWN}",
+             ALERT_READERS - {Role.village_worker}),
+        Case("PUT", "/api/alerts/thresholds", "/api/alerts/thresholds", MANAGERS, 200,
+             {"area_code": TOWN, "kind": "beds_full", "value": 0.9}),
+    ]  # fmt: skip
+
+
 REPORTERS = frozenset({Role.admin, Role.district_operator, Role.town_operator, Role.village_worker})
 RESOURCE_MANAGERS = frozenset({Role.admin, Role.city_commander, Role.district_operator})
 
@@ -581,11 +607,12 @@ CASES = [
         )
     ],
     *people_cases(),
+    *alert_cases(),
     *resource_cases(),
     *dispatch_cases(),
     *notify_cases(),
 ]
-PUBLIC = {("POST", "/api/auth/token")}
+PUBLIC = {("POST", "/api/auth/token"), ("GET", "/api/public/medicine")}
 
 
 def spread(session: Session) -> None:
@@ -597,7 +624,7 @@ def spread(session: Session) -> None:
             cells={"name": f"外{index}", "id_number": id_number("19420101", 11 + 2 * index),
                    "area_code": village},
         )  # fmt: skip
-        followups.record(
+        flows.record_follow_up(
             session=session, actor=SYSTEM, person_id=person.id,
             contact=followups.Contact(method=ContactMethod.phone, spo2_pct=90),
         )  # fmt: skip
@@ -623,14 +650,14 @@ def within_scope(role: Role, code: str | None) -> bool:
 def people_values(url: str, session: Session, role: Role) -> dict[str, Any]:
     """A person, their alert, a responsible person and an error report, as a URL needs them."""
     values: dict[str, Any] = {}
-    if "{village_person}" in url or "{alert}" in url or "/assign" in url:
+    if "{village_person}" in url or "{alert}" in url or "/assign" in url or "{responsible}" in url:
         person, _ = people.save_cells(
             session=session, actor=SYSTEM, source=ChangeSource.api,
             cells={"name": "周玉兰", "id_number": PERSON, "area_code": VILLAGE},
         )  # fmt: skip
         values["village_person"] = person.id
         contact = followups.Contact(method=ContactMethod.phone, spo2_pct=90)
-        _, alert = followups.record(
+        _, alert = flows.record_follow_up(
             session=session, actor=SYSTEM, person_id=person.id, contact=contact
         )
         values["alert"] = alert.id if alert else None
@@ -638,6 +665,11 @@ def people_values(url: str, session: Session, role: Role) -> dict[str, Any]:
         values["responsible"] = people.add_responsible(
             session=session, actor=SYSTEM, responsible=made
         ).id
+    if "/kits" in url:  # the village clinic holds red kits to issue
+        clinic = session.scalar(select(Facility.id).where(Facility.code == f"VC-{VILLAGE}"))
+        red = ledger.item_by_code(session, "kit_red")
+        ledger.receive(session=session, actor=SYSTEM, facility_id=clinic, item_id=red.id,
+                       quantity=3)  # fmt: skip
     if "{job}" in url:
         stored = exporting.stored_filter(people.PeopleFilter(VILLAGE))
         job = ExportJob(

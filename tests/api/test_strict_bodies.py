@@ -14,6 +14,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from lianfang.alerts import jobs
+from lianfang.alerts.choices import AlertKind
+from lianfang.alerts.models import Alert
 from lianfang.auth.choices import Role
 from lianfang.auth.scope import SYSTEM
 from lianfang.db.base import Base
@@ -81,6 +84,16 @@ EXAMPLES: dict[tuple[str, str], Example] = {
         json={"note": "已转诊县人民医院"}, ids={"alert_id": "alert"}
     ),
     ("post", "/api/people/exports"): Example(json={"area": VILLAGE, "format": "csv"}),
+    ("put", "/api/people/responsibles/{responsible_id}/user"): Example(
+        json={"username": role_username(Role.village_worker)},
+        ids={"responsible_id": "responsible"},
+    ),
+    ("put", "/api/alerts/thresholds"): Example(
+        json={"area_code": VILLAGE, "kind": "beds_full", "value": 0.9}
+    ),
+    ("post", "/api/alerts/{alert_id}/close"): Example(
+        json={"note": "已补充库存"}, ids={"alert_id": "facility_alert"}
+    ),
     ("post", "/api/people/responsibles"): Example(json={"area_code": VILLAGE, "name": "严医生"}),
     ("post", "/api/people/assign"): Example(
         json={"person_ids": [], "responsible_id": 0}, ids={"person_ids": "person"}
@@ -96,6 +109,9 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ),
     ("post", "/api/people/{person_id}/follow-ups"): Example(
         json={"method": "phone", "spo2_pct": 97}, ids={"person_id": "person"}
+    ),
+    ("post", "/api/people/{person_id}/kits"): Example(
+        json={"kit": "red", "note": "随访时送达"}, ids={"person_id": "person"}
     ),
     **{
         (method, "/api/resources" + path): Example(json=body, ids=named)
@@ -248,6 +264,10 @@ def ids(client: TestClient, session: Session) -> dict[str, Any]:
         "/api/forecast/runs", json={"area_code": VILLAGE[:9], "days": 30},
         headers=bearer(client, Role.admin),
     ).json()  # fmt: skip
+    jobs.run_rules(session=session, kinds=[AlertKind.stock_low])
+    facility_alert = session.scalar(
+        select(Alert.id).where(Alert.kind == AlertKind.stock_low, Alert.status == "open")
+    )
     tasks = {}
     for key, to_level, target in (("task", "village", VILLAGE), ("town_task", "town", VILLAGE[:9])):
         made = client.post("/api/directives", headers=bearer(client, Role.admin), json={
@@ -261,6 +281,7 @@ def ids(client: TestClient, session: Session) -> dict[str, Any]:
         "target": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k"}).json()  # fmt: skip
     return resource_ids(session) | tasks | {
         "channel": channel["id"],
+        "facility_alert": facility_alert,
         "person": person["id"], "alert": alert["id"], "responsible": responsible["id"],
         "run": run["id"], "done_run": finished_run(session, VILLAGE[:9] + "000"),
         "user": next(u["id"] for u in users if u["username"] == role_username(Role.viewer)),

@@ -59,6 +59,7 @@ def test_version_is_answered_before_typer_loads() -> None:
         ("directive",),
         ("tasks",),
         ("briefing",),
+        ("alerts",),
     ],
 )
 def test_help_imports_nothing_heavy(path: tuple[str, ...]) -> None:

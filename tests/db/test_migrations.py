@@ -5,7 +5,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, select, text, update
+from sqlalchemy import Engine, bindparam, select, text, update
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session
 
@@ -73,29 +73,116 @@ def test_sqlite_rebuilds_a_table_without_losing_the_rows_that_refer_to_it(tmp_pa
         world.build(session=session, actor=SYSTEM, seed=3, people_share=0.002)
     command.downgrade(alembic_config(engine), "0005")
 
-    def counts() -> dict[str, int]:
+    def counts(alerts: str) -> dict[str, int]:
         with engine.connect() as connection:
             return {
                 table: connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
-                for table in ("person", "follow_up", "referral_alert", "coverage_cell")
+                for table in ("person", "follow_up", alerts)
+            } | {  # 0018 judges 有医治 again and rebuilds the roll-up: every person still in it
+                "covered": connection.execute(
+                    text("SELECT sum(persons) FROM coverage_cell")
+                ).scalar_one()
             }
 
-    before = counts()
+    before = counts("referral_alert")
     assert before["person"] > 0
     assert before["follow_up"] > 0
-    upgrade(engine)
-    assert counts() == before
+    upgrade(engine)  # 0019 moves the referral alerts into the engine's table
+    after = counts("alert")
+    assert after.pop("alert") == before.pop("referral_alert")
+    assert after == before
     with engine.connect() as connection:
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert connection.execute(text("PRAGMA foreign_key_check")).fetchall() == []
         duplicate = connection.execute(text("SELECT id_number FROM person LIMIT 1")).scalar_one()
+        columns = (
+            "name, sex, birth_date, phone, area_code, address, living, conditions, disease, "
+            "vaccine_doses, last_dose_on, arrived_on, groups, followup_opt_in, rule_grade, "
+            "grade, grade_method, override_reason, graded_on, responsible_id, "
+            "last_contact_at, due_on, kit_grade, kit_on, medicine_ok, hospital_id, "
+            "treatment_ok, registered_on, created_at, updated_at"
+        )
         with pytest.raises(DatabaseError, match="UNIQUE"):
             connection.execute(text(
-                "INSERT INTO person SELECT NULL, :n, name, sex, birth_date, phone, area_code, "
-                "address, living, conditions, disease, vaccine_doses, last_dose_on, arrived_on, "
-                "groups, followup_opt_in, rule_grade, grade, grade_method, override_reason, "
-                "graded_on, responsible_id, last_contact_at, due_on, kit_grade, kit_on, "
-                "medicine_ok, hospital, hospital_capabilities, treatment_ok, registered_on, "
-                "created_at, updated_at FROM person LIMIT 1"
+                f"INSERT INTO person (id_number, {columns}) SELECT :n, {columns} FROM person "
+                "LIMIT 1"
             ), {"n": duplicate})  # fmt: skip
+    engine.dispose()
+
+
+def test_0018_links_typed_hospitals_to_facilities_and_keeps_the_rest(tmp_path: Path) -> None:
+    # Built on today's schema, taken back to 0015 (typed hospital names, as the register held
+    # them), typed over with names as people wrote them, then upgraded.
+    engine = make_engine(f"sqlite:///{tmp_path / 'hospitals.db'}")
+    upgrade(engine)
+    with transaction(make_sessionmaker(engine)) as session:
+        world.build(session=session, actor=SYSTEM, seed=3, people_share=0.002)
+    command.downgrade(alembic_config(engine), "0017")
+    with engine.begin() as connection:
+        ids = connection.execute(text("SELECT id FROM person ORDER BY id LIMIT 5")).scalars().all()
+        hospital = connection.execute(
+            text("SELECT id, name FROM facility WHERE code = 'H2-320623-RM'")
+        ).one()
+        typed = {
+            ids[0]: hospital.name,  # as registered: 如东县人民医院
+            ids[1]: "如东人民医院",  # the county's 县 left out
+            ids[2]: " 如东县 人民医院 ",  # spaces
+            ids[3]: "月亮湾康复医院",  # no such facility
+            ids[4]: "双名医院",  # two facilities bear it
+        }
+        for pid, name in typed.items():
+            connection.execute(
+                text("UPDATE person SET hospital = :h, kit_grade = 'red', kit_on = '2023-01-02' "
+                     "WHERE id = :p"), {"h": name, "p": pid},
+            )  # fmt: skip
+        for code in ("TWIN-1", "TWIN-2"):
+            connection.execute(
+                text("INSERT INTO facility (code, name, type, area_code, address, hours, phone, "
+                     "capabilities, status, created_at, updated_at) VALUES (:c, '双名医院', "
+                     "'secondary_hospital', '320623000000', '', '', '', 'general', 'open', "
+                     "'2023-01-01 00:00:00', '2023-01-01 00:00:00')"), {"c": code},
+            )  # fmt: skip
+        people = connection.execute(text("SELECT count(*) FROM person")).scalar_one()
+        named = connection.execute(
+            text("SELECT count(*) FROM person WHERE hospital <> ''")
+        ).scalar_one()
+    upgrade(engine)
+    with engine.connect() as connection:
+        linked = dict(
+            connection.execute(
+                text("SELECT id, hospital_id FROM person WHERE id IN :ids").bindparams(
+                    bindparam("ids", expanding=True)
+                ),
+                {"ids": ids},
+            ).all()
+        )
+        assert [linked[i] for i in ids[:3]] == [hospital.id] * 3
+        assert linked[ids[3]] is None
+        assert linked[ids[4]] is None
+        kept = dict(
+            connection.execute(text("SELECT person_id, text FROM unmatched_hospital")).all()
+        )
+        assert kept[ids[3]] == "月亮湾康复医院"
+        assert kept[ids[4]] == "双名医院"
+        reason = connection.execute(
+            text("SELECT reason FROM unmatched_hospital WHERE person_id = :p"), {"p": ids[4]}
+        ).scalar_one()
+        assert "TWIN-1" in reason
+        assert "TWIN-2" in reason
+        # nothing dropped: every typed name is linked or kept
+        assert (
+            connection.execute(
+                text("SELECT count(*) FROM person WHERE hospital_id IS NOT NULL")
+            ).scalar_one()
+            + len(kept)
+            == named
+        )
+        opening = connection.execute(
+            text("SELECT kit_opening, kit_opening_on, kit_grade FROM person WHERE id = :p"),
+            {"p": ids[0]},
+        ).one()
+        assert (opening[0], str(opening[1]), opening[2]) == ("red", "2023-01-02", "red")
+        assert connection.execute(text("SELECT count(*) FROM person")).scalar_one() == people
+        covered = connection.execute(text("SELECT sum(persons) FROM coverage_cell")).scalar_one()
+        assert covered == people
     engine.dispose()

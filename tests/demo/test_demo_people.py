@@ -8,12 +8,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lianfang import timeutil
+from lianfang.alerts.models import Alert
 from lianfang.areas.models import AreaPopulation
 from lianfang.auth.scope import SYSTEM
 from lianfang.demo import people
 from lianfang.people import coverage, grading, identity, records
 from lianfang.people.choices import Grade, Guarantee
-from lianfang.people.models import FollowUp, Person, ReferralAlert
+from lianfang.people.models import FollowUp, Person
 from tests.factories import TOWN, VILLAGE
 
 ELDERLY = ("65–79", "80+")
@@ -98,12 +99,10 @@ def test_follow_ups_leave_realistic_gaps_and_raise_alerts_by_the_rules(session: 
     assert checked is not None
     assert 0.6 < checked < 0.97
     assert 0 < total.covered[Guarantee.in_charge] < total.followed
-    alerts = session.scalars(
-        select(ReferralAlert).where(ReferralAlert.area_code.startswith(TOWN[:9]))
-    ).all()
+    alerts = session.scalars(select(Alert).where(Alert.area_code.startswith(TOWN[:9]))).all()
     assert alerts
     for alert in alerts:
-        visit = session.get(FollowUp, alert.follow_up_id)
+        visit = session.get(FollowUp, alert.follow_up_id or 0)
         assert visit is not None
         assert alert.person_id == visit.person_id
         assert (visit.spo2_pct or 100) < 93 or (visit.temperature_c or 0) >= 38.5 or visit.symptoms

@@ -19,6 +19,7 @@ from sqlalchemy import Date, DateTime, func, select
 from sqlalchemy.orm import Session
 
 from lianfang import timeutil
+from lianfang.alerts.models import Alert
 from lianfang.areas.choices import AreaLevel
 from lianfang.areas.models import Area
 from lianfang.auth.scope import SYSTEM
@@ -31,7 +32,7 @@ from lianfang.demo import story, world
 from lianfang.demo.population import is_community
 from lianfang.people import coverage
 from lianfang.people.choices import Guarantee
-from lianfang.people.models import Person, ReferralAlert, Responsible
+from lianfang.people.models import Person, Responsible
 
 DAY = date(2022, 12, 28)  # not story.TODAY, the day the tests' clock is pinned to
 SEED = 7
@@ -105,7 +106,7 @@ def test_follow_ups_kits_and_alerts_lie_in_the_days_before_it(built: Built) -> N
     start = timeutil.start_of(DAY)
     assert built.session.scalar(select(func.max(Person.last_contact_at))) < start
     assert built.session.scalar(select(func.max(Person.kit_on))) < DAY
-    assert built.session.scalar(select(func.max(ReferralAlert.raised_at))) < start
+    assert built.session.scalar(select(func.max(Alert.opened_at))) < start
     first = built.session.scalar(select(func.min(Person.last_contact_at)))
     assert first is not None
     assert first >= start - timedelta(days=15)
@@ -182,7 +183,7 @@ def test_referral_alerts_gather_where_the_epidemic_is_ahead(built: Built) -> Non
         people[is_community(names[code])] += n
     alerts: dict[bool, int] = defaultdict(int)
     for code, n in built.session.execute(
-        select(ReferralAlert.area_code, func.count()).group_by(ReferralAlert.area_code)
+        select(Alert.area_code, func.count()).group_by(Alert.area_code)
     ):
         alerts[is_community(names[code])] += n
     urban, rural = (alerts[k] / people[k] for k in (True, False))

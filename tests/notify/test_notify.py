@@ -13,13 +13,14 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from lianfang import jobs, timeutil
+from lianfang.alerts.choices import Severity
 from lianfang.auth.choices import Role
 from lianfang.auth.models import AuditEvent, User
 from lianfang.auth.scope import Actor
 from lianfang.config import Settings
 from lianfang.errors import NotFoundError, PermissionDenied
 from lianfang.notify import service
-from lianfang.notify.choices import ChannelKind, DeliveryStatus, Level
+from lianfang.notify.choices import ChannelKind, DeliveryStatus
 from lianfang.notify.models import Delivery, Notification
 from tests.conftest import bearer
 from tests.factories import COUNTY, OTHER_COUNTY_TOWN, TOWN, VILLAGE, role_username
@@ -44,7 +45,7 @@ def robot() -> Iterator[Http]:
         yield receiver
 
 
-def channel(session: Session, area: str, url: str, level: Level = Level.medium) -> int:
+def channel(session: Session, area: str, url: str, level: Severity = Severity.medium) -> int:
     admin = actor_of(session, Role.admin)
     made = service.create_channel(session=session, actor=admin, data=service.ChannelIn(
         name="如东县指挥部群", area_code=area, kind=ChannelKind.wecom, target=url,
@@ -56,14 +57,14 @@ def channel(session: Session, area: str, url: str, level: Level = Level.medium) 
 def test_notify_tells_users_and_queues_only_the_channels_that_want_it(
     session: Session, robot: Http
 ) -> None:
-    county = channel(session, COUNTY, robot.url + "/county", Level.medium)
-    channel(session, OTHER_COUNTY_TOWN, robot.url + "/elsewhere", Level.low)  # another county
-    quiet = channel(session, COUNTY, robot.url + "/high-only", Level.high)
+    county = channel(session, COUNTY, robot.url + "/county", Severity.medium)
+    channel(session, OTHER_COUNTY_TOWN, robot.url + "/elsewhere", Severity.low)  # another county
+    quiet = channel(session, COUNTY, robot.url + "/high-only", Severity.high)
     village = actor_of(session, Role.village_worker)
     assert village.user_id is not None
     queued = service.notify(
         session=session, users=[village.user_id, village.user_id], area_code=VILLAGE,
-        level=Level.medium, topic="task.reminder", title="任务今日到期", link="/tasks/1",
+        level=Severity.medium, topic="task.reminder", title="任务今日到期", link="/tasks/1",
     )  # fmt: skip
     assert queued == 1  # the county's channel; not the other county's, not the high-only one
     (delivery,) = session.scalars(select(Delivery).where(Delivery.area_code == VILLAGE))
@@ -82,8 +83,8 @@ def test_a_user_reads_and_marks_only_their_own(session: Session) -> None:
     assert town.user_id is not None
     for title in ("一", "二"):
         service.notify(session=session, users=[village.user_id], area_code=VILLAGE,
-                       level=Level.low, topic="test", title=title)  # fmt: skip
-    service.notify(session=session, users=[town.user_id], area_code=TOWN, level=Level.low,
+                       level=Severity.low, topic="test", title=title)  # fmt: skip
+    service.notify(session=session, users=[town.user_id], area_code=TOWN, level=Severity.low,
                    topic="test", title="镇")  # fmt: skip
     theirs = service.inbox(session=session, actor=town).items[0].id
     with pytest.raises(NotFoundError):
@@ -99,8 +100,8 @@ def test_a_user_reads_and_marks_only_their_own(session: Session) -> None:
 def test_the_job_delivers_retries_with_growing_waits_and_gives_up(
     session: Session, factory: sessionmaker[Session], robot: Http
 ) -> None:
-    made = channel(session, COUNTY, robot.url + "/send", Level.low)
-    service.notify(session=session, users=[], area_code=VILLAGE, level=Level.high,
+    made = channel(session, COUNTY, robot.url + "/send", Severity.low)
+    service.notify(session=session, users=[], area_code=VILLAGE, level=Severity.high,
                    topic="alert.referral", title="转诊提醒")  # fmt: skip
     session.commit()
     robot.answers = [(500, {}), (200, {"errcode": 45009, "errmsg": "api freq out of limit"})]
@@ -150,8 +151,8 @@ def test_a_delivery_is_given_up_after_the_last_attempt(
 ) -> None:
     with http_receiver() as gone:
         url = gone.url
-    made = channel(session, COUNTY, url + "/send", Level.low)
-    service.notify(session=session, users=[], area_code=VILLAGE, level=Level.low, topic="t",
+    made = channel(session, COUNTY, url + "/send", Severity.low)
+    service.notify(session=session, users=[], area_code=VILLAGE, level=Severity.low, topic="t",
                    title="无人接收")  # fmt: skip
     session.commit()
     with factory() as job_session:
@@ -179,9 +180,9 @@ def test_the_registered_job_sends_e_mail(
             admin = actor_of(session, Role.admin)
             service.create_channel(session=session, actor=admin, data=service.ChannelIn(
                 name="值班邮箱", area_code=COUNTY, kind=ChannelKind.email,
-                target="duty@example.gov.cn", min_level=Level.high, enabled=True,
+                target="duty@example.gov.cn", min_level=Severity.high, enabled=True,
             ))  # fmt: skip
-            service.notify(session=session, users=[], area_code=VILLAGE, level=Level.high,
+            service.notify(session=session, users=[], area_code=VILLAGE, level=Severity.high,
                            topic="alert.referral", title="转诊提醒：血氧 91%")  # fmt: skip
             session.commit()
             outcome = jobs.run_due(factory, names=["notify.deliver"], force=True)
@@ -199,7 +200,7 @@ def test_channels_stay_in_scope_and_their_secret_out_of_sight(
     district = actor_of(session, Role.district_operator)
     made = service.create_channel(session=session, actor=district, data=service.ChannelIn(
         name="县钉钉群", area_code=COUNTY, kind=ChannelKind.dingtalk, target=robot.url,
-        secret="SECxyz", min_level=Level.medium,
+        secret="SECxyz", min_level=Severity.medium,
     ))  # fmt: skip
     assert made.enabled is False  # off until enabled
     with pytest.raises(PermissionDenied):
@@ -242,7 +243,7 @@ def test_the_api(client: TestClient, session: Session, robot: Http) -> None:
     assert [d["id"] for d in outbox] == [tested.json()["id"]]
     village = actor_of(session, Role.village_worker)
     assert village.user_id is not None
-    service.notify(session=session, users=[village.user_id], area_code=VILLAGE, level=Level.high,
+    service.notify(session=session, users=[village.user_id], area_code=VILLAGE, level=Severity.high,
                    topic="task.reminder", title="任务今日到期")  # fmt: skip
     mine = bearer(client, Role.village_worker)
     page = client.get("/api/notifications", headers=mine).json()
@@ -261,7 +262,7 @@ def test_the_page_shows_the_badge_and_marks_all_read(client: TestClient, session
     village = actor_of(session, Role.village_worker)
     assert village.user_id is not None
     service.notify(
-        session=session, users=[village.user_id], area_code=VILLAGE, level=Level.low,
+        session=session, users=[village.user_id], area_code=VILLAGE, level=Severity.low,
         topic="task.reminder", title="任务今日到期：摸排重点人群", link="/tasks/9",
     )  # fmt: skip
     sign_in(client, Role.village_worker)

@@ -63,11 +63,12 @@ def test_api_changes_to_people_follow_ups_and_alerts_name_each_record(
         ("create", "person", pid, VILLAGE),
         ("update", "person", pid, VILLAGE),
         ("create", "follow_up", follow_up, VILLAGE),
-        ("create", "referral_alert", alert, VILLAGE),
-        ("update", "referral_alert", alert, VILLAGE),
+        ("create", "task", str(answer["alert"]["task_id"]), VILLAGE),
+        ("create", "alert", alert, VILLAGE),
+        ("update", "alert", alert, VILLAGE),
     ]
     assert {e.username for e in events} == {role_username(Role.town_operator)}
-    assert json.loads(events[-4].detail or "")["fields"] == ["address"]
+    assert json.loads(events[-5].detail or "")["fields"] == ["address"]
     assert json.loads(events[-2].detail or "")["reasons"] == ["low_spo2"]
     assert chain.verify(session).broken is None
 

@@ -22,9 +22,10 @@ from lianfang.auth.choices import Role
 from lianfang.auth.scope import SYSTEM
 from lianfang.io import sheets
 from lianfang.people.importing import import_table
+from lianfang.people.models import Person
 from lianfang.people.sheet import SPEC
 from tests.conftest import bearer
-from tests.factories import TOWN, id_number
+from tests.factories import TOWN, id_number, opening_kit
 from tests.people.reidentify import Shown, consistent_numbers
 
 FLOOR = 30
@@ -60,9 +61,17 @@ def crowd(session: Session) -> int:
     ))  # fmt: skip
     rng = random.Random(11)
     rows = [_row(rng, n, villages, today) for n in range(PEOPLE)]
-    table = sheets.read(_csv(HEADER, rows), "crowd.csv", SPEC)
+    # kits are issued, not imported: the kit columns become opening kits after the import
+    kit_at = (HEADER.index("药包类别"), HEADER.index("药包发放日期"))
+    header = [h for i, h in enumerate(HEADER) if i not in kit_at]
+    cut = [[c for i, c in enumerate(r) if i not in kit_at] for r in rows]
+    table = sheets.read(_csv(header, cut), "crowd.csv", SPEC)
     result = import_table(session=session, actor=SYSTEM, table=table)
     session.flush()
+    ids = dict(session.execute(select(Person.id_number, Person.id)).all())
+    for r in rows:
+        if r[kit_at[0]]:
+            opening_kit(session, ids[r[1]], "yellow", date.fromisoformat(r[kit_at[1]]))
     return result.created
 
 

@@ -10,10 +10,11 @@ from python_calamine import CalamineWorkbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from lianfang.alerts.models import Alert
 from lianfang.auth.choices import AuditAction, Role
 from lianfang.auth.models import AuditEvent
 from lianfang.people.choices import AlertStatus, Grade, Guarantee
-from lianfang.people.models import Person, ReferralAlert
+from lianfang.people.models import Person
 from tests.conftest import bearer
 from tests.factories import OTHER_TOWN_VILLAGE, TOWN, VILLAGE, VILLAGE_2, id_number
 
@@ -300,7 +301,7 @@ def test_coverage_matches_a_direct_count(client: TestClient, session: Session) -
     assert figures["no_responsible"] == count(followed, Person.responsible_id.is_(None))
     assert figures["alerts_open"] == session.scalar(
         select(func.count()).where(
-            ReferralAlert.status == AlertStatus.open, ReferralAlert.area_code.like("320623001%")
+            Alert.status == AlertStatus.open, Alert.area_code.like("320623001%")
         )
     )
     assert figures["alerts_open"] >= 1

@@ -4,7 +4,7 @@ counts written out by hand and against direct counts of the people."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -32,6 +32,7 @@ from tests.factories import (
     VILLAGE_2,
     actor_of,
     id_number,
+    opening_kit,
 )
 from tests.people.test_service import load
 
@@ -71,9 +72,14 @@ def towns(session: Session) -> str:
         ("金绿甲", "19700101", 19, village, "", ","),
     ]
     load(session, "".join(
-        f"{name},{id_number(born, seq)},{area},{state},1,,{kits},,\n"
-        for name, born, seq, area, state, kits in rows
+        f"{name},{id_number(born, seq)},{area},{state},1,,\n"
+        for name, born, seq, area, state, _kit in rows
     ))  # fmt: skip
+    ids = dict(session.execute(select(Person.id_number, Person.id)).all())
+    for _name, born, seq, _area, _state, given in rows:
+        if given != ",":
+            grade = {"红色": "red", "黄色": "yellow"}[given.split(",")[0]]
+            opening_kit(session, ids[id_number(born, seq)], grade, date.fromisoformat(kit))
     return village
 
 

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 
 from lianfang import pii
-from lianfang.i18n import Text
+from lianfang.i18n import Text, _
 from lianfang.people import grading, guarantees, identity, records
 from lianfang.people.choices import (
     Capability,
@@ -218,20 +218,55 @@ def test_check_in_intervals_and_due_dates() -> None:
     assert guarantees.due_on(Grade.green, True, None, registered) == date(2023, 1, 9)
 
 
-def test_needed_capabilities_and_kits() -> None:
-    needed = guarantees.needed_capabilities(Grade.red, {Condition.kidney: UNSTABLE}, 82)
-    assert needed == {Capability.general, Capability.icu, Capability.dialysis}
+# The rule of docs/people.md, written out by hand: (conditions, age) → what the designated
+# hospital must be able to do. The grade asks for nothing by itself (no intensive care for red).
+NEEDS_BY_HAND = [
+    ({}, 70, {"general"}),
+    ({Condition.kidney: UNSTABLE}, 82, {"general", "dialysis"}),
+    ({Condition.pregnancy: UNSTABLE}, 30, {"general", "obstetrics"}),
+    ({}, 13, {"general", "paediatrics"}),
+    ({}, 14, {"general"}),
+    ({Condition.kidney: UNSTABLE, Condition.pregnancy: UNSTABLE}, 13,
+     {"general", "dialysis", "obstetrics", "paediatrics"}),
+    ({Condition.copd: UNSTABLE, Condition.coronary: UNSTABLE}, 85, {"general"}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("conditions", "age", "needed"), NEEDS_BY_HAND)
+def test_needed_capabilities_follow_the_notices(
+    conditions: dict[Condition, DiseaseState], age: int, needed: set[str]
+) -> None:
+    assert {c.value for c in guarantees.needed_capabilities(conditions, age)} == needed
+
+
+def _hospital(capabilities: frozenset[Capability], usable: bool = True) -> guarantees.Hospital:
+    status = _("open") if usable else _("outbreak")
+    return guarantees.Hospital(1, "县医院", capabilities, usable, status)
+
+
+def test_treatment_needs_an_open_hospital_that_can_do_it() -> None:
+    needed = guarantees.needed_capabilities({Condition.kidney: UNSTABLE}, 82)
     assert guarantees.kit_covers(Grade.red, Grade.yellow)
     assert not guarantees.kit_covers(Grade.yellow, Grade.red)
-    assert guarantees.treatment_ok("县医院", frozenset(Capability), needed)
-    assert not guarantees.treatment_ok("县医院", frozenset({Capability.general}), needed)
+    assert guarantees.treatment_ok(_hospital(frozenset(Capability)), needed)
+    assert not guarantees.treatment_ok(_hospital(frozenset({Capability.general})), needed)
+    assert not guarantees.treatment_ok(_hospital(frozenset(Capability), usable=False), needed)
+    assert not guarantees.treatment_ok(None, needed)
+    facts = guarantees.Facts(
+        grade=Grade.red, opted_in=False, responsible=None, last_contact=None, due=None,
+        kit=None, kit_on=None, hospital=_hospital(frozenset(Capability), usable=False),
+        needed=needed,
+    )  # fmt: skip
+    state = guarantees.states(facts, date(2023, 1, 5))[3]
+    assert not state.met
+    assert "does not count" in state.en
 
 
 def test_states_say_why() -> None:
     facts = guarantees.Facts(
         grade=Grade.red, opted_in=False, responsible=None, last_contact=date(2023, 1, 1),
-        due=date(2023, 1, 2), kit=Grade.yellow, kit_on=date(2022, 12, 30), hospital="",
-        hospital_capabilities=frozenset(), needed=frozenset({Capability.general}),
+        due=date(2023, 1, 2), kit=Grade.yellow, kit_on=date(2022, 12, 30), hospital=None,
+        needed=frozenset({Capability.general}),
     )  # fmt: skip
     states = guarantees.states(facts, date(2023, 1, 5))
     assert [s.met for s in states] == [False, False, False, False]

@@ -9,12 +9,13 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from lianfang import timeutil
+from lianfang.alerts import service as alert_service
 from lianfang.auth.choices import AuditAction, Role
 from lianfang.auth.models import AuditEvent
 from lianfang.auth.scope import SYSTEM, Actor
 from lianfang.errors import InvalidInputError, NotFoundError, PermissionDenied
 from lianfang.io import sheets
-from lianfang.people import coverage, followups, service
+from lianfang.people import coverage, flows, followups, service
 from lianfang.people.choices import (
     AlertReason,
     AlertStatus,
@@ -28,11 +29,17 @@ from lianfang.people.importing import import_table
 from lianfang.people.models import Person, Responsible
 from lianfang.people.service import PeopleFilter
 from lianfang.people.sheet import SPEC
-from tests.factories import COUNTY, OTHER_TOWN_VILLAGE, TOWN, VILLAGE, VILLAGE_2, id_number
-
-HEADER = (
-    "姓名,身份证号,村(居)代码,冠心病,疫苗剂次,负责人,药包类别,药包发放日期,定点医院,医院救治能力\n"
+from tests.factories import (
+    COUNTY,
+    OTHER_TOWN_VILLAGE,
+    TOWN,
+    VILLAGE,
+    VILLAGE_2,
+    id_number,
+    opening_kit,
 )
+
+HEADER = "姓名,身份证号,村(居)代码,冠心病,疫苗剂次,负责人,定点医院\n"
 TOWN_ACTOR = Actor(user_id=None, username="town", role=Role.town_operator, area_code=TOWN)
 VILLAGE_ACTOR = Actor(user_id=None, username="doc", role=Role.village_worker, area_code=VILLAGE)
 
@@ -44,18 +51,19 @@ def load(session: Session, body: str) -> None:
 
 @pytest.fixture
 def people(session: Session) -> dict[str, int]:
-    kit_day = (timeutil.today() - timedelta(days=1)).isoformat()
+    kit_day = timeutil.today() - timedelta(days=1)
     load(session, "".join([
-        f"红一,{id_number('19400101', 1)},{VILLAGE},不稳定,0,王医生,红色,{kit_day},"
-        "县医院,普通病房、重症\n",
-        f"红二,{id_number('19400102', 2)},{VILLAGE},不稳定,0,,,,,\n",
-        f"黄一,{id_number('19500101', 3)},{VILLAGE_2},稳定,1,王医生,黄色,{kit_day},"
-        "县医院,普通病房\n",
-        f"绿一,{id_number('19700101', 5)},{VILLAGE},,3,,,,,\n",
-        f"外镇,{id_number('19400103', 7)},{OTHER_TOWN_VILLAGE},不稳定,0,,,,,\n",
+        f"红一,{id_number('19400101', 1)},{VILLAGE},不稳定,0,王医生,如东县人民医院\n",
+        f"红二,{id_number('19400102', 2)},{VILLAGE},不稳定,0,,\n",
+        f"黄一,{id_number('19500101', 3)},{VILLAGE_2},稳定,1,王医生,H2-320623-ZY\n",
+        f"绿一,{id_number('19700101', 5)},{VILLAGE},,3,,\n",
+        f"外镇,{id_number('19400103', 7)},{OTHER_TOWN_VILLAGE},不稳定,0,,\n",
     ]))  # fmt: skip
     rows = session.execute(select(Person.name, Person.id)).all()
-    return {name: pid for name, pid in rows}
+    found = {name: pid for name, pid in rows}
+    opening_kit(session, found["红一"], "red", kit_day)
+    opening_kit(session, found["黄一"], "yellow", kit_day)
+    return found
 
 
 def direct(session: Session, *where: object) -> int:
@@ -88,14 +96,14 @@ def test_follow_up_with_low_spo2_raises_alert_and_checks_on(
     session: Session, people: dict[str, int]
 ) -> None:
     pid = people["红一"]
-    follow_up, alert = followups.record(
+    follow_up, alert = flows.record_follow_up(
         session=session, actor=VILLAGE_ACTOR, person_id=pid,
         contact=followups.Contact(ContactMethod.phone, temperature_c=38.6, spo2_pct=91,
                                   symptoms=frozenset({Symptom.breathless}), client_token="t-1"),
     )  # fmt: skip
     assert alert is not None
     assert alert.reasons == {AlertReason.low_spo2, AlertReason.breathless}
-    again, same = followups.record(
+    again, same = flows.record_follow_up(
         session=session, actor=VILLAGE_ACTOR, person_id=pid,
         contact=followups.Contact(ContactMethod.phone, spo2_pct=91, client_token="t-1"),
     )  # fmt: skip
@@ -107,9 +115,7 @@ def test_follow_up_with_low_spo2_raises_alert_and_checks_on(
         session=session, actor=SYSTEM, f=PeopleFilter(area=VILLAGE, alert_open=True)
     )
     assert [p.id for p in listed.items] == [pid]
-    followups.close_alert(
-        session=session, actor=VILLAGE_ACTOR, alert_id=alert.id, note="已转县医院"
-    )
+    alert_service.close(session=session, actor=VILLAGE_ACTOR, alert_id=alert.id, note="已转县医院")
     assert alert.status is AlertStatus.closed
 
 
@@ -119,9 +125,10 @@ def test_persistent_fever_needs_days_or_an_earlier_high_reading(
     pid = people["黄一"]
     yesterday = timeutil.now() - timedelta(days=1)
     first = followups.Contact(ContactMethod.visit, contacted_at=yesterday, temperature_c=39.0)
-    assert followups.record(session=session, actor=SYSTEM, person_id=pid, contact=first)[1] is None
+    record = flows.record_follow_up
+    assert record(session=session, actor=SYSTEM, person_id=pid, contact=first)[1] is None
     second = followups.Contact(ContactMethod.visit, temperature_c=39.2)
-    alert = followups.record(session=session, actor=SYSTEM, person_id=pid, contact=second)[1]
+    alert = record(session=session, actor=SYSTEM, person_id=pid, contact=second)[1]
     assert alert is not None
     assert alert.reasons == {AlertReason.persistent_fever}
 
@@ -177,7 +184,9 @@ def test_village_worker_may_not_override_or_see_other_towns(
     with pytest.raises(PermissionDenied):
         service.list_people(session=session, actor=TOWN_ACTOR, f=county)
     with pytest.raises(PermissionDenied):
-        followups.alerts(session=session, actor=TOWN_ACTOR, area=COUNTY)
+        alert_service.list_alerts(
+            session=session, actor=TOWN_ACTOR, f=alert_service.AlertFilter(area=COUNTY)
+        )
     made = Responsible(area_code=VILLAGE, name="网格员李", kind=ResponsibleKind.grid_worker)
     worker = service.add_responsible(session=session, actor=TOWN_ACTOR, responsible=made)
     with pytest.raises(NotFoundError):  # people picked by id, no area named at all
@@ -224,7 +233,7 @@ def test_regrade_moves_people_who_turned_80_and_keeps_manual_grades(session: Ses
     today = timeutil.today()
     born = today.replace(year=today.year - 80) - timedelta(days=3)  # turned 80 three days ago
     number = id_number(born.strftime("%Y%m%d"), 3)
-    load(session, f"八十,{number},{VILLAGE},,1,,,,,\n")  # no disease, 1 dose
+    load(session, f"八十,{number},{VILLAGE},,1,,\n")  # no disease, 1 dose
     person = session.scalar(select(Person).where(Person.id_number == number))
     assert person is not None
     assert person.grade is Grade.red  # graded today: ≥ 80, not fully vaccinated

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from datetime import date
 from typing import Any
 
 import pytest
@@ -19,13 +20,13 @@ from lianfang.auth.scope import SYSTEM
 from lianfang.errors import ImportFileError
 from lianfang.io import sheets, workbooks
 from lianfang.people import exporting
-from lianfang.people.choices import Condition
+from lianfang.people.choices import Condition, Grade
 from lianfang.people.importing import Cleared, ImportResult, import_table
 from lianfang.people.models import Person
 from lianfang.people.service import PeopleFilter
 from lianfang.people.sheet import SPEC
 from tests.conftest import bearer
-from tests.factories import VILLAGE, id_number
+from tests.factories import VILLAGE, add_hospital, id_number, opening_kit
 
 FULL = [c.zh for c in SPEC.importable]
 
@@ -199,19 +200,25 @@ def test_a_required_cell_cannot_be_cleared(session: Session) -> None:
     assert [(e.row, e.column) for e in caught.value.rows] == [(2, "姓名")]
 
 
-def test_a_kit_cleared_with_its_date_kept_is_refused(session: Session) -> None:
+def test_kits_are_issued_not_imported(session: Session) -> None:
     first = village_people(1)[0]
     first[FULL.index("药包类别")], first[FULL.index("药包发放日期")] = "黄色", "2022-12-20"
+    with pytest.raises(ImportFileError) as caught:  # a new person's kit is not typed
+        imported(csv_text([first]), session)
+    assert [(e.row, e.column) for e in caught.value.rows] == [(2, "药包类别"), (2, "药包发放日期")]
+    assert "issue kit" in caught.value.rows[0].problem.in_language("en")
+    first[FULL.index("药包类别")], first[FULL.index("药包发放日期")] = "", ""
     imported(csv_text([first]), session)
-    first[FULL.index("药包类别")], first[FULL.index("药包发放日期")] = "清空", ""
-    with pytest.raises(ImportFileError) as caught:
-        imported(csv_text([first]), session)
-    assert [(e.row, e.column) for e in caught.value.rows] == [(2, "药包类别")]
-    first[FULL.index("药包发放日期")] = "清空"
-    assert imported(csv_text([first]), session).updated == 1
-    first[FULL.index("药包类别")], first[FULL.index("药包发放日期")] = "黄色", ""
-    with pytest.raises(ImportFileError):  # a kit needs its date, stored or given
-        imported(csv_text([first]), session)
+    person = session.scalar(select(Person).where(Person.id_number == first[1]))
+    assert person is not None
+    opening_kit(session, person.id, "yellow", date(2022, 12, 20))
+    first[FULL.index("药包类别")], first[FULL.index("药包发放日期")] = "黄色", "2022-12-20"
+    assert imported(csv_text([first]), session).unchanged == 1  # as exported: accepted
+    for kit, day in (("红色", "2022-12-20"), ("清空", "清空"), ("黄色", "2022-12-21")):
+        first[FULL.index("药包类别")], first[FULL.index("药包发放日期")] = kit, day
+        with pytest.raises(ImportFileError):  # any change is refused
+            imported(csv_text([first]), session)
+    assert (person.kit_grade, person.kit_on) == (Grade.yellow, date(2022, 12, 20))
 
 
 def test_the_api_empties_a_field_sent_as_null(client: TestClient, session: Session) -> None:
@@ -304,6 +311,7 @@ def test_csv_cells_a_spreadsheet_would_run_are_quoted_and_read_back() -> None:
 
 
 def test_an_export_with_formulas_imports_back_unchanged(session: Session) -> None:
+    hospital = add_hospital(session, code="RISKY-1", name=RISKY[3])
     person = row(姓名=RISKY[0], 身份证号=id_number("19400101", 9), 住址=RISKY[1],
                  定点医院=RISKY[3], **{"村(居)代码": VILLAGE})  # fmt: skip
     imported(csv_text([person]), session)
@@ -314,7 +322,7 @@ def test_an_export_with_formulas_imports_back_unchanged(session: Session) -> Non
     assert (again.updated, again.unchanged) == (0, 1)
     stored = session.scalar(select(Person).where(Person.id_number == person[1]))
     assert stored is not None
-    assert (stored.name, stored.address, stored.hospital) == (RISKY[0], RISKY[1], RISKY[3])
+    assert (stored.name, stored.address, stored.hospital_id) == (RISKY[0], RISKY[1], hospital)
 
 
 def test_workbooks_write_formulas_as_text(session: Session) -> None:

@@ -12,9 +12,12 @@ from sqlalchemy.orm import Session
 from lianfang.auth.choices import Role
 from lianfang.auth.scope import SYSTEM
 from lianfang.io import sheets
+from lianfang.people.choices import Grade
 from lianfang.people.importing import import_table
 from lianfang.people.models import Person
 from lianfang.people.sheet import SPEC
+from lianfang.resources import ledger
+from lianfang.resources.models import Facility, StockBalance
 from tests.factories import OTHER_TOWN_VILLAGE, VILLAGE, VILLAGE_2, id_number
 from tests.web.test_pages import sign_in
 
@@ -206,27 +209,64 @@ def test_masked_export_and_map_data(client: TestClient, session: Session) -> Non
     assert all(v["covered"]["all"] <= v["covered"]["in_charge"] <= v["followed"] for v in villages)
 
 
-def test_care_form_records_kit_hospital_and_responsible(
+def test_care_form_records_the_hospital_and_the_responsible(
     client: TestClient, session: Session
 ) -> None:
     person = add_people(session)["周玉兰"]
     sign_in(client, Role.village_worker)
     page = client.get(f"/people/{person.id}")
     assert 'data-testid="care-form"' in page.text
-    form = {
-        "csrf_token": csrf_of(page.text), "kit_grade": "red", "kit_on": "2023-01-05",
-        "hospital": "如东县人民医院", "capability": ["general", "icu"], "responsible_id": "",
-    }  # fmt: skip
+    form = {"csrf_token": csrf_of(page.text), "hospital": "如东人民医院", "responsible_id": ""}
     saved = client.post(f"/people/{person.id}/care", data=form, follow_redirects=False)
     assert saved.status_code == 303
     session.refresh(person)
-    assert person.medicine_ok
+    hospital = session.scalar(select(Facility).where(Facility.code == "H2-320623-RM"))
+    assert hospital is not None
+    assert person.hospital_id == hospital.id  # a name without 县 still names it
     assert person.treatment_ok
     assert person.responsible_id is None  # '—' chosen: nobody in charge any more
-    late = client.post(f"/people/{person.id}/care", data=form | {"kit_on": "2999-01-01"})
-    assert late.status_code == 422
-    assert "药包发放日期" in late.text
-    assert "在未来" in late.text
+    unknown = client.post(f"/people/{person.id}/care", data=form | {"hospital": "月亮医院"})
+    assert unknown.status_code == 422
+    assert "月亮医院" in unknown.text
+
+
+def test_kit_form_issues_from_the_clinic_and_names_the_balance_when_empty(
+    client: TestClient, session: Session
+) -> None:
+    person = add_people(session)["周玉兰"]
+    clinic = session.scalar(select(Facility).where(Facility.code == f"VC-{VILLAGE}"))
+    assert clinic is not None
+    red = ledger.item_by_code(session, "kit_red")
+    held = session.scalar(
+        select(StockBalance.balance).where(
+            StockBalance.facility_id == clinic.id, StockBalance.item_id == red.id
+        )
+    )
+    if held:  # empty the clinic of red kits first
+        ledger.count(session=session, actor=SYSTEM, facility_id=clinic.id, item_id=red.id,
+                     counted=0)  # fmt: skip
+    sign_in(client, Role.village_worker)
+    page = client.get(f"/people/{person.id}")
+    form = {"csrf_token": csrf_of(page.text), "kit": "red", "facility_id": str(clinic.id)}
+    refused = client.post(f"/people/{person.id}/kits", data=form)
+    assert refused.status_code == 409
+    assert 'data-testid="kit-facility-error"' in refused.text
+    assert "0" in refused.text.split('data-testid="kit-facility-error"')[1].split("</span>")[0]
+    ledger.receive(session=session, actor=SYSTEM, facility_id=clinic.id, item_id=red.id,
+                   quantity=2)  # fmt: skip
+    issued = client.post(f"/people/{person.id}/kits", data=form, follow_redirects=False)
+    assert issued.status_code == 303
+    session.refresh(person)
+    assert (person.kit_grade, person.medicine_ok) == (Grade.red, True)
+    after = session.scalar(
+        select(StockBalance.balance).where(
+            StockBalance.facility_id == clinic.id, StockBalance.item_id == red.id
+        )
+    )
+    assert after == 1
+    green = client.post(f"/people/{person.id}/kits", data=form | {"kit": "green"})
+    assert green.status_code == 422
+    assert 'data-testid="kit-kit-error"' in green.text
 
 
 def test_map_of_villages_for_a_town_but_not_for_one_village(

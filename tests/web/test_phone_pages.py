@@ -15,7 +15,7 @@ from lianfang import timeutil
 from lianfang.auth.choices import Role
 from lianfang.auth.scope import SYSTEM
 from lianfang.io import sheets
-from lianfang.people import followups, service
+from lianfang.people import flows, followups, service
 from lianfang.people.choices import ContactMethod
 from lianfang.people.importing import import_table
 from lianfang.people.models import FollowUp, Person
@@ -43,7 +43,9 @@ def register(session: Session) -> dict[str, Person]:
     contact = followups.Contact(
         method=ContactMethod.phone, contacted_at=timeutil.now() - timedelta(days=3)
     )
-    followups.record(session=session, actor=SYSTEM, person_id=found["红逾期"].id, contact=contact)
+    flows.record_follow_up(
+        session=session, actor=SYSTEM, person_id=found["红逾期"].id, contact=contact
+    )
     session.flush()
     return found
 
@@ -157,7 +159,7 @@ def test_a_saved_follow_up_confirms_at_the_top_and_says_what_to_do(
 
 def test_a_town_list_shows_only_alerts_in_scope(client: TestClient, session: Session) -> None:
     person = register(session)["红无人管"]
-    followups.record(
+    flows.record_follow_up(
         session=session, actor=SYSTEM, person_id=person.id,
         contact=followups.Contact(method=ContactMethod.visit, spo2_pct=90),
     )  # fmt: skip

@@ -19,6 +19,7 @@ from lianfang.db.engine import make_engine, make_sessionmaker
 from lianfang.demo import service as demo_service
 from lianfang.forecast import flows
 from lianfang.people import flows as export_flows
+from lianfang.web.alert_pages import router as alert_page_router
 from lianfang.web.briefing_pages import router as briefing_page_router
 from lianfang.web.forecast_pages import router as forecast_page_router
 from lianfang.web.language import LanguageMiddleware
@@ -27,6 +28,7 @@ from lianfang.web.pages import STATIC_DIR
 from lianfang.web.pages import router as page_router
 from lianfang.web.people_pages import router as people_page_router
 from lianfang.web.person_pages import router as person_page_router
+from lianfang.web.resources_pages import router as resources_page_router
 
 
 @asynccontextmanager
@@ -91,8 +93,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(api_router, prefix="/api")
     app.include_router(page_router)
     app.include_router(forecast_page_router)
+    app.include_router(alert_page_router)
     app.include_router(people_page_router)
     app.include_router(person_page_router)
+    app.include_router(resources_page_router)
     app.include_router(briefing_page_router)
     app.include_router(notify_page_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

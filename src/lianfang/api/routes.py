@@ -2,7 +2,9 @@
 
 from fastapi import APIRouter
 
+from lianfang.alerts.routes import router as alerts_router
 from lianfang.api.deps import Route
+from lianfang.api.public import router as public_router
 from lianfang.areas.routes import router as areas_router
 from lianfang.auth.routes import router as auth_router
 from lianfang.briefing.routes import router as briefing_router
@@ -21,5 +23,7 @@ router.include_router(people_sheet_router)  # before /people/{person_id}
 router.include_router(people_router)
 router.include_router(resources_router)
 router.include_router(notify_router)
+router.include_router(alerts_router)
+router.include_router(public_router)
 router.include_router(briefing_router)
 router.include_router(dispatch_router)

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lianfang import timeutil
+from lianfang.alerts.models import Alert
 from lianfang.areas import codes
 from lianfang.areas import service as areas
 from lianfang.areas.choices import AreaLevel
@@ -40,7 +41,7 @@ from lianfang.errors import InvalidInputError, NotFoundError
 from lianfang.forecast.adoption import adopted_forecast
 from lianfang.i18n import Text, _
 from lianfang.people import overview
-from lianfang.people.models import FollowUp, ReferralAlert
+from lianfang.people.models import FollowUp
 from lianfang.resources import reserve
 from lianfang.resources.models import Facility
 from lianfang.resources.service import is_stale, latest_capacity
@@ -323,7 +324,7 @@ def _people(session: Session, scope: _Scope) -> dict[Layer, Updated]:
             kid.overdue, kid.alerts = counts.overdue, counts.alerts_open
     return {
         Layer.coverage: Updated(scope.newest(FollowUp.contacted_at, FollowUp.area_code)),
-        Layer.alerts: Updated(scope.newest(ReferralAlert.raised_at, ReferralAlert.area_code)),
+        Layer.alerts: Updated(scope.newest(Alert.opened_at, Alert.area_code)),
     }
 
 

@@ -244,8 +244,9 @@ def mine_command(
     with unit_of_work(db) as session:
         actor = _as_user(session, user)
         found = service.my_tasks(session=session, actor=actor, include_finished=finished)
-        titles = service.titles(session=session, directive_ids=[t.directive_id for t in found])
-        rows = [TaskRead.of(t, title=titles.get(t.directive_id)) for t in found]
+        wanted = [t.directive_id for t in found if t.directive_id is not None]
+        titles = service.titles(session=session, directive_ids=wanted)
+        rows = [TaskRead.of(t, title=titles.get(t.directive_id or 0)) for t in found]
     if as_json:
         _print_json([r.model_dump(mode="json") for r in rows])
         return
@@ -255,7 +256,7 @@ def mine_command(
         table.add_column(header.in_language(lang))
     for r in rows:
         flags = (" ⚠" if r.late else "") + (" ↑" if r.escalated else "")
-        table.add_row(str(r.id), r.directive_title or "", r.area_code, str(r.deadline),
+        table.add_row(str(r.id), r.directive_title or r.title or "", r.area_code, str(r.deadline),
                       r.status.label(lang) + flags)  # fmt: skip
     console.print(table)
 

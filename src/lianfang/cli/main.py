@@ -9,6 +9,7 @@ import typer
 
 from lianfang import __version__
 from lianfang.cli import (
+    alerts,
     areas,
     audit,
     briefing,
@@ -41,6 +42,7 @@ app.add_typer(users.app, name="user")
 app.add_typer(forecast.app, name="forecast")
 app.add_typer(people.app, name="people")
 app.add_typer(resources.app, name="resources")
+app.add_typer(alerts.app, name="alerts")
 app.add_typer(audit.app, name="audit")
 app.add_typer(dispatch.directive_app, name="directive")
 app.add_typer(dispatch.tasks_app, name="tasks")

@@ -278,6 +278,53 @@ def coverage(
     console.print(table)
 
 
+@app.command("unassigned")
+def unassigned(area: AreaOption, as_json: JsonOption = False, db: DbOption = None) -> None:
+    """没有定点医院的红黄人员（含迁移时未匹配的原填写）/ Red and yellow people with no
+    designated hospital, with any typed name the migration could not match (ID numbers masked)."""
+    from rich.table import Table
+    from sqlalchemy import select
+
+    from lianfang.areas import codes
+    from lianfang.people import identity
+    from lianfang.people import service as people
+    from lianfang.people.choices import Grade
+    from lianfang.people.models import UnmatchedHospital
+
+    f = people.PeopleFilter(
+        area=codes.normalise(area), grades=frozenset({Grade.red, Grade.yellow}), no_hospital=True
+    )
+    rows: list[dict[str, str]] = []
+    with unit_of_work(db) as session:
+        page, total = 1, None
+        while total is None or len(rows) < total:
+            found = people.list_people(
+                session=session, actor=operator(), f=f, page=page, size=people.MAX_PAGE
+            )
+            total = found.total
+            if not found.items:
+                break
+            typed = dict(session.execute(select(UnmatchedHospital.person_id, UnmatchedHospital.text)
+                                         .where(UnmatchedHospital.person_id.in_(
+                                             [p.id for p in found.items]))).all())  # fmt: skip
+            rows += [
+                {"id": str(p.id), "name": p.name, "id_number": identity.mask_id(p.id_number),
+                 "area_code": p.area_code, "grade": p.grade.value, "typed": typed.get(p.id, "")}
+                for p in found.items
+            ]  # fmt: skip
+            page += 1
+    if as_json:
+        console.print_json(json.dumps({"items": rows, "total": len(rows)}, ensure_ascii=False))
+        return
+    table = Table(title=f"无定点医院 / no designated hospital: {len(rows)}")
+    for header in ("id", "姓名 name", "身份证号 ID", "村 village", "等级 grade", "原填写 typed"):
+        table.add_column(header)
+    for r in rows:
+        table.add_row(r["id"], r["name"], r["id_number"], r["area_code"], r["grade"],
+                      r["typed"])  # fmt: skip
+    console.print(table)
+
+
 @app.command("regrade")
 def regrade(area: AreaOption, db: DbOption = None) -> None:
     """按年龄段变化重新定级（每日运行）/ Grade again the people who turned 65 or 80 (run daily)."""

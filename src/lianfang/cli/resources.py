@@ -153,3 +153,26 @@ def import_command(
         kind=spec.name, rows=result.rows, created=result.created, updated=result.updated,
     )  # fmt: skip
     say(_("dry run: %(summary)s", summary=summary) if dry_run else summary)
+
+
+@app.command("export")
+def export_command(
+    kind: Annotated[
+        str, typer.Argument(help="facilities、capacity 或 counts / facilities, capacity or counts.")
+    ],
+    area: Annotated[str, typer.Option("--area", help="区划代码 / Area code, e.g. 320623.")],
+    output: Annotated[
+        Path, typer.Option("-o", "--output", dir_okay=False, help=".xlsx 或 .csv / .xlsx or .csv")
+    ],
+    db: DbOption = None,
+) -> None:
+    """导出机构、能力上报或库存盘点表（与导入同一格式，可再导入）/ Export the facilities,
+    capacity reports or stock counts of an area in the import's own sheet, so the file imports
+    again. The format follows the file name (.csv, else .xlsx)."""
+    from lianfang.resources import exporting
+
+    file_format = "csv" if output.suffix.lower() == ".csv" else "xlsx"
+    with unit_of_work(db) as session:
+        spec, rows = exporting.rows(session=session, actor=operator(), kind=kind, area_code=area)
+    output.write_bytes(exporting.as_file(spec, rows, file_format))
+    say(_("%(rows)s rows written to %(path)s", rows=len(rows), path=str(output)))

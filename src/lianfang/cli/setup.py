@@ -135,6 +135,7 @@ def demo(
         report = _build_world(session, actor, seed, scale.value, _day(today))
         planned = accounts.plan(session=session, actor=actor, city=DEFAULT_CITY)
         accounts.ensure(session=session, actor=actor, accounts=planned, password=password)
+        accounts.link_responsibles(session=session, actor=actor, accounts=planned)
     engine.dispose()
     say(
         _(

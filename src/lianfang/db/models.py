@@ -1,5 +1,6 @@
 """Every table, imported in one place so that migrations and tests see the whole schema."""
 
+from lianfang.alerts.models import Alert, AlertEvent, AlertThreshold
 from lianfang.areas.models import Area, AreaBoundary, AreaPopulation
 from lianfang.auth.models import ApiToken, AuditEvent, User, UserSession
 from lianfang.briefing.models import BriefingSnapshot
@@ -17,8 +18,8 @@ from lianfang.people.models import (
     ImportReport,
     Person,
     PersonChange,
-    ReferralAlert,
     Responsible,
+    UnmatchedHospital,
 )
 from lianfang.resources.models import (
     CapacityReport,
@@ -37,6 +38,9 @@ from lianfang.resources.models import (
 metadata = Base.metadata
 
 __all__ = [
+    "Alert",
+    "AlertEvent",
+    "AlertThreshold",
     "ApiToken",
     "Area",
     "AreaBoundary",
@@ -64,7 +68,6 @@ __all__ = [
     "Pairing",
     "Person",
     "PersonChange",
-    "ReferralAlert",
     "ReserveTarget",
     "Responsible",
     "StaffMove",
@@ -74,6 +77,7 @@ __all__ = [
     "Task",
     "TaskComment",
     "TaskEvidence",
+    "UnmatchedHospital",
     "User",
     "UserSession",
     "metadata",

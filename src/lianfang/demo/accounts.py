@@ -77,3 +77,42 @@ def ensure(*, session: Session, actor: Actor, accounts: list[DemoAccount], passw
             )
         else:
             auth.set_password(session=session, actor=actor, user=user, password=password)
+
+
+def link_responsibles(*, session: Session, actor: Actor, accounts: list[DemoAccount]) -> int:
+    """Link each demo village worker to a responsible person of their village — its first
+    village doctor without an account, else a new one in their name — so that the tasks of
+    their people's alerts reach them ("my tasks"); return how many were linked."""
+    from sqlalchemy import select
+
+    from lianfang.people import service as people
+    from lianfang.people.choices import ResponsibleKind
+    from lianfang.people.models import Responsible
+
+    linked = 0
+    for account in accounts:
+        if account.role is not Role.village_worker or account.area_code is None:
+            continue
+        user = auth.get_user(session=session, username=account.username)
+        if user is None:
+            continue
+        mine = session.scalar(select(Responsible).where(Responsible.user_id == user.id))
+        if mine is not None:
+            continue
+        found = session.scalar(
+            select(Responsible)
+            .where(Responsible.area_code == account.area_code, Responsible.user_id.is_(None))
+            .order_by((Responsible.kind != ResponsibleKind.village_doctor), Responsible.id)
+        )
+        if found is None:
+            name = account.display_name.split("（")[0]
+            found = people.add_responsible(
+                session=session, actor=actor, responsible=Responsible(
+                    area_code=account.area_code, name=name, kind=ResponsibleKind.village_doctor
+                ),
+            )  # fmt: skip
+        people.link_user(
+            session=session, actor=actor, responsible_id=found.id, username=account.username
+        )
+        linked += 1
+    return linked

@@ -21,12 +21,15 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from lianfang import timeutil
+from lianfang.alerts.choices import AlertKind, AlertStatus, EventKind, Severity, Subject
+from lianfang.alerts.models import Alert, AlertEvent
+from lianfang.alerts.suggest import RESPIRATORY
 from lianfang.db.base import join_choices
 from lianfang.db.bulk import insert_columns
 from lianfang.demo import story
 from lianfang.people import followups
-from lianfang.people.choices import AlertStatus, ContactMethod, Symptom
-from lianfang.people.models import FollowUp, ReferralAlert
+from lianfang.people.choices import AlertReason, ContactMethod, Symptom
+from lianfang.people.models import FollowUp
 
 HISTORY_DAYS = 14
 ATTENDED = 0.85  # share of earlier due check-ins that happened
@@ -133,8 +136,10 @@ def write(session: Session, history: History, people: list[tuple[int, str]]) -> 
     plain |= {"notes": [""] * len(keep), "username": [RECORDER] * len(keep),
               "created_at": plain["contacted_at"]}  # recorded as it was made  # fmt: skip
     written = insert_columns(session, FollowUp.__table__, plain)  # type: ignore[arg-type]
-    alerts = _alerts(session, columns, {i: r for i, r in reasons.items() if r}, history.today)
-    return written + alerts, alerts
+    visits, alerts = _alerts(
+        session, columns, {i: r for i, r in reasons.items() if r}, history.today
+    )
+    return written + visits, alerts
 
 
 def _candidates(columns: dict[str, list[Any]]) -> list[bool]:
@@ -164,9 +169,10 @@ def _reasons(columns: dict[str, list[Any]], i: int) -> frozenset[Any]:
 
 def _alerts(
     session: Session, columns: dict[str, list[Any]], reasons: dict[int, Any], today: date
-) -> int:
-    """Follow-ups that met a trigger, each with its alert (closed when raised before the last
-    two days: 3 hours after it was raised)."""
+) -> tuple[int, int]:
+    """Follow-ups that met a trigger and their alerts (closed when raised before the last two
+    days: 3 hours after it was raised; a later one of a person's open alert updates it); return
+    how many of each."""
     visits = []
     for i in reasons:
         contact = _contact(columns, i)
@@ -180,15 +186,57 @@ def _alerts(
     session.add_all(visits)
     session.flush()
     recent = timeutil.start_of(today - timedelta(days=ALERT_OPEN_DAYS))
-    for visit, why in zip(visits, reasons.values(), strict=True):
+    opened: dict[int, Alert] = {}  # person -> their open alert: a repeat updates it
+    alerts: list[Alert] = []
+    events: list[tuple[Alert, EventKind, datetime, str]] = []
+    pairs = sorted(zip(visits, reasons.values(), strict=True), key=lambda p: p[0].contacted_at)
+    for visit, why in pairs:
         old = visit.contacted_at < recent
-        session.add(ReferralAlert(
+        severity = Severity.high if why & RESPIRATORY else Severity.medium
+        low = AlertReason.low_spo2 in why and visit.spo2_pct is not None
+        current = opened.get(visit.person_id)
+        if current is not None and not old:
+            if severity.rank < current.severity.rank:
+                current.severity = severity
+            current.reasons = current.reasons | why
+            current.follow_up_id, current.updated_at = visit.id, visit.contacted_at
+            current.value = float(visit.spo2_pct or 0) if low else current.value
+            events.append((current, EventKind.updated, visit.contacted_at, ""))
+            continue
+        key = f"referral:person:{visit.person_id}"
+        alert = Alert(
+            kind=AlertKind.referral, severity=severity, subject=Subject.person,
             person_id=visit.person_id, follow_up_id=visit.id, area_code=visit.area_code,
-            reasons=why, raised_at=visit.contacted_at,
+            dedupe_key=key, open_key=None if old else key, reasons=why,
+            value=float(visit.spo2_pct or 0) if low else None,
+            threshold=float(followups.LOW_SPO2) if low else None,
+            opened_at=visit.contacted_at, updated_at=visit.contacted_at,
             status=AlertStatus.closed if old else AlertStatus.open,
             closed_at=visit.contacted_at + timedelta(hours=3) if old else None,
             closed_by=RECORDER if old else None,
             close_note="已转诊至定点医院（演示）" if old else None,
-        ))  # fmt: skip
+        )  # fmt: skip
+        alerts.append(alert)
+        events.append((alert, EventKind.opened, visit.contacted_at, ""))
+        if old:
+            events.append((alert, EventKind.closed, visit.contacted_at + timedelta(hours=3),
+                           "已转诊至定点医院（演示）"))  # fmt: skip
+        else:
+            opened[visit.person_id] = alert
+    session.add_all(alerts)
     session.flush()
-    return len(visits)
+    session.add_all(
+        AlertEvent(
+            alert_id=alert.id,
+            area_code=alert.area_code,
+            at=at,
+            kind=kind,
+            severity=alert.severity,
+            value=alert.value,
+            username=RECORDER,
+            note=note,
+        )
+        for alert, kind, at, note in events
+    )
+    session.flush()
+    return len(visits), len(alerts)

@@ -31,9 +31,8 @@ from lianfang.db.base import join_choices
 from lianfang.db.bulk import insert_columns
 from lianfang.demo import contacts, story
 from lianfang.demo.population import is_community
-from lianfang.people import coverage, grading, identity, records
+from lianfang.people import coverage, grading, guarantees, hospitals, identity, records
 from lianfang.people.choices import (
-    Capability,
     Condition,
     DiseaseState,
     Grade,
@@ -46,6 +45,7 @@ from lianfang.people.models import (
     Responsible,
     encode_conditions,
 )  # fmt: skip
+from lianfang.resources.models import Facility
 
 SHARE = {"demo": 0.05, "city": 1.0}
 """The share of each cohort generated: demo ≈ 100k people for Nantong, city = everyone 65+."""
@@ -123,11 +123,6 @@ GIVEN = {
     True: tuple("建国明华强军德福志勇海林春生荣祥宝根永金兴忠平贵友才山"),
     False: tuple("秀英兰芳桂珍凤玉梅红霞花琴娟菊萍丽云芬美翠玲燕娣素敏"),
 }
-CAPABILITIES = {
-    "人民医院": frozenset(Capability),
-    "中医院": frozenset({Capability.general, Capability.icu}),
-    "卫生院": frozenset({Capability.general}),
-}
 
 
 @dataclass
@@ -171,11 +166,24 @@ def generate(
     day = today or timeutil.today()
     villages = _villages(session, prefix, seed)
     ids = IdMaker(random.Random(f"{seed}-ids"))
+    places = _designated(session)
     for start in range(0, len(villages), BATCH):
         batch = villages[start : start + BATCH]
-        Batch(session, actor, seed, start, day, ids, report).run(batch, share)
+        Batch(session, actor, seed, start, day, ids, report, places).run(batch, share)
     coverage.refresh(session=session, villages=[v.code for v in villages])
     return report
+
+
+CENTRAL = "320613000000"  # 崇川区: the city's hospitals, no county hospital of its own
+CITY_HOSPITAL = {"人民医院": "H3-2", "中医院": "H3-3"}
+
+
+def _designated(session: Session) -> tuple[dict[str, int], dict[int, guarantees.Hospital]]:
+    """The register's hospitals and health centres (by code), built by ``demo.resources``
+    before the people, and what 有医治 reads of each."""
+    rows = session.scalars(select(Facility).where(Facility.type.in_(hospitals.DESIGNATED_TYPES)))
+    places = list(rows)
+    return {p.code: p.id for p in places}, {p.id: hospitals.hospital_of(p) for p in places}
 
 
 def _villages(session: Session, prefix: str, seed: int) -> list[Village]:
@@ -279,6 +287,7 @@ class Batch:
     def __init__(
         self, session: Session, actor: Actor, seed: int, start: int, today: date,
         ids: IdMaker, report: PeopleReport,
+        designated: tuple[dict[str, int], dict[int, guarantees.Hospital]] = ({}, {}),
     ) -> None:  # fmt: skip
         self.session, self.actor, self.today = session, actor, today
         self.rng = random.Random(f"{seed}-{start}")
@@ -288,6 +297,7 @@ class Batch:
         # the registry was entered on the day of registration, not when the demo was built
         self.now = timeutil.start_of(self.registered) + timedelta(hours=REGISTERED_HOUR)
         self.last_dose_by = min(LAST_CAMPAIGN_DAY, today - timedelta(days=1))
+        self.designated, self.hospitals = designated
 
     def run(self, villages: list[Village], share: float) -> None:
         rows: list[dict[str, Any]] = []
@@ -430,7 +440,8 @@ class Batch:
                 Grade.red if grade is Grade.red or rng.random() < 0.2 else Grade.yellow
             )
             row["kit_on"] = self.today - timedelta(days=rng.randrange(1, HISTORY_DAYS + 6))
-        row["hospital"], row["hospital_capabilities"] = self._hospital(village, grade)
+        row["kit_opening"], row["kit_opening_on"] = row["kit_grade"], row["kit_on"]
+        row["hospital_id"] = self._hospital(village, grade)
         interval = {Grade.red: 1, Grade.yellow: 3}.get(grade, 7 if row["followup_opt_in"] else 0)
         return interval
 
@@ -445,13 +456,14 @@ class Batch:
         self.report.overdue_expected += p
         return late
 
-    def _hospital(self, village: Village, grade: Grade) -> tuple[str, frozenset[Capability]]:
+    def _hospital(self, village: Village, grade: Grade) -> int | None:
+        """The designated hospital (a facility of the demo's register): the county's people's or
+        TCM hospital (in the central district a city hospital), or the town's health centre."""
         rng = self.rng
         if (grade is Grade.green and rng.random() < 0.8) or rng.random() < story.no_hospital(
             village.remoteness
         ):
-            return "", frozenset()
-        county = village.county.removesuffix("市").removesuffix("区").removesuffix("县")
+            return None
         draw = rng.random()
         kind = (
             "卫生院"
@@ -460,13 +472,20 @@ class Batch:
             if draw > 0.8
             else "人民医院"
         )
-        place = village.town.removesuffix("镇").removesuffix("街道") if kind == "卫生院" else county
-        return f"{place}{'镇' if kind == '卫生院' else ''}{kind}", CAPABILITIES[kind]
+        county = codes.short(village.code[:6] + "000000")
+        if kind == "卫生院":
+            code = f"TC-{codes.short(village.code[:9] + '000')}"
+        elif village.code[:6] + "000000" == CENTRAL:
+            code = CITY_HOSPITAL[kind]
+        else:
+            code = f"H2-{county}-{'ZY' if kind == '中医院' else 'RM'}"
+        return self.designated.get(code)
 
     def _derive(self, row: dict[str, Any], last: datetime | None) -> None:
         inputs = {k: row[k] for k in records.INPUT_KEYS}
         derived = records.derive(inputs, id_number=row["id_number"], registered_on=self.registered,
-                                 last_contact_at=last, override=None, today=self.today)  # fmt: skip
+                                 last_contact_at=last, override=None, today=self.today,
+                                 hospitals=self.hospitals)  # fmt: skip
         assert derived["grade"] is row.pop("_grade"), "the rules changed under the demo"
         row |= derived | {"last_contact_at": last, "registered_on": self.registered}
 
@@ -474,8 +493,7 @@ class Batch:
         keys = [k for k in rows[0] if not k.startswith("_")] if rows else []
         columns = {k: [r[k] for r in rows] for k in keys}
         columns["conditions"] = list(map(encode_conditions, columns["conditions"]))
-        for key in ("groups", "hospital_capabilities"):
-            columns[key] = [join_choices(v) if v else "" for v in columns[key]]
+        columns["groups"] = [join_choices(v) if v else "" for v in columns["groups"]]
         columns["created_at"] = columns["updated_at"] = [self.now] * len(rows)
         self.report.persons += insert_columns(self.session, Person.__table__, columns)  # type: ignore[arg-type]
         numbers = [r["id_number"] for r in rows]

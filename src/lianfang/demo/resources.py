@@ -288,6 +288,13 @@ class Stock:
         lacking = self.rng.random() < story.no_oximeter(w)
         held = self.rng.choice((0, 1)) if lacking else 2
         self.balances[(place.id, self.items[policy.OXIMETER].id)] = held
+        # Kits waiting to be issued to red and yellow people (a draw of its own, so the rest of
+        # the story does not move): fewer where the town is behind.
+        draw = random.Random(f"kits-{place.code}")
+        for code, most in story.CLINIC_KITS.items():
+            if code in self.items:
+                units = round(most * (1.0 - story.KIT_WEAKNESS * w) * draw.random())
+                self.balances[(place.id, self.items[code].id)] = units
 
     def other(self, place: Facility) -> None:
         if place.type is FacilityType.pharmacy:

@@ -132,6 +132,11 @@ def overdue(w: float, in_charge: bool) -> float:
     return min(1.0, OVERDUE[0] + OVERDUE[1] * w + (0.0 if in_charge else OVERDUE[2]))
 
 
+# Kits in stock at a village clinic, to issue (有药用 through the ledger): up to CLINIC_KITS of
+# each, × (1 − KIT_WEAKNESS·w) × a uniform draw.
+CLINIC_KITS = {"kit_red": 6, "kit_yellow": 10}
+
+
 def kit(grade: str, w: float) -> float:
     """Probability that a red or yellow person's kit was delivered."""
     return KIT[grade] * (1.0 - KIT_WEAKNESS * w)

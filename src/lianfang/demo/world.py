@@ -113,6 +113,11 @@ def build(
     )
     residents = _populate(session, actor, villages, seed)
     tick("population", 1, 1)
+    # Facilities first: each key person's designated hospital is one of them.
+    stock = demo_resources.generate(
+        session=session, actor=actor, seed=seed, prefix=prefix, today=today
+    )
+    tick("resources", 1, 1)
     share = people.SHARE[scale] if people_share is None else people_share
     key_people = (
         people.generate(
@@ -122,10 +127,6 @@ def build(
         else people.PeopleReport()
     )
     tick("people", 1, 1)
-    stock = demo_resources.generate(
-        session=session, actor=actor, seed=seed, prefix=prefix, today=today
-    )
-    tick("resources", 1, 1)
     demo_service.record_build(
         session=session,
         actor=actor,

@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from lianfang import jobs
+from lianfang.alerts.choices import Severity
 from lianfang.auth import audit
 from lianfang.auth.choices import AuditAction
 from lianfang.auth.scope import SYSTEM
@@ -20,7 +21,6 @@ from lianfang.dispatch.choices import OPEN_STATUSES
 from lianfang.dispatch.models import Directive, Task
 from lianfang.i18n import _
 from lianfang.notify import service as notify
-from lianfang.notify.choices import Level
 
 CHUNK = 5000
 
@@ -57,7 +57,7 @@ def escalate(session: Session, run: jobs.Run) -> int:
         )
     for task_id, code, title, deadline, above in found:  # the level above hears of it
         notify.notify(
-            session=session, users=[above] if above else [], area_code=code, level=Level.medium,
+            session=session, users=[above] if above else [], area_code=code, level=Severity.medium,
             topic="task.escalated", link=f"/tasks/{task_id}",
             title=str(_("Overdue task escalated: %(title)s", title=title)),
             body=str(_("Due %(deadline)s and not done.", deadline=deadline.isoformat())),
@@ -88,7 +88,7 @@ def remind(session: Session, run: jobs.Run) -> int:
     for task_id, code, title, deadline, owner in found:  # in the owner's notifications
         late = deadline < run.today
         notify.notify(
-            session=session, users=[owner] if owner else [], area_code=code, level=Level.low,
+            session=session, users=[owner] if owner else [], area_code=code, level=Severity.low,
             topic="task.reminder", link=f"/tasks/{task_id}",
             title=str(_("Task overdue: %(title)s", title=title) if late
                       else _("Task due today: %(title)s", title=title)),

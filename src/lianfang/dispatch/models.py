@@ -35,7 +35,8 @@ class Directive(Base):
 
 class Task(Base):
     """One area's part of a directive, owned by a named user: a village's task is carried out
-    there; a town's or county's task is split into its children's tasks or completed."""
+    there; a town's or county's task is split into its children's tasks or completed. A task
+    raised by an alert (``lianfang.alerts``) has no directive: its ``title`` says what to do."""
 
     __tablename__ = "task"
     __table_args__ = (
@@ -47,7 +48,8 @@ class Task(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    directive_id: Mapped[int] = mapped_column(ForeignKey("directive.id", ondelete="CASCADE"))
+    directive_id: Mapped[int | None] = mapped_column(ForeignKey("directive.id", ondelete="CASCADE"))
+    title: Mapped[str | None] = mapped_column(String(200))  # an alert's task: what to do
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("task.id"), index=True)
     area_code: Mapped[str] = mapped_column(String(12), ForeignKey("area.code"))
     level: Mapped[AreaLevel] = mapped_column(choice_column(AreaLevel))

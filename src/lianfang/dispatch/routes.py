@@ -33,8 +33,9 @@ router = APIRouter(tags=["dispatch 调度"], route_class=Route)
 
 def _tasks(session: Session, tasks: list[Task]) -> list[TaskRead]:
     owners = service.owner_names(session=session, user_ids=[t.owner_id for t in tasks])
-    titles = service.titles(session=session, directive_ids=[t.directive_id for t in tasks])
-    return [TaskRead.of(t, owners, titles.get(t.directive_id)) for t in tasks]
+    wanted = [t.directive_id for t in tasks if t.directive_id is not None]
+    titles = service.titles(session=session, directive_ids=wanted)
+    return [TaskRead.of(t, owners, titles.get(t.directive_id or 0)) for t in tasks]
 
 
 def _detail(session: Session, actor: Actor, task: Task) -> TaskDetail:

@@ -153,8 +153,9 @@ class TaskRead(BaseModel):
     """A task: an area's part of a directive."""
 
     id: int
-    directive_id: int
+    directive_id: int | None  # None: a task raised by an alert (its `title` says what to do)
     directive_title: str | None = None
+    title: str | None = None
     parent_id: int | None
     area_code: str
     level: AreaLevel
@@ -175,7 +176,7 @@ class TaskRead(BaseModel):
         cls, task: Task, owners: dict[int, str] | None = None, title: str | None = None
     ) -> TaskRead:
         return cls(
-            id=task.id, directive_id=task.directive_id, directive_title=title,
+            id=task.id, directive_id=task.directive_id, directive_title=title, title=task.title,
             parent_id=task.parent_id, area_code=task.area_code, level=task.level,
             leaf=task.leaf, owner_id=task.owner_id,
             owner=(owners or {}).get(task.owner_id) if task.owner_id else None,

@@ -247,7 +247,7 @@ def split(*, session: Session, actor: Actor, task_id: int, areas: Sequence[str] 
     actor.require(Permission.dispatch_issue)
     task = get_task(session=session, actor=actor, task_id=task_id)
     child = task.level.child
-    if not task.leaf or child is None:
+    if not task.leaf or child is None or task.directive_id is None:
         raise ConflictError(_("task %(id)s cannot be split further", id=task.id))
     if task.status not in OPEN_STATUSES:
         raise ConflictError(
@@ -452,6 +452,45 @@ def owner_names(*, session: Session, user_ids: Iterable[int | None]) -> dict[int
 def is_late(task: Task, today: date | None = None) -> bool:
     """An open leaf task past its deadline."""
     return task.status in OPEN_STATUSES and task.deadline < (today or timeutil.today())
+
+
+def area_owner(*, session: Session, area_code: str) -> int | None:
+    """The user who owns an area's tasks (the user of the area level's role, lowest id)."""
+    return _owners(session, codes.short(area_code)).get(area_code)
+
+
+def task_for_alert(
+    *, session: Session, actor: Actor, area_code: str, title: str, deadline: date,
+    owner_id: int | None = None,
+) -> Task:  # fmt: skip
+    """A task raised by an alert (no directive): one leaf task of the alert's area for the
+    responsible user (``owner_id``, else the owner of the area's level), due by ``deadline``.
+    Made on behalf of whoever raised the alert, so it asks for no permission of its own beyond
+    reaching the area; audited as ``create`` on ``task``."""
+    actor.require_area(area_code)
+    area = _area(session, area_code)
+    owner = owner_id if owner_id is not None else area_owner(session=session, area_code=area.code)
+    task = Task(
+        directive_id=None, title=title[:TITLE_MAX], parent_id=None, area_code=area.code,
+        level=area.level, leaf=True, owner_id=owner, deadline=deadline, status=TaskStatus.new,
+    )  # fmt: skip
+    session.add(task)
+    session.flush()
+    audit.record(
+        session=session, actor=actor, action=AuditAction.create, entity_type="task",
+        entity_id=str(task.id), area_code=task.area_code,
+        detail={"title": task.title, "owner": owner, "deadline": deadline},
+    )  # fmt: skip
+    return task
+
+
+def hasten(*, session: Session, task: Task, deadline: date) -> bool:
+    """Bring an open task's deadline forward (an alert grew more severe); True if it moved."""
+    if task.status not in OPEN_STATUSES or task.deadline <= deadline:
+        return False
+    task.deadline = deadline
+    session.flush()
+    return True
 
 
 def open_actions(actor: Actor, task: Task) -> list[TaskAction]:

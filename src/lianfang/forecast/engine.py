@@ -49,14 +49,15 @@ from lianfang.forecast.scenario import DailyEffects, Scenario
 
 STEPS_PER_DAY = 1
 """The default step of deterministic and stochastic runs alike (``Stepping``)."""
-RUN_FORMAT = 5
+RUN_FORMAT = 6
 """Version of what a stored run's inputs compute to. Bump it whenever the same inputs give other
 figures or another result layout (a change to the engine, severity, the ensemble's draws or the
 fit): a stored run of another format is then refused a re-run, with its version named, instead
 of silently giving other figures (``forecast.service.check_reproducible``). 4: steps that follow
 the continuous-time model, seeds in every age band, market days in β, 7-day-mean peak dates
 (issue 13 §6). 5: hospital and ICU stays by age band, admissions kept (and drawn) by age band
-(issue 13 §3)."""
+(issue 13 §3). 6: default delays onset→admission 7 d and onset→death 16 d, calibrated to
+mainland China's national peak dates (issue 13 §3)."""
 YOUNG_ADULTS = 1  # the age band returning migrant workers are counted in
 ELDERLY = np.array([0.0, 0.0, 0.0, 1.0, 1.0])  # the bands aged 65 and over
 

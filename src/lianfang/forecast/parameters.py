@@ -178,16 +178,25 @@ class DiseaseParameters:
         metadata=_doc(
             "mean delay from symptom onset to a fever-clinic visit",
             "days",
-            "assumption, unverified: no published figure for Dec 2022 fever clinics found",
+            "assumption, unverified: no published delay for Dec 2022 fever clinics found. "
+            "Consistent with China CDC's national report of 25 Jan 2023 (positive tests peaked "
+            "on 22 Dec 2022, fever-clinic visits on 23 Dec, 2.867 million), which is not a "
+            "measure of the delay",
         ),
     )
     onset_to_admission_days: float = field(
-        default=5.0,
+        default=7.0,
         metadata=_doc(
-            "mean delay from symptom onset to hospital admission",
+            "mean delay from symptom onset (in the model, the start of infectiousness) to "
+            "hospital admission, gamma with shape 2",
             "days",
-            "unverified: cited as Hong Kong 2022 (Mefsin et al., Emerg Infect Dis 2022), whose "
-            "abstract gives no such delay; kept until a source is read",
+            "calibrated, not measured: with it (and icu_stay_days 10) the severe-case census "
+            "of the Nantong demo world peaks 13 days after fever-clinic visits, as it did in "
+            "mainland China (China CDC, national report of 25 Jan 2023: visits peaked on 23 Dec "
+            "2022, severe cases in hospital on 5 Jan 2023 at 128,000; 5 d gave 11 days). In "
+            "line with England's Omicron BA.1 infection-to-hospitalisation mean of over 11 d "
+            "less a 3.67 d incubation (Ward et al., Epidemiol Infect 2022). No onset-to-"
+            "admission delay for mainland China or Hong Kong, nor one by age, could be read",
         ),
     )
     hospital_stay_days: tuple[float, ...] = field(
@@ -210,16 +219,25 @@ class DiseaseParameters:
         metadata=_doc(
             "mean length of an ICU stay, by age of the patient",
             "days",
-            "unverified (was cited as Hong Kong HA 2022): no source read, and no figure by age; "
-            "the same value at every age",
+            "unverified (was cited as Hong Kong HA 2022): no ICU stay for mainland China's Dec "
+            "2022 wave or Hong Kong's fifth wave, nor one by age, could be read; the same value "
+            "at every age. With onset_to_admission_days 7 it gives mainland China's 13 days "
+            "from the fever-clinic peak to the severe-case census peak (see "
+            "onset_to_admission_days), which a shorter stay with a longer delay would too",
         ),
     )
     onset_to_death_days: float = field(
-        default=12.0,
+        default=16.0,
         metadata=_doc(
-            "mean delay from symptom onset to death",
+            "mean delay from symptom onset (in the model, the start of infectiousness) to "
+            "death, gamma with shape 2",
             "days",
-            "unverified (was cited as Hong Kong 2022): no source read",
+            "calibrated, not measured: with it deaths in the Nantong demo world peak 12 days "
+            "after fever-clinic visits, as in mainland China (China CDC, national report of 25 "
+            "Jan 2023: visits peaked on 23 Dec 2022, deaths in hospital on 4 Jan 2023 at 4,273 "
+            "a day; 12 d gave 10 days). Near the 15.71 d case-to-death mean fitted to the "
+            "Omicron waves of six countries (Rodrigues & Helene, arXiv 2302.12790, 2023). No "
+            "onset-to-death delay for mainland China or Hong Kong, nor one by age, could be read",
         ),
     )
     village_share: float = field(

@@ -1,27 +1,10 @@
-"""Channel kinds, delivery statuses and the severity scale notifications are routed by."""
+"""Channel kinds and delivery statuses. Notifications are routed by the alert engine's
+``Severity`` (a channel takes what is at least as urgent as its ``min_level``)."""
 
 from __future__ import annotations
 
 from lianfang.choices import Choice
 from lianfang.i18n import _, pgettext
-
-
-class Level(Choice):
-    """How urgent a notification is (the alert engine's severities use the same three values);
-    a channel takes what is at least as urgent as its ``min_level``."""
-
-    high = ("high", pgettext("severity", "high"), "#d9363e")
-    medium = ("medium", pgettext("severity", "medium"), "#e6a23c")
-    low = ("low", pgettext("severity", "low"), "#5470c6")
-
-    @property
-    def rank(self) -> int:
-        """0 for the most urgent."""
-        return list(Level).index(self)
-
-    def at_least(self, other: Level) -> bool:
-        """True when this is as urgent as ``other`` or more."""
-        return self.rank <= other.rank
 
 
 class ChannelKind(Choice):

@@ -8,8 +8,9 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from lianfang.alerts.choices import Severity
 from lianfang.db.base import Base, choice_column
-from lianfang.notify.choices import ChannelKind, DeliveryStatus, Level
+from lianfang.notify.choices import ChannelKind, DeliveryStatus
 from lianfang.timeutil import now, utcnow
 
 
@@ -23,7 +24,7 @@ class Notification(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"))
     area_code: Mapped[str | None] = mapped_column(String(12))
-    level: Mapped[Level] = mapped_column(choice_column(Level))
+    level: Mapped[Severity] = mapped_column(choice_column(Severity))
     topic: Mapped[str] = mapped_column(String(40))  # what raised it, e.g. "task.reminder"
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text, default="")
@@ -45,7 +46,7 @@ class NotifyChannel(Base):
     kind: Mapped[ChannelKind] = mapped_column(choice_column(ChannelKind))
     target: Mapped[str] = mapped_column(String(500))  # e-mail addresses, or the URL
     secret: Mapped[str | None] = mapped_column(String(200))  # signing secret (DingTalk, webhook)
-    min_level: Mapped[Level] = mapped_column(choice_column(Level))
+    min_level: Mapped[Severity] = mapped_column(choice_column(Severity))
     enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -63,7 +64,7 @@ class Delivery(Base):
         ForeignKey("notify_channel.id", ondelete="CASCADE"), index=True
     )
     area_code: Mapped[str] = mapped_column(String(12))
-    level: Mapped[Level] = mapped_column(choice_column(Level))
+    level: Mapped[Severity] = mapped_column(choice_column(Severity))
     topic: Mapped[str] = mapped_column(String(40))
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text, default="")

@@ -6,8 +6,9 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from lianfang.alerts.choices import Severity
 from lianfang.ids import RecordId
-from lianfang.notify.choices import ChannelKind, DeliveryStatus, Level
+from lianfang.notify.choices import ChannelKind, DeliveryStatus
 from lianfang.notify.models import Delivery, Notification, NotifyChannel
 from lianfang.notify.service import ChannelIn, Inbox
 from lianfang.schemas import WriteSchema
@@ -18,7 +19,7 @@ class NotificationRead(BaseModel):
 
     id: int
     area_code: str | None
-    level: Level
+    level: Severity
     topic: str
     title: str
     body: str
@@ -71,7 +72,7 @@ class ChannelCreate(WriteSchema):
     secret: str | None = Field(
         None, max_length=200, description="DingTalk's signing secret, or a webhook's HMAC key"
     )
-    min_level: Level = Level.high
+    min_level: Severity = Severity.high
     enabled: bool = False
 
     def data(self) -> ChannelIn:
@@ -86,7 +87,7 @@ class ChannelUpdate(WriteSchema):
     kind: ChannelKind | None = None
     target: str | None = Field(None, min_length=3, max_length=500)
     secret: str | None = Field(None, max_length=200)
-    min_level: Level | None = None
+    min_level: Severity | None = None
     enabled: bool | None = None
 
     def data(self) -> ChannelIn:
@@ -108,7 +109,7 @@ class ChannelRead(BaseModel):
     kind: ChannelKind
     target: str
     signed: bool
-    min_level: Level
+    min_level: Severity
     enabled: bool
     created_at: datetime
 
@@ -127,7 +128,7 @@ class DeliveryRead(BaseModel):
     id: int
     channel_id: int
     area_code: str
-    level: Level
+    level: Severity
     topic: str
     title: str
     status: DeliveryStatus

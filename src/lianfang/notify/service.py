@@ -16,6 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from lianfang import timeutil
+from lianfang.alerts.choices import Severity
 from lianfang.areas import codes
 from lianfang.areas.models import Area
 from lianfang.auth import audit
@@ -26,7 +27,7 @@ from lianfang.db.engine import begin_write
 from lianfang.errors import InvalidInputError, NotFoundError
 from lianfang.i18n import _
 from lianfang.notify import senders
-from lianfang.notify.choices import ChannelKind, DeliveryStatus, Level
+from lianfang.notify.choices import ChannelKind, DeliveryStatus
 from lianfang.notify.models import Delivery, Notification, NotifyChannel
 from lianfang.pii import scrub
 
@@ -45,7 +46,7 @@ def notify(
     session: Session,
     users: Iterable[int],
     area_code: str,
-    level: Level,
+    level: Severity,
     topic: str,
     title: str,
     body: str = "",
@@ -76,10 +77,12 @@ def notify(
     return queued
 
 
-def _channels_for(session: Session, area_code: str, level: Level) -> list[NotifyChannel]:
+def _channels_for(session: Session, area_code: str, level: Severity) -> list[NotifyChannel]:
     enabled = session.scalars(select(NotifyChannel).where(NotifyChannel.enabled.is_(True)))
     return [
-        c for c in enabled if codes.contains(c.area_code, area_code) and level.at_least(c.min_level)
+        c
+        for c in enabled
+        if codes.contains(c.area_code, area_code) and level.rank <= c.min_level.rank
     ]
 
 
@@ -176,7 +179,7 @@ class ChannelIn:
     kind: ChannelKind | None = None
     target: str | None = None
     secret: str | None = None
-    min_level: Level | None = None
+    min_level: Severity | None = None
     enabled: bool | None = None
 
 
@@ -211,7 +214,7 @@ def create_channel(*, session: Session, actor: Actor, data: ChannelIn) -> Notify
         raise NotFoundError(_("no area %(code)s", code=data.area_code))
     channel = NotifyChannel(
         area_code=code, name=data.name.strip(), kind=data.kind, target=data.target.strip(),
-        secret=(data.secret or None), min_level=data.min_level or Level.high,
+        secret=(data.secret or None), min_level=data.min_level or Severity.high,
         enabled=bool(data.enabled), created_by=actor.user_id,
     )  # fmt: skip
     _check(channel)

@@ -14,9 +14,10 @@ from lianfang.areas import codes
 from lianfang.areas.choices import AreaLevel
 from lianfang.areas.models import Area
 from lianfang.auth.scope import Actor
+from lianfang.columns import Coded, objects
 from lianfang.errors import LianfangError
 from lianfang.i18n import Text, _
-from lianfang.people import villages
+from lianfang.people import hospitals, villages
 from lianfang.people.choices import Sex
 from lianfang.people.sheet import Checker, Parsed
 
@@ -64,6 +65,26 @@ def areas(
                 check.add(index, "area_code", problem)
     normal = {raw: code or "" for raw, code in wanted.items()}
     parsed.values["area_code"] = [normal[raw] for raw in column]
+
+
+def designated_hospitals(session: Session, check: Checker, parsed: Parsed) -> None:
+    """The designated-hospital column (a facility's code or name) as facility ids, in the
+    column ``hospital_id`` (coded alike, so blank and 「清空」 cells keep their marks); a text
+    that names no hospital, or several, is an error of its rows."""
+    if "hospital" not in parsed.present:
+        return
+    coded = parsed.coded("hospital")
+    texts = [v or "" for v in coded.values.tolist()]
+    found = hospitals.resolve(session, texts)
+    ids: list[int | None] = []
+    for position, text in enumerate(texts):
+        answer = found.get(text.strip()) if text.strip() else None
+        ids.append(answer if isinstance(answer, int) else None)
+        if answer is not None and not isinstance(answer, int):
+            for index in np.flatnonzero(coded.rows == position).tolist():
+                check.add(index, "hospital", answer)
+    parsed.codes["hospital_id"] = Coded(coded.rows, objects(ids))
+    parsed.present = parsed.present | {"hospital_id"}
 
 
 def _is_name(raw: str) -> bool:
@@ -132,25 +153,22 @@ def _days(parsed: Parsed, key: str) -> npt.NDArray[np.datetime64]:
     return days[rows] if len(days) else np.full(len(rows), NOT_A_DAY, "datetime64[D]")
 
 
+KIT_NOT_TYPED = _(
+    "a kit is issued from a clinic's stock (issue kit, on the person page), not typed: leave "
+    "the cell blank or as exported"
+)
+
+
 def _kits(check: Checker, parsed: Parsed, stored: dict[int, tuple[Any, Any]]) -> None:
-    if "kit_grade" not in parsed.values:
-        return
-    coded = parsed.coded("kit_grade")
-    rows, distinct = coded.rows, coded.values
-    kit = np.array([v is not None for v in distinct], dtype=bool)[rows]
-    dated = (
-        ~np.isnat(_days(parsed, "kit_on"))
-        if "kit_on" in parsed.values
-        else np.zeros(len(rows), dtype=bool)
-    )
-    if stored:  # a blank cell of a stored person keeps the stored kit or date
-        for key, given in (("kit_grade", kit), ("kit_on", dated)):
-            blank = _blank(parsed, key, len(rows))
-            for index in np.flatnonzero(blank).tolist():
-                if index in stored:
-                    given[index] = stored[index][key == "kit_on"] is not None
-    for index in np.flatnonzero(kit != dated).tolist():
-        if kit[index]:
-            check.add(index, "kit_on", _("a kit needs its delivery date"))
-        else:
-            check.add(index, "kit_grade", _("a delivery date needs its kit"))
+    """The kit columns are derived from the stock ledger: a cell may only repeat what is stored
+    (an export imported back); a blank cell keeps it; anything else is refused."""
+    for position, key in enumerate(("kit_grade", "kit_on")):
+        if key not in parsed.values:
+            continue
+        coded = parsed.coded(key)
+        blank = _blank(parsed, key, len(coded.rows))
+        for index in np.flatnonzero(~blank).tolist():
+            given = coded.values[coded.rows[index]]
+            held = stored[index][position] if index in stored else None
+            if given != held:
+                check.add(index, key, KIT_NOT_TYPED)

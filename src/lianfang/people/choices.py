@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 
+from lianfang.alerts import choices as alert_choices
 from lianfang.choices import Choice
 from lianfang.i18n import _
 
@@ -109,9 +110,7 @@ class AlertReason(Choice):
     breathless = ("breathless", _("breathing difficulty"), "#d9363e")
 
 
-class AlertStatus(Choice):
-    open = ("open", _("open"), "#d9363e")
-    closed = ("closed", _("closed"), "#3ba272")
+AlertStatus = alert_choices.AlertStatus  # the alert engine's (lianfang.alerts)
 
 
 class Guarantee(Choice):
@@ -177,6 +176,7 @@ class ChangeSource(Choice):
     api = ("api", _("API"))
     sheet = ("sheet", _("sheet import"))
     demo = ("demo", _("demo"))
+    ledger = ("ledger", _("stock ledger"))
 
 
 class TrackedGroup(Choice):

@@ -16,6 +16,8 @@ from datetime import date
 from sqlalchemy import ColumnElement, and_, case, delete, func, insert, select
 from sqlalchemy.orm import Session
 
+from lianfang.alerts.choices import AlertKind, AlertStatus
+from lianfang.alerts.models import Alert
 from lianfang.areas import codes
 from lianfang.areas.choices import AreaLevel
 from lianfang.auth.choices import Permission
@@ -23,8 +25,8 @@ from lianfang.auth.scope import Actor
 from lianfang.db import locks
 from lianfang.errors import InvalidInputError
 from lianfang.i18n import _
-from lianfang.people.choices import AlertStatus, Grade, Guarantee
-from lianfang.people.models import CoverageCell, Person, ReferralAlert
+from lianfang.people.choices import Grade, Guarantee
+from lianfang.people.models import CoverageCell, Person
 
 CHUNK = 1000
 MANY_VILLAGES = 200  # from this many villages on, the roll-up is rebuilt from one scan
@@ -231,12 +233,13 @@ def _grouped(session: Session, prefix: str, today: date, width: int) -> list[Cou
 def _alerts(session: Session, prefix: str, width: int | None) -> dict[str, int]:
     """Open referral alerts under a prefix, in all (keyed by the prefix) or per child."""
     where = (
-        codes.in_subtree(ReferralAlert.area_code, prefix),
-        ReferralAlert.status == AlertStatus.open,
+        codes.in_subtree(Alert.area_code, prefix),
+        Alert.status == AlertStatus.open,
+        Alert.kind == AlertKind.referral,
     )
     if width is None:
         return {prefix: session.scalar(select(func.count()).where(*where)) or 0}
-    key = func.substr(ReferralAlert.area_code, 1, width)
+    key = func.substr(Alert.area_code, 1, width)
     return {
         str(k): n for k, n in session.execute(select(key, func.count()).where(*where).group_by(key))
     }

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 
 import pyarrow as pa
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session, joinedload, sessionmaker
+from sqlalchemy.orm import Session, joinedload, object_session, sessionmaker
 
 from lianfang import timeutil
 from lianfang.areas import codes
@@ -30,6 +30,7 @@ from lianfang.people.choices import Condition, ExportStatus, Grade, Guarantee
 from lianfang.people.models import ExportJob, ImportReport, Person
 from lianfang.people.service import PeopleFilter
 from lianfang.people.sheet import CONDITION_KEY, SPEC, day, label, labels, yes_no
+from lianfang.resources.models import Facility
 
 REPORT_DAYS = 7
 BATCH = 2000
@@ -43,6 +44,12 @@ def cells(person: Person, village: str, today: date, reveal: bool) -> list[str]:
     out unless revealed; the age is always there)."""
     responsible = person.responsible
     met = {s.guarantee: s.met for s in service.guarantee_states(person, today)}
+    session = object_session(person)
+    hospital = (
+        session.get(Facility, person.hospital_id)
+        if session is not None and person.hospital_id is not None
+        else None
+    )
     shown_id = person.id_number if reveal else identity.mask_id(person.id_number)
 
     def phone(value: str) -> str:
@@ -60,7 +67,8 @@ def cells(person: Person, village: str, today: date, reveal: bool) -> list[str]:
         "responsible_kind": label(responsible.kind) if responsible else "",
         "responsible_phone": phone(responsible.phone) if responsible else "",
         "kit_grade": label(person.kit_grade), "kit_on": day(person.kit_on),
-        "hospital": person.hospital, "hospital_capabilities": labels(person.hospital_capabilities),
+        "hospital": hospital.name if hospital else "",
+        "hospital_capabilities": labels(hospital.capabilities) if hospital else "",
         "grade": label(person.grade), "grade_method": label(person.grade_method),
         "last_contact": timeutil.format_local(person.last_contact_at)
         if person.last_contact_at else "",
@@ -177,7 +185,8 @@ def queue(
 def stored_filter(f: PeopleFilter) -> dict[str, object]:
     return {"area": f.area, "grades": sorted(g.value for g in f.grades),
             "missing": f.missing.value if f.missing else None, "overdue": f.overdue,
-            "alert_open": f.alert_open, "responsible_id": f.responsible_id, "q": f.q}  # fmt: skip
+            "alert_open": f.alert_open, "responsible_id": f.responsible_id, "q": f.q,
+            "no_hospital": f.no_hospital}  # fmt: skip
 
 
 def filter_of(job: ExportJob) -> PeopleFilter:
@@ -188,6 +197,7 @@ def filter_of(job: ExportJob) -> PeopleFilter:
         missing=Guarantee.of(stored["missing"]) if stored["missing"] else None,
         overdue=stored["overdue"], alert_open=stored["alert_open"],
         responsible_id=stored["responsible_id"], q=stored["q"],
+        no_hospital=stored.get("no_hospital", False),
     )  # fmt: skip
 
 

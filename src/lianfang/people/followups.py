@@ -1,4 +1,4 @@
-"""Follow-ups (contacts with a key person) and the referral alerts they raise.
+"""Follow-ups (contacts with a key person) and the referral triggers they meet.
 
 Referral triggers: SpO2 below 93%; breathing difficulty; persistent high fever — 38.5 °C or more
 now and either reported for 3 days or more, or also recorded at a contact in the last 3 days.
@@ -14,16 +14,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lianfang import timeutil
-from lianfang.areas import codes
+from lianfang.alerts.models import Alert
 from lianfang.auth import audit
 from lianfang.auth.choices import AuditAction, Permission
 from lianfang.auth.scope import Actor
 from lianfang.db.errors import unique_columns
-from lianfang.errors import ConflictError, InvalidInputError, NotFoundError
+from lianfang.errors import ConflictError, InvalidInputError
 from lianfang.i18n import SENTENCE_SEPARATOR, Text, _, listing
 from lianfang.people import coverage, service
-from lianfang.people.choices import AlertReason, AlertStatus, ContactMethod, Symptom
-from lianfang.people.models import FollowUp, Person, ReferralAlert
+from lianfang.people.choices import AlertReason, ContactMethod, Symptom
+from lianfang.people.models import FollowUp, Person
 
 LOW_SPO2 = 93
 HIGH_FEVER_C = 38.5
@@ -63,10 +63,12 @@ def _check(contact: Contact, when: datetime) -> None:
         )
 
 
-def reasons(contact: Contact, recent_high_fever: bool) -> frozenset[AlertReason]:
+def reasons(
+    contact: Contact, recent_high_fever: bool, low_spo2: float = LOW_SPO2
+) -> frozenset[AlertReason]:
     """The referral triggers a contact meets."""
     found = set()
-    if contact.spo2_pct is not None and contact.spo2_pct < LOW_SPO2:
+    if contact.spo2_pct is not None and contact.spo2_pct < low_spo2:
         found.add(AlertReason.low_spo2)
     if Symptom.breathless in contact.symptoms:
         found.add(AlertReason.breathless)
@@ -76,7 +78,7 @@ def reasons(contact: Contact, recent_high_fever: bool) -> frozenset[AlertReason]
     return frozenset(found)
 
 
-def explain(alert: ReferralAlert, follow_up: FollowUp | None) -> list[Text]:
+def explain(alert: Alert, follow_up: FollowUp | None) -> list[Text]:
     """Why an alert was raised, each trigger with the reading that met it ("SpO2 91% < 93%"),
     as the confirmation after a follow-up and the alert lists show it."""
     found: list[Text] = []
@@ -84,9 +86,8 @@ def explain(alert: ReferralAlert, follow_up: FollowUp | None) -> list[Text]:
         if follow_up is None:
             found.append(reason.text)
         elif reason is AlertReason.low_spo2 and follow_up.spo2_pct is not None:
-            found.append(
-                _("SpO2 %(value)s%% < %(limit)s%%", value=follow_up.spo2_pct, limit=LOW_SPO2)
-            )
+            limit = f"{alert.threshold:g}" if alert.threshold is not None else LOW_SPO2
+            found.append(_("SpO2 %(value)s%% < %(limit)s%%", value=follow_up.spo2_pct, limit=limit))
         elif reason is AlertReason.persistent_fever and follow_up.temperature_c is not None:
             found.append(
                 _("persistent high fever, %(value)s °C now", value=follow_up.temperature_c)
@@ -109,10 +110,8 @@ def _recent_high_fever(session: Session, person: Person, when: datetime) -> bool
     return bool(earlier)
 
 
-def _sent_before(
-    session: Session, person: Person, token: str | None
-) -> tuple[FollowUp, ReferralAlert | None] | None:
-    """The follow-up already recorded under a client token, with its alert."""
+def _sent_before(session: Session, person: Person, token: str | None) -> FollowUp | None:
+    """The follow-up already recorded under a client token."""
     if not token:
         return None
     earlier = session.scalar(select(FollowUp).where(FollowUp.client_token == token))
@@ -120,20 +119,20 @@ def _sent_before(
         return None
     if earlier.person_id != person.id:
         raise ConflictError(_("client token already used for another person"))
-    alert = session.scalar(select(ReferralAlert).where(ReferralAlert.follow_up_id == earlier.id))
-    return earlier, alert
+    return earlier
 
 
 def record(
     *, session: Session, actor: Actor, person_id: int, contact: Contact
-) -> tuple[FollowUp, ReferralAlert | None]:
-    """Record a contact, move the person's next check-in, and raise an alert when it meets a
-    referral trigger. Sending the same ``client_token`` again returns the first record."""
+) -> tuple[FollowUp, bool]:
+    """Record a contact and move the person's next check-in; return it and whether it is new.
+    Sending the same ``client_token`` again returns the first record (not new). Raising the
+    referral alert a contact may call for is a side effect: ``people.flows.record_follow_up``."""
     actor.require(Permission.people_edit)
     person = service.get(session=session, actor=actor, person_id=person_id)
     earlier = _sent_before(session, person, contact.client_token)
     if earlier is not None:
-        return earlier
+        return earlier, False
     when = contact.contacted_at or timeutil.now()
     _check(contact, when)
     follow_up = FollowUp(
@@ -142,7 +141,6 @@ def record(
         symptoms=contact.symptoms, fever_days=contact.fever_days, notes=contact.notes.strip(),
         username=actor.username, client_token=contact.client_token,
     )  # fmt: skip
-    triggered = reasons(contact, _recent_high_fever(session, person, when))
     try:
         with session.begin_nested():
             session.add(follow_up)
@@ -152,79 +150,34 @@ def record(
         again = _sent_before(session, person, contact.client_token)
         if again is None or unique_columns(exc) != ("follow_up", ("client_token",)):
             raise
-        return again
-    alert = None
-    if triggered:
-        alert = ReferralAlert(
-            person_id=person.id, follow_up_id=follow_up.id, area_code=person.area_code,
-            reasons=triggered, raised_at=when,
-        )  # fmt: skip
-        session.add(alert)
+        return again, False
     if person.last_contact_at is None or when > person.last_contact_at:
         person.last_contact_at = when
         service.rederive(person)
     session.flush()
     coverage.refresh(session=session, villages=[person.area_code])
-    _audit(session, actor, person, follow_up, alert)
-    return follow_up, alert
+    _audit(session, actor, person, follow_up)
+    return follow_up, True
 
 
-def _audit(
-    session: Session, actor: Actor, person: Person, follow_up: FollowUp, alert: ReferralAlert | None
-) -> None:
-    """The follow-up (which moved the person's last contact and due date) and its alert."""
-    entries = [audit.Entry(
-        AuditAction.create, "follow_up", str(follow_up.id), person.area_code,
-        {"person_id": person.id, "method": follow_up.method, "due_on": person.due_on},
-    )]  # fmt: skip
-    if alert is not None:
-        entries.append(audit.Entry(
-            AuditAction.create, "referral_alert", str(alert.id), person.area_code,
-            {"person_id": person.id, "follow_up_id": follow_up.id,
-             "reasons": sorted(alert.reasons)},
-        ))  # fmt: skip
-    audit.record_many(session=session, actor=actor, entries=entries)
-
-
-def alerts(
-    *, session: Session, actor: Actor, area: str, status: AlertStatus | None = AlertStatus.open,
-    limit: int = 100, offset: int = 0,
-) -> tuple[list[ReferralAlert], int]:  # fmt: skip
-    """Referral alerts under an area, newest first, and how many there are."""
-    actor.require(Permission.people_read)
-    actor.require_area(area)
-    where = [
-        codes.in_subtree(ReferralAlert.area_code, codes.short(area)),
-        actor.area_filter(ReferralAlert.area_code),
-    ]
-    if status is not None:
-        where.append(ReferralAlert.status == status)
-    total = session.scalar(select(func.count()).select_from(ReferralAlert).where(*where)) or 0
-    rows = session.scalars(
-        select(ReferralAlert)
-        .where(*where)
-        .order_by(ReferralAlert.id.desc())
-        .limit(min(limit, 500))
-        .offset(offset)
-    ).all()
-    return list(rows), total
-
-
-def close_alert(*, session: Session, actor: Actor, alert_id: int, note: str) -> ReferralAlert:
-    """Record how an alert was handled and close it."""
-    actor.require(Permission.people_edit)
-    alert = session.get(ReferralAlert, alert_id)
-    if alert is None or not actor.reaches(alert.area_code):
-        raise NotFoundError(_("no alert %(alert_id)s", alert_id=alert_id))
-    if alert.status is AlertStatus.closed:
-        raise ConflictError(_("the alert is already closed"))
-    if len(note.strip()) < service.MIN_REASON:
-        raise InvalidInputError(_("say how it was handled"))
-    alert.status, alert.closed_at = AlertStatus.closed, timeutil.now()
-    alert.closed_by, alert.close_note = actor.username, note.strip()
-    audit.record(
-        session=session, actor=actor, action=AuditAction.update, entity_type="referral_alert",
-        entity_id=str(alert.id), area_code=alert.area_code, detail={"note": note.strip()},
+def triggers(
+    *, session: Session, follow_up: FollowUp, low_spo2: float = LOW_SPO2
+) -> frozenset[AlertReason]:
+    """The referral triggers a recorded follow-up meets (SpO2 below ``low_spo2``)."""
+    contact = Contact(
+        method=follow_up.method, contacted_at=follow_up.contacted_at,
+        temperature_c=follow_up.temperature_c, spo2_pct=follow_up.spo2_pct,
+        symptoms=follow_up.symptoms, fever_days=follow_up.fever_days,
     )  # fmt: skip
-    session.flush()
-    return alert
+    person = session.get_one(Person, follow_up.person_id)
+    recent = _recent_high_fever(session, person, follow_up.contacted_at)
+    return reasons(contact, recent, low_spo2)
+
+
+def _audit(session: Session, actor: Actor, person: Person, follow_up: FollowUp) -> None:
+    """The follow-up (which moved the person's last contact and due date)."""
+    audit.record(
+        session=session, actor=actor, action=AuditAction.create, entity_type="follow_up",
+        entity_id=str(follow_up.id), area_code=person.area_code,
+        detail={"person_id": person.id, "method": follow_up.method, "due_on": person.due_on},
+    )  # fmt: skip

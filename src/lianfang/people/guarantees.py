@@ -4,7 +4,8 @@
 - checked on: contacted, and the next check-in is not yet overdue (red daily, yellow every
   3 days, green weekly for those who opted in);
 - medicine on hand: the grade's kit was delivered (a red kit also covers yellow);
-- place to be treated: a designated hospital is assigned and has every capability the person needs.
+- place to be treated: the designated hospital (a facility) is open and has every capability the
+  person needs (``needed_capabilities``, the rule of docs/people.md and its source).
 """
 
 from __future__ import annotations
@@ -42,12 +43,15 @@ def due_on(
 
 
 def needed_capabilities(
-    grade: Grade, conditions: dict[Condition, DiseaseState], age: int
+    conditions: dict[Condition, DiseaseState], age: int
 ) -> frozenset[Capability]:
-    """What the designated hospital must be able to do for this person."""
+    """What the designated hospital must be able to do for this person, by the rule of the
+    December 2022 notices (docs/people.md): a ward that admits patients for everyone; dialysis
+    for chronic kidney disease (cases needing haemodialysis go to designated hospitals,
+    联防联控机制综发〔2022〕144号); obstetrics in pregnancy and paediatrics under 14 (care of
+    pregnant women and children kept open, 联防联控机制综发〔2022〕120号). The grade alone asks
+    for no intensive care: a severe case is sent on by its referral alert."""
     needed = {Capability.general}
-    if grade is Grade.red:
-        needed.add(Capability.icu)
     if Condition.kidney in conditions:
         needed.add(Capability.dialysis)
     if Condition.pregnancy in conditions:
@@ -82,6 +86,18 @@ class GuaranteeState:
 
 
 @dataclass(frozen=True)
+class Hospital:
+    """What 有医治 reads of a designated hospital: its name, capabilities and whether it is
+    open (a closed facility, or one with an outbreak, does not count)."""
+
+    id: int
+    name: str
+    capabilities: frozenset[Capability]
+    usable: bool
+    status: Text
+
+
+@dataclass(frozen=True)
 class Facts:
     """What the four guarantees of one person are judged on."""
 
@@ -92,8 +108,7 @@ class Facts:
     due: date | None
     kit: Grade | None
     kit_on: date | None
-    hospital: str | None
-    hospital_capabilities: frozenset[Capability]
+    hospital: Hospital | None
     needed: frozenset[Capability]
 
 
@@ -162,21 +177,32 @@ def _medicine(f: Facts) -> GuaranteeState:
 
 
 def _treatment(f: Facts) -> GuaranteeState:
-    if not f.hospital:
+    hospital = f.hospital
+    if hospital is None:
         return GuaranteeState(Guarantee.treatment, False, _("no designated hospital"))
-    missing = sorted(f.needed - f.hospital_capabilities)
+    if not hospital.usable:
+        return GuaranteeState(
+            Guarantee.treatment,
+            False,
+            _(
+                "%(hospital)s is %(status)s and does not count",
+                hospital=hospital.name,
+                status=hospital.status,
+            ),
+        )
+    missing = sorted(f.needed - hospital.capabilities)
     if missing:
         return GuaranteeState(
             Guarantee.treatment,
             False,
             _(
                 "%(hospital)s lacks: %(missing)s",
-                hospital=f.hospital,
+                hospital=hospital.name,
                 missing=listing(c.text for c in missing),
             ),
         )
     return GuaranteeState(
-        Guarantee.treatment, True, _("designated hospital: %(hospital)s", hospital=f.hospital)
+        Guarantee.treatment, True, _("designated hospital: %(hospital)s", hospital=hospital.name)
     )
 
 
@@ -190,8 +216,6 @@ def medicine_ok(grade: Grade, kit: Grade | None) -> bool:
     return grade is Grade.green or kit_covers(kit, grade)
 
 
-def treatment_ok(
-    hospital: str | None, capabilities: frozenset[Capability], needed: frozenset[Capability]
-) -> bool:
-    """The stored 'place to be treated' flag."""
-    return bool(hospital) and needed <= capabilities
+def treatment_ok(hospital: Hospital | None, needed: frozenset[Capability]) -> bool:
+    """The stored 'place to be treated' flag: an open hospital that can do what is needed."""
+    return hospital is not None and hospital.usable and needed <= hospital.capabilities

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from lianfang import timeutil
@@ -33,7 +33,7 @@ from lianfang.errors import ImportRowError
 from lianfang.i18n import _
 from lianfang.io.sheets import Table, failed
 from lianfang.memory import gc_paused
-from lianfang.people import checks, coverage, records
+from lianfang.people import checks, coverage, hospitals, records
 from lianfang.people.choices import (
     ChangeSource,
     Condition,
@@ -43,7 +43,14 @@ from lianfang.people.choices import (
     ResponsibleKind,
     Sex,
 )  # fmt: skip
-from lianfang.people.models import GradeChange, Person, PersonChange, Responsible, encode_conditions
+from lianfang.people.models import (
+    GradeChange,
+    Person,
+    PersonChange,
+    Responsible,
+    UnmatchedHospital,
+    encode_conditions,
+)
 from lianfang.people.records import INPUT_KEYS, Override
 from lianfang.people.sheet import CONDITION_KEY, Checker, Parsed, parse
 
@@ -55,7 +62,7 @@ DEFAULTS: dict[str, Any] = {
     "phone": "", "address": "", "living": Living.with_family, "conditions": {},
     "vaccine_doses": 0, "last_dose_on": None, "arrived_on": None, "groups": frozenset(),
     "followup_opt_in": False, "responsible_id": None, "kit_grade": None, "kit_on": None,
-    "hospital": "", "hospital_capabilities": frozenset(),
+    "hospital_id": None,
 }  # fmt: skip
 
 
@@ -125,6 +132,7 @@ def _import(
     check = Checker(table)
     check.errors = errors
     checks.areas(session, actor, check, parsed, area)
+    checks.designated_hospitals(session, check, parsed)
     stored = _stored(session, parsed.values["id_number"])
     checks.cells_together(check, parsed, _stored_kits(parsed, stored))
     _check_scope_of_stored(actor, check, parsed, stored)
@@ -138,6 +146,7 @@ def _import(
         return result
     with bulk_cache(session, result.created + result.updated):
         created = _write(session, actor, plan, source, result)
+    _settle_unmatched(session, plan)
     _audit(session, actor, plan, created, source)
     if source in SUMMARISED:
         audit.record(
@@ -146,6 +155,16 @@ def _import(
                     "updated": result.updated, "unchanged": result.unchanged},
         )  # fmt: skip
     return result
+
+
+def _settle_unmatched(session: Session, plan: Plan) -> None:
+    """A person given a designated hospital no longer has an unmatched typed name."""
+    settled = [
+        old.id for old, values, diff in plan.changed
+        if "hospital_id" in diff and values["hospital_id"] is not None
+    ]  # fmt: skip
+    for chunk in _chunks(settled):
+        session.execute(delete(UnmatchedHospital).where(UnmatchedHospital.person_id.in_(chunk)))
 
 
 SUMMARISED = frozenset({ChangeSource.sheet})
@@ -233,9 +252,12 @@ def _holds(inputs: dict[str, Any], key: str) -> bool:
     """Whether a stored person has a value (other than the empty one) in a sheet column."""
     if key.startswith(CONDITION_KEY):
         return Condition.of(key.removeprefix(CONDITION_KEY)) in inputs["conditions"]
-    stored = inputs["responsible_id" if key == "responsible" else key]
+    stored = inputs[STORED_AS.get(key, key)]
     return stored not in (None, "", frozenset(), DEFAULTS.get(key))
 
+
+STORED_AS = {"responsible": "responsible_id", "hospital": "hospital_id"}
+"""Sheet columns whose value is stored under another key (a name or code made an id)."""
 
 OUTSIDE_SCOPE = _(
     "this ID number is already registered in another area; ask your superior's administrator"
@@ -360,7 +382,7 @@ def _condition_patches(parsed: Parsed) -> Coded:
 
 def _kept(parsed: Parsed, key: str, column: Coded) -> Coded:
     """A coded column whose blank cells read ``KEEP``."""
-    marks = parsed.marks.get(key)
+    marks = parsed.marks.get("hospital" if key == "hospital_id" else key)
     if marks is None or marks.blank is None:
         return column
     values = column.values.copy()
@@ -390,8 +412,10 @@ def _plan(
 ) -> Plan:  # fmt: skip
     plan = Plan()
     today = timeutil.today()
-    deriver = records.Deriver(today)
     columns = _input_columns(parsed, responsibles)
+    named = parsed.codes["hospital_id"].values.tolist() if "hospital_id" in parsed.codes else []
+    held = [found.inputs["hospital_id"] for found in stored.values()]
+    deriver = records.Deriver(today, hospitals.facts(session, [*named, *held]))
     kept = _kept_columns(parsed, columns) if stored else {}
     numbers = parsed.values["id_number"]
     fresh = [] if stored else list(range(len(numbers)))
@@ -469,21 +493,16 @@ def _new_columns(
     ages = records.ages_on(born, today)
     classes = records.age_class_codes(ages)
     inputs = [Coded(classes.astype(np.intp), objects(range(int(classes.max(initial=0)) + 1)))]
-    for name in ("conditions", "vaccine_doses", "followup_opt_in", "kit_grade",
-                 "hospital_capabilities", "hospital"):  # fmt: skip
+    for name in ("conditions", "vaccine_doses", "followup_opt_in", "kit_grade", "hospital_id"):
         column = out[name]
-        coded = column if isinstance(column, Coded) else Coded.of(column)
-        if name == "hospital":  # only whether there is one matters
-            coded = Coded(np.array([bool(h) for h in coded.values], np.intp)[coded.rows],
-                          objects([False, True]))  # fmt: skip
-        inputs.append(coded)
+        inputs.append(column if isinstance(column, Coded) else Coded.of(column))
     groups = grouped(inputs, len(fresh))
     first = groups.first
     graded = [
         deriver.graded_row(
             _at(out["id_number"], i), _at(out["conditions"], i), _at(out["vaccine_doses"], i),
-            _at(out["followup_opt_in"], i), _at(out["kit_grade"], i), _at(out["hospital"], i),
-            _at(out["hospital_capabilities"], i), today, None, None, age=int(ages[i]),
+            _at(out["followup_opt_in"], i), _at(out["kit_grade"], i), _at(out["hospital_id"], i),
+            today, None, None, age=int(ages[i]),
         )
         for i in first.tolist()
     ]  # fmt: skip
@@ -602,7 +621,7 @@ def _shown(value: Any) -> Any:
     return plain.isoformat() if hasattr(plain, "isoformat") else plain
 
 
-def _chunks(items: list[str]) -> Iterable[list[str]]:
+def _chunks(items: list[Any]) -> Iterable[list[Any]]:
     for start in range(0, len(items), CHUNK):
         yield items[start : start + CHUNK]
 

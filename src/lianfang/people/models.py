@@ -24,9 +24,6 @@ from sqlalchemy.types import TypeDecorator
 
 from lianfang.db.base import Base, ChoiceSet, choice_column
 from lianfang.people.choices import (
-    AlertReason,
-    AlertStatus,
-    Capability,
     ChangeSource,
     Condition,
     ContactMethod,
@@ -129,12 +126,19 @@ class Person(Base):
     responsible_id: Mapped[int | None] = mapped_column(ForeignKey("responsible.id"), index=True)
     last_contact_at: Mapped[datetime | None] = mapped_column()
     due_on: Mapped[date | None] = mapped_column(Date)
+    # The kit on hand, derived (people.kits): the best of the opening kit and the kit issues of
+    # the stock ledger to this person that were not corrected. Never typed.
     kit_grade: Mapped[Grade | None] = mapped_column(choice_column(Grade, 8))
     kit_on: Mapped[date | None] = mapped_column(Date)
+    # A kit recorded as delivered before the ledger existed (a migrated register, the demo's
+    # history): it stands beside the ledger's issues.
+    kit_opening: Mapped[Grade | None] = mapped_column(choice_column(Grade, 8))
+    kit_opening_on: Mapped[date | None] = mapped_column(Date)
     medicine_ok: Mapped[bool] = mapped_column(Boolean, default=False)
-    hospital: Mapped[str] = mapped_column(String(100), default="")
-    hospital_capabilities: Mapped[frozenset[Capability]] = mapped_column(
-        ChoiceSet(Capability, 100), default=frozenset
+    # The designated hospital (定点医院): a facility of the resources register, judged on its
+    # own capabilities and status (people.hospitals).
+    hospital_id: Mapped[int | None] = mapped_column(
+        ForeignKey("facility.id", ondelete="SET NULL"), index=True
     )
     treatment_ok: Mapped[bool] = mapped_column(Boolean, default=False)
 
@@ -143,6 +147,22 @@ class Person(Base):
     updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now)
 
     responsible: Mapped[Responsible | None] = relationship(lazy="raise")
+
+
+class UnmatchedHospital(Base):
+    """A designated hospital typed as text before hospitals were facilities, that the migration
+    could not match to one facility (no name matched, or several did): kept, with the reason,
+    until someone assigns the person a facility."""
+
+    __tablename__ = "unmatched_hospital"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("person.id", ondelete="CASCADE"), primary_key=True
+    )
+    area_code: Mapped[str] = mapped_column(String(12), index=True)
+    text: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class PersonChange(Base):
@@ -193,27 +213,6 @@ class FollowUp(Base):
     username: Mapped[str] = mapped_column(String(64))
     client_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=now)
-
-
-class ReferralAlert(Base):
-    """A referral trigger seen at a follow-up (SpO2 < 93%, persistent high fever, breathing
-    difficulty), open until someone records how it was handled."""
-
-    __tablename__ = "referral_alert"
-    __table_args__ = (Index("ix_referral_alert_area_code_status", "area_code", "status"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
-    follow_up_id: Mapped[int] = mapped_column(ForeignKey("follow_up.id", ondelete="CASCADE"))
-    area_code: Mapped[str] = mapped_column(String(12))
-    reasons: Mapped[frozenset[AlertReason]] = mapped_column(ChoiceSet(AlertReason, 100))
-    status: Mapped[AlertStatus] = mapped_column(
-        choice_column(AlertStatus, 8), default=AlertStatus.open
-    )
-    raised_at: Mapped[datetime] = mapped_column(default=now)
-    closed_at: Mapped[datetime | None] = mapped_column()
-    closed_by: Mapped[str | None] = mapped_column(String(64))
-    close_note: Mapped[str | None] = mapped_column(Text)
 
 
 class CoverageCell(Base):

@@ -13,6 +13,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lianfang import timeutil
+from lianfang.alerts import service as alert_service
+from lianfang.alerts.choices import AlertKind, AlertStatus
+from lianfang.alerts.models import Alert
+from lianfang.alerts.suggest import stored_text
 from lianfang.areas import codes
 from lianfang.areas import service as areas
 from lianfang.areas.choices import AreaLevel
@@ -20,8 +24,8 @@ from lianfang.areas.models import Area
 from lianfang.auth.scope import Actor
 from lianfang.i18n import Text
 from lianfang.people import coverage, followups
-from lianfang.people.choices import AlertStatus, CoverageSort, Guarantee
-from lianfang.people.models import FollowUp, Person, ReferralAlert
+from lianfang.people.choices import CoverageSort, Guarantee
+from lianfang.people.models import FollowUp, Person
 from lianfang.people.schemas import CoverageFigures, CoverageRead
 
 
@@ -143,11 +147,15 @@ def village_points(*, session: Session, actor: Actor, code: str) -> list[dict[st
 def open_alerts(*, session: Session, person_ids: Sequence[int]) -> dict[int, int]:
     """Open referral alerts per person, for people the caller has already read (in scope)."""
     rows = session.execute(
-        select(ReferralAlert.person_id, func.count())
-        .where(ReferralAlert.person_id.in_(person_ids), ReferralAlert.status == AlertStatus.open)
-        .group_by(ReferralAlert.person_id)
+        select(Alert.person_id, func.count())
+        .where(
+            Alert.person_id.in_(person_ids),
+            Alert.kind == AlertKind.referral,
+            Alert.status == AlertStatus.open,
+        )
+        .group_by(Alert.person_id)
     )
-    return {person_id: n for person_id, n in rows}
+    return {person_id: n for person_id, n in rows if person_id is not None}
 
 
 @dataclass(frozen=True)
@@ -161,12 +169,13 @@ class OpenAlert:
     village: str
     reasons: list[Text]
     raised_at: datetime
+    suggestion: Text | None = None  # the nearest capable hospital with a free bed
 
 
-def _described(session: Session, alerts: Sequence[ReferralAlert]) -> list[OpenAlert]:
+def _described(session: Session, alerts: Sequence[Alert]) -> list[OpenAlert]:
     if not alerts:
         return []
-    person_ids = {a.person_id for a in alerts}
+    person_ids = {a.person_id for a in alerts if a.person_id is not None}
     names = {
         person_id: name
         for person_id, name in session.execute(
@@ -183,11 +192,12 @@ def _described(session: Session, alerts: Sequence[ReferralAlert]) -> list[OpenAl
     return [
         OpenAlert(
             alert_id=a.id,
-            person_id=a.person_id,
-            name=names.get(a.person_id, ""),
+            person_id=a.person_id or 0,
+            name=names.get(a.person_id or 0, ""),
             village=villages.get(a.area_code, a.area_code),
-            reasons=followups.explain(a, readings.get(a.follow_up_id)),
-            raised_at=a.raised_at,
+            reasons=followups.explain(a, readings.get(a.follow_up_id or 0)),
+            raised_at=a.opened_at,
+            suggestion=stored_text(a.suggestion),
         )
         for a in alerts
     ]
@@ -197,8 +207,13 @@ def alert_list(
     *, session: Session, actor: Actor, code: str, limit: int = 20
 ) -> tuple[list[OpenAlert], int]:
     """The newest open referral alerts under an area (at most ``limit``) and how many are open."""
-    found, total = followups.alerts(
-        session=session, actor=actor, area=codes.normalise(code), limit=limit
+    found, total = alert_service.list_alerts(
+        session=session,
+        actor=actor,
+        limit=limit,
+        f=alert_service.AlertFilter(
+            area=codes.normalise(code), kinds=frozenset({AlertKind.referral})
+        ),
     )
     return _described(session, found), total
 
@@ -207,9 +222,13 @@ def alerts_of(*, session: Session, person_ids: Sequence[int]) -> dict[int, list[
     """The open referral alerts of people the caller has already read (in scope), newest
     first, per person."""
     found = session.scalars(
-        select(ReferralAlert)
-        .where(ReferralAlert.person_id.in_(person_ids), ReferralAlert.status == AlertStatus.open)
-        .order_by(ReferralAlert.id.desc())
+        select(Alert)
+        .where(
+            Alert.person_id.in_(person_ids),
+            Alert.kind == AlertKind.referral,
+            Alert.status == AlertStatus.open,
+        )
+        .order_by(Alert.id.desc())
     ).all()
     described: dict[int, list[OpenAlert]] = {}
     for alert in _described(session, found):

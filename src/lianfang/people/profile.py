@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from lianfang.areas import service as areas
@@ -13,9 +14,11 @@ from lianfang.areas.schemas import AreaDetail
 from lianfang.auth.choices import Permission
 from lianfang.auth.scope import Actor
 from lianfang.i18n import Text
-from lianfang.people import grading, guarantees, identity, service
+from lianfang.people import grading, guarantees, hospitals, identity, kits, service
 from lianfang.people.choices import GradeMethod, Vaccination
-from lianfang.people.models import Person, Responsible
+from lianfang.people.models import Person, Responsible, UnmatchedHospital
+from lianfang.resources.choices import FacilityType
+from lianfang.resources.models import Facility
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,29 @@ class Profile:
     vaccination: Vaccination
     history: service.History
     responsibles: list[Responsible]  # empty unless the actor may assign
+    hospital: Facility | None  # the designated hospital
+    unmatched: UnmatchedHospital | None  # a typed name the migration could not match
+    hospital_choices: list[tuple[str, str]]  # (code, name) the care form offers
+    kit_issues: list[kits.Issue]  # kits issued to the person, newest first
+    kit_sources: list[kits.Source]  # where a kit may come from; empty unless it may be issued
+
+
+def hospital_choices(session: Session, person: Person) -> list[tuple[str, str]]:
+    """The hospitals and health centres of the person's county, and the city's tertiary
+    hospitals: what the care form offers (any other one is accepted by code or name)."""
+    county = person.area_code[:6]
+    rows = session.execute(
+        select(Facility.code, Facility.name)
+        .where(
+            Facility.type.in_(hospitals.DESIGNATED_TYPES),
+            or_(
+                Facility.area_code.startswith(county),
+                Facility.type == FacilityType.tertiary_hospital,
+            ),
+        )
+        .order_by(Facility.type, Facility.name)
+    )
+    return [(code, name) for code, name in rows]
 
 
 def grade_reason(person: Person, today: date) -> str | Text:
@@ -69,4 +95,12 @@ def profile(*, session: Session, actor: Actor, person_id: int, today: date) -> P
         vaccination=grading.vaccination_of(person.vaccine_doses),
         history=service.history(session=session, actor=actor, person_id=person.id),
         responsibles=candidates(session=session, actor=actor, person=person),
-    )
+        hospital=session.get(Facility, person.hospital_id) if person.hospital_id else None,
+        unmatched=session.get(UnmatchedHospital, person.id),
+        hospital_choices=hospital_choices(session, person)
+        if actor.can(Permission.people_edit) else [],
+        kit_issues=kits.issues(session=session, person=person),
+        kit_sources=kits.sources(session=session, actor=actor, person=person)
+        if actor.can(Permission.people_edit) and person.grade.followed
+        and actor.can(Permission.resources_read) else [],
+    )  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -17,7 +18,7 @@ from lianfang.people.sheet import CONDITION_KEY
 INPUT_KEYS = (
     "name", "phone", "area_code", "address", "living", "conditions", "vaccine_doses",
     "last_dose_on", "arrived_on", "groups", "followup_opt_in", "responsible_id", "kit_grade",
-    "kit_on", "hospital", "hospital_capabilities",
+    "kit_on", "hospital_id",
 )  # fmt: skip
 """Columns a sheet or form sets; everything else on a person is derived or recorded."""
 
@@ -77,9 +78,11 @@ def derive(
     last_contact_at: datetime | None,
     override: Override | None,
     today: date,
+    hospitals: Mapping[int, guarantees.Hospital] | None = None,
 ) -> dict[str, Any]:
-    """Every derived column of a person from their inputs (``INPUT_KEYS``) and record."""
-    return Deriver(today).derive(
+    """Every derived column of a person from their inputs (``INPUT_KEYS``) and record
+    (``hospitals`` holds the designated hospital, when there is one)."""
+    return Deriver(today, hospitals).derive(
         inputs, id_number=id_number, registered_on=registered_on,
         last_contact_at=last_contact_at, override=override,
     )  # fmt: skip
@@ -90,8 +93,11 @@ class Deriver:
     (age, conditions, doses, kit, hospital, last contact), are computed once per distinct
     combination — which keeps city-scale imports fast. Every person still gets every column."""
 
-    def __init__(self, today: date) -> None:
+    def __init__(
+        self, today: date, hospitals: Mapping[int, guarantees.Hospital] | None = None
+    ) -> None:
         self.today = today
+        self.hospitals: Mapping[int, guarantees.Hospital] = hospitals or {}
         self.born: dict[str, tuple[date, int, Sex]] = {}
         self.graded: dict[tuple[Any, ...], dict[str, Any]] = {}
 
@@ -102,36 +108,35 @@ class Deriver:
         """Like ``derive``."""
         return self.row(
             id_number, inputs["conditions"], inputs["vaccine_doses"], inputs["followup_opt_in"],
-            inputs["kit_grade"], inputs["hospital"], inputs["hospital_capabilities"],
-            registered_on, last_contact_at, override,
+            inputs["kit_grade"], inputs["hospital_id"], registered_on, last_contact_at,
+            override,
         )  # fmt: skip
 
     def row(
         self, id_number: str, conditions: dict[Condition, DiseaseState], doses: int,
-        opted_in: bool, kit: Grade | None, hospital: str, capabilities: frozenset[Any],
-        registered_on: date, last_contact_at: datetime | None, override: Override | None,
+        opted_in: bool, kit: Grade | None, hospital_id: int | None, registered_on: date,
+        last_contact_at: datetime | None, override: Override | None,
     ) -> dict[str, Any]:  # fmt: skip
         """``derive`` from the inputs it depends on, given one by one."""
         born, _, sex = self.born_of(id_number)
         found = self.graded_row(
-            id_number, conditions, doses, opted_in, kit, hospital, capabilities, registered_on,
+            id_number, conditions, doses, opted_in, kit, hospital_id, registered_on,
             last_contact_at, override,
         )  # fmt: skip
         return {"sex": sex, "birth_date": born} | found
 
     def graded_row(
         self, id_number: str, conditions: dict[Condition, DiseaseState], doses: int,
-        opted_in: bool, kit: Grade | None, hospital: str, capabilities: frozenset[Any],
-        registered_on: date, last_contact_at: datetime | None, override: Override | None,
-        age: int | None = None,
+        opted_in: bool, kit: Grade | None, hospital_id: int | None, registered_on: date,
+        last_contact_at: datetime | None, override: Override | None, age: int | None = None,
     ) -> dict[str, Any]:  # fmt: skip
         """The grade and guarantee columns (shared, not to be changed) of one person (``age``
         today, when known, saves reading it from the ID number)."""
         age = self.born_of(id_number)[1] if age is None else age
         last_contact = timeutil.local(last_contact_at).date() if last_contact_at else None
         key = (
-            age_class(age), tuple(conditions.items()), doses, opted_in, kit, bool(hospital),
-            capabilities, last_contact, registered_on, override,
+            age_class(age), tuple(conditions.items()), doses, opted_in, kit, hospital_id,
+            last_contact, registered_on, override,
         )  # fmt: skip
         found = self.graded.get(key)
         if found is None:
@@ -152,13 +157,14 @@ class Deriver:
     def _grade(
         self, age: int, key: tuple[Any, ...], conditions: dict[Condition, DiseaseState]
     ) -> dict[str, Any]:
-        _, _, doses, opted_in, kit, hospital, capabilities, last_contact, registered, override = key
+        _, _, doses, opted_in, kit, hospital_id, last_contact, registered, override = key
         disease = disease_of(conditions)
         ruled = grading.TABLE[
             grading.table_index_of(grading.age_band(age), disease, grading.vaccination_of(doses))
         ]
         grade = override.grade if override else ruled.grade
-        needed = guarantees.needed_capabilities(grade, conditions, age)
+        needed = guarantees.needed_capabilities(conditions, age)
+        hospital = self.hospitals.get(hospital_id) if hospital_id is not None else None
         return {
             "disease": disease,
             "rule_grade": ruled.grade,
@@ -168,5 +174,5 @@ class Deriver:
             "override_reason": override.reason if override else None,
             "due_on": guarantees.due_on(grade, opted_in, last_contact, registered),
             "medicine_ok": guarantees.medicine_ok(grade, kit),
-            "treatment_ok": guarantees.treatment_ok(hospital, capabilities, needed),
+            "treatment_ok": guarantees.treatment_ok(hospital, needed),
         }

@@ -11,12 +11,14 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
+from lianfang.alerts import service as alert_service
+from lianfang.alerts.choices import AlertKind
 from lianfang.api.deps import CurrentActor, Offset, PageNumber, PathId, QueryId, Route, SessionDep
 from lianfang.areas import codes
 from lianfang.areas.choices import AreaLevel
 from lianfang.auth.scope import Actor
 from lianfang.errors import ImportFileError
-from lianfang.people import followups, identity, overview, service
+from lianfang.people import flows, followups, identity, kits, overview, service
 from lianfang.people.choices import (
     AlertStatus,
     ChangeSource,
@@ -38,12 +40,15 @@ from lianfang.people.schemas import (
     FollowUpResult,
     GradeCreate,
     HistoryRead,
+    KitIssueCreate,
+    KitIssueRead,
     PersonCreate,
     PersonPage,
     PersonRead,
     PersonWrite,
     ResponsibleCreate,
     ResponsibleRead,
+    ResponsibleUser,
     RevealCreate,
     RevealRead,
 )
@@ -61,11 +66,12 @@ Missing = Annotated[Guarantee | None, Query(description="red/yellow people lacki
 
 def filter_of(
     area: str, grade: Sequence[Grade] | None, missing: Guarantee | None, overdue: bool,
-    alert_open: bool, responsible_id: int | None, q: str,
+    alert_open: bool, responsible_id: int | None, q: str, no_hospital: bool = False,
 ) -> service.PeopleFilter:  # fmt: skip
     return service.PeopleFilter(
         area=codes.normalise(area), grades=frozenset(grade or ()), missing=missing,
         overdue=overdue, alert_open=alert_open, responsible_id=responsible_id, q=q,
+        no_hospital=no_hospital,
     )  # fmt: skip
 
 
@@ -109,6 +115,9 @@ def list_people(
     alert_open: Annotated[bool, Query(description="with an open referral alert")] = False,
     responsible_id: QueryId = None,
     q: Annotated[str, Query(max_length=50, description="name, or a whole ID number")] = "",
+    no_hospital: Annotated[
+        bool, Query(description="no designated hospital (never assigned, or not matched)")
+    ] = False,
     page: PageNumber = 1,
     size: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 50,
 ) -> PersonPage:
@@ -116,7 +125,7 @@ def list_people(
     the most guarantees missing, then the earliest next check-in. Numbers are masked and ages
     stand in for birth dates. `q` searches names, or a whole ID number (needs `pii.reveal`;
     audited as `lookup`)."""
-    f = filter_of(area, grade, missing, overdue, alert_open, responsible_id, q)
+    f = filter_of(area, grade, missing, overdue, alert_open, responsible_id, q, no_hospital)
     found = service.list_people(session=session, actor=actor, f=f, page=page, size=size)
     session.commit()  # a search by ID number is audited
     counts = overview.open_alerts(session=session, person_ids=[p.id for p in found.items])
@@ -179,10 +188,13 @@ def list_alerts(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Offset = 0,
 ) -> AlertPage:
-    """Alerts under an area, newest first."""
-    rows, total = followups.alerts(
-        session=session, actor=actor, area=codes.normalise(area), status=status,
-        limit=limit, offset=offset,
+    """Referral alerts under an area, the most severe first (the alert engine's, of kind
+    ``referral``; ``/api/alerts`` has every kind)."""
+    rows, total = alert_service.list_alerts(
+        session=session, actor=actor, limit=limit, offset=offset,
+        f=alert_service.AlertFilter(
+            area=codes.normalise(area), status=status, kinds=frozenset({AlertKind.referral})
+        ),
     )  # fmt: skip
     return AlertPage(items=[AlertRead.of(a) for a in rows], total=total)
 
@@ -192,7 +204,7 @@ def close_alert(
     alert_id: PathId, body: AlertClose, session: SessionDep, actor: CurrentActor
 ) -> AlertRead:
     """Record how the alert was handled (at least 4 characters) and close it."""
-    alert = followups.close_alert(session=session, actor=actor, alert_id=alert_id, note=body.note)
+    alert = alert_service.close(session=session, actor=actor, alert_id=alert_id, note=body.note)
     session.commit()
     return AlertRead.of(alert)
 
@@ -224,6 +236,23 @@ def create_responsible(
         responsible=Responsible(area_code=body.area_code, name=body.name.strip(), kind=body.kind,
                                 phone=phone),
     )  # fmt: skip
+    session.commit()
+    return ResponsibleRead.of(responsible)
+
+
+@router.put(
+    "/people/responsibles/{responsible_id}/user",
+    response_model=ResponsibleRead,
+    summary="Link a responsible person to a user account",
+)
+def link_responsible_user(
+    responsible_id: PathId, body: ResponsibleUser, session: SessionDep, actor: CurrentActor
+) -> ResponsibleRead:
+    """The account the village doctor or grid worker signs in with (`null` unlinks): the tasks
+    of their people's alerts are then theirs ("my tasks")."""
+    responsible = service.link_user(
+        session=session, actor=actor, responsible_id=responsible_id, username=body.username
+    )
     session.commit()
     return ResponsibleRead.of(responsible)
 
@@ -294,6 +323,29 @@ def history(person_id: PathId, session: SessionDep, actor: CurrentActor) -> Hist
 
 
 @router.post(
+    "/people/{person_id}/kits",
+    response_model=KitIssueRead,
+    status_code=201,
+    summary="Issue a kit (发放药包) from a clinic's stock",
+    responses={409: {"description": "the clinic holds none of that kit (the balance is named)"}},
+)
+def issue_kit(
+    person_id: PathId, body: KitIssueCreate, session: SessionDep, actor: CurrentActor
+) -> KitIssueRead:
+    """One ledger line takes the kit out of the clinic's stock (the person's village clinic
+    unless `facility_id` names another clinic or health centre of their town) and the person's
+    有药用 is derived again. Needs `people.edit` and `resources.report` at the clinic; refused
+    (409) when the clinic holds none. Correcting the line
+    (`lianfang.resources.ledger.reverse`) takes 有药用 back."""
+    issued = kits.issue(
+        session=session, actor=actor, person_id=person_id,
+        kit=Grade.of(body.kit) if body.kit else None, facility_id=body.facility_id, note=body.note,
+    )  # fmt: skip
+    session.commit()
+    return KitIssueRead.of(issued)
+
+
+@router.post(
     "/people/{person_id}/follow-ups",
     response_model=FollowUpResult,
     status_code=201,
@@ -309,7 +361,7 @@ def record_follow_up(
         spo2_pct=body.spo2_pct, symptoms=frozenset(body.symptoms), fever_days=body.fever_days,
         notes=body.notes, client_token=body.client_token,
     )  # fmt: skip
-    follow_up, alert = followups.record(
+    follow_up, alert = flows.record_follow_up(
         session=session, actor=actor, person_id=person_id, contact=contact
     )
     session.commit()

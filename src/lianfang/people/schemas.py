@@ -10,13 +10,16 @@ from typing import Any, Literal
 
 from fastapi import UploadFile
 from pydantic import AwareDatetime, BaseModel, Field
+from sqlalchemy.orm import object_session
 
 from lianfang import timeutil
+from lianfang.alerts.models import Alert
+from lianfang.alerts.suggest import stored_text
 from lianfang.areas import codes
 from lianfang.areas.choices import AreaLevel
 from lianfang.ids import RecordId
 from lianfang.io.sheets import MAX_REPORTED_ERRORS
-from lianfang.people import exporting, identity, service
+from lianfang.people import exporting, hospitals, identity, kits, service
 from lianfang.people.choices import (
     AlertReason,
     AlertStatus,
@@ -37,7 +40,7 @@ from lianfang.people.choices import (
 )
 from lianfang.people.coverage import Counts
 from lianfang.people.importing import ImportResult
-from lianfang.people.models import ExportJob, FollowUp, Person, ReferralAlert, Responsible
+from lianfang.people.models import ExportJob, FollowUp, Person, Responsible
 from lianfang.people.sheet import CONDITION_KEY, day, label, labels, yes_no
 from lianfang.schemas import WriteSchema
 
@@ -54,10 +57,14 @@ class ResponsibleRead(BaseModel):
     name: str
     kind: ResponsibleKind
     phone: str
+    user_id: int | None  # the account they sign in with, if linked
 
     @classmethod
     def of(cls, r: Responsible) -> ResponsibleRead:
-        return cls(id=r.id, area_code=r.area_code, name=r.name, kind=r.kind, phone=_phone(r.phone))
+        return cls(
+            id=r.id, area_code=r.area_code, name=r.name, kind=r.kind, phone=_phone(r.phone),
+            user_id=r.user_id,
+        )  # fmt: skip
 
 
 class ResponsibleCreate(WriteSchema):
@@ -67,6 +74,12 @@ class ResponsibleCreate(WriteSchema):
     name: str = Field(min_length=1, max_length=50)
     kind: ResponsibleKind = ResponsibleKind.village_doctor
     phone: str = Field("", max_length=20)
+
+
+class ResponsibleUser(WriteSchema):
+    """The user account a responsible person signs in with (null: none)."""
+
+    username: str | None = Field(None, min_length=1, max_length=64)
 
 
 class GuaranteeRead(BaseModel):
@@ -108,16 +121,20 @@ class PersonRead(BaseModel):
     last_contact_at: datetime | None
     due_on: date | None
     overdue: bool
-    kit_grade: Grade | None
+    kit_grade: Grade | None = Field(description="derived from the kit issues of the stock ledger")
     kit_on: date | None
-    hospital: str
-    hospital_capabilities: list[Capability]
+    hospital_id: int | None = Field(description="the designated hospital (a facility)")
+    hospital: str = Field(description="its name")
+    hospital_capabilities: list[Capability] = Field(description="what it can do")
     alerts_open: int
     updated_at: datetime
 
     @classmethod
     def of(cls, p: Person, alerts_open: int = 0) -> PersonRead:
         today = timeutil.today()
+        session = object_session(p)
+        found = hospitals.facts(session, [p.hospital_id]) if session is not None else {}
+        hospital = found.get(p.hospital_id) if p.hospital_id is not None else None
         age = identity.age_on(p.birth_date, today)
         states = [
             GuaranteeRead(guarantee=s.guarantee, met=s.met, zh=s.zh, en=s.en)
@@ -134,8 +151,10 @@ class PersonRead(BaseModel):
             responsible=ResponsibleRead.of(p.responsible) if p.responsible else None,
             last_contact_at=p.last_contact_at, due_on=p.due_on,
             overdue=p.due_on is not None and p.due_on < today, kit_grade=p.kit_grade,
-            kit_on=p.kit_on, hospital=p.hospital,
-            hospital_capabilities=sorted(p.hospital_capabilities), alerts_open=alerts_open,
+            kit_on=p.kit_on, hospital_id=p.hospital_id,
+            hospital=hospital.name if hospital else "",
+            hospital_capabilities=sorted(hospital.capabilities) if hospital else [],
+            alerts_open=alerts_open,
             updated_at=p.updated_at,
         )  # fmt: skip
 
@@ -171,10 +190,10 @@ class PersonWrite(WriteSchema):
     responsible: str | None = Field(None, max_length=50, description="name; created if new")
     responsible_kind: ResponsibleKind | None = None
     responsible_phone: str | None = Field(None, max_length=20)
-    kit_grade: Grade | None = Field(None, description="the medicine kit delivered (red/yellow)")
-    kit_on: date | None = None
-    hospital: str | None = Field(None, max_length=100)
-    hospital_capabilities: list[Capability] | None = None
+    hospital: str | None = Field(
+        None, max_length=100,
+        description="designated hospital: a hospital or health centre's code or name",
+    )  # fmt: skip
 
     def cells(self) -> dict[str, str]:
         """The given fields as the sheet's cells, by column key."""
@@ -237,6 +256,38 @@ class GradeCreate(WriteSchema):
     reason: str = Field(min_length=1, max_length=500)
 
 
+class KitIssueCreate(WriteSchema):
+    """A red or yellow kit to issue to a person from a clinic's stock (有药用)."""
+
+    kit: Literal["red", "yellow"] | None = Field(
+        None, description="default: the kit of the person's grade (a red kit covers yellow)"
+    )
+    facility_id: RecordId | None = Field(
+        None, description="the clinic it comes from; default: the person's village clinic"
+    )
+    note: str = Field("", max_length=500)
+
+
+class KitIssueRead(BaseModel):
+    """An issued kit: the ledger line, what the clinic holds now, and the person's 有药用."""
+
+    movement_id: int
+    facility_id: int
+    facility: str
+    kit: Grade
+    balance_after: int = Field(description="the clinic's kits of this kind after the issue")
+    person: PersonRead
+
+    @classmethod
+    def of(cls, issued: kits.Issued) -> KitIssueRead:
+        movement = issued.movement
+        return cls(
+            movement_id=movement.id, facility_id=issued.facility.id,
+            facility=issued.facility.name, kit=issued.kit,
+            balance_after=movement.balance_after, person=PersonRead.of(issued.person),
+        )  # fmt: skip
+
+
 class FollowUpCreate(WriteSchema):
     """A contact with a key person and what was measured."""
 
@@ -278,11 +329,15 @@ class FollowUpRead(BaseModel):
 
 
 class AlertRead(BaseModel):
-    """A referral alert: why it was raised, and how it was handled once closed."""
+    """A referral alert: why it was raised (by the latest follow-up that met a trigger), its
+    task and suggested hospital, and how it was handled once closed."""
 
     id: int
     person_id: int
-    follow_up_id: int
+    follow_up_id: int | None
+    severity: str
+    task_id: int | None
+    suggestion: str | None
     area_code: str
     reasons: list[AlertReason]
     reasons_zh: list[str]
@@ -293,12 +348,15 @@ class AlertRead(BaseModel):
     close_note: str | None
 
     @classmethod
-    def of(cls, a: ReferralAlert) -> AlertRead:
+    def of(cls, a: Alert) -> AlertRead:
         reasons = sorted(a.reasons)
+        suggestion = stored_text(a.suggestion)
         return cls(
-            id=a.id, person_id=a.person_id, follow_up_id=a.follow_up_id, area_code=a.area_code,
-            reasons=reasons, reasons_zh=[r.zh for r in reasons], status=a.status,
-            raised_at=a.raised_at, closed_at=a.closed_at, closed_by=a.closed_by,
+            id=a.id, person_id=a.person_id or 0, follow_up_id=a.follow_up_id,
+            severity=a.severity.value, task_id=a.task_id,
+            suggestion=str(suggestion) if suggestion is not None else None,
+            area_code=a.area_code, reasons=reasons, reasons_zh=[r.zh for r in reasons],
+            status=a.status, raised_at=a.opened_at, closed_at=a.closed_at, closed_by=a.closed_by,
             close_note=a.close_note,
         )  # fmt: skip
 

@@ -8,27 +8,29 @@ from datetime import date, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, not_, or_, select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, object_session
 
 from lianfang import timeutil
+from lianfang.alerts.choices import AlertKind, AlertStatus
+from lianfang.alerts.models import Alert
 from lianfang.areas import codes
 from lianfang.areas.models import Area
 from lianfang.auth import audit
 from lianfang.auth.choices import AuditAction, Permission
+from lianfang.auth.models import User
 from lianfang.auth.scope import Actor
 from lianfang.db.engine import begin_write
 from lianfang.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDenied
 from lianfang.i18n import _
 from lianfang.io.sheets import CLEAR, Table
-from lianfang.people import coverage, grading, guarantees, identity, records
-from lianfang.people.choices import AlertStatus, ChangeSource, Grade, GradeMethod, Guarantee
+from lianfang.people import coverage, grading, guarantees, hospitals, identity, records
+from lianfang.people.choices import ChangeSource, Grade, GradeMethod, Guarantee
 from lianfang.people.importing import ImportResult, import_table
 from lianfang.people.models import (
     FollowUp,
     GradeChange,
     Person,
     PersonChange,
-    ReferralAlert,
     Responsible,
 )
 from lianfang.people.sheet import SPEC
@@ -49,6 +51,7 @@ class PeopleFilter:
     alert_open: bool = False
     responsible_id: int | None = None
     q: str = ""
+    no_hospital: bool = False  # no designated hospital (never assigned, or not matched)
 
 
 @dataclass(frozen=True)
@@ -138,9 +141,13 @@ def _where(actor: Actor, f: PeopleFilter, today: date) -> list[ColumnElement[boo
         where.append(_missing(f.missing, today))
     if f.overdue:
         where.append(Person.due_on < today)
+    if f.no_hospital:
+        where.append(Person.hospital_id.is_(None))
     if f.alert_open:
-        open_alert = select(ReferralAlert.id).where(
-            ReferralAlert.person_id == Person.id, ReferralAlert.status == AlertStatus.open
+        open_alert = select(Alert.id).where(
+            Alert.person_id == Person.id,
+            Alert.kind == AlertKind.referral,
+            Alert.status == AlertStatus.open,
         )
         where.append(open_alert.exists())
     if f.responsible_id is not None:
@@ -242,10 +249,16 @@ def rederive(
     keeps the manual grade standing on them)."""
     standing = current_override(person) if override is True else override or None
     inputs = {key: getattr(person, key) for key in records.INPUT_KEYS}
+    session = object_session(person)
+    found = (
+        hospitals.facts(session, [person.hospital_id])
+        if session is not None and person.hospital_id is not None
+        else {}
+    )
     derived = records.derive(
         inputs, id_number=person.id_number, registered_on=person.registered_on,
         last_contact_at=person.last_contact_at, override=standing,
-        today=today or timeutil.today(),
+        today=today or timeutil.today(), hospitals=found,
     )  # fmt: skip
     for key, value in derived.items():
         setattr(person, key, value)
@@ -287,7 +300,7 @@ class History:
     grades: list[GradeChange] = field(default_factory=list)
     changes: list[PersonChange] = field(default_factory=list)
     follow_ups: list[FollowUp] = field(default_factory=list)
-    alerts: list[ReferralAlert] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
 
 
 def history(*, session: Session, actor: Actor, person_id: int, limit: int = 100) -> History:
@@ -303,7 +316,7 @@ def history(*, session: Session, actor: Actor, person_id: int, limit: int = 100)
         grades=newest(GradeChange, GradeChange.id),
         changes=newest(PersonChange, PersonChange.id),
         follow_ups=newest(FollowUp, FollowUp.contacted_at),
-        alerts=newest(ReferralAlert, ReferralAlert.id),
+        alerts=newest(Alert, Alert.id),
     )
 
 
@@ -346,6 +359,41 @@ def add_responsible(*, session: Session, actor: Actor, responsible: Responsible)
     audit.record(
         session=session, actor=actor, action=AuditAction.create, entity_type="responsible",
         entity_id=str(responsible.id), area_code=area.code, detail={"name": responsible.name},
+    )  # fmt: skip
+    return responsible
+
+
+def link_user(
+    *, session: Session, actor: Actor, responsible_id: int, username: str | None
+) -> Responsible:
+    """Link a responsible person to the user account they sign in with (``None`` unlinks), so
+    that the tasks of their people's alerts reach them ("my tasks"). The account must be active
+    and reach the responsible person's area."""
+    actor.require(Permission.people_edit)
+    responsible = session.get(Responsible, responsible_id)
+    if responsible is None or not actor.reaches(responsible.area_code):
+        raise NotFoundError(_("no responsible person %(id)s", id=responsible_id))
+    user = None
+    if username is not None:
+        user = session.scalar(select(User).where(User.username == username.strip()))
+        if user is None or not user.active:
+            raise NotFoundError(_("no active user %(username)s", username=username.strip()))
+        if user.area_code is not None and not responsible.area_code.startswith(
+            codes.short(user.area_code)
+        ):
+            raise InvalidInputError(
+                _(
+                    "user %(username)s works outside %(name)s's area and would not see their "
+                    "tasks", username=user.username, name=responsible.name,
+                ),
+                fields={"username": _("outside the responsible person's area")},
+            )  # fmt: skip
+    responsible.user_id = user.id if user is not None else None
+    session.flush()
+    audit.record(
+        session=session, actor=actor, action=AuditAction.update, entity_type="responsible",
+        entity_id=str(responsible.id), area_code=responsible.area_code,
+        detail={"user": user.username if user is not None else None},
     )  # fmt: skip
     return responsible
 
@@ -393,14 +441,19 @@ def guarantee_states(person: Person, today: date) -> tuple[guarantees.GuaranteeS
     """The four guarantees of a person on a day, each with why (the person's responsible
     person must be loaded)."""
     moment = person.last_contact_at
+    session = object_session(person)
+    hospital = (
+        hospitals.facts(session, [person.hospital_id]).get(person.hospital_id)
+        if session is not None and person.hospital_id is not None
+        else None
+    )
     facts = guarantees.Facts(
         grade=person.grade, opted_in=person.followup_opt_in,
         responsible=person.responsible.name if person.responsible else None,
         last_contact=timeutil.local(moment).date() if moment else None, due=person.due_on,
-        kit=person.kit_grade, kit_on=person.kit_on, hospital=person.hospital,
-        hospital_capabilities=person.hospital_capabilities,
+        kit=person.kit_grade, kit_on=person.kit_on, hospital=hospital,
         needed=guarantees.needed_capabilities(
-            person.grade, person.conditions, identity.age_on(person.birth_date, today)
+            person.conditions, identity.age_on(person.birth_date, today)
         ),
     )  # fmt: skip
     return guarantees.states(facts, today)

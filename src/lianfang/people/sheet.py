@@ -27,7 +27,6 @@ from lianfang.i18n import Text, _, listing, pgettext
 from lianfang.io.sheets import CLEAR_WORDS, Column, SheetSpec, Table, row_error
 from lianfang.people import identity
 from lianfang.people.choices import (
-    Capability,
     Condition,
     DiseaseState,
     Grade,
@@ -155,15 +154,23 @@ SPEC = SheetSpec(
             pgettext("people sheet", "kit"),
             choices=(Grade.red.zh, Grade.yellow.zh),
             width=8,
-            note=_("the red kit holds antivirals (as prescribed) and an oximeter"),
+            note=_(
+                "filled by issuing a kit from a clinic's stock (the person page); an import "
+                "leaves it blank or as exported"
+            ),
         ),
         Column("kit_on", pgettext("people sheet", "kit delivered on"), width=12),
-        Column("hospital", pgettext("people sheet", "designated hospital"), width=18),
+        Column(
+            "hospital",
+            pgettext("people sheet", "designated hospital"),
+            width=18,
+            note=_("a hospital or health centre of the register, by its code or its name"),
+        ),
         Column(
             "hospital_capabilities",
             pgettext("people sheet", "hospital capabilities"),
+            export_only=True,
             width=18,
-            note=_several(Capability),
         ),
         Column("grade", pgettext("people sheet", "risk grade"), export_only=True, width=8),
         Column("grade_method", pgettext("people sheet", "graded by"), export_only=True, width=8),
@@ -373,7 +380,6 @@ CELL_PARSERS: dict[str, tuple[Callable[[str], Any], Any]] = {
     "kit_grade": (_kit, None),
     "kit_on": (parse_date, None),
     "hospital": (_text(TEXT_LIMITS["hospital"]), ""),
-    "hospital_capabilities": (lambda raw: parse_choices(Capability, raw), frozenset()),
 } | {
     CONDITION_KEY + c.value: (lambda raw: parse_choice(DiseaseState, raw), DiseaseState.none)
     for c in Condition

@@ -329,4 +329,16 @@ def reverse(*, session: Session, actor: Actor, movement_id: int, note: str) -> l
             Line(place, item(session, line.item_id), MovementKind.correction, -line.quantity,
                  counterpart_id=line.counterpart_id, reverses_id=line.id)
         )  # fmt: skip
-    return append(session=session, actor=actor, lines=lines, note=note.strip())
+    # A kit issued to a person is their 有药用: lock them first (the order every writer of
+    # people keeps), and derive their kit again once the correction is written.
+    from lianfang.people import kits
+
+    people = sorted({m.person_id for m in originals if m.person_id is not None})
+    kits.prepare(session, people)
+    written = append(session=session, actor=actor, lines=lines, note=note.strip())
+    if people:
+        kits.refresh(
+            session=session, actor=actor,
+            people=list(session.scalars(select(Person).where(Person.id.in_(people)))),
+        )  # fmt: skip
+    return written

@@ -22,7 +22,8 @@ from lianfang.config import get_settings
 from lianfang.db.engine import begin_write
 from lianfang.errors import ConflictError, InvalidInputError, NotFoundError
 from lianfang.i18n import _
-from lianfang.resources.choices import FacilityType
+from lianfang.people import hospitals
+from lianfang.resources.choices import FacilityStatus, FacilityType
 from lianfang.resources.ledger import facility as get_facility
 from lianfang.resources.ledger import item, require_report
 from lianfang.resources.models import (
@@ -69,6 +70,7 @@ class FacilityFilter:
 
     area: str
     types: frozenset[FacilityType] = frozenset()
+    statuses: frozenset[FacilityStatus] = frozenset()
     q: str = ""
     stale_only: bool = False
 
@@ -92,6 +94,8 @@ def facility_query(actor: Actor, f: FacilityFilter) -> list[object]:
     ]
     if f.types:
         where.append(Facility.type.in_(f.types))
+    if f.statuses:
+        where.append(Facility.status.in_(f.statuses))
     if f.q.strip():
         where.append(Facility.name.contains(f.q.strip()))
     return where
@@ -136,6 +140,8 @@ def update_facility(
     for key, value in changes.items():
         setattr(place, key, frozenset(value) if key == "capabilities" else value)
     session.flush()
+    if {"capabilities", "status"} & set(changes):  # 有医治 of the people designated to it
+        hospitals.rejudge(session, [place.id])
     audit.record(
         session=session, actor=actor, action=AuditAction.update, entity_type="facility",
         entity_id=str(place.id), area_code=place.area_code,

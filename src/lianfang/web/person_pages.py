@@ -11,16 +11,22 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from lianfang import timeutil
+from lianfang.alerts import service as alert_service
 from lianfang.api.deps import PathId, QueryId, Route, SessionDep, check_csrf
 from lianfang.auth.choices import Permission
-from lianfang.errors import ImportFileError, InvalidInputError, LianfangError
+from lianfang.errors import (
+    ConflictError,
+    ImportFileError,
+    InvalidInputError,
+    LianfangError,
+    NotFoundError,
+)
 from lianfang.i18n import SENTENCE_SEPARATOR, Text, _, listing
 from lianfang.ids import MAX_ID
-from lianfang.people import followups, overview, profile
+from lianfang.people import flows, followups, kits, overview, profile
 from lianfang.people import service as people
 from lianfang.people.choices import (
     AlertStatus,
-    Capability,
     ChangeSource,
     Condition,
     ContactMethod,
@@ -29,6 +35,7 @@ from lianfang.people.choices import (
     Symptom,
 )
 from lianfang.people.models import Person
+from lianfang.resources import ledger
 from lianfang.web.language import request_language
 from lianfang.web.pages import SignedIn, SignedInDep, render
 from lianfang.web.people_pages import choice, link
@@ -53,6 +60,11 @@ def _context(session: Session, me: SignedIn, person_id: int) -> dict[str, Any]:
         "vaccination": found.vaccination,
         "history": found.history,
         "responsibles": found.responsibles,
+        "hospital": found.hospital,
+        "unmatched": found.unmatched,
+        "hospital_choices": found.hospital_choices,
+        "kit_issues": found.kit_issues,
+        "kit_sources": found.kit_sources,
         "open_alerts": overview.alerts_of(session=session, person_ids=[person_id]).get(
             person_id, []
         ),
@@ -66,7 +78,6 @@ def _context(session: Session, me: SignedIn, person_id: int) -> dict[str, Any]:
         "Grade": Grade,
         "Guarantee": Guarantee,
         "Condition": Condition,
-        "Capability": Capability,
     }
 
 
@@ -144,7 +155,7 @@ def follow_up(
             symptoms=frozenset(choice(Symptom, s) for s in symptom or []), notes=notes[:1000],
             client_token=client_token[:64] or None,
         )  # fmt: skip
-        _, alert = followups.record(
+        _, alert = flows.record_follow_up(
             session=session, actor=me.actor, person_id=person_id, contact=contact
         )
     except InvalidInputError as exc:
@@ -203,7 +214,7 @@ def close_alert(
 ) -> Response:  # fmt: skip
     check_csrf(me.web, csrf_token)
     try:
-        followups.close_alert(session=session, actor=me.actor, alert_id=alert_id, note=note)
+        alert_service.close(session=session, actor=me.actor, alert_id=alert_id, note=note)
     except LianfangError as exc:
         session.rollback()
         return _page(request, session, me, person_id, 422, alert_error=exc)
@@ -211,13 +222,11 @@ def close_alert(
     return RedirectResponse(f"/people/{person_id}?saved=closed", status_code=303)
 
 
-def _care_cells(person: Person, kit_grade: str, kit_on: str, hospital: str,
-                capabilities: list[str]) -> dict[str, str]:  # fmt: skip
+def _care_cells(person: Person, hospital: str) -> dict[str, str]:
     """The sheet cells the care form changes (with the columns every row needs)."""
     return {
         "id_number": person.id_number, "name": person.name, "area_code": person.area_code,
-        "kit_grade": kit_grade, "kit_on": kit_on, "hospital": hospital.strip(),
-        "hospital_capabilities": "、".join(capabilities),
+        "hospital": hospital.strip(),
     }  # fmt: skip
 
 
@@ -226,13 +235,12 @@ def record_care(
     person_id: PathId, request: Request, session: SessionDep, me: SignedInDep,
     csrf_token: Annotated[str, Form()],
     responsible_id: Annotated[int | None, Form(ge=1, le=MAX_ID)] = None,
-    kit_grade: Annotated[str, Form()] = "", kit_on: Annotated[str, Form()] = "",
-    hospital: Annotated[str, Form()] = "", capability: Annotated[list[str] | None, Form()] = None,
+    hospital: Annotated[str, Form()] = "",
 ) -> Response:  # fmt: skip
-    """Record by hand who is in charge, the kit delivered and the designated hospital."""
+    """Record who is in charge and the designated hospital (a facility, by code or name)."""
     check_csrf(me.web, csrf_token)
     person = people.get(session=session, actor=me.actor, person_id=person_id)
-    cells = _care_cells(person, kit_grade, kit_on, hospital, capability or [])
+    cells = _care_cells(person, hospital)
     if not responsible_id and person.responsible_id is not None:
         cells["responsible"] = ""
     try:
@@ -247,3 +255,60 @@ def record_care(
         return _page(request, session, me, person_id, 422, care_error=problems or [exc.zh])
     session.commit()
     return RedirectResponse(f"/people/{person_id}?saved=care", status_code=303)
+
+
+def _kit_field(exc: LianfangError) -> str:
+    """Which field of the kit form an error belongs next to."""
+    if isinstance(exc, ConflictError | NotFoundError) or "clinic" in exc.text.in_language("en"):
+        return "facility_id"
+    return "kit"
+
+
+@router.post("/people/{person_id:int}/kits", response_class=HTMLResponse)
+def issue_kit(
+    person_id: PathId, request: Request, session: SessionDep, me: SignedInDep,
+    csrf_token: Annotated[str, Form()], kit: Annotated[str, Form()] = "",
+    facility_id: Annotated[int | None, Form(ge=1, le=MAX_ID)] = None,
+    note: Annotated[str, Form(max_length=500)] = "",
+) -> Response:  # fmt: skip
+    """Issue a red or yellow kit from a clinic's stock (发放药包): 有药用 follows the ledger."""
+    check_csrf(me.web, csrf_token)
+    form = {"kit": kit, "facility_id": facility_id, "note": note}
+    try:
+        chosen = Grade.of(kit) if kit else None
+        kits.issue(session=session, actor=me.actor, person_id=person_id, kit=chosen,
+                   facility_id=facility_id, note=note)  # fmt: skip
+    except KeyError:
+        session.rollback()
+        problem = {"kit": _("choose the red or the yellow kit")}
+        return _page(request, session, me, person_id, 422, kit_errors=problem, kit_form=form)
+    except LianfangError as exc:
+        session.rollback()
+        status = 409 if isinstance(exc, ConflictError) else 422
+        problem = {_kit_field(exc): exc.text}
+        return _page(request, session, me, person_id, status, kit_errors=problem, kit_form=form)
+    session.commit()
+    return RedirectResponse(f"/people/{person_id}?saved=kit#kits", status_code=303)
+
+
+@router.post("/people/{person_id:int}/kits/{movement_id:int}/correct", response_class=HTMLResponse)
+def correct_kit(
+    person_id: PathId, movement_id: PathId, request: Request, session: SessionDep,
+    me: SignedInDep, csrf_token: Annotated[str, Form()],
+    note: Annotated[str, Form(max_length=500)] = "",
+) -> Response:  # fmt: skip
+    """Correct a kit issued by mistake: a counter-movement puts it back in the clinic's stock
+    and the person's 有药用 is derived again."""
+    check_csrf(me.web, csrf_token)
+    person = people.get(session=session, actor=me.actor, person_id=person_id)
+    if not any(i.movement.id == movement_id for i in kits.issues(session=session, person=person)):
+        raise NotFoundError(_("no stock movement with id %(id)s", id=movement_id))
+    try:
+        me.actor.require(Permission.people_edit)
+        ledger.reverse(session=session, actor=me.actor, movement_id=movement_id, note=note)
+    except LianfangError as exc:
+        session.rollback()
+        return _page(request, session, me, person_id, 422, correct_error=exc,
+                     correct_id=movement_id)  # fmt: skip
+    session.commit()
+    return RedirectResponse(f"/people/{person_id}?saved=kit-corrected#kits", status_code=303)

@@ -1,7 +1,7 @@
 """notifications: in-app, channels, outbox
 
-Revision ID: 0018
-Revises: 0017
+Revision ID: 0020
+Revises: 0019
 Create Date: 2026-12-06 00:16:28.819588
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import lianfang.db.base
 
-revision: str = "0018"
-down_revision: str | None = "0017"
+revision: str = "0020"
+down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -27,7 +27,7 @@ def upgrade() -> None:
         sa.Column("area_code", sa.String(length=12), nullable=True),
         sa.Column(
             "level",
-            sa.Enum("high", "medium", "low", name="level", native_enum=False, length=16),
+            sa.Enum("high", "medium", "low", name="severity", native_enum=False, length=16),
             nullable=False,
         ),
         sa.Column("topic", sa.String(length=40), nullable=False),
@@ -71,7 +71,7 @@ def upgrade() -> None:
         sa.Column("secret", sa.String(length=200), nullable=True),
         sa.Column(
             "min_level",
-            sa.Enum("high", "medium", "low", name="level", native_enum=False, length=16),
+            sa.Enum("high", "medium", "low", name="severity", native_enum=False, length=16),
             nullable=False,
         ),
         sa.Column("enabled", sa.Boolean(), nullable=False),
@@ -100,7 +100,7 @@ def upgrade() -> None:
         sa.Column("area_code", sa.String(length=12), nullable=False),
         sa.Column(
             "level",
-            sa.Enum("high", "medium", "low", name="level", native_enum=False, length=16),
+            sa.Enum("high", "medium", "low", name="severity", native_enum=False, length=16),
             nullable=False,
         ),
         sa.Column("topic", sa.String(length=40), nullable=False),

@@ -1,0 +1,1 @@
+"""One alert engine: rules from every domain raise deduplicated alerts, each turned into a task."""

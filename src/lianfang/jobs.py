@@ -221,14 +221,20 @@ def status(session: Session) -> list[JobLease]:
 class Runner:
     """Runs due jobs every ``tick`` seconds in a daemon thread until stopped."""
 
-    def __init__(self, factory: sessionmaker[Session], tick: float = TICK_S) -> None:
+    def __init__(
+        self, factory: sessionmaker[Session], tick: float = TICK_S, delay: float = 0.0
+    ) -> None:
         self.factory = factory
         self.tick = tick
+        self.delay = delay
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def loop(self) -> None:
-        """Run due jobs until stopped (the worker's foreground loop, the server's thread)."""
+        """Run due jobs until stopped (the worker's foreground loop, the server's thread),
+        after ``delay`` seconds (a server lets its first requests through first)."""
+        if self.delay:
+            self._stop.wait(self.delay)
         while not self._stop.is_set():
             try:
                 run_due(self.factory)

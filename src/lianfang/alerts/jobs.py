@@ -25,6 +25,7 @@ from lianfang.alerts.choices import AlertKind
 from lianfang.areas import codes
 from lianfang.areas.models import Area
 from lianfang.auth.scope import SYSTEM, Actor
+from lianfang.db.engine import begin_write, release
 from lianfang.people import service as people
 
 RULES_EVERY = timedelta(minutes=15)
@@ -52,14 +53,13 @@ def run_rules(
     prefix = codes.short(codes.normalise(area)) if area else ""
     if prefix:
         actor.require_area(codes.normalise(area or ""))
-    chosen = list(kinds) if kinds is not None else list(rules.PERIODIC)
+    chosen = [k for k in (kinds if kinds is not None else rules.PERIODIC) if k in rules.PERIODIC]
+    found = {kind: rules.PERIODIC[kind](session, prefix) for kind in chosen}
+    begin_write(session)  # the rules only read; the write lock is taken for the changes alone
     runs = []
     outcomes = engine.Outcome()
     for kind in chosen:
-        rule = rules.PERIODIC.get(kind)
-        if rule is None:
-            continue
-        findings = rule(session, prefix)
+        findings = found[kind]
         outcome = engine.raise_many(session=session, actor=actor, findings=findings)
         cleared = engine.clear(
             session=session, actor=actor, kind=kind, keep={f.key for f in findings},
@@ -84,6 +84,7 @@ def regrade(*, session: Session, actor: Actor = SYSTEM) -> int:
 
 def rules_job(session: Session, run: jobs.Run) -> int:
     """Run the periodic alert rules everywhere: open, update and clear alerts (with tasks)."""
+    release(session)  # read what the rules find without holding the write lock (SQLite)
     return sum(r.opened + r.updated + r.cleared for r in run_rules(session=session))
 
 

@@ -63,7 +63,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         async with _threads_by_connections(started):
             if settings.forecast_jobs > 0:  # a server computing no forecasts leaves runs alone
                 queue.open()
-            runner = jobs.Runner(make_sessionmaker(engine)) if settings.jobs else None
+            runner = (  # its first pass a tick after start-up, once the server answers
+                jobs.Runner(make_sessionmaker(engine), delay=jobs.TICK_S) if settings.jobs else None
+            )
             if runner is not None:
                 runner.start()
             try:

@@ -102,12 +102,16 @@ KIT = {"red": 0.9, "yellow": 0.78}
 KIT_WEAKNESS = 0.65
 
 # Place to be treated (有医治). No designated hospital with probability
-# NO_HOSPITAL[0] + NO_HOSPITAL[1]·r; of those designated, the township health centre (general
-# care only: not enough for a red person) with probability HEALTH_CENTRE[0] + HEALTH_CENTRE[1]·r,
-# else the county's people's or traditional-medicine hospital. The demo's placement of villages
+# NO_HOSPITAL[0] + NO_HOSPITAL[1]·r; of those designated, the township health centre (a ward, but
+# no dialysis, obstetrics or paediatrics: not enough for the people who need those) with
+# probability HEALTH_CENTRE[0] + HEALTH_CENTRE[1]·r, else the county's people's or
+# traditional-medicine hospital. Since a health centre's ward is enough for most people (the
+# capability rule of docs/people.md), the gap between near and remote villages comes mostly from
+# having no designated hospital at all: its slope is steep enough that every county's towns
+# still differ by 20 points or more. The demo's placement of villages
 # does not know the coastline, so a coastal village's remoteness is put in the far band:
 # COASTAL_REMOTENESS + (1 − COASTAL_REMOTENESS)·r.
-NO_HOSPITAL = (0.03, 0.3)
+NO_HOSPITAL = (0.03, 0.45)
 HEALTH_CENTRE = (0.08, 0.55)
 COASTAL_REMOTENESS = 0.6
 

@@ -42,9 +42,11 @@ from benchmarks.crowd import (
 )
 from benchmarks.machine import ROOT
 
-WORKERS = 2
-"""Server processes (`serve --workers`): one per core of the benchmark machine, as
-docs/settings.md advises for a crowd."""
+WORKERS = 1
+"""Server processes (`serve --workers`). One: on the 2-core benchmark machine, which also runs
+the 50 clients, two worker processes gave more requests a second on SQLite (54 against 42) but
+longer tails on both back ends (p99 of writes 3.8 s against 2.1 s on SQLite; on PostgreSQL 32
+requests a second against 37, reads' p99 4.5 s), measured 2026-12-06."""
 STARTUP_TIMEOUT_S = 60.0
 BUILD_TIMEOUT_S = 900.0
 STOP_TIMEOUT_S = 15.0
@@ -283,8 +285,8 @@ def make_table() -> Table:
         columns=list(COLUMNS),
         notes=[
             "Server: `python -m lianfang serve --db URL --host 127.0.0.1 --port P --workers "
-            f"{WORKERS}` in a subprocess, as shipped ({WORKERS} uvicorn worker processes, one "
-            "per core, as docs/settings.md advises), on the demo world (`lianfang demo "
+            f"{WORKERS}` in a subprocess, as shipped ({WORKERS} uvicorn process: on this machine, "
+            "which also runs the clients, two gave longer tails), on the demo world (`lianfang demo "
             f"--no-serve`, seed {SEED}, then `lianfang worker --once`: the periodic jobs' first "
             "pass, which a running server made long ago; the SQLite file built once per version "
             "of the demo code "

@@ -56,8 +56,8 @@ class Settings(BaseSettings):
         1,
         ge=1,
         le=64,
-        description="Server processes `lianfang serve` runs (one per core serves a crowd "
-        "fastest); they share the port, the database and the forecast queue's limit.",
+        description="Server processes `lianfang serve` runs (more serve more requests a second "
+        "where cores are free); they share the port, the database and the forecast queue's limit.",
     )
     language: str = Field("zh", description="Default interface language: zh or en.")
     session_hours: float = Field(

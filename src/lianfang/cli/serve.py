@@ -20,8 +20,8 @@ def serve(
         typer.Option(
             min=1,
             max=64,
-            help="Server processes (default 1, or the workers setting); one per core serves a "
-            "crowd fastest.",
+            help="Server processes (default 1, or the workers setting); more serve more "
+            "requests a second where cores are free.",
         ),
     ] = None,
     db: DbOption = None,

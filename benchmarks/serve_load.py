@@ -285,8 +285,9 @@ def make_table() -> Table:
         columns=list(COLUMNS),
         notes=[
             "Server: `python -m lianfang serve --db URL --host 127.0.0.1 --port P --workers "
-            f"{WORKERS}` in a subprocess, as shipped ({WORKERS} uvicorn process: on this machine, "
-            "which also runs the clients, two gave longer tails), on the demo world (`lianfang demo "
+            f"{WORKERS}` in a subprocess, as shipped ({WORKERS} uvicorn process: on this "
+            "machine, which also runs the clients, two gave longer tails), on the demo world "
+            "(`lianfang demo "
             f"--no-serve`, seed {SEED}, then `lianfang worker --once`: the periodic jobs' first "
             "pass, which a running server made long ago; the SQLite file built once per version "
             "of the demo code "

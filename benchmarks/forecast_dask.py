@@ -9,9 +9,9 @@ sending the population to the workers and collecting the batches are timed. The 
 two runs are checked to be identical. Memory: the largest resident set of any one process
 (the caller, a pool or Dask worker) while each run lasts, sampled every 0.2 s.
 
-Not yet registered: it needs about 16 GB and, with both cores free, a few minutes; it was
-started once on a machine shared with other work (load average 8–10), where its two pool
-workers got a sixth of a core each, and stopped. To run it: add
+Not yet registered: it needs about 32 GB. On the 24 GB benchmark machine, quiet, the kernel's
+out-of-memory killer ended one of the two pool workers (11.3 GB resident each) twice, before the
+pool's run finished (2026-12-06). To run it, on a larger machine: add
 `Benchmark("forecast_dask", "benchmarks.forecast_dask", "run", ...)` to suite.py and the
 target `forecast.dask.overhead` (%, at most 15, `forecast_dask`) to targets.py, then
 `python -m benchmarks --only forecast_dask` on a quiet machine and commit the result with

@@ -12,7 +12,7 @@ from lianfang.alerts.models import Alert
 from lianfang.areas.models import AreaPopulation
 from lianfang.auth.scope import SYSTEM
 from lianfang.demo import people
-from lianfang.people import coverage, grading, identity, records
+from lianfang.people import coverage, grading, hospitals, identity, records
 from lianfang.people.choices import Grade, Guarantee
 from lianfang.people.models import FollowUp, Person
 from tests.factories import TOWN, VILLAGE
@@ -79,11 +79,14 @@ def test_grades_and_guarantee_flags_are_the_rules(session: Session) -> None:
     _generate(session, VILLAGE, share=1.0)
     today = timeutil.today()
     found = _persons(session, VILLAGE)
+    designated = hospitals.facts(session, (p.hospital_id for p in found))
+    assert any(p.treatment_ok for p in found) and not all(p.treatment_ok for p in found)
     for person in found:
         inputs = {key: getattr(person, key) for key in records.INPUT_KEYS}
         derived = records.derive(
             inputs, id_number=person.id_number, registered_on=person.registered_on,
             last_contact_at=person.last_contact_at, override=None, today=today,
+            hospitals=designated,
         )  # fmt: skip
         for key in ("grade", "rule_grade", "grade_method", "due_on", "medicine_ok",
                     "treatment_ok", "disease"):  # fmt: skip

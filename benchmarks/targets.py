@@ -213,7 +213,38 @@ CLI = (
         "a two-command Typer app's `--help`",
     ),
 )
-TARGETS: tuple[Target, ...] = (*FORECAST, *_per_backend(), *_load(), *CLI)
+
+
+def _dispatch() -> tuple[Target, ...]:
+    """Dispatch's targets: the cascade to every village of Jiangsu and its roll-up."""
+    out: list[Target] = []
+    for key, backend in BACKENDS:
+        out += [
+            Target(
+                f"dispatch.cascade.{key}",
+                "dispatch",
+                f"One directive from the province cascaded to all 21,958 villages of Jiangsu "
+                f"(23,562 tasks with their owners), median, {backend}",
+                S,
+                10.0,
+                Comparison.at_most,
+                "the same rows inserted by the raw driver",
+            ),
+            Target(
+                f"dispatch.rollup.{key}",
+                "dispatch",
+                f"Its roll-up per child area, the slowest of province, city and county, median, "
+                f"{backend}",
+                MS,
+                200.0,
+                Comparison.at_most,
+                "one hand-written GROUP BY",
+            ),
+        ]
+    return tuple(out)
+
+
+TARGETS: tuple[Target, ...] = (*FORECAST, *_per_backend(), *_load(), *_dispatch(), *CLI)
 
 
 RESOURCES = (

@@ -126,13 +126,17 @@ def page_session(request: Request) -> Iterator[Session]:
         yield own
 
 
+SPARED = frozenset({429, 503})
+"""Answers that do not touch the database: it failed (503), or the caller asks too often (429)."""
+
+
 def render(
     request: Request, name: str, context: dict[str, Any], status_code: int = 200
 ) -> HTMLResponse:
     """Render a template in the request's language, with the demo banner every page uses."""
     language = request_language(request)
     demo = None
-    if status_code != 503:  # when the database is what failed, do not touch it again
+    if status_code not in SPARED:  # the database failed, or must be spared this caller
         with page_session(request) as session:
             demo = demo_service.latest(session=session)
     with use_language(language):
@@ -144,19 +148,26 @@ def render(
 def render_error(request: Request, status_code: int, message: str) -> HTMLResponse:
     """A page that says why a request was refused, with the signed-in user's navigation.
 
-    It runs after the request's session was closed; when the database is what failed (503) it
-    does not touch it again."""
+    It runs after the request's session was closed; when the database is what failed (503), or
+    the caller asks too often (429), it does not touch it."""
     me = None
-    if status_code != 503:
+    if status_code not in SPARED:
         with page_session(request) as session:
             found = web_session(request, session)
             me = SignedIn(found[0], found[1], auth.actor_for(found[0])) if found else None
+    public = request.url.path.startswith(PUBLIC_PAGES)
     return render(
         request,
         "error.html",
-        {"status": status_code, "message": message, "me": me},
+        {"status": status_code, "message": message, "me": me,
+         "back": "/medicine" if public else "/",
+         "again": str(request.url.path) + (f"?{request.url.query}" if request.url.query else "")},
         status_code=status_code,
-    )
+    )  # fmt: skip
+
+
+PUBLIC_PAGES = ("/medicine",)
+"""Pages anyone may open without signing in: their error pages lead back to them."""
 
 
 def _safe_next(target: str | None) -> str:

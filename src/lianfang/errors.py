@@ -69,6 +69,18 @@ class DatabaseUnavailableError(LianfangError):
     kind = "database_unavailable"
 
 
+class RateLimitedError(LianfangError):
+    """A caller asked more often than allowed (the public lookup's per-address limit); it may
+    ask again after ``retry_after_s`` seconds."""
+
+    status_code = 429
+    kind = "rate_limited"
+
+    def __init__(self, message: Text, *, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = max(1, retry_after_s)
+
+
 class ImportRowError(LianfangError):
     """A row of an imported file that cannot be accepted; names file, row, column."""
 

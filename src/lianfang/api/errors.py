@@ -10,7 +10,12 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from lianfang.db.errors import conflict
-from lianfang.errors import AuthenticationError, DatabaseUnavailableError, LianfangError
+from lianfang.errors import (
+    AuthenticationError,
+    DatabaseUnavailableError,
+    LianfangError,
+    RateLimitedError,
+)
 from lianfang.i18n import _
 from lianfang.schemas import unknown_fields, unknown_message
 from lianfang.web.language import request_language
@@ -29,6 +34,8 @@ def _headers(exc: LianfangError) -> dict[str, str] | None:
         return {"WWW-Authenticate": "Bearer"}
     if isinstance(exc, DatabaseUnavailableError):
         return {"Retry-After": str(RETRY_AFTER_S)}
+    if isinstance(exc, RateLimitedError):
+        return {"Retry-After": str(exc.retry_after_s)}
     return None
 
 

@@ -7,11 +7,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from lianfang.api import ratelimit
-from lianfang.api.deps import Route, SessionDep, client_ip
+from lianfang.api.deps import Route, SessionDep
+from lianfang.errors import InvalidInputError
 from lianfang.i18n import _, current_language
 from lianfang.resources import lookup
 from lianfang.resources.choices import FacilityType
@@ -45,45 +46,33 @@ class MedicineRead(BaseModel):
     results: list[PlaceRead]
 
 
-def limit(request: Request) -> None:
-    """Refuse (429, with ``Retry-After``) a client that asks more often than the setting allows."""
-    state = request.app.state
-    bucket = getattr(state, "public_bucket", None)
-    if bucket is None:
-        bucket = state.public_bucket = ratelimit.TokenBucket(
-            state.settings.public_lookups_per_minute
-        )
-    wait = bucket.take(client_ip(request) or "unknown")
-    if wait > 0:
-        raise HTTPException(
-            status_code=429,
-            detail=str(
-                _(
-                    "too many lookups from this address; try again in %(seconds)s s",
-                    seconds=ratelimit.retry_after(wait),
-                )
-            ),
-            headers={"Retry-After": ratelimit.retry_after(wait)},
-        )
-
-
 @router.get(
     "/public/medicine", response_model=MedicineRead, summary="Where to get medicine nearby",
-    responses={429: {"description": "too many lookups from this address; see Retry-After"},
-               404: {"description": "no such item or area"}},
+    responses={404: {"description": "no such item or area"}},
+    dependencies=[Depends(ratelimit.public_lookup)],
 )  # fmt: skip
 def medicine(
-    request: Request,
     session: SessionDep,
     item: Annotated[str, Query(min_length=1, max_length=50, description="item code or name")],
-    near: Annotated[str, Query(min_length=2, max_length=12, description="area code")],
+    near: Annotated[
+        str | None, Query(min_length=2, max_length=12, description="area code (or lon and lat)")
+    ] = None,
+    lon: Annotated[float | None, Query(ge=-180, le=180, description="longitude (WGS 84)")] = None,
+    lat: Annotated[float | None, Query(ge=-90, le=90, description="latitude (WGS 84)")] = None,
     limit_: Annotated[int, Query(alias="limit", ge=1, le=lookup.MAX_RESULTS)] = 10,
 ) -> MedicineRead:
     """Open pharmacies, village clinics and health centres of the city that report the item in
     stock, nearest first: distance, a rough level (充足 / 少量), when stock was last reported
-    (`stale` when older than `stale_hours`). No sign-in; no personal data."""
-    limit(request)
-    found = lookup.find(session=session, actor=lookup.PUBLIC, item=item, near=near, limit=limit_)
+    (`stale` when older than `stale_hours`). Near an area (`near`), or a position (`lon` and
+    `lat`: distances from there, in the city of the nearest village). No sign-in; no personal
+    data (a mobile number is not shown as a facility's phone). Each address may ask
+    `public_lookups_per_minute` times a minute; beyond, 429 with `Retry-After`."""
+    if (lon is None) != (lat is None) or (near is None and lon is None):
+        raise InvalidInputError(_("give near (an area code), or both lon and lat"))
+    at = (lon, lat) if lon is not None and lat is not None else None
+    found = lookup.find(
+        session=session, actor=lookup.PUBLIC, item=item, near=near, at=at, limit=limit_
+    )
     lang = current_language()
     return MedicineRead(
         item=found.item.code, item_name=found.item.name, unit=found.item.unit,

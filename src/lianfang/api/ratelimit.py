@@ -9,6 +9,12 @@ import threading
 import time
 from collections.abc import Callable
 
+from fastapi import Request
+
+from lianfang.api.deps import client_ip
+from lianfang.errors import RateLimitedError
+from lianfang.i18n import _
+
 MAX_CLIENTS = 10_000
 
 
@@ -43,3 +49,21 @@ class TokenBucket:
 def retry_after(seconds: float) -> str:
     """The ``Retry-After`` header's value: whole seconds, at least one."""
     return str(max(1, math.ceil(seconds)))
+
+
+def public_lookup(request: Request) -> None:
+    """Take one of the caller's public lookups (setting ``public_lookups_per_minute``, one
+    bucket per address for the API and the page alike); refuse with ``RateLimitedError`` (429,
+    ``Retry-After``) when none is left. A dependency: it runs before the route touches the
+    database, and ``api.responses`` declares 429 for every route that depends on it."""
+    state = request.app.state
+    bucket = getattr(state, "public_bucket", None)
+    if bucket is None:
+        bucket = state.public_bucket = TokenBucket(state.settings.public_lookups_per_minute)
+    wait = bucket.take(client_ip(request) or "unknown")
+    if wait > 0:
+        seconds = int(retry_after(wait))
+        raise RateLimitedError(
+            _("too many lookups from this address; try again in %(seconds)s s", seconds=seconds),
+            retry_after_s=seconds,
+        )

@@ -9,6 +9,8 @@ decide the codes; this only states them in the OpenAPI document):
 - every route that needs a signed-in caller: 401 (no or a bad token), 403 (no permission, area
   out of scope), 404 (a record or area not found within scope);
 - sign-in: 401;
+- every route that takes one of the caller's public lookups (``ratelimit.public_lookup``): 429
+  (too many from this address; with Retry-After);
 - every write (POST, PUT, PATCH, DELETE): 409 (a conflict with a stored record, named by table
   and columns).
 
@@ -61,6 +63,7 @@ ERRORS: dict[int, tuple[type[BaseModel], str]] = {
     403: (ErrorRead, "No permission, or the area lies outside your scope"),
     404: (ErrorRead, "Not found within your scope"),
     409: (ErrorRead, "Conflicts with a stored record (table and columns named, never values)"),
+    429: (ErrorRead, "Too many requests from this address; retry after Retry-After seconds"),
     422: (ValidationErrorRead, "The request does not validate (a field, an id out of range)"),
     503: (ErrorRead, "The database is unavailable or busy; retry after Retry-After seconds"),
 }
@@ -70,11 +73,13 @@ def _calls(dependant: Dependant, target: Any) -> bool:
     return dependant.call is target or any(_calls(d, target) for d in dependant.dependencies)
 
 
-def codes_of(route: APIRoute, actor: Any, sign_in: Any) -> set[int]:
+def codes_of(route: APIRoute, actor: Any, sign_in: Any, limited: Any) -> set[int]:
     """The error status codes a route can answer."""
     found = {400, 422, 503}
     if _calls(route.dependant, actor):
         found |= {401, 403, 404}
+    if _calls(route.dependant, limited):
+        found.add(429)
     if any(d.call is sign_in for d in route.dependant.dependencies):  # sign-in's own session
         found.add(401)
     if (route.methods or set()) & WRITES:
@@ -107,7 +112,7 @@ def _declare(operation: dict[str, Any], codes: set[int]) -> None:
             declared["content"] = {"application/json": {"schema": reference}}
 
 
-def declare_errors(app: FastAPI, *, actor: Any, sign_in: Any) -> None:
+def declare_errors(app: FastAPI, *, actor: Any, sign_in: Any, limited: Any) -> None:
     """Make the OpenAPI document state every route's error responses (keeping the description
     of any a route declared itself)."""
     build = app.openapi
@@ -124,7 +129,7 @@ def declare_errors(app: FastAPI, *, actor: Any, sign_in: Any) -> None:
             path = schema["paths"].get(path_format, {})
             for method in route.methods or ():
                 if method.lower() in path:
-                    _declare(path[method.lower()], codes_of(route, actor, sign_in))
+                    _declare(path[method.lower()], codes_of(route, actor, sign_in, limited))
                     if _calls(route.dependant, actor):
                         path[method.lower()]["security"] = [{"bearer": []}]
         done.append(schema)

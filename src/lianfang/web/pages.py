@@ -36,6 +36,7 @@ from lianfang.auth.models import User, UserSession
 from lianfang.auth.scope import Actor
 from lianfang.db.engine import read_apart
 from lianfang.demo import service as demo_service
+from lianfang.dispatch import service as dispatch
 from lianfang.errors import AuthenticationError, LianfangError
 from lianfang.i18n import LANGUAGES, _, use_language
 from lianfang.notify import service as notify
@@ -92,11 +93,14 @@ router = APIRouter(include_in_schema=False, route_class=Route)
 class SignedIn:
     """The signed-in user of a page request, with their web session."""
 
-    def __init__(self, user: User, web: UserSession, actor: Actor, unread: int = 0) -> None:
+    def __init__(
+        self, user: User, web: UserSession, actor: Actor, unread: int = 0, open_tasks: int = 0
+    ) -> None:
         self.user = user
         self.web = web
         self.actor = actor
         self.unread = unread  # notifications not yet read (the header's badge)
+        self.open_tasks = open_tasks  # tasks waiting for them ("my tasks" in the header)
 
 
 def signed_in(request: Request, session: SessionDep) -> SignedIn:
@@ -107,7 +111,10 @@ def signed_in(request: Request, session: SessionDep) -> SignedIn:
             raise AuthenticationError(_("sign in first"))
         user, web = found
         actor = auth.actor_for(user, client_ip(request))
-        return SignedIn(user, web, actor, notify.unread_count(session=session, actor=actor))
+        return SignedIn(
+            user, web, actor, notify.unread_count(session=session, actor=actor),
+            dispatch.open_count(session=session, actor=actor),
+        )  # fmt: skip
 
 
 SignedInDep = Annotated[SignedIn, Depends(signed_in)]
@@ -126,13 +133,17 @@ def page_session(request: Request) -> Iterator[Session]:
         yield own
 
 
+SPARED = frozenset({429, 503})
+"""Answers that do not touch the database: it failed (503), or the caller asks too often (429)."""
+
+
 def render(
     request: Request, name: str, context: dict[str, Any], status_code: int = 200
 ) -> HTMLResponse:
     """Render a template in the request's language, with the demo banner every page uses."""
     language = request_language(request)
     demo = None
-    if status_code != 503:  # when the database is what failed, do not touch it again
+    if status_code not in SPARED:  # the database failed, or must be spared this caller
         with page_session(request) as session:
             demo = demo_service.latest(session=session)
     with use_language(language):
@@ -144,19 +155,26 @@ def render(
 def render_error(request: Request, status_code: int, message: str) -> HTMLResponse:
     """A page that says why a request was refused, with the signed-in user's navigation.
 
-    It runs after the request's session was closed; when the database is what failed (503) it
-    does not touch it again."""
+    It runs after the request's session was closed; when the database is what failed (503), or
+    the caller asks too often (429), it does not touch it."""
     me = None
-    if status_code != 503:
+    if status_code not in SPARED:
         with page_session(request) as session:
             found = web_session(request, session)
             me = SignedIn(found[0], found[1], auth.actor_for(found[0])) if found else None
+    public = request.url.path.startswith(PUBLIC_PAGES)
     return render(
         request,
         "error.html",
-        {"status": status_code, "message": message, "me": me},
+        {"status": status_code, "message": message, "me": me,
+         "back": "/medicine" if public else "/",
+         "again": str(request.url.path) + (f"?{request.url.query}" if request.url.query else "")},
         status_code=status_code,
-    )
+    )  # fmt: skip
+
+
+PUBLIC_PAGES = ("/medicine",)
+"""Pages anyone may open without signing in: their error pages lead back to them."""
 
 
 def _safe_next(target: str | None) -> str:

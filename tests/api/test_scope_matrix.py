@@ -268,6 +268,57 @@ def notify_cases() -> list[Case]:
     ]  # fmt: skip
 
 
+DUTY_CSV = f"区划代码,日期,班次,岗位,姓名,电话\n{TOWN},2023-01-12,夜班,值班员,王五,13912340003\n"
+
+
+def duty_cases() -> list[Case]:
+    """Duty rosters of the first town: read with dispatch.read, arranged with duty.manage,
+    handover notes written by those who work (dispatch.work)."""
+    shift = "/api/duty/{shift_id}"
+    made = {"area_code": TOWN, "on_date": "2023-01-12", "shift": "night", "role": "staff",
+            "name": "王五", "phone": "13912340003"}  # fmt: skip
+    note = {"area_code": TOWN, "on_date": "2023-01-12", "shift": "day", "text": "交接"}
+    writers = REACH_TOWN - {Role.viewer}
+    return [
+        Case("GET", "/api/duty", f"/api/duty?area={TOWN}&from=2023-01-10", REACH_TOWN,
+             rows=items(within=None)),
+        Case("GET", "/api/duty/now", f"/api/duty/now?area={VILLAGE}", ALL),
+        Case("GET", "/api/duty/now", f"/api/duty/now?area={TOWN}&tonight=true#t", REACH_TOWN),
+        Case("POST", "/api/duty", "/api/duty", ISSUERS, 201, made),
+        Case("POST", "/api/duty", "/api/duty#far", CITY_WIDE & ISSUERS, 201,
+             made | {"area_code": OTHER_COUNTY_TOWN}),
+        Case("PATCH", shift, "/api/duty/{duty}", ISSUERS, 200, {"note": "开机"}),
+        Case("DELETE", shift, "/api/duty/{duty}", ISSUERS, 204),
+        Case("POST", "/api/duty/handovers", "/api/duty/handovers", writers, 201, note),
+        Case("GET", "/api/duty/handovers", f"/api/duty/handovers?area={TOWN}", REACH_TOWN,
+             rows=items(within=None)),
+        Case("POST", "/api/duty/handovers/read", "/api/duty/handovers/read", WORKERS, 200,
+             {"ids": ["{handover}"]}),
+        Case("GET", "/api/duty/template", "/api/duty/template", ISSUERS),
+        Case("POST", "/api/duty/import", "/api/duty/import", ISSUERS, 200, None,
+             DUTY_CSV.encode(), "file", "roster.csv"),
+        Case("GET", "/api/duty/export", f"/api/duty/export?area={TOWN}&format=csv", REACH_TOWN),
+    ]  # fmt: skip
+
+
+def duty_values(url: str, session: Session) -> dict[str, Any]:
+    """A staff member on the first town's night, and a handover note in its first village."""
+    from datetime import date
+
+    from lianfang.duty import service
+    from lianfang.duty.choices import DutyRole, Shift
+
+    if "{duty}" not in url and "/handovers/read" not in url:
+        return {}
+    made = service.create(session=session, actor=SYSTEM, data=service.ShiftIn(
+        area_code=TOWN, on_date=date(2023, 1, 11), shift=Shift.night, role=DutyRole.staff,
+        name="赵六", phone="13912340009",
+    ))  # fmt: skip
+    note = service.hand_over(session=session, actor=SYSTEM, area_code=VILLAGE,
+                             on_date=date(2023, 1, 11), shift=Shift.day, text="交接")  # fmt: skip
+    return {"duty": made.id, "handover": note.id}
+
+
 def notify_values(url: str, session: Session) -> dict[str, Any]:
     """A channel of the county, when a URL names one."""
     from lianfang.notify import service
@@ -624,6 +675,7 @@ CASES = [
     *resource_cases(),
     *dispatch_cases(),
     *notify_cases(),
+    *duty_cases(),
 ]
 PUBLIC = {("POST", "/api/auth/token"), ("GET", "/api/public/medicine")}
 
@@ -774,6 +826,7 @@ def test_role_may_call_endpoint_only_within_scope(
         | run_values(case, session)
         | dispatch_values(case.url, session)
         | notify_values(case.url, session)
+        | duty_values(case.url, session)
         | resource_values(case, session)
     )
     answer = case.send(client, concrete(case.url, session, values), bearer(client, role), values)
@@ -807,6 +860,7 @@ def test_anonymous_callers_are_refused(client: TestClient, session: Session, cas
         | run_values(case, session)
         | dispatch_values(case.url, session)
         | notify_values(case.url, session)
+        | duty_values(case.url, session)
         | resource_values(case, session)
     )
     answer = case.send(client, concrete(case.url, session, values), None, values)

@@ -7,6 +7,7 @@ strict schema (``lianfang.schemas.WriteSchema``) or without an example body here
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import pytest
@@ -46,6 +47,9 @@ class Example:
     data: dict[str, str] = field(default_factory=dict)
     files: dict[str, tuple[str, bytes, str]] = field(default_factory=dict)
     ids: dict[str, str] = field(default_factory=dict)  # path parameter -> key of the ids fixture
+
+
+DUTY_CSV = f"区划代码,日期,班次,岗位,姓名\n{VILLAGE[:9]},2023-01-12,夜班,值班员,王五\n".encode()
 
 
 def people_csv() -> bytes:
@@ -229,6 +233,25 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("post", "/api/notify/channels/{channel_id}/test"): Example(
         json={"text": "测试"}, ids={"channel_id": "channel"}
     ),
+    ("post", "/api/duty"): Example(
+        json={
+            "area_code": VILLAGE[:9],
+            "on_date": "2023-01-12",
+            "shift": "night",
+            "role": "leader",
+            "name": "陈建国",
+            "phone": "13912340001",
+        }
+    ),
+    ("patch", "/api/duty/{shift_id}"): Example(json={"note": "开机"}, ids={"shift_id": "duty"}),
+    ("post", "/api/duty/handovers"): Example(
+        json={"area_code": VILLAGE[:9], "on_date": "2023-01-12", "shift": "day", "text": "交接"}
+    ),
+    ("post", "/api/duty/handovers/read"): Example(json={"ids": ["{handover}"]}),
+    ("post", "/api/duty/import"): Example(
+        data={"dry_run": "true"},
+        files={"file": ("roster.csv", DUTY_CSV, "text/csv")},
+    ),
 }
 
 
@@ -279,13 +302,28 @@ def ids(client: TestClient, session: Session) -> dict[str, Any]:
     channel = client.post("/api/notify/channels", headers=bearer(client, Role.admin), json={
         "name": "县企业微信群", "area_code": VILLAGE[:6], "kind": "wecom",
         "target": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k"}).json()  # fmt: skip
-    return resource_ids(session) | tasks | {
+    return resource_ids(session) | tasks | duty_ids(session) | {
         "channel": channel["id"],
         "facility_alert": facility_alert,
         "person": person["id"], "alert": alert["id"], "responsible": responsible["id"],
         "run": run["id"], "done_run": finished_run(session, VILLAGE[:9] + "000"),
         "user": next(u["id"] for u in users if u["username"] == role_username(Role.viewer)),
     }  # fmt: skip
+
+
+def duty_ids(session: Session) -> dict[str, Any]:
+    """A staff member on duty in the first town, and a handover note there."""
+    from lianfang.duty import service
+    from lianfang.duty.choices import DutyRole, Shift
+
+    town, day = VILLAGE[:9] + "000", date(2023, 1, 11)
+    data = service.ShiftIn(
+        area_code=town, on_date=day, shift=Shift.night, role=DutyRole.staff, name="赵六"
+    )
+    made = service.create(session=session, actor=SYSTEM, data=data)
+    note = service.hand_over(session=session, actor=SYSTEM, area_code=town, on_date=day,
+                             shift=Shift.day, text="交接")  # fmt: skip
+    return {"duty": made.id, "handover": note.id}
 
 
 def resource_ids(session: Session) -> dict[str, Any]:
@@ -319,6 +357,11 @@ def counts(session: Session) -> dict[str, int]:
     }
 
 
+def value(ids: dict[str, Any], v: Any) -> Any:
+    """A "{name}" string of an example replaced by the standing id of that name."""
+    return ids[v[1:-1]] if isinstance(v, str) and v[:1] == "{" and v[-1:] == "}" else v
+
+
 def send(client: TestClient, method: str, path: str, example: Example, ids: dict[str, Any],
          headers: dict[str, str], extra: dict[str, Any]) -> Any:  # fmt: skip
     url = path.format(**{name: ids[key] for name, key in example.ids.items() if "{" + name in path})
@@ -329,7 +372,7 @@ def send(client: TestClient, method: str, path: str, example: Example, ids: dict
         if "run_id" in example.ids:
             body |= {"run_id": ids[example.ids["run_id"]]}
         body = {
-            k: ids[v[1:-1]] if isinstance(v, str) and v[:1] == "{" and v[-1:] == "}" else v
+            k: [value(ids, x) for x in v] if isinstance(v, list) else value(ids, v)
             for k, v in body.items()
         }
         return client.request(method, url, json=body | extra, headers=headers)

@@ -9,6 +9,7 @@ from lianfang.areas.routes import router as areas_router
 from lianfang.auth.routes import router as auth_router
 from lianfang.briefing.routes import router as briefing_router
 from lianfang.dispatch.routes import router as dispatch_router
+from lianfang.duty.routes import router as duty_router
 from lianfang.forecast.routes import router as forecast_router
 from lianfang.notify.routes import router as notify_router
 from lianfang.people.routes import router as people_router
@@ -27,3 +28,4 @@ router.include_router(alerts_router)
 router.include_router(public_router)
 router.include_router(briefing_router)
 router.include_router(dispatch_router)
+router.include_router(duty_router)

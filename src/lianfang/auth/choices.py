@@ -36,6 +36,7 @@ class Permission(Choice):
     dispatch_work = ("dispatch.work", _("carry out tasks: accept, report, comment"))
     notify_manage = ("notify.manage", _("manage notification channels (e-mail, webhooks, robots)"))
     dispatch_verify = ("dispatch.verify", _("verify tasks others carried out"))
+    duty_manage = ("duty.manage", _("arrange duty rosters"))
 
 
 class Role(Choice):
@@ -77,7 +78,11 @@ _PEOPLE = frozenset(
 )
 _RESOURCES = frozenset({Permission.resources_read, Permission.resources_report})
 _WORK = frozenset({Permission.dispatch_read, Permission.dispatch_work})
-_DISPATCH = _WORK | {Permission.dispatch_issue, Permission.dispatch_verify}
+_DISPATCH = _WORK | {
+    Permission.dispatch_issue,
+    Permission.dispatch_verify,
+    Permission.duty_manage,
+}
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.admin: frozenset(Permission),
     Role.city_commander: _READ

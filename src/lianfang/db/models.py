@@ -7,6 +7,7 @@ from lianfang.briefing.models import BriefingSnapshot
 from lianfang.db.base import Base
 from lianfang.demo.models import DemoWorld
 from lianfang.dispatch.models import Directive, Task, TaskComment, TaskEvidence
+from lianfang.duty.models import DutyHandover, DutyShift
 from lianfang.forecast.models import ForecastAdoption, ForecastRun
 from lianfang.jobs import JobLease
 from lianfang.notify.models import Delivery, Notification, NotifyChannel
@@ -52,6 +53,8 @@ __all__ = [
     "Delivery",
     "DemoWorld",
     "Directive",
+    "DutyHandover",
+    "DutyShift",
     "ExportJob",
     "Facility",
     "FacilityOperator",

@@ -1,0 +1,1 @@
+"""Duty rosters (值班值守): who is on duty where and when, and their handover notes."""

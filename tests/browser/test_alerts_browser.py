@@ -4,66 +4,28 @@ by severity, with its filters."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from lianfang.auth.choices import Role
-from tests.browser.conftest import sign_in
-from tests.factories import PASSWORD, VILLAGE, id_number, role_username
+from tests.browser.conftest import no_sideways_scroll, register_with_doctor, sign_in
+from tests.factories import VILLAGE, id_number, role_username
 
 pytestmark = pytest.mark.browser
 
-PHONE = {"width": 390, "height": 844}
-HEADER = "姓名,身份证号,村(居)代码,冠心病,疫苗剂次,负责人\n"
 NAME, DOCTOR = "预警测甲", "预警周医生"
 
 
 @pytest.fixture(scope="module", autouse=True)
 def registered(browser: Browser, server: str) -> None:
     """A red person of the village doctor's village, whose responsible doctor is linked to the
-    village worker's account (through the API, as a town's system would)."""
+    village worker's account."""
     page = browser.new_context(locale="zh-CN").new_page()
-    sign_in(page, server, role_username(Role.district_operator))
-    page.goto(f"{server}/people/import")
-    body = f"{NAME},{id_number('19400707', 41)},{VILLAGE},不稳定,0,{DOCTOR}\n"
-    page.get_by_test_id("import-file").set_input_files(
-        files=[{"name": "a.csv", "mimeType": "text/csv", "buffer": (HEADER + body).encode()}]
-    )
-    page.get_by_role("button", name="上传").click()
-    expect(page.get_by_test_id("import-result")).to_be_visible()
-    token = page.request.post(
-        f"{server}/api/auth/token",
-        data={"username": role_username(Role.district_operator), "password": PASSWORD},
-    ).json()["access_token"]
-    headers = {"Authorization": f"Bearer {token}"}
-    found = page.request.get(
-        f"{server}/api/people/responsibles?area={VILLAGE}", headers=headers
-    ).json()
-    doctor = next(r for r in found if r["name"] == DOCTOR)
-    linked = page.request.put(
-        f"{server}/api/people/responsibles/{doctor['id']}/user",
-        data={"username": role_username(Role.village_worker)}, headers=headers,
-    )  # fmt: skip
-    assert linked.ok, linked.text()
+    row = f"{NAME},{id_number('19400707', 41)},{VILLAGE},不稳定,0,{DOCTOR}\n"
+    register_with_doctor(page, server, row, DOCTOR, VILLAGE)
     page.context.close()
-
-
-@pytest.fixture
-def phone(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(
-        viewport=PHONE, locale="zh-CN", is_mobile=True, has_touch=True, device_scale_factor=1
-    )
-    opened = context.new_page()
-    yield opened
-    context.close()
-
-
-def no_sideways_scroll(page: Page) -> None:
-    width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
-    assert width[0] <= width[1], f"the page is {width[0]} px wide in a {width[1]} px viewport"
 
 
 def test_a_low_spo2_on_a_phone_becomes_a_task_with_a_suggested_hospital(

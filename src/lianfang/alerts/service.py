@@ -287,3 +287,18 @@ def open_by_person(*, session: Session, person_ids: list[int]) -> dict[int, int]
         .group_by(Alert.person_id)
     )
     return {int(p): n for p, n in rows if p is not None}
+
+
+def for_tasks(*, session: Session, actor: Actor, task_ids: list[int]) -> dict[int, AlertView]:
+    """The alert behind each of these tasks (tasks the caller has read), described, for the
+    subjects the actor's role may read: why it was raised and, for a referral, the hospital."""
+    subjects = [s for s, p in READ.items() if actor.can(p)]
+    if not task_ids or not subjects:
+        return {}
+    found = session.scalars(
+        select(Alert)
+        .where(Alert.task_id.in_(task_ids), Alert.subject.in_(subjects))
+        .order_by(Alert.id)
+    ).all()
+    return {v.alert.task_id: v for v in describe(session=session, alerts=list(found))
+            if v.alert.task_id is not None}  # fmt: skip

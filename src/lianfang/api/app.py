@@ -21,6 +21,7 @@ from lianfang.forecast import flows
 from lianfang.people import flows as export_flows
 from lianfang.web.alert_pages import router as alert_page_router
 from lianfang.web.briefing_pages import router as briefing_page_router
+from lianfang.web.dispatch_pages import router as dispatch_page_router
 from lianfang.web.forecast_pages import router as forecast_page_router
 from lianfang.web.language import LanguageMiddleware
 from lianfang.web.medicine_pages import router as medicine_page_router
@@ -30,6 +31,7 @@ from lianfang.web.pages import router as page_router
 from lianfang.web.people_pages import router as people_page_router
 from lianfang.web.person_pages import router as person_page_router
 from lianfang.web.resources_pages import router as resources_page_router
+from lianfang.web.task_pages import router as task_page_router
 
 
 @asynccontextmanager
@@ -103,6 +105,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(medicine_page_router)
     app.include_router(briefing_page_router)
     app.include_router(notify_page_router)
+    app.include_router(dispatch_page_router)
+    app.include_router(task_page_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     responses.declare_errors(
         app, actor=get_actor, sign_in=request_session, limited=ratelimit.public_lookup

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, or_, select
+from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from lianfang import timeutil
@@ -326,13 +326,9 @@ def get_task(*, session: Session, actor: Actor, task_id: int) -> Task:
     return task
 
 
-def my_tasks(*, session: Session, actor: Actor, include_finished: bool = False) -> list[Task]:
+def _mine(actor: Actor) -> ColumnElement[bool]:
     """The actor's own tasks and those escalated to them (overdue tasks of the areas right below
-    theirs, or of a directive they issued whose task has no parent): open first, the nearest
-    deadline first."""
-    actor.require(Permission.dispatch_read)
-    if actor.user_id is None:
-        return []
+    theirs, or of a directive they issued whose task has no parent)."""
     parent = aliased(Task)
     escalated = (
         exists()
@@ -345,15 +341,37 @@ def my_tasks(*, session: Session, actor: Actor, include_finished: bool = False) 
         .correlate(Task)
     )
     escalated_here = or_(escalated, Task.parent_id.is_(None) & issued)
-    mine = or_(
+    return or_(
         Task.owner_id == actor.user_id,
         Task.escalated_at.is_not(None) & Task.status.in_(OPEN_STATUSES) & escalated_here,
     )
-    query = select(Task).where(mine, Task.leaf, actor.area_filter(Task.area_code))
+
+
+def my_tasks(*, session: Session, actor: Actor, include_finished: bool = False) -> list[Task]:
+    """The actor's own tasks and those escalated to them: open first, the nearest deadline
+    first."""
+    actor.require(Permission.dispatch_read)
+    if actor.user_id is None:
+        return []
+    query = select(Task).where(_mine(actor), Task.leaf, actor.area_filter(Task.area_code))
     if not include_finished:
         query = query.where(Task.status != TaskStatus.verified)
     open_first = Task.status.in_(OPEN_STATUSES).desc()
     return list(session.scalars(query.order_by(open_first, Task.deadline, Task.id).limit(500)))
+
+
+def open_count(*, session: Session, actor: Actor) -> int:
+    """How many of the actor's tasks are still to be carried out (the header's badge): open or
+    sent back; 0 for a role that reads no tasks."""
+    if actor.user_id is None or not actor.can(Permission.dispatch_read):
+        return 0
+    waiting = (*OPEN_STATUSES, TaskStatus.rejected)
+    query = (
+        select(func.count())
+        .select_from(Task)
+        .where(_mine(actor), Task.leaf, Task.status.in_(waiting), actor.area_filter(Task.area_code))
+    )
+    return int(session.scalar(query) or 0)
 
 
 def act(
@@ -390,7 +408,8 @@ def act(
         task.verified_by, task.verified_at = actor.user_id, timeutil.now()
     task.status = after
     session.flush()
-    detail: dict[str, Any] = {"from": before.value, "to": after.value}
+    # The world's moment of the step (the audit row's own time is the machine's clock).
+    detail: dict[str, Any] = {"from": before.value, "to": after.value, "at": timeutil.now()}
     if reason:
         detail["reason"] = reason
     audit.record(

@@ -36,6 +36,7 @@ from lianfang.auth.models import User, UserSession
 from lianfang.auth.scope import Actor
 from lianfang.db.engine import read_apart
 from lianfang.demo import service as demo_service
+from lianfang.dispatch import service as dispatch
 from lianfang.errors import AuthenticationError, LianfangError
 from lianfang.i18n import LANGUAGES, _, use_language
 from lianfang.notify import service as notify
@@ -92,11 +93,14 @@ router = APIRouter(include_in_schema=False, route_class=Route)
 class SignedIn:
     """The signed-in user of a page request, with their web session."""
 
-    def __init__(self, user: User, web: UserSession, actor: Actor, unread: int = 0) -> None:
+    def __init__(
+        self, user: User, web: UserSession, actor: Actor, unread: int = 0, open_tasks: int = 0
+    ) -> None:
         self.user = user
         self.web = web
         self.actor = actor
         self.unread = unread  # notifications not yet read (the header's badge)
+        self.open_tasks = open_tasks  # tasks waiting for them ("my tasks" in the header)
 
 
 def signed_in(request: Request, session: SessionDep) -> SignedIn:
@@ -107,7 +111,10 @@ def signed_in(request: Request, session: SessionDep) -> SignedIn:
             raise AuthenticationError(_("sign in first"))
         user, web = found
         actor = auth.actor_for(user, client_ip(request))
-        return SignedIn(user, web, actor, notify.unread_count(session=session, actor=actor))
+        return SignedIn(
+            user, web, actor, notify.unread_count(session=session, actor=actor),
+            dispatch.open_count(session=session, actor=actor),
+        )  # fmt: skip
 
 
 SignedInDep = Annotated[SignedIn, Depends(signed_in)]

@@ -10,7 +10,6 @@ import statistics
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
 from functools import cache
 from time import perf_counter
 
@@ -36,7 +35,7 @@ from lianfang.demo import people as demo_people
 from lianfang.demo import world
 from lianfang.io import sheets, workbooks
 from lianfang.people import coverage
-from lianfang.people.choices import Capability, Condition, DiseaseState, Living
+from lianfang.people.choices import Condition, DiseaseState, Living
 from lianfang.people.importing import import_table
 from lianfang.people.sheet import CONDITION_KEY, SPEC
 
@@ -52,8 +51,9 @@ KEYS = (
     "name", "id_number", "phone", "area_code", "address", "living",
     *(CONDITION_KEY + c.value for c in Condition if c is not Condition.pregnancy),
     "vaccine_doses", "last_dose_on", "followup_opt_in", "responsible", "responsible_kind",
-    "responsible_phone", "kit_grade", "kit_on", "hospital", "hospital_capabilities",
+    "responsible_phone", "hospital",
 )  # fmt: skip
+"""The sheet's columns a registry clerk fills (kits come from a clinic's stock, not a sheet)."""
 GIVEN = "建国秀英桂兰明华玉珍德福凤英志强"
 
 
@@ -67,7 +67,6 @@ def _row(rng: random.Random, ids: demo_people.IdMaker, village: str, age: int) -
     born = demo_people.birth_date(age, rng.randrange(365), today)
     male = rng.random() < 0.46
     doses = rng.choices((0, 1, 2, 3), weights=(12, 5, 13, 70))[0]
-    kit = rng.random() < 0.6
     conditions = [_state(rng, p) for c, p in demo_people.ELDERLY_PREVALENCE.items()]
     return [
         rng.choice(demo_people.SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN),
@@ -76,9 +75,7 @@ def _row(rng: random.Random, ids: demo_people.IdMaker, village: str, age: int) -
         Living.alone.zh if rng.random() < 0.14 else Living.with_family.zh, *conditions,
         str(doses), "2022-11-20" if doses else "", "否",
         f"村医{village[-3:]}", "村医", f"0513-8{village[-7:]}",
-        "红色" if kit else "", (today - timedelta(days=3)).isoformat() if kit else "",
         "如东县人民医院" if rng.random() < 0.8 else "",
-        "、".join(c.zh for c in Capability),
     ]  # fmt: skip
 
 

@@ -49,6 +49,8 @@ BENCHMARKS: tuple[Benchmark, ...] = (
               "50 users on `lianfang serve`, SQLite and PostgreSQL"),
     Benchmark("dispatch", "benchmarks.dispatch", "run",
               "a directive cascaded to 21,958 villages, and its roll-up, against the raw driver"),
+    Benchmark("briefing", "benchmarks.briefing", "run",
+              "the city's briefing (HTML, PDF) and the overview's first paint"),
     Benchmark("cli_startup", "benchmarks.cli_startup", "run",
               "command-line start-up, against the bare interpreter and a tiny Typer app"),
 )  # fmt: skip

@@ -244,7 +244,33 @@ def _dispatch() -> tuple[Target, ...]:
     return tuple(out)
 
 
-TARGETS: tuple[Target, ...] = (*FORECAST, *_per_backend(), *_load(), *_dispatch(), *CLI)
+BRIEFING = (
+    Target(
+        "briefing.html",
+        "briefing",
+        "The daily briefing of Nantong (1.75M key people) as HTML, read model and page, SQLite",
+        S,
+        2.0,
+        Comparison.at_most,
+    ),
+    Target(
+        "briefing.pdf",
+        "briefing",
+        "The same briefing as an A4 PDF with Noto CJK embedded (WeasyPrint), SQLite",
+        S,
+        10.0,
+        Comparison.at_most,
+    ),
+    Target(
+        "briefing.overview_paint",
+        "briefing",
+        "The city commander's situation overview: first contentful paint in Chromium, SQLite",
+        S,
+        1.0,
+        Comparison.at_most,
+    ),
+)
+TARGETS: tuple[Target, ...] = (*FORECAST, *_per_backend(), *_load(), *_dispatch(), *BRIEFING, *CLI)
 
 
 RESOURCES = (

@@ -60,6 +60,7 @@ def test_version_is_answered_before_typer_loads() -> None:
         ("tasks",),
         ("briefing",),
         ("alerts",),
+        ("duty",),
     ],
 )
 def test_help_imports_nothing_heavy(path: tuple[str, ...]) -> None:

@@ -38,6 +38,7 @@ from lianfang.auth.scope import Actor
 from lianfang.db.errors import unique_columns
 from lianfang.dispatch import service as dispatch
 from lianfang.dispatch.models import Task
+from lianfang.duty import service as duty
 from lianfang.notify import service as notify
 from lianfang.people.choices import AlertReason
 
@@ -211,8 +212,9 @@ def _give_task(
     alert.task_id = task.id
     session.flush()
     _event(session, alert, EventKind.task, actor, moment, note=str(task.id))
-    notify.notify(  # the task's owner in the application, the area's channels by severity
-        session=session, users=[task.owner_id] if task.owner_id else [],
+    on_duty = duty.user_ids_on_duty(session, alert.area_code, moment)
+    notify.notify(  # the task's owner and who is on duty there; the area's channels by severity
+        session=session, users=([task.owner_id] if task.owner_id else []) + on_duty,
         area_code=alert.area_code, level=alert.severity, topic=f"alert.{alert.kind.value}",
         title=finding.title, link=f"/alerts/{alert.id}",
     )  # fmt: skip

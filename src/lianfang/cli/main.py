@@ -15,6 +15,7 @@ from lianfang.cli import (
     briefing,
     common,
     dispatch,
+    duty,
     forecast,
     people,
     resources,
@@ -46,6 +47,7 @@ app.add_typer(alerts.app, name="alerts")
 app.add_typer(audit.app, name="audit")
 app.add_typer(dispatch.directive_app, name="directive")
 app.add_typer(dispatch.tasks_app, name="tasks")
+app.add_typer(duty.app, name="duty")
 app.command("briefing")(briefing.briefing)
 
 

@@ -14,11 +14,13 @@ from sqlalchemy.orm import Session, aliased
 
 from lianfang import jobs
 from lianfang.alerts.choices import Severity
+from lianfang.areas import codes
 from lianfang.auth import audit
 from lianfang.auth.choices import AuditAction
 from lianfang.auth.scope import SYSTEM
 from lianfang.dispatch.choices import OPEN_STATUSES
 from lianfang.dispatch.models import Directive, Task
+from lianfang.duty import service as duty
 from lianfang.i18n import _
 from lianfang.notify import service as notify
 
@@ -55,9 +57,12 @@ def escalate(session: Session, run: jobs.Run) -> int:
             .values(escalated_at=run.now)
             .execution_options(synchronize_session=False)
         )
+    on_duty = duty.duty_map(session, run.now) if found else None
     for task_id, code, title, deadline, above in found:  # the level above hears of it
+        up = codes.parent_of(code)
+        told = ([above] if above else []) + (on_duty.user_ids(up) if on_duty and up else [])
         notify.notify(
-            session=session, users=[above] if above else [], area_code=code, level=Severity.medium,
+            session=session, users=told, area_code=code, level=Severity.medium,
             topic="task.escalated", link=f"/tasks/{task_id}",
             title=str(_("Overdue task escalated: %(title)s", title=title)),
             body=str(_("Due %(deadline)s and not done.", deadline=deadline.isoformat())),

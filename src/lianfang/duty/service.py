@@ -368,6 +368,37 @@ def tonight_list(
     return out
 
 
+@dataclass(frozen=True)
+class DutyMap:
+    """Who is on duty everywhere at one moment, read once: for a job that tells many areas."""
+
+    staffed: frozenset[str]  # areas with anyone on duty
+    users: dict[str, frozenset[int]]  # of them, the accounts on duty
+
+    def user_ids(self, area_code: str) -> list[int]:
+        """The accounts on duty for an area, else for the nearest area above with anyone."""
+        for code in chain(area_code):
+            if code in self.staffed:
+                return sorted(self.users.get(code, frozenset()))
+        return []
+
+
+def duty_map(session: Session, at: datetime | None = None) -> DutyMap:
+    """Everyone on duty at a moment (now by default)."""
+    moment = at or timeutil.now()
+    rows = session.execute(
+        select(DutyShift.area_code, DutyShift.user_id).where(
+            DutyShift.starts_at <= moment, DutyShift.ends_at > moment
+        )
+    ).all()
+    users: dict[str, set[int]] = {}
+    for code, user_id in rows:
+        users.setdefault(code, set())
+        if user_id is not None:
+            users[code].add(user_id)
+    return DutyMap(frozenset(users), {c: frozenset(u) for c, u in users.items()})
+
+
 def user_ids_on_duty(session: Session, area_code: str, at: datetime | None = None) -> list[int]:
     """The users on duty for an area at a moment (now by default), with the fallback above:
     whom an alert or an escalation there is also told."""

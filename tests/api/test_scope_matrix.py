@@ -31,6 +31,7 @@ from lianfang.people.models import ExportJob, ImportReport, Responsible
 from lianfang.people.sheet import SPEC
 from lianfang.resources import ledger
 from lianfang.resources import service as resources
+from lianfang.resources import sheet as resource_sheets
 from lianfang.resources.choices import FacilityType, StaffMoveKind, StaffRole
 from lianfang.resources.models import Facility, Item
 from lianfang.resources.schemas import (
@@ -78,6 +79,12 @@ Rows = Callable[[Any], list[str | None]]
 def items(key: str = "area_code", within: str | None = "items") -> Rows:
     """The codes of a JSON list (or of the list under ``within``)."""
     return lambda answer: [row[key] for row in (answer.json()[within] if within else answer.json())]
+
+
+def exported_facilities(answer: Any) -> list[str | None]:
+    """The area codes of an exported facilities sheet."""
+    _spec, table = resource_sheets.read(answer.content, "export.csv")
+    return list(table.values("area_code") or [])
 
 
 def exported(answer: Any) -> list[str | None]:
@@ -445,6 +452,12 @@ def resource_cases() -> list[Case]:
         Case("GET", clinic + "/operators", hospital + "/operators", RESOURCE_READERS),
         Case("POST", clinic + "/operators", hospital + "/operators", MANAGERS, 201,
              {"user_id": "{county_hospital_user}"}),
+        Case("GET", "/api/resources/export",
+             f"/api/resources/export?kind=facilities&area={VILLAGE}&format=csv",
+             RESOURCE_READERS, rows=exported_facilities),
+        Case("GET", "/api/resources/export",
+             f"/api/resources/export?kind=facilities&area={TOWN}&format=csv#t",
+             RESOURCE_READERS - {Role.village_worker}, rows=exported_facilities),
         Case("GET", "/api/resources/targets", f"/api/resources/targets?area={TOWN}",
              RESOURCE_READERS - {Role.village_worker}, rows=items(within=None)),
         Case("PUT", "/api/resources/targets", "/api/resources/targets", RESOURCE_MANAGERS, 200,

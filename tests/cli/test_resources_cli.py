@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
+from lianfang.api.app import create_app
+from lianfang.auth.choices import Role
+from lianfang.config import Settings
 from tests.cli.test_cli import lianfang, one_line_error
-from tests.conftest import empty_database, seeded_engine
+from tests.conftest import bearer, empty_database, seeded_engine
 from tests.factories import VILLAGE
 
 YANGKOU = "320623101"
@@ -66,3 +71,24 @@ def test_import_is_all_or_nothing(db: str, tmp_path: Path) -> None:
     centre = [r["balance"] for r in after["rows"]
               if r["item"] == "azvudine" and r["facility_type"] == "township_centre"]  # fmt: skip
     assert centre == [40]
+
+
+@pytest.mark.parametrize("kind", ["facilities", "capacity", "stock"])
+@pytest.mark.parametrize("file_format", ["xlsx", "csv"])
+def test_an_api_export_imports_again_unchanged(
+    db: str, tmp_path: Path, kind: str, file_format: str
+) -> None:
+    with TestClient(create_app(Settings(database_url=db, jobs=False))) as client:
+        answer = client.get(
+            "/api/resources/export",
+            params={"kind": kind, "area": YANGKOU, "format": file_format},
+            headers=bearer(client, Role.district_operator),
+        )
+    assert answer.status_code == 200, answer.text
+    exported = tmp_path / f"{kind}.{file_format}"
+    exported.write_bytes(answer.content)
+    done = lianfang("resources", "import", str(exported), db=db)
+    assert done.returncode == 0, done.stderr
+    found = re.search(r"(\d+) 行，新增 0，更新 0，未变 (\d+)", done.stdout)
+    assert found is not None, done.stdout
+    assert found.group(1) == found.group(2) != "0"

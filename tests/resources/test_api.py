@@ -3,6 +3,7 @@ pairings, operators and targets — scope, refusals and audit rows."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -16,7 +17,7 @@ from lianfang.auth import service as auth
 from lianfang.auth.choices import Role
 from lianfang.auth.models import AuditEvent
 from lianfang.auth.scope import SYSTEM
-from lianfang.resources import service
+from lianfang.resources import ledger, service
 from lianfang.resources.choices import FacilityType
 from lianfang.resources.models import CapacityReport, StockBalance
 from lianfang.resources.schemas import CapacityCreate
@@ -364,3 +365,50 @@ def test_staff_moves_institutions_pairings_and_targets(
     assert next(r for r in stock if r["item"] == "oximeter")["target"] == 3
     assert audit.Entry  # the rows above were audited through the service
     assert chain.verify(session).broken is None
+
+
+def test_the_export_api_answers_the_import_sheet_audited_and_in_scope(
+    client: TestClient, session: Session
+) -> None:
+    risky = facility(session, "X-RISKY", VILLAGE, FacilityType.pharmacy, name="=HYPERLINK(1)")
+    ledger_receive(session, risky.id)
+    headers = bearer(client, Role.town_operator)
+    before = session.scalar(select(func.max(AuditEvent.id))) or 0
+    answer = client.get(
+        "/api/resources/export",
+        params={"kind": "facilities", "area": TOWN, "format": "csv"},
+        headers=headers,
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"].startswith("text/csv")
+    assert "facilities-320623001.csv" in answer.headers["content-disposition"]
+    text = answer.content.decode("utf-8-sig")
+    assert text.startswith("机构编码,")
+    assert "'=HYPERLINK(1)" in text  # a spreadsheet shows it as text; the import undoes it
+    assert "\n=HYPERLINK" not in text
+    assert ",=HYPERLINK" not in text
+    event = session.scalar(select(AuditEvent).where(AuditEvent.id > before))
+    assert event is not None
+    assert (event.action, event.entity_type) == ("export", "facility")
+    assert event.username == role_username(Role.town_operator)
+    assert event.detail is not None
+    assert json.loads(event.detail)["rows"] == text.count("\n") - 1
+    stock = client.get(
+        "/api/resources/export", params={"kind": "stock", "area": VILLAGE}, headers=headers
+    )
+    assert stock.status_code == 200
+    assert stock.content[:2] == b"PK"  # a workbook by default
+    far = client.get(
+        "/api/resources/export", params={"kind": "capacity", "area": OTHER_COUNTY_TOWN},
+        headers=headers,
+    )  # fmt: skip
+    assert far.status_code == 403
+    unknown = client.get(
+        "/api/resources/export", params={"kind": "people", "area": TOWN}, headers=headers
+    )
+    assert unknown.status_code == 422
+
+
+def ledger_receive(session: Session, facility_id: int) -> None:
+    ledger.receive(session=session, actor=SYSTEM, facility_id=facility_id,
+                   item_id=item(session, "ibuprofen").id, quantity=5)  # fmt: skip

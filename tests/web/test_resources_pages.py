@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from lianfang import timeutil
 from lianfang.auth.choices import Role
 from lianfang.auth.scope import SYSTEM
-from lianfang.resources import service
+from lianfang.resources import service, sheet
 from lianfang.resources.choices import FacilityType
 from lianfang.resources.models import CapacityReport, Facility, StockBalance, StockMovement
 from lianfang.resources.schemas import CapacityCreate
@@ -183,6 +183,22 @@ def test_the_reserve_dashboard_goes_down_city_county_town_facility(
     centre = by_code(session, YANGKOU_CENTRE)
     assert f'<tr data-facility="{centre.id}" data-item="azvudine">' in town
     assert f'href="/resources/facilities/{centre.id}"' in town
+
+
+def test_the_list_and_the_reserve_link_exports_that_import_again(client: TestClient) -> None:
+    sign_in(client, Role.town_operator)
+    listing = client.get("/resources").text
+    links = re.findall(r'href="(/api/resources/export\?[^"]+)"', listing)
+    kinds = {re.search(r"kind=(\w+)", link).group(1) for link in links}  # type: ignore[union-attr]
+    assert kinds == {"facilities", "capacity", "stock"}
+    facilities = client.get(next(u for u in links if "facilities" in u and "csv" in u)
+                            .replace("&amp;", "&"))  # fmt: skip
+    assert facilities.status_code == 200  # the page's own sign-in is enough
+    spec, table = sheet.read(facilities.content, "facilities.csv")
+    assert spec is sheet.FACILITIES
+    assert len(table) > 0
+    reserve = client.get("/resources/reserve").text
+    assert re.findall(r'href="/api/resources/export\?kind=(\w+)', reserve) == ["stock", "stock"]
 
 
 def test_a_receipt_then_an_issue_change_the_balance_shown(

@@ -149,8 +149,10 @@ def import_command(
                 console.print(row.message(language()), highlight=False, soft_wrap=True)
         raise
     summary = _(
-        "%(kind)s: %(rows)s rows, created %(created)s, updated %(updated)s",
+        "%(kind)s: %(rows)s rows, created %(created)s, updated %(updated)s, "
+        "unchanged %(unchanged)s",
         kind=spec.name, rows=result.rows, created=result.created, updated=result.updated,
+        unchanged=result.unchanged,
     )  # fmt: skip
     say(_("dry run: %(summary)s", summary=summary) if dry_run else summary)
 
@@ -158,7 +160,7 @@ def import_command(
 @app.command("export")
 def export_command(
     kind: Annotated[
-        str, typer.Argument(help="facilities、capacity 或 counts / facilities, capacity or counts.")
+        str, typer.Argument(help="facilities、capacity 或 stock / facilities, capacity or stock.")
     ],
     area: Annotated[str, typer.Option("--area", help="区划代码 / Area code, e.g. 320623.")],
     output: Annotated[
@@ -168,11 +170,13 @@ def export_command(
 ) -> None:
     """导出机构、能力上报或库存盘点表（与导入同一格式，可再导入）/ Export the facilities,
     capacity reports or stock counts of an area in the import's own sheet, so the file imports
-    again. The format follows the file name (.csv, else .xlsx)."""
+    again. The format follows the file name (.csv, else .xlsx). Audited as an export."""
     from lianfang.resources import exporting
 
     file_format = "csv" if output.suffix.lower() == ".csv" else "xlsx"
     with unit_of_work(db) as session:
-        spec, rows = exporting.rows(session=session, actor=operator(), kind=kind, area_code=area)
-    output.write_bytes(exporting.as_file(spec, rows, file_format))
-    say(_("%(rows)s rows written to %(path)s", rows=len(rows), path=str(output)))
+        content, rows = exporting.export(
+            session=session, actor=operator(), kind=kind, area_code=area, file_format=file_format
+        )
+    output.write_bytes(content)
+    say(_("%(rows)s rows written to %(path)s", rows=rows, path=str(output)))

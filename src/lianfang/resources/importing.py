@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -23,7 +23,7 @@ from lianfang.io import sheets
 from lianfang.io.sheets import SheetSpec
 from lianfang.resources import ledger, service
 from lianfang.resources.choices import Capability, FacilityStatus, FacilityType
-from lianfang.resources.models import Facility
+from lianfang.resources.models import CapacityReport, Facility, StockBalance
 from lianfang.resources.schemas import CapacityCreate, FacilityCreate, FacilityUpdate
 from lianfang.resources.sheet import CAPACITY, COUNTS, FACILITIES
 
@@ -36,6 +36,7 @@ class ImportResult:
     rows: int = 0
     created: int = 0
     updated: int = 0
+    unchanged: int = 0  # rows that agree with what is stored (an export imported again)
     dry_run: bool = False
 
 
@@ -70,6 +71,14 @@ def _facility_row(session: Session, actor: Actor, row: Row, result: ImportResult
     if row.get("status"):
         fields["status"] = _choice(FacilityStatus, row["status"])
     existing = session.scalar(select(Facility).where(Facility.code == row["facility_code"]))
+    if existing is not None:
+        stored = {k: getattr(existing, k) for k in fields}
+        stored["capabilities"] = sorted(c.value for c in existing.capabilities)
+        fields["capabilities"] = sorted(caps)
+        fields = {k: v for k, v in fields.items() if v != stored[k]}
+        if not fields:
+            result.unchanged += 1
+            return
     if existing is None:
         data = FacilityCreate(
             code=row["facility_code"], type=_choice(FacilityType, row["type"]),
@@ -88,16 +97,34 @@ def _facility_row(session: Session, actor: Actor, row: Row, result: ImportResult
         result.updated += 1
 
 
-def _capacity_row(session: Session, actor: Actor, row: Row, result: ImportResult) -> None:
-    place = _facility(session, row["facility_code"])
-    text = row["reported_at"].replace("T", " ")
+def _moment(text: str) -> datetime:
+    """A sheet's time (YYYY-MM-DD[ HH:MM], Beijing time unless it says otherwise), in UTC."""
+    text = text.replace("T", " ")
     local = datetime.fromisoformat(text if len(text) > 10 else f"{text} 00:00")
     if local.tzinfo is None:
         local = local.replace(tzinfo=timeutil.LOCAL_TZ)
-    at = local.astimezone(UTC)
+    return local.astimezone(UTC)
+
+
+MINUTE = timedelta(minutes=1)  # what a sheet's time leaves out
+
+
+def _capacity_row(session: Session, actor: Actor, row: Row, result: ImportResult) -> None:
+    place = _facility(session, row["facility_code"])
+    at = _moment(row["reported_at"])
     keys = ("beds_total", "beds_occupied", "icu_total", "icu_occupied", "fever_visits",
             "staff_on_duty")  # fmt: skip
     data = CapacityCreate(**{k: _number(row.get(k, "")) for k in keys})
+    same = session.scalars(
+        select(CapacityReport).where(
+            CapacityReport.facility_id == place.id,
+            CapacityReport.reported_at >= at,
+            CapacityReport.reported_at < at + MINUTE,
+        )
+    )
+    if any(all(getattr(r, k) == getattr(data, k) for k in keys) for r in same):
+        result.unchanged += 1  # this very report is stored already
+        return
     service.report_capacity(
         session=session, actor=actor, facility_id=place.id, data=data, reported_at=at
     )
@@ -107,6 +134,12 @@ def _capacity_row(session: Session, actor: Actor, row: Row, result: ImportResult
 def _count_row(session: Session, actor: Actor, row: Row, result: ImportResult) -> None:
     place = _facility(session, row["facility_code"])
     thing = ledger.item_by_code(session, row["item"])
+    if row.get("counted_at"):
+        at = _moment(row["counted_at"])
+        held = session.get(StockBalance, (place.id, thing.id))
+        if held is not None and held.balance == int(row["counted"]) and held.moved_at >= at:
+            result.unchanged += 1  # agrees, and no newer than what was last reported
+            return
     moved = ledger.count(
         session=session, actor=actor, facility_id=place.id, item_id=thing.id,
         counted=int(row["counted"]), note=_("stock count import").in_language("zh"),

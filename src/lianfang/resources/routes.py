@@ -8,13 +8,15 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from fastapi.responses import Response
 
-from lianfang.api.deps import CurrentActor, Offset, PathId, QueryId, Route, SessionDep
+from lianfang.api.deps import CurrentActor, Offset, PathId, QueryId, Route, SessionDep, download
+from lianfang.areas import codes
 from lianfang.auth.choices import Permission
 from lianfang.auth.models import User
 from lianfang.errors import InvalidInputError
 from lianfang.i18n import _
-from lianfang.resources import ledger, reserve, service, views
+from lianfang.resources import exporting, ledger, reserve, service, views
 from lianfang.resources.choices import FacilityStatus, FacilityType
 from lianfang.resources.models import StockMovement
 from lianfang.resources.schemas import (
@@ -454,3 +456,28 @@ def area_reserve(
     """Per facility and item: balance (stale when older than `stale_hours`), days of supply,
     the reserve target, the shortfall and the nearest facility that could transfer."""
     return ReserveRead.of(reserve.reserve(session=session, actor=actor, area_code=area), short)
+
+
+ExportKind = Annotated[
+    str, Query(pattern="^(facilities|capacity|stock)$",
+               description="facilities, capacity (reports) or stock (each balance, as a count)"),
+]  # fmt: skip
+
+
+@router.get(
+    "/resources/export", summary="Export facilities, capacity reports or stock (.xlsx or .csv)",
+    responses=SCOPE,
+)  # fmt: skip
+def export_resources(
+    session: SessionDep, actor: CurrentActor, kind: ExportKind, area: AreaQuery,
+    format: Annotated[str, Query(pattern="^(xlsx|csv)$")] = "xlsx",
+) -> Response:  # fmt: skip
+    """The facilities, capacity reports or stock balances of the facilities of an area in your
+    scope, in the sheet `lianfang resources import` reads, so the file imports again unchanged
+    (CSV cells a spreadsheet would run as a formula get a leading quote, taken off on import).
+    Audited as an export."""
+    data, _rows = exporting.export(
+        session=session, actor=actor, kind=kind, area_code=area, file_format=format
+    )
+    session.commit()
+    return download(data, f"{kind}-{codes.short(codes.normalise(area))}.{format}")

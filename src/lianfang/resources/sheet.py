@@ -38,6 +38,9 @@ COUNTS = SheetSpec("stock counts", (
     Column("item", _("item"), required=True,
            note=_("item code or its Chinese name, e.g. ibuprofen")),
     Column("counted", _("counted"), required=True),
+    Column("counted_at", _("counted at"), width=18,
+           note=_("YYYY-MM-DD HH:MM, Beijing time; empty: now. A count that agrees with the "
+                  "balance and is no newer than its last report changes nothing")),
 ))  # fmt: skip
 SPECS = (FACILITIES, CAPACITY, COUNTS)
 

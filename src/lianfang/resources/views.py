@@ -22,8 +22,7 @@ from lianfang.areas.models import Area
 from lianfang.auth.choices import Permission
 from lianfang.auth.models import User
 from lianfang.auth.scope import Actor
-from lianfang.errors import NotFoundError, PermissionDenied
-from lianfang.i18n import _
+from lianfang.errors import PermissionDenied
 from lianfang.people.models import Person
 from lianfang.pii import mask_id
 from lianfang.resources import ledger, reserve
@@ -43,6 +42,7 @@ from lianfang.resources.models import (
 )
 from lianfang.resources.service import (
     FacilityFilter,
+    area_in_scope,
     facility_query,
     is_stale,
     latest_capacity,
@@ -53,16 +53,6 @@ MAX_LIMIT = 500
 HISTORY_DAYS = 30
 RECENT_MOVEMENTS = 20
 LONG_STREAK_DAYS = 14  # 关心关爱: nobody works this many days on end unnoticed
-
-
-def area(session: Session, actor: Actor, raw: str) -> Area:
-    """An area of the actor's scope, by a code in any form."""
-    code = codes.normalise(raw)
-    found = session.get(Area, code)
-    if found is None:
-        raise NotFoundError(_("no area with code %(code)s", code=codes.short(code)))
-    actor.require_area(code, found.name)
-    return found
 
 
 # ---- the facility list and the map ------------------------------------------------------
@@ -165,10 +155,10 @@ def facilities(
 ) -> FacilityPage:  # fmt: skip
     """The facilities matching a filter (type, status, name, only stale ones) in an area of the
     actor's scope, in the order asked (then by name), ``limit`` from ``offset``."""
-    f = replace(f, area=area(session, actor, f.area).code)
+    f = replace(f, area=area_in_scope(session, actor, f.area).code)
     size = max(1, min(limit, MAX_LIMIT))
     offset = max(0, offset)
-    counted, _, _ = _filtered(actor, f, func.count(Facility.id))
+    counted, _newest, _stocked = _filtered(actor, f, func.count(Facility.id))
     total = int(session.scalar(counted) or 0)
     stmt, newest, stocked = _filtered(actor, f, Facility.id)
     latest = (
@@ -554,7 +544,7 @@ def operators(*, session: Session, actor: Actor, facility_id: int) -> list[User]
 def _scoped(session: Session, actor: Actor, raw: str) -> str:
     """The short prefix of an area of the actor's scope (checked)."""
     actor.require(Permission.resources_read)
-    return codes.short(area(session, actor, raw).code)
+    return codes.short(area_in_scope(session, actor, raw).code)
 
 
 def institutions(

@@ -34,8 +34,8 @@ from lianfang.resources.choices import (
     StaffRole,
 )
 from lianfang.resources.models import Facility, Item
-from lianfang.resources.views import FacilitySort
 from lianfang.resources.schemas import CapacityCreate
+from lianfang.resources.views import FacilitySort
 from lianfang.web.language import request_language
 from lianfang.web.pages import SignedIn, SignedInDep, render
 from lianfang.web.people_pages import _option, choice

@@ -22,17 +22,21 @@ from lianfang import timeutil
 from lianfang.alerts.models import Alert
 from lianfang.areas.choices import AreaLevel
 from lianfang.areas.models import Area
+from lianfang.auth import service as auth
+from lianfang.auth.choices import Role
+from lianfang.auth.models import User
 from lianfang.auth.scope import SYSTEM
 from lianfang.db import models
 from lianfang.db.base import Base
 from lianfang.db.engine import make_engine, make_sessionmaker, transaction
 from lianfang.db.migrate import upgrade
+from lianfang.demo import directives, story, world
 from lianfang.demo import service as demo_service
-from lianfang.demo import story, world
 from lianfang.demo.population import is_community
 from lianfang.people import coverage
 from lianfang.people.choices import Guarantee
 from lianfang.people.models import Person, Responsible
+from tests.factories import make_user
 
 DAY = date(2022, 12, 28)  # not story.TODAY, the day the tests' clock is pinned to
 SEED = 7
@@ -52,6 +56,7 @@ MACHINE_CLOCK = {
 DEADLINES = {
     ("person", "due_on"), ("coverage_cell", "due_on"), ("user_session", "expires_at"),
     ("api_token", "expires_at"), ("api_token", "revoked_at"), ("export_job", "expires_at"),
+    ("directive", "deadline"), ("task", "deadline"),
 }  # fmt: skip
 
 
@@ -59,6 +64,7 @@ DEADLINES = {
 class Built:
     session: Session
     report: world.WorldReport
+    directives: directives.DirectivesReport
 
 
 @pytest.fixture(scope="module")
@@ -67,8 +73,13 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
     upgrade(engine)
     with transaction(make_sessionmaker(engine)) as session:
         report = world.build(session=session, actor=SYSTEM, seed=SEED, scale="demo", today=DAY)
+        commander = make_user(session, username="commander", role=Role.city_commander,
+                              area_code=CITY)  # fmt: skip
+        orders = directives.generate(
+            session=session, actor=auth.actor_for(commander), seed=SEED, prefix="3206", today=DAY
+        )
     with Session(engine) as session:
-        yield Built(session, report)
+        yield Built(session, report, orders)
     engine.dispose()
 
 
@@ -250,3 +261,44 @@ def test_behind_towns_centres_are_short_of_antivirals_and_the_seat_is_not(built:
         short, centres = short_centres(town)
         assert short == centres == 1, town
     assert short_centres("320623001")[0] == 0  # 掘港街道, the county seat
+
+
+def test_directives_hold_tasks_in_every_state_each_with_an_owner(built: Built) -> None:
+    from lianfang.dispatch.choices import TaskStatus
+    from lianfang.dispatch.models import Directive, Task
+
+    s = built.session
+    assert s.scalar(select(func.count()).select_from(Directive)) == len(story.DIRECTIVES)
+    leaves = s.execute(select(Task.status, Task.owner_id, Task.escalated_at).where(Task.leaf)).all()
+    assert {status for status, _o, _e in leaves} == {
+        TaskStatus.new, TaskStatus.accepted, TaskStatus.in_progress, TaskStatus.done,
+        TaskStatus.verified, TaskStatus.rejected,
+    }  # fmt: skip
+    assert all(owner is not None for _s, owner, _e in leaves)
+    escalated = [e for _s, _o, e in leaves if e is not None]
+    assert len(escalated) == built.directives.escalated > 0
+    linked = s.scalar(select(func.count()).select_from(Responsible).where(
+        Responsible.user_id.is_not(None)))  # fmt: skip
+    assert linked
+    assert linked >= built.report.villages * 0.8  # village doctors own their tasks
+
+
+def test_towns_behind_are_behind_on_the_village_directive_too(built: Built) -> None:
+    from lianfang.dispatch import rollup
+    from lianfang.dispatch.models import Directive
+
+    commander = auth.actor_for(
+        built.session.scalars(select(User).where(User.username == "commander")).one()
+    )
+    village_level = next(p for p in story.DIRECTIVES if p.to_level == "village")
+    directive = built.session.scalars(
+        select(Directive).where(Directive.title == village_level.title)
+    ).one()
+    done: dict[bool, list[float]] = {True: [], False: []}
+    for county in {code[:6] for code in story.BEHIND}:
+        tree = rollup.rollup(session=built.session, actor=commander, directive_id=directive.id,
+                             area=county)  # fmt: skip
+        for row in tree.rows:
+            done[row.area_code in story.BEHIND].append(row.counts.done / row.counts.total)
+    behind, others = done[True], done[False]
+    assert sum(behind) / len(behind) < sum(others) / len(others) - 0.15

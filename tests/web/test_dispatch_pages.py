@@ -231,3 +231,26 @@ def test_a_task_outside_scope_is_not_found_and_roles_keep_to_their_permissions(
     accept = {"csrf_token": csrf, "action": "accept"}
     assert client.post(f"/tasks/{mine.id}/act", data=accept).status_code == 403
     assert mine.status is TaskStatus.new
+
+
+def test_the_english_pages_show_no_chinese_interface_text(
+    client: TestClient, session: Session
+) -> None:
+    from tests.test_messages import CJK, catalogue, visible_text
+
+    directive = three_villages(session, days=0)
+    task = tasks_of(session, directive.id)[VILLAGE]
+    chinese = {
+        str(m.string)
+        for m in catalogue("zh")
+        if m.id and m.string and CJK.search(str(m.string)) and len(str(m.string)) >= 2
+    }
+    sign_in(client, Role.village_worker)
+    client.cookies.set("lianfang_lang", "en")
+    for path in ("/directives", f"/directives/{directive.id}", f"/tasks/{task.id}", "/tasks/mine"):
+        page = client.get(path)
+        assert page.status_code == 200, path
+        shown = visible_text(page.text)
+        leaked = sorted(text for text in chinese if text in shown)
+        assert not leaked, f"{path} shows Chinese interface text in English: {leaked}"
+    assert "Due today" in visible_text(client.get("/tasks/mine").text)

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from lianfang.auth.scope import Actor
-    from lianfang.demo import accounts, world
+    from lianfang.demo import accounts, directives, world
 
 
 class Scale(enum.StrEnum):
@@ -136,6 +136,7 @@ def demo(
         planned = accounts.plan(session=session, actor=actor, city=DEFAULT_CITY)
         accounts.ensure(session=session, actor=actor, accounts=planned, password=password)
         accounts.link_responsibles(session=session, actor=actor, accounts=planned)
+        orders = _directives(session, seed, DEFAULT_CITY, report.today)
     engine.dispose()
     say(
         _(
@@ -164,10 +165,31 @@ def demo(
             overdue=f"{key.overdue:,}",
         ),
     )
+    say(
+        _(
+            "directives (invented): %(directives)s issued by the city, %(tasks)s tasks down to "
+            "the villages, %(done)s done, %(escalated)s overdue and escalated; %(staff)s staff "
+            "accounts own them (no one signs in with those).",
+            directives=orders.directives, tasks=f"{orders.tasks:,}", done=f"{orders.done:,}",
+            escalated=f"{orders.escalated:,}", staff=f"{orders.staff:,}",
+        ),
+    )  # fmt: skip
     _print_accounts(planned, password)
     if not no_serve:
         settings = settings_for(None)
         serve_cmd.start(settings.host, settings.port, settings.workers)
+
+
+def _directives(session: Session, seed: int, city: str, today: date) -> directives.DirectivesReport:
+    """The story's directives, issued by the demo commander and carried forward to today."""
+    from lianfang.auth import service as auth
+    from lianfang.demo import directives
+
+    commander = auth.get_user(session=session, username="commander")
+    assert commander is not None
+    return directives.generate(
+        session=session, actor=auth.actor_for(commander), seed=seed, prefix=city, today=today
+    )
 
 
 def _day(text: str) -> date:

@@ -249,3 +249,43 @@ OCCUPANCY = (0.55, 0.9)
 def no_oximeter(w: float) -> float:
     """Probability that a village clinic of a town of weakness ``w`` lacks its oximeters."""
     return NO_OXIMETER[0] + NO_OXIMETER[1] * w
+
+
+# ---- directives (demo.directives) ---------------------------------------------------------
+@dataclass(frozen=True)
+class DemoDirective:
+    """A directive of the 2022–23 response the city issued before the demo's day."""
+
+    title: str
+    text: str
+    to_level: str  # county, town or village
+    issued_days_ago: int
+    due_in_days: int  # from today: negative = already past its deadline (escalated)
+    done: float  # share of its tasks carried out in an ordinary town
+    verified: float  # share of those done that the level above has verified
+
+
+DIRECTIVES = (
+    DemoDirective(
+        "养老机构封闭管理检查", "对辖区养老机构逐一开展封闭管理、人员健康监测和物资储备检查，"
+        "问题清单当日整改。", "county", 6, 2, 0.6, 0.5,
+    ),
+    DemoDirective(
+        "药品储备动态清零短缺", "乡镇卫生院、村卫生室按服务人口15%-20%储备退热药和抗原，"
+        "短缺品种动态清零，每日报送库存。", "town", 9, -2, 0.7, 0.6,
+    ),
+    DemoDirective(
+        "重点人群健康服务全覆盖", "65岁以上老人和重点人群逐户摸排，落实有人管、有人问、"
+        "有药用、有医治，每户留痕。", "village", 5, 3, 0.45, 0.4,
+    ),
+    DemoDirective(
+        "一村（居）至少一个便民检测点", "春节前每个村（社区）至少设立一个便民检测点，公布地址和"
+        "开放时间。", "village", 10, -1, 0.8, 0.5,
+    ),
+)  # fmt: skip
+BEHIND_DONE = 0.45
+"""In a town behind (``BEHIND``), the share of tasks done is the directive's ``done`` × this."""
+REJECTED = 0.01
+"""Share of a directive's tasks refused by their owner with a reason (taken up again later)."""
+STARTED = 0.5
+"""Of the tasks not done, the share already accepted or in progress (the rest not started)."""

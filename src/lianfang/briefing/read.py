@@ -34,6 +34,7 @@ from lianfang.auth.choices import Permission, Role
 from lianfang.auth.scope import Actor
 from lianfang.briefing.choices import Layer
 from lianfang.briefing.models import BriefingSnapshot
+from lianfang.briefing.tonight import DutyRow, duty_list
 from lianfang.db.engine import begin_write
 from lianfang.dispatch.choices import OPEN_STATUSES, TaskStatus
 from lianfang.dispatch.models import Directive, Task
@@ -181,6 +182,7 @@ class Briefing:
     behind: list[Behind] = field(default_factory=list)
     updated: dict[Layer, Updated] = field(default_factory=dict)
     taken_at: datetime | None = None  # when a past day's figures were stored
+    duty: list[DutyRow] | None = None  # tonight's duty, the area then its children (by code)
 
     @property
     def compared(self) -> bool:
@@ -231,6 +233,7 @@ def briefing(*, session: Session, actor: Actor, code: str, day: date | None = No
         behind=behind if Layer.tasks in layers else [],
         updated={layer: u for layer, u in updated.items() if layer in layers},
         taken_at=taken_at,
+        duty=duty_list(session, actor, [(r.code, r.name) for r in [top, *kids]], day),
     )
 
 

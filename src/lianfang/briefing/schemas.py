@@ -10,6 +10,8 @@ from lianfang.areas.choices import AreaLevel
 from lianfang.briefing.choices import Layer
 from lianfang.briefing.read import FIGURES, Behind, Briefing, Row, Updated
 from lianfang.briefing.render import share_change
+from lianfang.briefing.tonight import DutyRow, Person
+from lianfang.duty.choices import Shift
 
 CHANGED = ("followed", "all_four", "overdue", "alerts", "beds_occupied", "icu_occupied",
            "stock_short", "tasks_late")  # fmt: skip
@@ -85,6 +87,29 @@ class UpdatedRead(BaseModel):
                    note=str(u.note) if u.note else None)  # fmt: skip
 
 
+class OnDutyRead(BaseModel):
+    name: str
+    phone: str = Field(description="masked unless your role may reveal personal data")
+    shift: Shift
+    hours: str = Field(description="local start–end, e.g. 20:00–08:00")
+
+    @classmethod
+    def of(cls, p: Person) -> OnDutyRead:
+        return cls(name=p.name, phone=p.phone, shift=p.shift, hours=p.hours)
+
+
+class DutyRowRead(BaseModel):
+    code: str
+    name: str
+    leaders: list[OnDutyRead]
+    staff: list[OnDutyRead]
+
+    @classmethod
+    def of(cls, d: DutyRow) -> DutyRowRead:
+        return cls(code=d.code, name=d.name, leaders=[OnDutyRead.of(p) for p in d.leaders],
+                   staff=[OnDutyRead.of(p) for p in d.staff])  # fmt: skip
+
+
 class BriefingRead(BaseModel):
     """An area's situation on a day: its figures, each child area's worst first, the
     directives behind schedule and when each layer's data was last updated."""
@@ -98,6 +123,10 @@ class BriefingRead(BaseModel):
     rows: list[FiguresRead] = Field(description="child areas, worst first")
     behind: list[BehindRead]
     updated: list[UpdatedRead]
+    duty: list[DutyRowRead] | None = Field(
+        description="on duty at 22:00 of the day, the area then each child area (null without "
+        "dispatch.read)"
+    )
 
     @classmethod
     def of(cls, b: Briefing) -> BriefingRead:
@@ -106,4 +135,5 @@ class BriefingRead(BaseModel):
             area=FiguresRead.of(b.area), rows=[FiguresRead.of(r) for r in b.rows],
             behind=[BehindRead.of(d) for d in b.behind],
             updated=[UpdatedRead.of(layer, u) for layer, u in b.updated.items()],
+            duty=None if b.duty is None else [DutyRowRead.of(d) for d in b.duty],
         )  # fmt: skip

@@ -17,6 +17,7 @@ from xlsxwriter.worksheet import Worksheet
 from lianfang.briefing.choices import Layer
 from lianfang.briefing.read import Briefing, Row
 from lianfang.briefing.render import long_date, share_change
+from lianfang.duty.choices import DutyRole
 from lianfang.i18n import Text, _, pgettext, use_language
 from lianfang.timeutil import format_local, now
 
@@ -101,6 +102,7 @@ def _workbook(read: Briefing, lang: str) -> bytes:
             sheet.autofilter(3, 0, 3 + len(rows) - 1, len(columns))
         _chart(book, sheet, read, columns, first=5, last=3 + len(rows))
         _behind(book, read, bold)
+        _duty(book, read, bold, lang)
     return out.getvalue()
 
 
@@ -141,3 +143,33 @@ def _behind(book: xlsxwriter.Workbook, read: Briefing, bold: Format) -> None:
         sheet.write_number(r, 2, d.total)
         sheet.write_number(r, 3, d.done)
         sheet.write_number(r, 4, d.late)
+
+
+def _duty(book: xlsxwriter.Workbook, read: Briefing, bold: Format, lang: str) -> None:
+    """Tonight's duty: one row per person on duty, an area with nobody in a row of its own."""
+    if read.duty is None:
+        return
+    sheet = book.add_worksheet(str(pgettext("workbook sheet", "Duty roster")))
+    sheet.write_string(0, 0, str(_("on duty at 22:00 of %(day)s", day=long_date(read.day, lang))))
+    headers = [
+        pgettext("duty sheet", "area"),
+        pgettext("duty sheet", "role"),
+        pgettext("duty sheet", "name"),
+        pgettext("duty sheet", "phone"),
+        _("Hours"),
+    ]
+    for col, text in enumerate(headers):
+        sheet.write_string(2, col, str(text), bold)
+        sheet.set_column(col, col, 18 if col in (0, 3) else 12)
+    r = 3
+    for d in read.duty:
+        people = [(DutyRole.leader, p) for p in d.leaders] + [(DutyRole.staff, p) for p in d.staff]
+        if not people:
+            sheet.write_string(r, 0, d.name)
+            sheet.write_string(r, 1, str(_("Nobody on duty.")))
+            r += 1
+        for role, p in people:
+            for c, cell in enumerate((d.name, role.label(), p.name, p.phone, p.hours)):
+                sheet.write_string(r, c, cell)
+            r += 1
+    sheet.freeze_panes(3, 0)

@@ -24,8 +24,10 @@ def worker(
     as_json: JsonOption = False,
     db: DbOption = None,
 ) -> None:
-    """Run the periodic jobs: overdue tasks escalate, owners are reminded. Where several web
-    processes serve (LIANFANG_JOBS=false on them), one worker runs the jobs; the lease table
+    """Run the periodic jobs: escalation, reminders, alert rules, regrading, notifications.
+
+    Overdue tasks escalate and their owners are reminded, the alert rules run, grades are
+    renewed on birthdays, notifications are delivered. Where several web processes serve (LIANFANG_JOBS=false on them), one worker runs the jobs; the lease table
     keeps each job to one process at a time, so a second worker does no harm."""
     import json
 

@@ -204,3 +204,35 @@ def test_the_fast_reserve_equals_a_plain_recomputation(session: Session) -> None
     assert any(r["per_day"] is not None and r["per_day"] > r["recent"] for r in town)
     assert any(r.target_source == codes.normalise(TOWN) for r in read.rows)
     assert any(r.source is not None for r in read.rows)
+
+
+def test_the_reserves_counts_and_summaries_equal_its_rows(session: Session) -> None:
+    """The dashboard's figures, read from the columns, are those of the rows themselves."""
+    read = reserve.reserve(session=session, actor=SYSTEM, area_code=COUNTY)
+    rows = read.rows
+    short = sorted(
+        (r for r in rows if r.shortfall > 0),
+        key=lambda r: (-r.shortfall / max(r.target or 1, 1), r.facility.id, r.item.id),
+    )
+    assert short
+    assert len(short) < len(rows)
+    assert [(r.facility.id, r.item.id) for r in read.short] == [
+        (r.facility.id, r.item.id) for r in short
+    ]
+    assert [(r.facility.id, r.item.id) for r in read.short_rows(5)] == [
+        (r.facility.id, r.item.id) for r in short[:5]
+    ]
+    assert read.short_count == len(short)
+    assert read.facility_count == len({r.facility.id for r in rows})
+    assert read.short_facility_count == len({r.facility.id for r in short})
+    assert read.stale_count == sum(r.stale for r in rows)
+    for child in read.children:
+        mine = [r for r in rows if r.facility.area_code.startswith(codes.short(child.code))]
+        units: dict[str, int] = defaultdict(int)
+        for r in mine:
+            if r.shortfall:
+                units[r.item.code] += r.shortfall
+        assert child.facilities == len({r.facility.id for r in mine})
+        assert child.short_facilities == len({r.facility.id for r in mine if r.shortfall})
+        assert child.short_units == dict(units)
+    assert any(c.short_units for c in read.children)

@@ -14,16 +14,19 @@ recent use alone counts.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import numpy as np
 from scipy.spatial import cKDTree
-from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy import ColumnElement, Executable, and_, case, func, select, type_coerce
 from sqlalchemy.orm import Session, aliased, load_only
+from sqlalchemy.types import NullType
 
 from lianfang import timeutil
 from lianfang.areas import codes
@@ -42,7 +45,7 @@ from lianfang.resources.service import stale_after
 WINDOW_DAYS = 14
 KM_PER_DEGREE = 111.2
 DemandSource = Callable[
-    [Session, Sequence[Facility], Sequence[Item]], Mapping[tuple[int, int], float]
+    [Session, Sequence["Place"], Sequence[Item]], Mapping[tuple[int, int], float]
 ]
 """Forecast demand in units a day per (facility id, item id) for the facilities' served areas."""
 
@@ -79,7 +82,7 @@ def adopted_demand(actor: Actor) -> DemandSource:
     it covers (``adopted_medians``), not once per area."""
 
     def source(
-        session: Session, places: Sequence[Facility], items: Sequence[Item]
+        session: Session, places: Sequence[Place], items: Sequence[Item]
     ) -> dict[tuple[int, int], float]:
         areas = sorted({p.area_code for p in places if p.type.primary})
         if not areas:
@@ -128,11 +131,24 @@ class Source:
     km: float
 
 
+@dataclass(frozen=True, slots=True)
+class Place:
+    """The columns of a facility the reserve reads (no ORM object per facility)."""
+
+    id: int
+    name: str
+    type: FacilityType
+    area_code: str
+    status: FacilityStatus
+    lon: float | None
+    lat: float | None
+
+
 @dataclass(slots=True)
 class StockRow:
     """One facility's stock of one item, read against its reserve target."""
 
-    facility: Facility
+    facility: Place
     item: Item
     balance: int
     moved_at: datetime | None
@@ -154,23 +170,6 @@ class StockRow:
 
 
 @dataclass
-class Reserve:
-    """The stock rows of an area (and the facilities around it that could transfer)."""
-
-    area: Area
-    rows: list[StockRow]
-    items: list[Item]
-    children: list[ChildSummary] = field(default_factory=list)
-
-    @property
-    def short(self) -> list[StockRow]:
-        return sorted(
-            (r for r in self.rows if r.shortfall > 0),
-            key=lambda r: (-r.shortfall / max(r.target or 1, 1), r.facility.id, r.item.id),
-        )
-
-
-@dataclass
 class ChildSummary:
     """One child area of the dashboard: facilities, how many are short, units short by item."""
 
@@ -181,12 +180,13 @@ class ChildSummary:
     short_units: dict[str, int] = field(default_factory=dict)  # item code -> units
 
 
-def served_population(session: Session, places: Iterable[Facility]) -> dict[int, int]:
+def served_population(session: Session, places: Iterable[Place | Facility]) -> dict[int, int]:
     """The population each primary facility serves: its area's residents (the village of a
     clinic, the town or street of a health centre). One range read of the villages below the
     towns' common prefix, whatever the number of towns."""
     primary = [p for p in places if p.type.primary]
-    prefixes = {codes.short(p.area_code) for p in primary}
+    short_of = {code: codes.short(code) for code in {p.area_code for p in primary}}
+    prefixes = set(short_of.values())
     if not prefixes:
         return {}
     towns = {p[:9] for p in prefixes}
@@ -196,16 +196,24 @@ def served_population(session: Session, places: Iterable[Facility]) -> dict[int,
         + AreaPopulation.age_65_79 + AreaPopulation.age_80_plus
     )  # fmt: skip
     by_prefix: dict[str, int] = defaultdict(int)
-    for code, n in session.execute(
+    for code, n in plain_rows(
+        session,
         select(AreaPopulation.area_code, total).where(
             AreaPopulation.area_code.between(common.ljust(12, "0"), common.ljust(12, "9"))
-        )
+        ),
     ):
         if code[:9] not in towns:
             continue
         by_prefix[code[:9]] += int(n)
         by_prefix[code] += int(n)
-    return {p.id: by_prefix.get(codes.short(p.area_code), 0) for p in primary}
+    return {p.id: by_prefix.get(short_of[p.area_code], 0) for p in primary}
+
+
+def plain_rows(session: Session, statement: Executable) -> Sequence[Any]:
+    """The rows of a select of columns as the driver gives them, without the ORM's per-row
+    work (pending changes are written first, as the session's own execute would)."""
+    session.flush()
+    return session.connection().execute(statement).all()
 
 
 def _common_prefix(words: Sequence[str]) -> str:
@@ -224,11 +232,12 @@ def recent_use(
 
     Reads only the lines since that moment, from the (moved_at, area_code, ...) index: the
     cost follows the window, not the length of the ledger."""
-    issued = session.execute(
+    issued = plain_rows(
+        session,
         select(StockMovement.facility_id, StockMovement.item_id, -func.sum(StockMovement.quantity))
         .where(where, StockMovement.moved_at >= since, StockMovement.kind == MovementKind.issue)
-        .group_by(StockMovement.facility_id, StockMovement.item_id)
-    ).all()
+        .group_by(StockMovement.facility_id, StockMovement.item_id),
+    )
     # corrections are few: joined to the lines they reverse on their own, so that no plan
     # hashes the whole ledger to find the originals of the window's issues
     original = aliased(StockMovement)
@@ -259,15 +268,83 @@ def _rules(
     return out
 
 
-def stock_rows(
+def places_of(session: Session, where: Sequence[ColumnElement[bool]]) -> list[Place]:
+    """Facilities as plain columns, in id order."""
+    return [
+        Place(*row)
+        for row in plain_rows(
+            session,
+            select(Facility.id, Facility.name, Facility.type, Facility.area_code,
+                   Facility.status, Facility.lon, Facility.lat)
+            .where(*where)
+            .order_by(Facility.id),
+        )
+    ]  # fmt: skip
+
+
+def _index(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Each wanted id's position in the sorted ``ids`` (-1 where absent)."""
+    if len(ids) == 0:
+        return np.full(len(wanted), -1, dtype=np.intp)
+    at = np.minimum(np.searchsorted(ids, wanted), len(ids) - 1)
+    return np.where(ids[at] == wanted, at, -1).astype(np.intp)
+
+
+@dataclass(frozen=True)
+class Stock:
+    """Stock rows as columns: one entry per facility × item that holds stock or has a target,
+    in facility id then catalogue order (``row`` makes a ``StockRow`` of one)."""
+
+    places: list[Place]
+    items: list[Item]
+    place: np.ndarray  # each row's index into places
+    item: np.ndarray  # each row's index into items
+    balance: np.ndarray
+    moved_at: np.ndarray  # datetimes (None: no balance row)
+    stale: np.ndarray
+    per_day: np.ndarray  # NaN: no use seen, no forecast
+    target: np.ndarray  # 0 where there is none
+    rule: np.ndarray  # index into rules (-1: no target)
+    rules: list[policy.Rule]
+    served: np.ndarray  # per place
+
+    @property
+    def size(self) -> int:
+        return len(self.place)
+
+    @property
+    def shortfall(self) -> np.ndarray:
+        return np.asarray(np.maximum(0, self.target - self.balance))
+
+    @property
+    def surplus(self) -> np.ndarray:
+        return np.asarray(np.maximum(0, self.balance - self.target))
+
+    def row(self, k: int, source: Source | None = None) -> StockRow:
+        """The row at index k."""
+        place, thing = self.places[int(self.place[k])], self.items[int(self.item[k])]
+        balance, per_day = int(self.balance[k]), float(self.per_day[k])
+        rule = self.rules[self.rule[k]] if self.rule[k] >= 0 else None
+        return StockRow(
+            facility=place, item=thing, balance=balance, moved_at=self.moved_at[k],
+            per_day=None if math.isnan(per_day) else per_day,
+            days=None if math.isnan(per_day) else policy.days_of_supply(balance, per_day),
+            target=int(self.target[k]) if rule else None,
+            target_source=rule.source if rule else "",
+            served=int(self.served[self.place[k]]), stale=bool(self.stale[k]), source=source,
+        )  # fmt: skip
+
+
+def stock_columns(
     *, session: Session, actor: Actor, prefix: str, items: Sequence[Item] | None = None,
     facility_ids: Sequence[int] | None = None, demand: DemandSource | None = None,
-) -> list[StockRow]:  # fmt: skip
+) -> Stock:  # fmt: skip
     """Every in-scope facility's stock of each item below an area prefix (or of the given
-    facilities), with days of supply and its target.
+    facilities), with days of supply and its target, as columns.
 
-    Balances are read as plain columns of ``stock_balance`` (no ORM objects), recent use from
-    the window of the ledger only, and each (item, facility type, area) rule is chosen once."""
+    Balances are read as plain columns of ``stock_balance``, recent use from the window of the
+    ledger only, each (item, facility type, area) rule is chosen once, and targets and days of
+    supply are computed column-wise: no Python object per facility × item."""
     actor.require(Permission.resources_read)
     items = (
         list(items) if items is not None else list(session.scalars(select(Item).order_by(Item.id)))
@@ -275,80 +352,168 @@ def stock_rows(
     where = [actor.area_filter(Facility.area_code), codes.in_subtree(Facility.area_code, prefix)]
     if facility_ids is not None:
         where.append(Facility.id.in_(facility_ids))
-    places = list(session.scalars(select(Facility).where(*where).order_by(Facility.id)))
+    places = places_of(session, where)
+    n, m = len(places), len(items)
+    empty = np.zeros(0, dtype=np.int64)
     if not places or not items:
-        return []
-    ids = [p.id for p in places]
+        return Stock(places, items, empty, empty, empty, np.zeros(0, dtype=object),
+                     np.zeros(0, dtype=bool), np.zeros(0), empty, empty, [],
+                     empty)  # fmt: skip
+    ids = np.array([p.id for p in places], dtype=np.int64)
     item_ids = [i.id for i in items]
-    scope = and_(
-        codes.in_subtree(StockBalance.area_code, prefix), StockBalance.item_id.in_(item_ids)
-    )
+    item_order = np.argsort(item_ids)
+    sorted_items = np.asarray(item_ids, dtype=np.int64)[item_order]
+
+    def cells(f: Sequence[int], i: Sequence[int]) -> np.ndarray:
+        """Grid cells (facility index × m + item index) of (facility id, item id) pairs; -1
+        for a pair outside the grid."""
+        fi = _index(ids, np.asarray(f, dtype=np.int64))
+        at = _index(sorted_items, np.asarray(i, dtype=np.int64))
+        ii = np.where(at >= 0, item_order[np.maximum(at, 0)], -1)
+        return np.where((fi >= 0) & (ii >= 0), fi * m + ii, -1)
+
+    scope = and_(codes.in_subtree(StockBalance.area_code, prefix),
+                 StockBalance.item_id.in_(item_ids))  # fmt: skip
     if facility_ids is not None:
-        scope = and_(scope, StockBalance.facility_id.in_(ids))
-    held: dict[tuple[int, int], tuple[int, datetime]] = {
-        (f, i): (n, at)
-        for f, i, n, at in session.execute(
-            select(
-                StockBalance.facility_id, StockBalance.item_id, StockBalance.balance,
-                StockBalance.moved_at,
-            ).where(scope)
-        )
-    }  # fmt: skip
+        scope = and_(scope, StockBalance.facility_id.in_(ids.tolist()))
+    held = plain_rows(
+        session,
+        select(StockBalance.facility_id, StockBalance.item_id, StockBalance.balance,
+               type_coerce(StockBalance.moved_at, NullType())).where(scope),
+    )  # fmt: skip
+    present = np.zeros(n * m, dtype=bool)
+    balance = np.zeros(n * m, dtype=np.int64)
+    moved = np.full(n * m, None, dtype=object)
+    if held:
+        f, i, b, at = zip(*held, strict=True)
+        cell = cells(f, i)
+        ok = cell >= 0
+        present[cell[ok]] = True
+        balance[cell[ok]] = np.asarray(b, dtype=np.int64)[ok]
+        moved[cell[ok]] = np.asarray(_moments(session, at), dtype=object)[ok]
     now = timeutil.now()
     use_scope = and_(
         codes.in_subtree(StockMovement.area_code, prefix), StockMovement.item_id.in_(item_ids)
     )
     if facility_ids is not None:
-        use_scope = and_(use_scope, StockMovement.facility_id.in_(ids))
+        use_scope = and_(use_scope, StockMovement.facility_id.in_(ids.tolist()))
+    recent = np.zeros(n * m)
     used = recent_use(session, use_scope, now - timedelta(days=WINDOW_DAYS))
-    forecast = demand(session, places, items) if demand is not None else {}
-    served = served_population(session, places)
-    rules = _rules(session, items)
+    if used:
+        cell = cells([k[0] for k in used], [k[1] for k in used])
+        ok = cell >= 0
+        recent[cell[ok]] = np.asarray(list(used.values()), dtype=np.int64)[ok] / WINDOW_DAYS
+    forecast = np.zeros(n * m)
+    wanted = demand(session, places, items) if demand is not None else {}
+    if wanted:
+        cell = cells([k[0] for k in wanted], [k[1] for k in wanted])
+        ok = cell >= 0
+        forecast[cell[ok]] = np.asarray(list(wanted.values()), dtype=float)[ok]
+    people = served_population(session, places)
+    served = np.array([people.get(p.id, 0) for p in places], dtype=np.int64)
+    rules, rule = _chosen_rules(session, places, items)
+    keep = np.nonzero(present | (rule >= 0))[0]
+    per_day = np.maximum(recent[keep], forecast[keep])
+    per_day[per_day == 0] = np.nan
     stale_before = now - stale_after()
-    chosen: dict[tuple[int, FacilityType, str], policy.Rule | None] = {}
-    defaults = {
-        (thing.id, kind): policy.default(kind, thing.code, thing.category)
-        for thing in items
-        for kind in {p.type for p in places}
-    }
-    rows = []
-    catalogue = [(thing, thing.id, thing.per_person) for thing in items]
-    for place in places:
-        place_id, kind, area_code = place.id, place.type, place.area_code
-        people = served.get(place_id, 0)
-        for thing, item_id, per_person in catalogue:
-            key = (place_id, item_id)
-            b = held.get(key)
-            overrides = rules.get((item_id, kind))
-            if overrides:
-                pick = (item_id, kind, area_code)
-                if pick not in chosen:
-                    chosen[pick] = policy.choose(area_code, overrides, defaults[(item_id, kind)])
-                rule = chosen[pick]
-            else:
-                rule = defaults[(item_id, kind)]
-            if b is None and rule is None:
-                continue  # holds none and needs none
-            recent = used.get(key, 0) / WINDOW_DAYS
-            per_day = max(recent, forecast.get(key, 0.0)) or None
-            balance, moved_at = b if b is not None else (0, None)
-            rows.append(StockRow(
-                facility=place, item=thing, balance=balance, moved_at=moved_at,
-                per_day=per_day, days=policy.days_of_supply(balance, per_day),
-                target=rule.units(people, per_person) if rule else None,
-                target_source=rule.source if rule else "", served=people,
-                stale=moved_at is None or moved_at < stale_before,
-            ))  # fmt: skip
-    return rows
+    kept_moved = moved[keep]
+    stock = Stock(
+        places=places, items=items, place=keep // m, item=keep % m, balance=balance[keep],
+        moved_at=kept_moved,
+        stale=np.fromiter((t is None or t < stale_before for t in kept_moved), dtype=bool,
+                          count=len(keep)),
+        per_day=per_day, target=np.zeros(len(keep), dtype=np.int64), rule=rule[keep],
+        rules=rules, served=served,
+    )  # fmt: skip
+    _set_targets(stock)
+    return stock
+
+
+def _moments(session: Session, raw: Sequence[Any]) -> list[datetime | None]:
+    """Stored times as the column type reads them, each distinct value converted once."""
+    column_type = StockBalance.__table__.c.moved_at.type
+    dialect = session.get_bind().dialect
+    read = column_type.dialect_impl(dialect).result_processor(dialect, None)
+    if read is None:
+        return list(raw)
+    seen = {value: read(value) for value in set(raw)}
+    return [seen[value] for value in raw]
+
+
+def _chosen_rules(
+    session: Session, places: Sequence[Place], items: Sequence[Item]
+) -> tuple[list[policy.Rule], np.ndarray]:
+    """The distinct rules, and for every facility × item cell the index of its rule (an
+    area's own, else the default; -1 for none)."""
+    overrides = _rules(session, items)
+    m = len(items)
+    grid = np.full((len(places), m), -1, dtype=np.intp)
+    rules: list[policy.Rule] = []
+    number: dict[policy.Rule, int] = {}
+
+    def index(rule: policy.Rule | None) -> int:
+        if rule is None:
+            return -1
+        if rule not in number:
+            number[rule] = len(rules)
+            rules.append(rule)
+        return number[rule]
+
+    kinds = np.array([p.type.value for p in places])
+    for kind in {p.type for p in places}:
+        rows = np.nonzero(kinds == kind.value)[0]
+        for j, thing in enumerate(items):
+            fallback = policy.default(kind, thing.code, thing.category)
+            own = overrides.get((thing.id, kind))
+            if not own:
+                grid[rows, j] = index(fallback)
+                continue
+            chosen: dict[str, int] = {}
+            for r in rows.tolist():
+                area_code = places[r].area_code
+                if area_code not in chosen:
+                    chosen[area_code] = index(policy.choose(area_code, own, fallback))
+                grid[r, j] = chosen[area_code]
+    return rules, grid.reshape(-1)
+
+
+def _set_targets(stock: Stock) -> None:
+    """Each row's target in units from its rule (``policy.Rule.units``), per rule and item."""
+    if not stock.size:
+        return
+    m = len(stock.items)
+    with_rule = np.nonzero(stock.rule >= 0)[0]
+    groups, which = np.unique(stock.rule[with_rule] * m + stock.item[with_rule],
+                              return_inverse=True)  # fmt: skip
+    order = np.argsort(which, kind="stable")
+    bounds = np.searchsorted(which[order], np.arange(len(groups) + 1))
+    for g, key in enumerate(groups.tolist()):
+        rows = with_rule[order[bounds[g] : bounds[g + 1]]]
+        rule, thing = stock.rules[key // m], stock.items[key % m]
+        if rule.per_facility is not None:
+            stock.target[rows] = rule.per_facility
+        elif rule.population_share is not None:
+            people = stock.served[stock.place[rows]].astype(float)
+            stock.target[rows] = np.ceil(people * rule.population_share * thing.per_person)
+
+
+def stock_rows(
+    *, session: Session, actor: Actor, prefix: str, items: Sequence[Item] | None = None,
+    facility_ids: Sequence[int] | None = None, demand: DemandSource | None = None,
+) -> list[StockRow]:  # fmt: skip
+    """Every in-scope facility's stock of each item below an area prefix (or of the given
+    facilities), with days of supply and its target (``stock_columns``, as rows)."""
+    stock = stock_columns(
+        session=session, actor=actor, prefix=prefix, items=items, facility_ids=facility_ids,
+        demand=demand,
+    )  # fmt: skip
+    return [stock.row(k) for k in range(stock.size)]
 
 
 def attach_sources(rows: list[StockRow], pool: Sequence[StockRow]) -> None:
     """Give each short row the nearest open facility of the pool holding a surplus of the item
-    (one that covers the whole shortfall if any lies within twice the distance of the nearest).
-
-    Distances are those of ``nearest_sources``; a k-d tree over the candidates in a plane that
-    never overstates a distance (longitude scaled by the smallest cosine of latitude) finds the
-    few candidates each row has to measure, instead of measuring every candidate."""
+    (one that covers the whole shortfall if any lies within twice the distance of the nearest),
+    as ``nearest_sources`` picks it."""
     by_item: dict[int, list[StockRow]] = defaultdict(list)
     for r in pool:
         if (
@@ -365,25 +530,49 @@ def attach_sources(rows: list[StockRow], pool: Sequence[StockRow]) -> None:
         if by_item.get(row.item.id):
             wanting[row.item.id].append(row)
     for item_id, short in wanting.items():
-        _nearest_sources(short, by_item[item_id])
+        candidates = by_item[item_id]
+
+        def columns(of: Sequence[StockRow]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            return (
+                np.array([r.facility.lon for r in of], dtype=float),
+                np.array([r.facility.lat for r in of], dtype=float),
+                np.array([r.facility.id for r in of], dtype=np.int64),
+            )
+
+        picks = nearest_sources(
+            *columns(candidates), np.array([c.surplus for c in candidates], dtype=np.int64),
+            *columns(short), np.array([r.shortfall for r in short], dtype=np.int64),
+        )  # fmt: skip
+        for row, pick in zip(short, picks.tolist(), strict=True):
+            if pick >= 0:
+                c = candidates[pick]
+                row.source = _source(row.facility, c.facility, c.surplus)
 
 
-def _nearest_sources(short: Sequence[StockRow], candidates: Sequence[StockRow]) -> None:
-    """Sources for the short rows of one item, all rows at once: two ball queries each (the
-    reach of the nearest candidate, then twice that plus 1 km), exact distances for what they
-    return, and per row the nearest covering candidate within that, else the nearest."""
-    lon = np.array([c.facility.lon for c in candidates], dtype=float)
-    lat = np.array([c.facility.lat for c in candidates], dtype=float)
-    ids = np.array([c.facility.id for c in candidates], dtype=np.int64)
-    surplus = np.array([c.surplus for c in candidates], dtype=np.int64)
-    here_lon = np.array([r.facility.lon for r in short], dtype=float)
-    here_lat = np.array([r.facility.lat for r in short], dtype=float)
-    here_id = np.array([r.facility.id for r in short], dtype=np.int64)
-    wanted = np.array([r.shortfall for r in short], dtype=np.int64)
+def _source(here: Place, there: Place, surplus: int) -> Source:
+    return Source(
+        there.id, there.name, surplus,
+        round(km((here.lon or 0.0, here.lat or 0.0), (there.lon or 0.0, there.lat or 0.0)), 1),
+    )  # fmt: skip
+
+
+def nearest_sources(
+    lon: np.ndarray, lat: np.ndarray, ids: np.ndarray, surplus: np.ndarray,
+    here_lon: np.ndarray, here_lat: np.ndarray, here_id: np.ndarray, wanted: np.ndarray,
+) -> np.ndarray:  # fmt: skip
+    """For each short row of one item (here_*, wanted units), the index of its source among the
+    candidates (-1: none), all rows at once: two ball queries each (the reach of the nearest
+    candidate, then twice that plus 1 km), exact distances for what they return, and per row
+    the nearest covering candidate within that, else the nearest.
+
+    A k-d tree over the candidates in a plane that never overstates a distance (longitude
+    scaled by the smallest cosine of latitude) finds the few candidates each row has to
+    measure, instead of measuring every candidate."""
     widest = max(float(np.abs(lat).max()), float(np.abs(here_lat).max()))
     least = math.cos(math.radians(min(widest, 89.0)))  # no pair's cosine is smaller
     tree = cKDTree(np.column_stack((lon * least * KM_PER_DEGREE, lat * KM_PER_DEGREE)))
     points = np.column_stack((here_lon * least * KM_PER_DEGREE, here_lat * KM_PER_DEGREE))
+    count = len(here_id)
 
     def measured(row: np.ndarray, at: np.ndarray) -> np.ndarray:
         scale = np.cos(np.radians((lat[at] + here_lat[row]) / 2))
@@ -410,14 +599,14 @@ def _nearest_sources(short: Sequence[StockRow], candidates: Sequence[StockRow]) 
         equals), and that distance."""
         order = np.lexsort((at, dist, row))
         rows, starts = np.unique(row[order], return_index=True)
-        chosen = np.full(len(short), -1, dtype=np.intp)
-        least_km = np.full(len(short), np.inf)
+        chosen = np.full(count, -1, dtype=np.intp)
+        least_km = np.full(count, np.inf)
         chosen[rows] = at[order][starts]
         least_km[rows] = dist[order][starts]
         return chosen, least_km
 
     _, guess = tree.query(points, k=1)
-    reach = measured(np.arange(len(short)), np.asarray(guess, dtype=np.intp))
+    reach = measured(np.arange(count), np.asarray(guess, dtype=np.intp))
     mine = ids[guess] == here_id  # the plane's nearest is the row itself: look everywhere
     reach[mine] = np.inf
     nearest_at, nearest = first(*within(reach))
@@ -425,18 +614,100 @@ def _nearest_sources(short: Sequence[StockRow], candidates: Sequence[StockRow]) 
     row, at, dist = within(np.where(np.isfinite(limit), limit, 0.0))
     ok = (surplus[at] >= wanted[row]) & (dist <= limit[row])
     covering_at, _ = first(row[ok], at[ok], dist[ok])
-    pick = np.where(covering_at >= 0, covering_at, nearest_at)
-    for index, row_ in enumerate(short):
-        if pick[index] < 0:
+    return np.where(covering_at >= 0, covering_at, nearest_at)
+
+
+def _column_sources(stock: Stock, shown: np.ndarray) -> np.ndarray:
+    """For every row of the stock, the row of the stock that is its source (-1: none); only
+    the short rows among ``shown`` (a mask) get one."""
+    out = np.full(stock.size, -1, dtype=np.intp)
+    if not stock.size:
+        return out
+    lon = np.array([np.nan if p.lon is None else p.lon for p in stock.places], dtype=float)
+    lat = np.array([np.nan if p.lat is None else p.lat for p in stock.places], dtype=float)
+    ids = np.array([p.id for p in stock.places], dtype=np.int64)
+    is_open = np.array([p.status is FacilityStatus.open for p in stock.places], dtype=bool)
+    located = ~np.isnan(lon) & ~np.isnan(lat)
+    place = stock.place
+    surplus, shortfall = stock.surplus, stock.shortfall
+    able = (surplus > 0) & is_open[place] & located[place]
+    needy = shown & (shortfall > 0) & located[place]
+    for j in range(len(stock.items)):
+        candidates = np.nonzero(able & (stock.item == j))[0]
+        short = np.nonzero(needy & (stock.item == j))[0]
+        if not len(candidates) or not len(short):
             continue
-        c = candidates[int(pick[index])]
-        here = (row_.facility.lon or 0.0, row_.facility.lat or 0.0)
-        row_.source = Source(
-            c.facility.id,
-            c.facility.name,
-            c.surplus,
-            round(km(here, (c.facility.lon or 0.0, c.facility.lat or 0.0)), 1),
-        )
+        there, here = place[candidates], place[short]
+        picks = nearest_sources(
+            lon[there], lat[there], ids[there], surplus[candidates],
+            lon[here], lat[here], ids[here], shortfall[short],
+        )  # fmt: skip
+        found = picks >= 0
+        out[short[found]] = candidates[picks[found]]
+    return out
+
+
+class Reserve:
+    """The stock rows of an area (and the facilities around it that could transfer), kept as
+    columns; rows are made for what a caller shows (``rows``, ``short_rows``)."""
+
+    def __init__(self, area: Area, stock: Stock, shown: np.ndarray, sources: np.ndarray,
+                 children: list[ChildSummary]) -> None:  # fmt: skip
+        self.area = area
+        self.stock = stock
+        self.items = stock.items
+        self.shown = shown  # indices of the area's own rows in the stock, in order
+        self.sources = sources
+        self.children = children
+
+    def _row(self, k: int) -> StockRow:
+        s = self.sources[k]
+        stock = self.stock
+        source = None
+        if s >= 0:
+            there = stock.places[int(stock.place[s])]
+            source = _source(stock.places[int(stock.place[k])], there, int(stock.surplus[s]))
+        return stock.row(k, source)
+
+    @functools.cached_property
+    def rows(self) -> list[StockRow]:
+        return [self._row(k) for k in self.shown.tolist()]
+
+    @functools.cached_property
+    def _short_order(self) -> np.ndarray:
+        stock, shown = self.stock, self.shown
+        shortfall = stock.shortfall[shown]
+        rows = shown[shortfall > 0]
+        target = np.maximum(stock.target[rows], 1)  # max(target or 1, 1)
+        ratio = -stock.shortfall[rows] / target
+        ids = np.array([p.id for p in stock.places], dtype=np.int64)[stock.place[rows]]
+        item_ids = np.array([t.id for t in stock.items], dtype=np.int64)[stock.item[rows]]
+        return np.asarray(rows[np.lexsort((item_ids, ids, ratio))])
+
+    @property
+    def short(self) -> list[StockRow]:
+        """The rows below target, the furthest below (by share of the target) first."""
+        return self.short_rows()
+
+    def short_rows(self, limit: int | None = None) -> list[StockRow]:
+        """The first ``limit`` rows below target (all of them without a limit)."""
+        return [self._row(k) for k in self._short_order[:limit].tolist()]
+
+    @property
+    def short_count(self) -> int:
+        return len(self._short_order)
+
+    @property
+    def facility_count(self) -> int:
+        return len(np.unique(self.stock.place[self.shown]))
+
+    @property
+    def short_facility_count(self) -> int:
+        return len(np.unique(self.stock.place[self._short_order]))
+
+    @property
+    def stale_count(self) -> int:
+        return int(self.stock.stale[self.shown].sum())
 
 
 def reserve(
@@ -457,13 +728,16 @@ def reserve(
         region = prefix
     items = list(session.scalars(select(Item).order_by(Item.id)))
     demand = demand if demand is not None else adopted_demand(actor)
-    pool = stock_rows(session=session, actor=actor, prefix=region, items=items, demand=demand)
-    rows = [r for r in pool if r.facility.area_code.startswith(prefix)]
-    attach_sources(rows, pool)
-    return Reserve(area=area, rows=rows, items=items, children=_children(session, area, rows))
+    stock = stock_columns(session=session, actor=actor, prefix=region, items=items,
+                          demand=demand)  # fmt: skip
+    inside = np.array([p.area_code.startswith(prefix) for p in stock.places], dtype=bool)
+    mask = inside[stock.place] if stock.size else np.zeros(0, dtype=bool)
+    sources = _column_sources(stock, mask)
+    shown = np.nonzero(mask)[0]
+    return Reserve(area, stock, shown, sources, _children(session, area, stock, shown))
 
 
-def _children(session: Session, area: Area, rows: Sequence[StockRow]) -> list[ChildSummary]:
+def _children(session: Session, area: Area, stock: Stock, shown: np.ndarray) -> list[ChildSummary]:
     kids = session.scalars(
         select(Area).where(Area.parent_code == area.code).order_by(Area.code)
     ).all()
@@ -472,20 +746,28 @@ def _children(session: Session, area: Area, rows: Sequence[StockRow]) -> list[Ch
     if not lengths:
         return []
     width = lengths[0]
-    seen: dict[str, set[int]] = defaultdict(set)
-    short: dict[str, set[int]] = defaultdict(set)
-    for r in rows:
-        key = r.facility.area_code[:width].ljust(12, "0")
-        if key not in out:
-            continue
-        seen[key].add(r.facility.id)
-        if r.shortfall > 0:
-            short[key].add(r.facility.id)
-            units = out[key].short_units
-            units[r.item.code] = units.get(r.item.code, 0) + r.shortfall
-    for key, summary in out.items():
-        summary.facilities = len(seen[key])
-        summary.short_facilities = len(short[key])
+    keys = list(out)
+    number = {key: n for n, key in enumerate(keys)}
+    child = np.array(
+        [number.get(p.area_code[:width].ljust(12, "0"), -1) for p in stock.places], dtype=np.intp
+    )
+    rows = shown[child[stock.place[shown]] >= 0]
+    of_row = child[stock.place[rows]]
+    m, k = len(stock.items), len(keys)
+    shortfall = stock.shortfall[rows]
+    seen = np.unique(stock.place[rows])
+    short_places = np.unique(stock.place[rows[shortfall > 0]])
+    facilities = np.bincount(child[seen], minlength=k)
+    short_facilities = np.bincount(child[short_places], minlength=k)
+    units = np.bincount(of_row * m + stock.item[rows], weights=shortfall, minlength=k * m)
+    units = units.reshape(k, m).astype(np.int64)
+    for n, key in enumerate(keys):
+        summary = out[key]
+        summary.facilities = int(facilities[n])
+        summary.short_facilities = int(short_facilities[n])
+        summary.short_units = {
+            thing.code: int(units[n, j]) for j, thing in enumerate(stock.items) if units[n, j]
+        }
     return list(out.values())
 
 

@@ -209,17 +209,14 @@ def reserve_page(
     down to the facility."""
     code = _home_area(me, area)
     read = reserve.reserve(session=session, actor=me.actor, area_code=code)
-    short = read.short
+    short = read.short_rows(SHORT_SHOWN)  # rows are made only for what the page lists
     shown_items = [i for i in read.items if any(c.short_units.get(i.code) for c in read.children)]
-    facilities = {r.facility.id for r in read.rows}
-    short_facilities = {r.facility.id for r in short}
     return render(
         request,
         "resources/reserve.html",
-        {"me": me, "read": read, "short": short[:SHORT_SHOWN], "short_total": len(short),
-         "shown_items": shown_items, "facility_count": len(facilities),
-         "short_count": len(short_facilities),
-         "stale_count": sum(1 for r in read.rows if r.stale),
+        {"me": me, "read": read, "short": short, "short_total": read.short_count,
+         "shown_items": shown_items, "facility_count": read.facility_count,
+         "short_count": read.short_facility_count, "stale_count": read.stale_count,
          "area_names": views.area_names(session, [r.facility.area_code for r in short])}
         | _crumbs(session, me, code),
     )  # fmt: skip

@@ -118,8 +118,11 @@ def _quantity(quantity: int) -> int:
     return quantity
 
 
-def _ensure_rows(session: Session, keys: Sequence[tuple[Facility, Item]], at: datetime) -> None:
-    """Make the balance rows exist (at zero), then lock them in key order."""
+def _ensure_rows(
+    session: Session, keys: Sequence[tuple[Facility, Item]], at: datetime, *, lock: bool = True
+) -> None:
+    """Make the balance rows exist (at zero), then lock them in key order (unless ``lock`` is
+    false: a single row is locked by the UPDATE that changes it)."""
     rows = [
         {"facility_id": f.id, "item_id": i.id, "area_code": f.area_code, "balance": 0,
          "moved_at": at}
@@ -128,7 +131,7 @@ def _ensure_rows(session: Session, keys: Sequence[tuple[Facility, Item]], at: da
     dialect = session.get_bind().dialect.name
     insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(StockBalance)
     session.execute(insert.on_conflict_do_nothing(), rows)
-    if dialect == "postgresql":
+    if dialect == "postgresql" and lock:
         pairs = sorted({(f.id, i.id) for f, i in keys})
         session.execute(
             select(StockBalance.facility_id)
@@ -173,7 +176,11 @@ def append(
     second names as ``pair_id``."""
     begin_write(session)
     at = moved_at or timeutil.now()
-    _ensure_rows(session, [(line.facility, line.item) for line in lines], at)
+    if len(lines) > 1:
+        _ensure_rows(session, [(line.facility, line.item) for line in lines], at)
+    elif lines[0].quantity > 0:  # one row: its UPDATE locks it, no lock to take in order first
+        _ensure_rows(session, [(lines[0].facility, lines[0].item)], at, lock=False)
+    # a single line that takes needs no row made: without one it is refused, holding nothing
     written: list[StockMovement] = []
     for line in lines:
         after = _apply(session, line, at)

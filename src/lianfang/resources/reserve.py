@@ -20,6 +20,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -583,12 +584,9 @@ def nearest_sources(
     def within(radius: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(row, candidate, exact distance) of every candidate the plane puts within reach
         (a superset of those truly within it), never the row's own facility."""
-        found = tree.query_ball_point(points, r=radius * (1 + 1e-9) + 1e-9)
+        found = tree.query_ball_point(points, r=radius * (1 + 1e-9) + 1e-9, return_sorted=False)
         sizes = np.fromiter((len(f) for f in found), dtype=np.intp, count=len(found))
-        at = (
-            np.concatenate([np.asarray(f, dtype=np.intp) for f in found])
-            if sizes.sum() else np.zeros(0, dtype=np.intp)
-        )  # fmt: skip
+        at = np.fromiter(chain.from_iterable(found), dtype=np.intp, count=int(sizes.sum()))
         row = np.repeat(np.arange(len(found)), sizes)
         keep = ids[at] != here_id[row]
         row, at = row[keep], at[keep]

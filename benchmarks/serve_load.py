@@ -85,26 +85,33 @@ def environment() -> dict[str, str]:
     return env | {"PYTHONPATH": path, "LIANFANG_ADMIN_PASSWORD": PASSWORD}
 
 
+def _run(command: list[str], what: str, directory: Path) -> None:
+    """Run a lianfang command in the directory, bounded; fail with its error output."""
+    done = subprocess.run(
+        command,
+        env=environment(),
+        cwd=directory,
+        capture_output=True,
+        text=True,
+        timeout=BUILD_TIMEOUT_S,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{what} failed: {done.stderr.strip()[-500:]}")
+
+
+def jobs_once(url: str, directory: Path) -> None:
+    """One pass of the periodic jobs (`lianfang worker --once`), as a server that has been
+    running finds the world: the alert rules' first pass opens the stock, bed and follow-up
+    alerts of the whole city at once, which a running server did long before."""
+    _run(lianfang("worker", "--once", "--db", url), "lianfang worker --once", directory)
+
+
 def build_world(url: str, directory: Path) -> None:
     """`lianfang demo --no-serve` into the database, then one pass of the periodic jobs
-    (`lianfang worker --once`), as a server that has been running finds the world: the alert
-    rules' first pass opens the stock, bed and follow-up alerts of the whole city at once, which
-    a running server did long before (bounded, run in the directory)."""
-    for command, what in (
-        (lianfang("demo", "--db", url, "--no-serve"), "lianfang demo"),
-        (lianfang("worker", "--once", "--db", url), "lianfang worker --once"),
-    ):
-        done = subprocess.run(
-            command,
-            env=environment(),
-            cwd=directory,
-            capture_output=True,
-            text=True,
-            timeout=BUILD_TIMEOUT_S,
-            check=False,
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"{what} failed: {done.stderr.strip()[-500:]}")
+    (``jobs_once``), bounded, run in the directory."""
+    _run(lianfang("demo", "--db", url, "--no-serve"), "lianfang demo", directory)
+    jobs_once(url, directory)
 
 
 def sqlite_world() -> Path:

@@ -23,8 +23,8 @@ from lianfang.io import sheets, workbooks
 from lianfang.io.sheets import SheetSpec
 from lianfang.resources.choices import Capability
 from lianfang.resources.models import CapacityReport, Facility, Item, StockBalance
+from lianfang.resources.service import area_in_scope
 from lianfang.resources.sheet import CAPACITY, COUNTS, FACILITIES
-from lianfang.resources.views import area
 
 KINDS: dict[str, SheetSpec] = {"facilities": FACILITIES, "capacity": CAPACITY, "stock": COUNTS}
 """What can be exported: facilities, capacity reports, stock (each item's balance, as a count)."""
@@ -50,7 +50,7 @@ def rows(
         raise InvalidInputError(
             _("unknown export %(kind)s; known: %(known)s", kind=kind, known=", ".join(KINDS))
         )
-    prefix = codes.short(area(session, actor, area_code).code)
+    prefix = codes.short(area_in_scope(session, actor, area_code).code)
     where = [codes.in_subtree(Facility.area_code, prefix), actor.area_filter(Facility.area_code)]
     out: list[list[str]] = []
     if kind == "facilities":

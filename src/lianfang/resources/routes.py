@@ -86,12 +86,12 @@ def list_facilities(
     stale when older than the `stale_hours` setting."""
     found = views.facilities(
         session=session, actor=actor,
-        where=service.FacilityFilter(area=area, types=frozenset(type or ()), q=q,
-                                     stale_only=stale),
-        statuses=frozenset(status or ()), offset=offset, limit=limit,
+        f=service.FacilityFilter(area=area, types=frozenset(type or ()),
+                                 statuses=frozenset(status or ()), q=q, stale_only=stale),
+        sort=views.FacilitySort.area, offset=offset, limit=limit,
     )  # fmt: skip
     return FacilityPage(
-        items=[FacilityRead.of(r) for r in found.rows], total=found.total, offset=offset,
+        items=[FacilityRead.of(r) for r in found.items], total=found.total, offset=offset,
         limit=limit,
     )  # fmt: skip
 
@@ -191,8 +191,7 @@ def list_movements(
     lines = views.movements(
         session=session, actor=actor, facility_id=facility_id, limit=limit, item_id=item_id
     )
-    done = views.corrected(session, [m.id for m, _i in lines])
-    return [MovementRead.of(m, i.code, m.id in done) for m, i in lines]
+    return [MovementRead.of(r.movement, r.item.code, r.corrected) for r in lines]
 
 
 @router.post(
@@ -284,8 +283,8 @@ def correct_movement(
 )  # fmt: skip
 def list_staff(facility_id: PathId, session: SessionDep, actor: CurrentActor) -> list[StaffRead]:
     """One row per role: total, on duty, off sick, infected, back, and who worked 14+ days."""
-    return [StaffRead.of(s) for s in views.staff(session=session, actor=actor,
-                                                   facility_id=facility_id)]  # fmt: skip
+    rows = views.staff(session=session, actor=actor, facility_id=facility_id)
+    return [StaffRead.of(r.strength) for r in rows]
 
 
 @router.put(

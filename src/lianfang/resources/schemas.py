@@ -310,7 +310,7 @@ class FacilityRead(BaseModel):
             lat=f.lat, address=f.address, hours=f.hours, phone=f.phone,
             capabilities=sorted(f.capabilities, key=list(Capability).index), status=f.status,
             capacity=CapacityRead.of(row.capacity) if row.capacity else None,
-            capacity_stale=row.capacity_stale, stock_reported_at=row.stock_reported_at,
+            capacity_stale=row.capacity_stale, stock_reported_at=row.stock_at,
             stock_stale=row.stock_stale,
         )  # fmt: skip
 

@@ -75,7 +75,8 @@ class FacilityFilter:
     stale_only: bool = False
 
 
-def _area(session: Session, actor: Actor, raw: str) -> Area:
+def area_in_scope(session: Session, actor: Actor, raw: str) -> Area:
+    """An area of the actor's scope, by a code in any form (404 unknown, 403 out of scope)."""
     code = codes.normalise(raw)
     area = session.get(Area, code)
     if area is None:
@@ -104,7 +105,7 @@ def facility_query(actor: Actor, f: FacilityFilter) -> list[object]:
 def create_facility(*, session: Session, actor: Actor, data: FacilityCreate) -> Facility:
     """Register a facility in an area of the actor's scope."""
     actor.require(Permission.resources_manage)
-    area = _area(session, actor, data.area_code)
+    area = area_in_scope(session, actor, data.area_code)
     begin_write(session)
     if session.scalar(select(Facility.id).where(Facility.code == data.code)) is not None:
         raise ConflictError(_("facility code %(code)s is taken", code=data.code))
@@ -347,7 +348,7 @@ def assign_operator(
 def set_target(*, session: Session, actor: Actor, data: TargetWrite) -> ReserveTarget:
     """Set an area's own reserve target for an item at a type of facility."""
     actor.require(Permission.resources_manage)
-    area = _area(session, actor, data.area_code)
+    area = area_in_scope(session, actor, data.area_code)
     thing = item(session, data.item_id)
     begin_write(session)
     row = session.scalar(

@@ -1,6 +1,6 @@
 """Medical-resource pages: the facility list with its map, one facility's page, the reserve
 dashboard per area, and the forms that work on a phone (stock movements, capacity reports).
-The read models are in ``resources.overview`` and ``resources.reserve``; this module only
+The read models are in ``resources.views`` and ``resources.reserve``; this module only
 translates them into pages and form fields into service calls."""
 
 from __future__ import annotations
@@ -25,8 +25,7 @@ from lianfang.ids import MAX_ID
 from lianfang.people import identity
 from lianfang.people import service as people
 from lianfang.people.service import PeopleFilter
-from lianfang.resources import ledger, reserve, service
-from lianfang.resources import overview as views
+from lianfang.resources import ledger, reserve, service, views
 from lianfang.resources.choices import (
     Capability,
     FacilityStatus,
@@ -35,8 +34,8 @@ from lianfang.resources.choices import (
     StaffRole,
 )
 from lianfang.resources.models import Facility, Item
-from lianfang.resources.overview import FacilitySort
 from lianfang.resources.schemas import CapacityCreate
+from lianfang.resources.views import FacilitySort
 from lianfang.web.language import request_language
 from lianfang.web.pages import SignedIn, SignedInDep, render
 from lianfang.web.people_pages import _option, choice
@@ -128,9 +127,9 @@ def facility_list(
 ) -> Response:  # fmt: skip
     """The facilities of an area: filters, stale figures flagged, sortable, in pages; the map."""
     query = _list_query(me, area, type, status, stale, q, sort, order, page)
-    found = views.list_facilities(
+    found = views.facilities(
         session=session, actor=me.actor, f=query.to_filter(), sort=query.sort,
-        descending=query.descending, page=page, size=PAGE_SIZE,
+        descending=query.descending, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE,
     )  # fmt: skip
     if page > found.pages:
         return RedirectResponse(query.url(page=found.pages), status_code=303)

@@ -188,13 +188,34 @@ def list_people(
     today = timeutil.today()
     size = max(1, min(size, MAX_PAGE))
     page = max(1, page)
-    total = count(session=session, actor=actor, f=f, today=today)
-    items = session.scalars(
-        query(actor, f, today)
-        .options(joinedload(Person.responsible))
-        .limit(size)
-        .offset((page - 1) * size)
-    ).all()
+    where = _where(actor, f, today)
+    by_grade: dict[Grade, int] = {
+        grade: n
+        for grade, n in session.execute(
+            select(Person.grade, func.count()).where(*where).group_by(Person.grade)
+        ).all()
+    }
+    total = sum(by_grade.values())
+    # Grade comes first in the order, so a page is read from the grades it spans only: the
+    # rest of the order (computed per row) is sorted over those grades' people, not the area's
+    # (a city's first page sorts its red people, not all of them).
+    skip, wanted, items = (page - 1) * size, size, []
+    for grade in Grade:  # red, yellow, green: the order of URGENCY
+        held = by_grade.get(grade, 0)
+        if skip >= held:
+            skip -= held
+            continue
+        found = session.scalars(
+            query(actor, f, today)
+            .where(Person.grade == grade)
+            .options(joinedload(Person.responsible))
+            .limit(wanted)
+            .offset(skip)
+        ).all()
+        items.extend(found)
+        skip, wanted = 0, wanted - len(found)
+        if wanted <= 0:
+            break
     audit_lookup(session=session, actor=actor, f=f, found=total)
     return Page(items, total, page, size)
 

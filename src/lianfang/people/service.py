@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, NamedTuple
@@ -437,16 +437,21 @@ def assign(
     return len(changed)
 
 
-def guarantee_states(person: Person, today: date) -> tuple[guarantees.GuaranteeState, ...]:
+def guarantee_states(
+    person: Person, today: date, designated: Mapping[int, guarantees.Hospital] | None = None
+) -> tuple[guarantees.GuaranteeState, ...]:
     """The four guarantees of a person on a day, each with why (the person's responsible
-    person must be loaded)."""
+    person must be loaded). A list passes its people's ``designated`` hospitals, read once
+    (``hospitals.facts``); alone, the person's own is read."""
     moment = person.last_contact_at
-    session = object_session(person)
-    hospital = (
-        hospitals.facts(session, [person.hospital_id]).get(person.hospital_id)
-        if session is not None and person.hospital_id is not None
-        else None
-    )
+    if designated is None:
+        session = object_session(person)
+        designated = (
+            hospitals.facts(session, [person.hospital_id])
+            if session is not None and person.hospital_id is not None
+            else {}
+        )
+    hospital = designated.get(person.hospital_id) if person.hospital_id is not None else None
     facts = guarantees.Facts(
         grade=person.grade, opted_in=person.followup_opt_in,
         responsible=person.responsible.name if person.responsible else None,

@@ -40,8 +40,8 @@ VILLAGES = 500_000
 MEMBERS = 20
 WORKERS = 2
 DAYS = 30
-"""Days simulated. A batch of five members records sixteen float32 series of villages × members ×
-days values: 4.8 GB for 500,000 villages over 30 days, two at once on the two workers; 120 days
+"""Days simulated. A batch of five members records fifteen float32 series of villages × members ×
+days values: 4.5 GB for 500,000 villages over 30 days, two at once on the two workers; 120 days
 would need four times that, more than the benchmark machine has."""
 SEED = 1
 SAMPLE_S = 0.2

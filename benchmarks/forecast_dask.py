@@ -9,13 +9,14 @@ sending the population to the workers and collecting the batches are timed. The 
 two runs are checked to be identical. Memory: the largest resident set of any one process
 (the caller, a pool or Dask worker) while each run lasts, sampled every 0.2 s.
 
-Not yet registered: it needs about 32 GB. On the 24 GB benchmark machine, quiet, the kernel's
+Not yet registered: before stochastic runs recorded float32 series, the 24 GB benchmark machine's
 out-of-memory killer ended one of the two pool workers (11.3 GB resident each) twice, before the
-pool's run finished (2026-12-06). To run it, on a larger machine: add
+pool's run finished (2026-12-06). A 500,000-village batch should now peak at about 8 GB
+(measured: 1.6 GB at 100,000 villages, 2.5 GB before). To run it: add
 `Benchmark("forecast_dask", "benchmarks.forecast_dask", "run", ...)` to suite.py and the
 target `forecast.dask.overhead` (%, at most 15, `forecast_dask`) to targets.py, then
-`python -m benchmarks --only forecast_dask` on a quiet machine and commit the result with
-BENCHMARKS.md.
+`python -m benchmarks --only forecast_dask` on a quiet machine (about 45 minutes of both cores)
+and commit the result with BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -39,9 +40,9 @@ VILLAGES = 500_000
 MEMBERS = 20
 WORKERS = 2
 DAYS = 30
-"""Days simulated. A batch of five members records six series of villages × members × days
-values: 3.6 GB for 500,000 villages over 30 days, two at once on the two workers; 120 days
-would need 29 GB, more than the benchmark machine has."""
+"""Days simulated. A batch of five members records fifteen float32 series of villages × members ×
+days values: 4.5 GB for 500,000 villages over 30 days, two at once on the two workers; 120 days
+would need four times that, more than the benchmark machine has."""
 SEED = 1
 SAMPLE_S = 0.2
 TARGET = "forecast.dask.overhead"

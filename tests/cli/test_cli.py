@@ -273,6 +273,7 @@ def test_demo_builds_records_itself_and_refuses_real_data(tmp_path: Path) -> Non
     assert "7,726,635" in built.stdout
     assert "重点人群（虚构）" in built.stdout
     assert "部署督办（虚构）：市级下达 4 项部署" in built.stdout.replace("\n", "")
+    assert "值班表（虚构）：145 个地区" in built.stdout.replace("\n", "")
     assert "demo-password-1" in built.stdout
     intended = re.search(r"今日随访逾期\s*([\d,]+)\s*人", built.stdout)
     assert intended is not None, built.stdout

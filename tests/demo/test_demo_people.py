@@ -12,7 +12,7 @@ from lianfang.alerts.models import Alert
 from lianfang.areas.models import AreaPopulation
 from lianfang.auth.scope import SYSTEM
 from lianfang.demo import people
-from lianfang.people import coverage, grading, hospitals, identity, records
+from lianfang.people import coverage, grading, hospitals, identity, records, service
 from lianfang.people.choices import Grade, Guarantee
 from lianfang.people.models import FollowUp, Person
 from tests.factories import TOWN, VILLAGE
@@ -158,3 +158,16 @@ def test_an_area_that_holds_people_is_left_alone(session: Session) -> None:
     again = _generate(session, VILLAGE, share=0.2)
     assert first.persons > 0
     assert again.persons == 0
+
+
+def test_a_list_paged_is_the_whole_list_in_order_across_grades(session: Session) -> None:
+    _generate(session, VILLAGE, share=1.0)
+    f = service.PeopleFilter(area=VILLAGE)
+    whole = [p.id for p in session.scalars(service.query(SYSTEM, f, timeutil.today()))]
+    paged: list[int] = []
+    for page in range(1, len(whole) // 7 + 3):
+        found = service.list_people(session=session, actor=SYSTEM, f=f, page=page, size=7)
+        assert found.total == len(whole)
+        paged += [p.id for p in found.items]
+    assert paged == whole
+    assert len({p.grade for p in _persons(session, VILLAGE)}) == 3  # pages span every grade

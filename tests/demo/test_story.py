@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Date, DateTime, func, select
+from sqlalchemy import Date, DateTime, delete, func, select
 from sqlalchemy.orm import Session
 
 from lianfang import timeutil
@@ -26,13 +26,18 @@ from lianfang.auth import service as auth
 from lianfang.auth.choices import Role
 from lianfang.auth.models import User
 from lianfang.auth.scope import SYSTEM
+from lianfang.briefing import read
 from lianfang.db import models
 from lianfang.db.base import Base
 from lianfang.db.engine import make_engine, make_sessionmaker, transaction
 from lianfang.db.migrate import upgrade
 from lianfang.demo import directives, story, world
+from lianfang.demo import duty as demo_duty
 from lianfang.demo import service as demo_service
 from lianfang.demo.population import is_community
+from lianfang.duty import service as duty_service
+from lianfang.duty.choices import DutyRole, Shift
+from lianfang.duty.models import DutyHandover, DutyShift
 from lianfang.people import coverage
 from lianfang.people.choices import Guarantee
 from lianfang.people.models import Person, Responsible
@@ -57,6 +62,8 @@ DEADLINES = {
     ("person", "due_on"), ("coverage_cell", "due_on"), ("user_session", "expires_at"),
     ("api_token", "expires_at"), ("api_token", "revoked_at"), ("export_job", "expires_at"),
     ("directive", "deadline"), ("task", "deadline"),
+    # a duty roster is arranged days ahead (the demo's runs to story.ROSTER_DAYS_AHEAD)
+    ("duty_shift", "on_date"), ("duty_shift", "starts_at"), ("duty_shift", "ends_at"),
 }  # fmt: skip
 
 
@@ -65,6 +72,7 @@ class Built:
     session: Session
     report: world.WorldReport
     directives: directives.DirectivesReport
+    duty: demo_duty.DutyReport
 
 
 @pytest.fixture(scope="module")
@@ -78,8 +86,11 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
         orders = directives.generate(
             session=session, actor=auth.actor_for(commander), seed=SEED, prefix="3206", today=DAY
         )
+        rosters = demo_duty.generate(
+            session=session, actor=auth.actor_for(commander), seed=SEED, prefix="3206", today=DAY
+        )
     with Session(engine) as session:
-        yield Built(session, report, orders)
+        yield Built(session, report, orders, rosters)
     engine.dispose()
 
 
@@ -302,3 +313,88 @@ def test_towns_behind_are_behind_on_the_village_directive_too(built: Built) -> N
             done[row.area_code in story.BEHIND].append(row.counts.done / row.counts.total)
     behind, others = done[True], done[False]
     assert sum(behind) / len(behind) < sum(others) / len(others) - 0.15
+
+
+def _roster(session: Session) -> list[tuple[object, ...]]:
+    return list(session.execute(
+        select(DutyShift.area_code, DutyShift.on_date, DutyShift.shift, DutyShift.role,
+               DutyShift.name, DutyShift.phone, DutyShift.user_id)
+        .order_by(DutyShift.area_code, DutyShift.starts_at, DutyShift.role, DutyShift.name)
+    ).all())  # fmt: skip
+
+
+def test_every_area_keeps_a_week_of_rosters_by_the_two_rules(built: Built) -> None:
+    session = built.session
+    areas = session.scalars(
+        select(Area.code).where(Area.level.in_((AreaLevel.city, AreaLevel.county,
+                                                AreaLevel.town)))
+    ).all()  # fmt: skip
+    rows = _roster(session)
+    days = {DAY + timedelta(days=d) for d in range(-1, 6)}
+    assert {r[1] for r in rows} == days
+    assert {r[0] for r in rows} == set(areas)
+    assert built.duty.areas == len(areas)
+    assert built.duty.shifts == len(rows)
+    slots: dict[tuple[object, ...], list[tuple[object, ...]]] = defaultdict(list)
+    for r in rows:
+        slots[r[:3]].append(r)
+    # every area's day and night of every day has one leader and one or two staff, except the
+    # towns behind tonight
+    missing = {(a, d, s) for a in areas for d in days for s in (Shift.day, Shift.night)} - set(
+        slots
+    )
+    assert missing == {(code, DAY, Shift.night) for code in story.BEHIND}
+    for found in slots.values():
+        roles = sorted(r[3] for r in found)
+        assert roles.count(DutyRole.leader) == 1
+        assert 1 <= roles.count(DutyRole.staff) <= 2
+    # nobody twice at once: each person (account, else phone) on one area's roster, one shift
+    # of a slot, never two slots that overlap (a day and a night never do)
+    for found in slots.values():
+        people = [r[6] or r[5] for r in found]
+        assert len(people) == len(set(people))
+    where: dict[object, set[object]] = defaultdict(set)
+    for r in rows:
+        where[r[6] or r[5]].add(r[0])
+    assert all(len(places) == 1 for places in where.values())
+    assert all(r[5] or r[6] for r in rows)  # a phone, or an account to reach in the application
+
+
+def test_the_demo_accounts_are_on_duty_tonight_and_alerts_reach_them(built: Built) -> None:
+    session = built.session
+    commander = session.scalar(select(User.id).where(User.username == "commander"))
+    at = duty_service.tonight_at(DAY)
+    assert duty_service.user_ids_on_duty(session, CITY, at) == [commander]
+    town = session.scalar(select(Area.code).where(Area.level == AreaLevel.town,
+                                                  Area.code.not_in(story.BEHIND)))  # fmt: skip
+    village = session.scalar(select(Area.code).where(Area.parent_code == town))
+    staff = session.scalar(select(User.id).where(User.username == f"demo-{town}"))
+    assert staff in duty_service.user_ids_on_duty(session, str(village), at)
+    assert built.duty.accounts >= 100  # the commander and the staff accounts of the towns
+    notes = session.scalars(select(DutyHandover.text)).all()
+    assert len(notes) == built.duty.handovers == 2 * 9  # the city and its 8 counties
+    assert set(notes) <= set(story.ROSTER_HANDOVERS)
+
+
+def test_tonights_duty_list_names_the_towns_behind_as_uncovered(built: Built) -> None:
+    before = timeutil.use(timeutil.Clock(DAY, "demo"))
+    try:
+        found = read.briefing(session=built.session, actor=SYSTEM, code="320623")
+    finally:
+        timeutil.use(before)
+    assert found.duty is not None
+    uncovered = {d.code for d in found.duty if not d.covered}
+    assert uncovered == {c for c in story.BEHIND if c.startswith("320623")}  # 洋口镇
+    built.session.rollback()  # the reading stored the day's figures
+
+
+def test_the_rosters_are_the_same_for_the_same_seed(built: Built) -> None:
+    session = built.session
+    before = _roster(session)
+    with session.begin_nested() as again:
+        session.execute(delete(DutyHandover))
+        session.execute(delete(DutyShift))
+        demo_duty.generate(session=session, actor=SYSTEM, seed=SEED, prefix="3206", today=DAY)
+        assert _roster(session) == before
+        again.rollback()
+    session.rollback()

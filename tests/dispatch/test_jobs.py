@@ -62,6 +62,8 @@ def test_overdue_task_escalates_once_and_reminds_daily(
     # the town's operator (owner of the village task's parent) now sees the escalated task
     escalated = service.my_tasks(session=session, actor=town_operator)
     assert village.id in [t.id for t in escalated]
+    waiting = [t for t in escalated if t.leaf and t.status is not TaskStatus.divided]
+    assert service.open_count(session=session, actor=town_operator) == len(waiting) >= 1
     assert all(t.area_code.startswith(TOWN[:9]) for t in escalated)
     tree = rollup.rollup(session=session, actor=town_operator, directive_id=directive.id)
     assert tree.counts.late == len(tree.rows) >= 1

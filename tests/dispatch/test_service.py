@@ -249,4 +249,5 @@ def test_my_tasks_lists_the_owners_tasks(session: Session) -> None:
     doctor = actor(session, Role.village_worker)
     mine = service.my_tasks(session=session, actor=doctor)
     assert [t.area_code for t in mine] == [VILLAGE]
+    assert service.open_count(session=session, actor=doctor) == 1
     assert mine[0].directive_id == directive.id

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from python_calamine import CalamineWorkbook
-from sqlalchemy import func, select
+from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session
 
 from lianfang.alerts.models import Alert
@@ -16,7 +16,7 @@ from lianfang.auth.models import AuditEvent
 from lianfang.people.choices import AlertStatus, Grade, Guarantee
 from lianfang.people.models import Person
 from tests.conftest import bearer
-from tests.factories import OTHER_TOWN_VILLAGE, TOWN, VILLAGE, VILLAGE_2, id_number
+from tests.factories import OTHER_TOWN_VILLAGE, TOWN, VILLAGE, VILLAGE_2, add_hospital, id_number
 
 PHONE = "13812345678"
 HEADER = "姓名,身份证号,联系电话,村(居)代码,冠心病,疫苗剂次,负责人\n"
@@ -363,3 +363,35 @@ def test_a_number_registered_elsewhere_says_whom_to_ask_never_where(
     said = answer.text + imported.text + str(sheet.to_python()).replace(number, "")
     for place in places:
         assert place not in said, place
+
+
+def test_a_list_reads_its_people_hospitals_once_whatever_its_size(
+    client: TestClient, session: Session, engine: Engine
+) -> None:
+    town = bearer(client, Role.town_operator)
+    for n in range(3):
+        add_hospital(session, code=f"H{n}", name=f"第{n}人民医院")
+    session.commit()
+    for n in range(12):
+        create(client, town, name=f"病人{n}", id_number=id_number(f"194{n % 10}0305", n + 10),
+               hospital=f"H{n % 3}")  # fmt: skip
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    seen = {}
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        for size in (2, 12):
+            statements.clear()
+            answer = client.get(f"/api/people?area={TOWN}&size={size}", headers=town)
+            assert answer.status_code == 200, answer.text
+            assert len(answer.json()["items"]) == size
+            assert {p["hospital"] for p in answer.json()["items"]} <= {
+                f"第{n}人民医院" for n in range(3)
+            }
+            seen[size] = len([s for s in statements if "FROM facility" in s])
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert seen[2] == seen[12] == 1, seen  # one read of the hospitals, not one per person

@@ -21,6 +21,7 @@ from lianfang.forecast import flows
 from lianfang.people import flows as export_flows
 from lianfang.web.alert_pages import router as alert_page_router
 from lianfang.web.briefing_pages import router as briefing_page_router
+from lianfang.web.channel_pages import router as channel_page_router
 from lianfang.web.dispatch_pages import router as dispatch_page_router
 from lianfang.web.duty_pages import router as duty_page_router
 from lianfang.web.forecast_pages import router as forecast_page_router
@@ -106,6 +107,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(medicine_page_router)
     app.include_router(briefing_page_router)
     app.include_router(notify_page_router)
+    app.include_router(channel_page_router)
     app.include_router(dispatch_page_router)
     app.include_router(duty_page_router)
     app.include_router(task_page_router)

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from lianfang.auth.scope import Actor
     from lianfang.demo import accounts, directives, world
+    from lianfang.demo import duty as demo_duty
 
 
 class Scale(enum.StrEnum):
@@ -137,6 +138,7 @@ def demo(
         accounts.ensure(session=session, actor=actor, accounts=planned, password=password)
         accounts.link_responsibles(session=session, actor=actor, accounts=planned)
         orders = _directives(session, seed, DEFAULT_CITY, report.today)
+        rosters = _rosters(session, seed, DEFAULT_CITY, report.today)
     engine.dispose()
     say(
         _(
@@ -174,6 +176,15 @@ def demo(
             escalated=f"{orders.escalated:,}", staff=f"{orders.staff:,}",
         ),
     )  # fmt: skip
+    say(
+        _(
+            "duty rosters (invented): %(shifts)s shifts of %(areas)s areas from yesterday to "
+            "%(ahead)s days ahead, %(accounts)s demo accounts among them, "
+            "%(handovers)s handover notes.",
+            shifts=f"{rosters.shifts:,}", areas=rosters.areas, ahead=story.ROSTER_DAYS_AHEAD,
+            accounts=rosters.accounts, handovers=rosters.handovers,
+        ),
+    )  # fmt: skip
     _print_accounts(planned, password)
     if not no_serve:
         settings = settings_for(None)
@@ -188,6 +199,18 @@ def _directives(session: Session, seed: int, city: str, today: date) -> directiv
     commander = auth.get_user(session=session, username="commander")
     assert commander is not None
     return directives.generate(
+        session=session, actor=auth.actor_for(commander), seed=seed, prefix=city, today=today
+    )
+
+
+def _rosters(session: Session, seed: int, city: str, today: date) -> demo_duty.DutyReport:
+    """A week of duty rosters for the city, its counties and towns, arranged by the commander."""
+    from lianfang.auth import service as auth
+    from lianfang.demo import duty as demo_duty
+
+    commander = auth.get_user(session=session, username="commander")
+    assert commander is not None
+    return demo_duty.generate(
         session=session, actor=auth.actor_for(commander), seed=seed, prefix=city, today=today
     )
 

@@ -27,8 +27,9 @@ def worker(
     """Run the periodic jobs: escalation, reminders, alert rules, regrading, notifications.
 
     Overdue tasks escalate and their owners are reminded, the alert rules run, grades are
-    renewed on birthdays, notifications are delivered. Where several web processes serve (LIANFANG_JOBS=false on them), one worker runs the jobs; the lease table
-    keeps each job to one process at a time, so a second worker does no harm."""
+    renewed on birthdays, notifications are delivered. Where several web processes serve
+    (LIANFANG_JOBS=false on them), one worker runs the jobs; the lease table keeps each job to
+    one process at a time, so a second worker does no harm."""
     import json
 
     from lianfang import jobs, logs

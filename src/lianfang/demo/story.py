@@ -289,3 +289,27 @@ REJECTED = 0.01
 """Share of a directive's tasks refused by their owner with a reason (taken up again later)."""
 STARTED = 0.5
 """Of the tasks not done, the share already accepted or in progress (the rest not started)."""
+
+# --- duty rosters (值班值守) ---------------------------------------------------------------------
+# The city, every county and every town keep a roster from yesterday to ROSTER_DAYS_AHEAD days
+# ahead: each day's day shift (08:00–20:00) and night shift (20:00–08:00) has one leader
+# (带班领导) and 1 or 2 staff (值班员; 2 with probability ROSTER_SECOND_STAFF). Each area's
+# people are its demo accounts (the commander, the 如东县 and town operators, the staff accounts
+# of the directives) and ROSTER_INVENTED invented people; leaders come from the first
+# ROSTER_LEADERS of them. Both rotations start so that the area's accounts are on duty tonight,
+# which is why alerts reach them in the application. Tonight the towns behind (BEHIND) have
+# nobody on duty (their staff were sent to the villages): the overview's 今晚值班 card and the
+# briefing's duty list name them. Each county and the city hand over twice: yesterday evening
+# and this morning (ROSTER_HANDOVERS).
+ROSTER_DAYS_BEHIND, ROSTER_DAYS_AHEAD = 1, 5
+ROSTER_INVENTED = 6
+ROSTER_LEADERS = 3
+ROSTER_SECOND_STAFF = 0.4
+ROSTER_HANDOVERS = (
+    "县医院ICU床位紧张，夜间转运需先电话联系床位",
+    "洋口镇两名红码老人血氧偏低，已安排村医上门复测，请跟进结果",
+    "明早8点前报送药品库存日报，吕四港镇尚未报送",
+    "春运返乡人员摸排名单已下发乡镇，夜间接到来电请登记",
+    "120转运车辆一辆检修中，调度时注意",
+    "养老机构封闭管理检查发现两处问题，整改情况待核实",
+)

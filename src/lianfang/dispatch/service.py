@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, or_, select
+from sqlalchemy import ColumnElement, exists, func, or_, select, union
 from sqlalchemy.orm import Session, aliased
 
 from lianfang import timeutil
@@ -361,17 +361,31 @@ def my_tasks(*, session: Session, actor: Actor, include_finished: bool = False) 
 
 
 def open_count(*, session: Session, actor: Actor) -> int:
-    """How many of the actor's tasks are still to be carried out (the header's badge): open or
-    sent back; 0 for a role that reads no tasks."""
+    """How many of the actor's tasks are still to be carried out (the header's badge, read on
+    every page): open or sent back; 0 for a role that reads no tasks.
+
+    The tasks of ``_mine`` as a union of three indexed reads — owned, escalated from a task
+    they own, escalated from a directive they issued — instead of one scan of the tasks in
+    scope testing the three for each."""
     if actor.user_id is None or not actor.can(Permission.dispatch_read):
         return 0
     waiting = (*OPEN_STATUSES, TaskStatus.rejected)
-    query = (
-        select(func.count())
-        .select_from(Task)
-        .where(_mine(actor), Task.leaf, Task.status.in_(waiting), actor.area_filter(Task.area_code))
+    base = (Task.leaf, Task.status.in_(waiting), actor.area_filter(Task.area_code))
+    late = (Task.escalated_at.is_not(None), Task.status.in_(OPEN_STATUSES))
+    parent = aliased(Task)
+    owned = select(Task.id).where(Task.owner_id == actor.user_id, *base)
+    from_task = (
+        select(Task.id)
+        .join(parent, parent.id == Task.parent_id)
+        .where(parent.owner_id == actor.user_id, *late, *base)
     )
-    return int(session.scalar(query) or 0)
+    from_directive = (
+        select(Task.id)
+        .join(Directive, Directive.id == Task.directive_id)
+        .where(Directive.issued_by == actor.user_id, Task.parent_id.is_(None), *late, *base)
+    )
+    tasks = union(owned, from_task, from_directive).subquery()
+    return int(session.scalar(select(func.count()).select_from(tasks)) or 0)
 
 
 def act(

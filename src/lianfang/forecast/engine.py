@@ -599,7 +599,7 @@ class _Recorder:
         # kept by age band (members, ages, days, villages): each band has its own stay.
         # A stochastic run's series are whole counts (every figure recorded is drawn), which
         # float32 holds exactly up to 2**24 a village a day: half the memory of a batch (a
-        # national one's 16 series of 500,000 villages is 4.8 GB instead of 9.6 GB over 30
+        # national one's 15 series of 500,000 villages is 4.5 GB instead of 9 GB over 30
         # days), the same figures, since every sum and convolution after is in float64.
         dtype = np.float32 if counts else np.float64
         self.series = [np.zeros((members, days, villages), dtype) for _ in range(4)]

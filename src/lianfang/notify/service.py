@@ -347,20 +347,25 @@ def wait_after(attempts: int) -> timedelta:
     return min(doubled, LONGEST_WAIT)
 
 
-def deliver(session: Session, *, limit: int = BATCH, settings: Settings | None = None) -> int:
-    """Send the deliveries that are due: claim them (so no other run takes them while they are
-    in flight), commit, send each holding no database connection, then record each outcome in a
-    writing transaction. Returns how many were sent."""
+def deliver(
+    session: Session,
+    *,
+    limit: int = BATCH,
+    settings: Settings | None = None,
+    only: Sequence[int] | None = None,
+) -> int:
+    """Send the deliveries that are due (``only`` these, when given: a test message sent at
+    once): claim them (so no other run takes them while they are in flight), commit, send each
+    holding no database connection, then record each outcome in a writing transaction. Returns
+    how many were sent."""
     settings = settings or get_settings()
     moment = timeutil.utcnow()
-    due = list(
-        session.scalars(
-            select(Delivery)
-            .where(Delivery.status == DeliveryStatus.pending, Delivery.next_at <= moment)
-            .order_by(Delivery.next_at, Delivery.id)
-            .limit(limit)
-        )
+    query = select(Delivery).where(
+        Delivery.status == DeliveryStatus.pending, Delivery.next_at <= moment
     )
+    if only is not None:
+        query = query.where(Delivery.id.in_(list(only)))
+    due = list(session.scalars(query.order_by(Delivery.next_at, Delivery.id).limit(limit)))
     if not due:
         return 0
     in_flight = moment + timedelta(seconds=2 * settings.notify_timeout_s * len(due) + 60)

@@ -6,12 +6,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 
 import pyarrow as pa
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session, joinedload, object_session, sessionmaker
+from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from lianfang import timeutil
 from lianfang.areas import codes
@@ -25,7 +25,7 @@ from lianfang.db.engine import begin_write, transaction
 from lianfang.errors import ImportFileError, InvalidInputError, NotFoundError
 from lianfang.i18n import _
 from lianfang.io import sheets, workbooks
-from lianfang.people import identity, service
+from lianfang.people import hospitals, identity, service
 from lianfang.people.choices import Condition, ExportStatus, Grade, Guarantee
 from lianfang.people.models import ExportJob, ImportReport, Person
 from lianfang.people.service import PeopleFilter
@@ -39,17 +39,16 @@ KEEP_HOURS = 24.0
 """How long a background export is kept for its requester (the setting's default)."""
 
 
-def cells(person: Person, village: str, today: date, reveal: bool) -> list[str]:
+def cells(
+    person: Person, village: str, today: date, reveal: bool, places: Mapping[int, Facility]
+) -> list[str]:
     """A person as one row of the people sheet (ID and phones masked and the birth date left
-    out unless revealed; the age is always there)."""
+    out unless revealed; the age is always there); ``places`` holds the designated hospitals
+    of the batch (read once for it)."""
     responsible = person.responsible
-    met = {s.guarantee: s.met for s in service.guarantee_states(person, today)}
-    session = object_session(person)
-    hospital = (
-        session.get(Facility, person.hospital_id)
-        if session is not None and person.hospital_id is not None
-        else None
-    )
+    hospital = places.get(person.hospital_id) if person.hospital_id is not None else None
+    designated = {hospital.id: hospitals.hospital_of(hospital)} if hospital else {}
+    met = {s.guarantee: s.met for s in service.guarantee_states(person, today, designated)}
     shown_id = person.id_number if reveal else identity.mask_id(person.id_number)
 
     def phone(value: str) -> str:
@@ -152,8 +151,12 @@ def _cells_of(
         select(Person).where(Person.id.in_(ids)).options(joinedload(Person.responsible))
     ).unique()
     by_id = {p.id: p for p in found}
+    wanted = sorted({p.hospital_id for p in by_id.values() if p.hospital_id is not None})
+    places = {f.id: f for f in session.scalars(select(Facility).where(Facility.id.in_(wanted)))}
     return [
-        cells(by_id[i], names.get(by_id[i].area_code, ""), today, reveal) for i in ids if i in by_id
+        cells(by_id[i], names.get(by_id[i].area_code, ""), today, reveal, places)
+        for i in ids
+        if i in by_id
     ]
 
 

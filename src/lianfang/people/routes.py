@@ -18,7 +18,7 @@ from lianfang.areas import codes
 from lianfang.areas.choices import AreaLevel
 from lianfang.auth.scope import Actor
 from lianfang.errors import ImportFileError
-from lianfang.people import flows, followups, identity, kits, overview, service
+from lianfang.people import flows, followups, hospitals, identity, kits, overview, service
 from lianfang.people.choices import (
     AlertStatus,
     ChangeSource,
@@ -129,7 +129,8 @@ def list_people(
     found = service.list_people(session=session, actor=actor, f=f, page=page, size=size)
     session.commit()  # a search by ID number is audited
     counts = overview.open_alerts(session=session, person_ids=[p.id for p in found.items])
-    items = [PersonRead.of(p, counts.get(p.id, 0)) for p in found.items]
+    designated = hospitals.facts(session, (p.hospital_id for p in found.items))
+    items = [PersonRead.of(p, counts.get(p.id, 0), designated) for p in found.items]
     return PersonPage(items=items, total=found.total, page=found.page, size=found.size)
 
 

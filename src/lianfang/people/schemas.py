@@ -4,6 +4,7 @@ full values come only from POST /api/people/{id}/reveal, with a reason."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Literal
@@ -19,7 +20,7 @@ from lianfang.areas import codes
 from lianfang.areas.choices import AreaLevel
 from lianfang.ids import RecordId
 from lianfang.io.sheets import MAX_REPORTED_ERRORS
-from lianfang.people import exporting, hospitals, identity, kits, service
+from lianfang.people import exporting, guarantees, hospitals, identity, kits, service
 from lianfang.people.choices import (
     AlertReason,
     AlertStatus,
@@ -47,6 +48,10 @@ from lianfang.schemas import WriteSchema
 
 def _phone(value: str) -> str:
     return identity.mask_phone(value) if value else ""
+
+
+Designated = Mapping[int, guarantees.Hospital]
+"""People's designated hospitals by facility id (``hospitals.facts``)."""
 
 
 class ResponsibleRead(BaseModel):
@@ -130,15 +135,21 @@ class PersonRead(BaseModel):
     updated_at: datetime
 
     @classmethod
-    def of(cls, p: Person, alerts_open: int = 0) -> PersonRead:
+    def of(
+        cls, p: Person, alerts_open: int = 0,
+        designated: Designated | None = None,
+    ) -> PersonRead:  # fmt: skip
+        """A person as the API shows them; a list passes its people's ``designated`` hospitals
+        (``hospitals.facts``, read once for the page)."""
         today = timeutil.today()
-        session = object_session(p)
-        found = hospitals.facts(session, [p.hospital_id]) if session is not None else {}
-        hospital = found.get(p.hospital_id) if p.hospital_id is not None else None
+        if designated is None:
+            session = object_session(p)
+            designated = hospitals.facts(session, [p.hospital_id]) if session is not None else {}
+        hospital = designated.get(p.hospital_id) if p.hospital_id is not None else None
         age = identity.age_on(p.birth_date, today)
         states = [
             GuaranteeRead(guarantee=s.guarantee, met=s.met, zh=s.zh, en=s.en)
-            for s in service.guarantee_states(p, today)
+            for s in service.guarantee_states(p, today, designated)
         ]
         return cls(
             id=p.id, name=p.name, id_number=identity.mask_id(p.id_number), sex=p.sex,

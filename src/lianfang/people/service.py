@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, NamedTuple
@@ -188,13 +188,34 @@ def list_people(
     today = timeutil.today()
     size = max(1, min(size, MAX_PAGE))
     page = max(1, page)
-    total = count(session=session, actor=actor, f=f, today=today)
-    items = session.scalars(
-        query(actor, f, today)
-        .options(joinedload(Person.responsible))
-        .limit(size)
-        .offset((page - 1) * size)
-    ).all()
+    where = _where(actor, f, today)
+    by_grade: dict[Grade, int] = {
+        grade: n
+        for grade, n in session.execute(
+            select(Person.grade, func.count()).where(*where).group_by(Person.grade)
+        ).all()
+    }
+    total = sum(by_grade.values())
+    # Grade comes first in the order, so a page is read from the grades it spans only: the
+    # rest of the order (computed per row) is sorted over those grades' people, not the area's
+    # (a city's first page sorts its red people, not all of them).
+    skip, wanted, items = (page - 1) * size, size, []
+    for grade in Grade:  # red, yellow, green: the order of URGENCY
+        held = by_grade.get(grade, 0)
+        if skip >= held:
+            skip -= held
+            continue
+        found = session.scalars(
+            query(actor, f, today)
+            .where(Person.grade == grade)
+            .options(joinedload(Person.responsible))
+            .limit(wanted)
+            .offset(skip)
+        ).all()
+        items.extend(found)
+        skip, wanted = 0, wanted - len(found)
+        if wanted <= 0:
+            break
     audit_lookup(session=session, actor=actor, f=f, found=total)
     return Page(items, total, page, size)
 
@@ -437,16 +458,21 @@ def assign(
     return len(changed)
 
 
-def guarantee_states(person: Person, today: date) -> tuple[guarantees.GuaranteeState, ...]:
+def guarantee_states(
+    person: Person, today: date, designated: Mapping[int, guarantees.Hospital] | None = None
+) -> tuple[guarantees.GuaranteeState, ...]:
     """The four guarantees of a person on a day, each with why (the person's responsible
-    person must be loaded)."""
+    person must be loaded). A list passes its people's ``designated`` hospitals, read once
+    (``hospitals.facts``); alone, the person's own is read."""
     moment = person.last_contact_at
-    session = object_session(person)
-    hospital = (
-        hospitals.facts(session, [person.hospital_id]).get(person.hospital_id)
-        if session is not None and person.hospital_id is not None
-        else None
-    )
+    if designated is None:
+        session = object_session(person)
+        designated = (
+            hospitals.facts(session, [person.hospital_id])
+            if session is not None and person.hospital_id is not None
+            else {}
+        )
+    hospital = designated.get(person.hospital_id) if person.hospital_id is not None else None
     facts = guarantees.Facts(
         grade=person.grade, opted_in=person.followup_opt_in,
         responsible=person.responsible.name if person.responsible else None,

@@ -4,6 +4,7 @@ exports. The person page and its forms are in ``person_pages``."""
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, TypeVar
@@ -24,7 +25,15 @@ from lianfang.errors import ImportFileError, InvalidInputError, LianfangError
 from lianfang.i18n import Text, _
 from lianfang.ids import MAX_ID, RecordId
 from lianfang.io import sheets
-from lianfang.people import exporting, identity, importing, overview, villages
+from lianfang.people import (
+    exporting,
+    guarantees,
+    hospitals,
+    identity,
+    importing,
+    overview,
+    villages,
+)
 from lianfang.people import service as people
 from lianfang.people.choices import CoverageSort, ExportStatus, Grade, Guarantee, SortOrder
 from lianfang.people.models import Person
@@ -105,11 +114,14 @@ def link(code: str, **filters: object) -> str:
     return Query(code).url(**filters)
 
 
-def ticks(person: Person, today: date) -> dict[Guarantee, bool] | None:
+def ticks(
+    person: Person, today: date, designated: Mapping[int, guarantees.Hospital]
+) -> dict[Guarantee, bool] | None:
     """Which of the four guarantees hold for a listed person (None for green people)."""
     if not person.grade.followed:
         return None
-    return {state.guarantee: state.met for state in people.guarantee_states(person, today)}
+    states = people.guarantee_states(person, today, designated)
+    return {state.guarantee: state.met for state in states}
 
 
 def lacks(held: dict[Guarantee, bool]) -> list[Text]:
@@ -127,6 +139,7 @@ def _list_context(session: Session, me: SignedIn, query: Query, page: int) -> di
     if town and not me.actor.reaches(town):
         town = query.area  # a village worker picks from their own village
     assignable = town is not None and me.actor.can(Permission.people_edit)
+    designated = hospitals.facts(session, (p.hospital_id for p in found.items))
     return {
         "me": me,
         "query": query,
@@ -137,7 +150,7 @@ def _list_context(session: Session, me: SignedIn, query: Query, page: int) -> di
         "pages": max(1, -(-found.total // PAGE_SIZE)),
         "today": today,
         "villages": areas.names(session=session, area_codes=[p.area_code for p in found.items]),
-        "ticks": {p.id: ticks(p, today) for p in found.items},
+        "ticks": {p.id: ticks(p, today, designated) for p in found.items},
         "alerts": overview.alerts_of(session=session, person_ids=[p.id for p in found.items]),
         "age": lambda p: identity.age_on(p.birth_date, today),
         "mask": identity.mask_id,

@@ -270,7 +270,6 @@ BRIEFING = (
         Comparison.at_most,
     ),
 )
-TARGETS: tuple[Target, ...] = (*FORECAST, *_per_backend(), *_load(), *_dispatch(), *BRIEFING, *CLI)
 
 
 RESOURCES = (
@@ -295,7 +294,16 @@ RESOURCES = (
         "a bare conditional UPDATE + INSERT (psycopg)",
     ),
 )
-PENDING: tuple[Target, ...] = RESOURCES
+TARGETS: tuple[Target, ...] = (
+    *FORECAST,
+    *_per_backend(),
+    *_load(),
+    *_dispatch(),
+    *BRIEFING,
+    *CLI,
+    *RESOURCES,
+)
+PENDING: tuple[Target, ...] = ()
 """Targets whose benchmark (``suite.PENDING``) has not yet stored a result from a quiet
 machine: not judged in the report and not yet required by tests/test_benchmarks.py. With its
 first stored result, a pending target moves into ``TARGETS`` and its benchmark into

@@ -199,7 +199,8 @@ def list_people(
     # Grade comes first in the order, so a page is read from the grades it spans only: the
     # rest of the order (computed per row) is sorted over those grades' people, not the area's
     # (a city's first page sorts its red people, not all of them).
-    skip, wanted, items = (page - 1) * size, size, []
+    skip, wanted = (page - 1) * size, size
+    items: list[Person] = []
     for grade in Grade:  # red, yellow, green: the order of URGENCY
         held = by_grade.get(grade, 0)
         if skip >= held:

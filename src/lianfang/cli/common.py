@@ -11,6 +11,7 @@ import getpass
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
     from lianfang.auth.scope import Actor
     from lianfang.config import Settings
+    from lianfang.io.sheets import Table
 
 console = Console()
 errors = Console(stderr=True)
@@ -35,6 +37,17 @@ DbOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+SheetArgument = Annotated[
+    Path,
+    typer.Argument(
+        exists=True, dir_okay=False, readable=True, help=".xlsx 或 .csv / .xlsx or .csv"
+    ),
+]
+DryRunOption = Annotated[
+    bool, typer.Option("--dry-run", help="只检查不写入 / Check every row, write nothing.")
+]
+SHOWN_ERRORS = 10
+"""How many of a refused import's problems the terminal shows (the error workbook has all)."""
 
 
 def settings_for(db: str | None) -> Settings:
@@ -123,3 +136,25 @@ def language() -> str:
 def say(text: Text) -> None:
     """Print a line in the configured language."""
     console.print(text.in_language(language()))
+
+
+@contextmanager
+def reporting_rows(file: Path, table: Table) -> Iterator[None]:
+    """An import of a sheet: when it is refused for its rows, the error workbook is written
+    beside the file (``<stem>.errors.xlsx``) and the first problems are printed; the error
+    then goes on (the command exits 1 with its message)."""
+    from lianfang.errors import ImportFileError
+    from lianfang.io import workbooks
+
+    try:
+        yield
+    except ImportFileError as error:
+        if error.rows:
+            path = file.with_name(f"{file.stem}.errors.xlsx")
+            path.write_bytes(workbooks.errors(table, error.rows))
+            for row in error.rows[:SHOWN_ERRORS]:
+                console.print(row.message(language()), highlight=False, soft_wrap=True)
+            if len(error.rows) > SHOWN_ERRORS:
+                say(_("… and %(value)s more", value=len(error.rows) - SHOWN_ERRORS))
+            say(_("error report: %(path)s", path=path))
+        raise

@@ -9,7 +9,18 @@ from typing import Annotated
 
 import typer
 
-from lianfang.cli.common import DbOption, JsonOption, console, language, operator, say, unit_of_work
+from lianfang.cli.common import (
+    DbOption,
+    DryRunOption,
+    JsonOption,
+    SheetArgument,
+    console,
+    language,
+    operator,
+    reporting_rows,
+    say,
+    unit_of_work,
+)
 from lianfang.i18n import _
 
 app = typer.Typer(
@@ -17,7 +28,6 @@ app = typer.Typer(
     "exports.",
     no_args_is_help=True,
 )
-SHOWN_ERRORS = 10
 AreaOption = Annotated[str, typer.Option("--area", help="区划代码 / Area code, e.g. 320623.")]
 
 
@@ -62,15 +72,8 @@ def now_command(
 
 @app.command("import")
 def import_command(
-    file: Annotated[
-        Path,
-        typer.Argument(
-            exists=True, dir_okay=False, readable=True, help=".xlsx 或 .csv / .xlsx or .csv"
-        ),
-    ],
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="只检查不写入 / Check every row, write nothing.")
-    ] = False,
+    file: SheetArgument,
+    dry_run: DryRunOption = False,
     db: DbOption = None,
 ) -> None:
     """导入值班表（全部行无误才写入）/ Import a duty-roster sheet, all or nothing.
@@ -79,22 +82,13 @@ def import_command(
     <stem>.errors.xlsx next to the file, prints the first errors and exits 1."""
     from lianfang.duty import importing
     from lianfang.duty.sheet import SPEC
-    from lianfang.errors import ImportFileError
-    from lianfang.io import sheets, workbooks
+    from lianfang.io import sheets
 
     table = sheets.read(file.read_bytes(), file.name, SPEC)
-    try:
-        with unit_of_work(db) as session:
-            result = importing.import_table(
-                session=session, actor=operator(), table=table, dry_run=dry_run
-            )
-    except ImportFileError as error:
-        if error.rows:
-            path = file.with_name(f"{file.stem}.errors.xlsx")
-            path.write_bytes(workbooks.errors(table, error.rows))
-            for row in error.rows[:SHOWN_ERRORS]:
-                console.print(row.message(language()), highlight=False, soft_wrap=True)
-        raise
+    with reporting_rows(file, table), unit_of_work(db) as session:
+        result = importing.import_table(
+            session=session, actor=operator(), table=table, dry_run=dry_run
+        )
     summary = _("duty roster: %(rows)s rows, created %(created)s, updated %(updated)s",
                 rows=result.rows, created=result.created, updated=result.updated)  # fmt: skip
     say(_("dry run: %(summary)s", summary=summary) if dry_run else summary)

@@ -10,15 +10,24 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from lianfang.areas.choices import AreaLevel
-from lianfang.cli.common import DbOption, JsonOption, console, language, operator, say, unit_of_work
+from lianfang.cli.common import (
+    SHOWN_ERRORS,
+    DbOption,
+    DryRunOption,
+    JsonOption,
+    SheetArgument,
+    console,
+    operator,
+    reporting_rows,
+    say,
+    unit_of_work,
+)
 from lianfang.i18n import _
 from lianfang.people.choices import CoverageSort, Grade, Guarantee, SortOrder
 
 if TYPE_CHECKING:
     from rich.table import Table
 
-    from lianfang.errors import ImportFileError
-    from lianfang.io import sheets
     from lianfang.people.importing import Cleared
     from lianfang.people.schemas import CoverageFigures
 
@@ -28,7 +37,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-SHOWN_ERRORS = 10
 AreaOption = Annotated[
     str, typer.Option("--area", help="区划代码（任意位数）/ Area code, e.g. 320623.")
 ]
@@ -60,15 +68,8 @@ def template(output: OutOption, area: VillagesOption = None, db: DbOption = None
 
 @app.command("import")
 def import_file(
-    file: Annotated[
-        Path,
-        typer.Argument(
-            exists=True, dir_okay=False, readable=True, help=".xlsx 或 .csv / .xlsx or .csv"
-        ),
-    ],
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="只检查不写入 / Check every row, write nothing.")
-    ] = False,
+    file: SheetArgument,
+    dry_run: DryRunOption = False,
     area: VillagesOption = None,
     db: DbOption = None,
 ) -> None:
@@ -76,21 +77,15 @@ def import_file(
 
     有错误行时在原文件旁写出 <文件名>.errors.xlsx 并以 1 退出 / On invalid rows, writes
     <stem>.errors.xlsx next to the file, prints the first errors and exits 1."""
-    from lianfang.errors import ImportFileError
     from lianfang.io import sheets
     from lianfang.people.importing import import_table
     from lianfang.people.sheet import SPEC
 
     table = sheets.read(file.read_bytes(), file.name, SPEC)
-    try:
-        with unit_of_work(db) as session:
-            result = import_table(
-                session=session, actor=operator(), table=table, dry_run=dry_run, area=area
-            )
-    except ImportFileError as error:
-        if error.rows:
-            _report(file, table, error)
-        raise
+    with reporting_rows(file, table), unit_of_work(db) as session:
+        result = import_table(
+            session=session, actor=operator(), table=table, dry_run=dry_run, area=area
+        )
     counts = {
         "rows": result.rows,
         "created": result.created,
@@ -120,20 +115,6 @@ def _cleared(cleared: list[Cleared]) -> None:
         line = _("row %(row)s, person %(id)s: %(column)s", row=c.row, id=c.person_id,
                  column=c.column)  # fmt: skip
         console.print(f"  {line}", highlight=False)
-
-
-def _report(file: Path, table: sheets.Table, error: ImportFileError) -> None:
-    from lianfang.io import workbooks
-
-    path = file.with_name(f"{file.stem}.errors.xlsx")
-    path.write_bytes(workbooks.errors(table, error.rows))
-    for row in error.rows[:SHOWN_ERRORS]:
-        console.print(row.message(language()), highlight=False, soft_wrap=True)
-    if len(error.rows) > SHOWN_ERRORS:
-        say(
-            _("… and %(value)s more", value=len(error.rows) - SHOWN_ERRORS),
-        )
-    say(_("error report: %(path)s", path=path))
 
 
 @app.command("export")

@@ -9,7 +9,18 @@ from typing import Annotated
 
 import typer
 
-from lianfang.cli.common import DbOption, JsonOption, console, language, operator, say, unit_of_work
+from lianfang.cli.common import (
+    DbOption,
+    DryRunOption,
+    JsonOption,
+    SheetArgument,
+    console,
+    language,
+    operator,
+    reporting_rows,
+    say,
+    unit_of_work,
+)
 from lianfang.i18n import _
 
 app = typer.Typer(
@@ -17,7 +28,6 @@ app = typer.Typer(
     "imports.",
     no_args_is_help=True,
 )
-SHOWN_ERRORS = 10
 
 
 def _days(value: float | None) -> str:
@@ -115,15 +125,8 @@ def find_command(
 
 @app.command("import")
 def import_command(
-    file: Annotated[
-        Path,
-        typer.Argument(
-            exists=True, dir_okay=False, readable=True, help=".xlsx 或 .csv / .xlsx or .csv"
-        ),
-    ],
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="只检查不写入 / Check every row, write nothing.")
-    ] = False,
+    file: SheetArgument,
+    dry_run: DryRunOption = False,
     db: DbOption = None,
 ) -> None:
     """导入机构、能力上报或库存盘点表（全部行无误才写入）/ Import a facilities, capacity or
@@ -131,23 +134,13 @@ def import_command(
 
     有错误行时在原文件旁写出 <文件名>.errors.xlsx 并以 1 退出 / On invalid rows, writes
     <stem>.errors.xlsx next to the file, prints the first errors and exits 1."""
-    from lianfang.errors import ImportFileError
-    from lianfang.io import workbooks
     from lianfang.resources import importing, sheet
 
     spec, table = sheet.read(file.read_bytes(), file.name)
-    try:
-        with unit_of_work(db) as session:
-            result = importing.import_table(
-                session=session, actor=operator(), spec=spec, table=table, dry_run=dry_run
-            )
-    except ImportFileError as error:
-        if error.rows:
-            path = file.with_name(f"{file.stem}.errors.xlsx")
-            path.write_bytes(workbooks.errors(table, error.rows))
-            for row in error.rows[:SHOWN_ERRORS]:
-                console.print(row.message(language()), highlight=False, soft_wrap=True)
-        raise
+    with reporting_rows(file, table), unit_of_work(db) as session:
+        result = importing.import_table(
+            session=session, actor=operator(), spec=spec, table=table, dry_run=dry_run
+        )
     summary = _(
         "%(kind)s: %(rows)s rows, created %(created)s, updated %(updated)s, "
         "unchanged %(unchanged)s",

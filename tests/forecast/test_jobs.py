@@ -439,3 +439,24 @@ def test_progress_is_reported_in_days_or_members(client: TestClient, session: Se
             "total": total,
             "unit": unit,
         }
+
+
+def test_an_idle_queue_looks_without_taking_the_write_lock(engine: Engine) -> None:
+    import sqlite3
+
+    from lianfang.forecast.flows import JobQueue
+
+    queue = JobQueue(str(engine.url), make_sessionmaker(engine), limit=1)
+    other = None
+    if engine.dialect.name == "sqlite":  # a long writer holds SQLite's one write lock
+        other = sqlite3.connect(str(engine.url.database), isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+    try:
+        started = time.monotonic()
+        queue.step()  # nothing is queued: it reads, and neither waits nor fails
+        assert time.monotonic() - started < 2.0
+        assert queue.running == {}
+    finally:
+        if other is not None:
+            other.execute("ROLLBACK")
+            other.close()

@@ -151,6 +151,9 @@ class JobQueue:
         with self._lock:
             self._reap()
             while len(self.running) < self.limit and not self._stopping.is_set():
+                with self.factory() as session:
+                    if not service.any_queued(session=session):
+                        return
                 with transaction(self.factory) as session:
                     run = service.claim_next(session=session, worker=self.name, limit=self.limit)
                     run_id = None if run is None else run.id

@@ -325,6 +325,15 @@ def claim(*, run: ForecastRun, worker: str) -> None:
         run.started_at = utcnow()
 
 
+def any_queued(*, session: Session) -> bool:
+    """Whether a run waits to be claimed: a read, so that an idle queue's look takes no write
+    lock (on SQLite a long writer, such as the alert rules' first pass, would make it wait)."""
+    found = session.scalar(
+        select(ForecastRun.id).where(ForecastRun.status == RunStatus.queued).limit(1)
+    )
+    return found is not None
+
+
 def claim_next(*, session: Session, worker: str, limit: int | None = None) -> ForecastRun | None:
     """The oldest queued run, claimed for ``worker`` (None when nothing waits, or when
     ``limit`` runs are already computing on the worker's host: the server processes of one

@@ -55,6 +55,8 @@ BENCHMARKS: tuple[Benchmark, ...] = (
               "command-line start-up, against the bare interpreter and a tiny Typer app"),
     Benchmark("resources", "benchmarks.resources", "run",
               "the reserve of Jiangsu, and one issue under 20 clerks, against the raw driver"),
+    Benchmark("forecast_dask", "benchmarks.forecast_dask", "run",
+              "a 500,000-village ensemble on a Dask LocalCluster, against the process pool"),
 )  # fmt: skip
 NAMES = tuple(b.name for b in BENCHMARKS)
 PENDING: tuple[Benchmark, ...] = ()

@@ -15,7 +15,7 @@ def test_a_dask_cluster_gives_the_process_pools_figures() -> None:
     pop = villages(200)
     scenario = Scenario(seed_per_100k=200)
     members = 30
-    assert batch_size(pop, members) == 10  # three batches for the cluster's two workers
+    assert batch_size(pop, members, 60) == 10  # three batches for the cluster's two workers
     told: list[tuple[int, int, str]] = []
     pool = forecast(pop, DiseaseParameters(), scenario, 60, members=members, seed=4, workers=2)
     with LocalCluster(

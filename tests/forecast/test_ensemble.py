@@ -25,20 +25,28 @@ def test_large_populations_keep_batches_of_five_and_small_ones_get_large_batches
     # 400 villages or more (Nantong's 2,005, Jiangsu's 21,958) keep five members a batch, and
     # so the random streams of their ensembles
     for n in (400, 2_005, 21_958):
-        assert batch_size(villages(n), 50) == BATCH == 5
-    assert batch_size(villages(2_005), 3) == 3  # never more than the members wanted
-    assert batch_size(villages(399), 50) == 6  # ⌈10,000 cells / 1,995⌉
-    assert batch_size(villages(60), 500) == 34  # ⌈10,000 / 300⌉
+        assert batch_size(villages(n), 50, 120) == BATCH == 5
+    assert batch_size(villages(2_005), 3, 120) == 3  # never more than the members wanted
+    assert batch_size(villages(399), 50, 120) == 6  # ⌈10,000 cells / 1,995⌉
+    assert batch_size(villages(60), 500, 120) == 34  # ⌈10,000 / 300⌉
     one = Metapopulation.single([15_000, 60_000, 6_000, 14_000, 5_000])
-    assert batch_size(one, 1_000) == 1_000  # one batch: a handful of array calls a step
-    assert batch_size(one, 50_000) == 2_000  # 10,000 cells
+    assert batch_size(one, 1_000, 120) == 1_000  # one batch: a handful of array calls a step
+    assert batch_size(one, 50_000, 120) == 2_000  # 10,000 cells
+
+
+def test_the_largest_populations_get_smaller_batches_to_fit_a_workers_memory() -> None:
+    nation = villages(500_000)
+    assert batch_size(nation, 20, 30) == 2  # 150 M values / (2.5 M cells × 30 days)
+    assert batch_size(nation, 20, 120) == 1  # never fewer than one member
+    # Jiangsu over 120 days stays at five: its random streams do not change
+    assert batch_size(villages(21_958), 50, 120) == BATCH
 
 
 def test_ensemble_results_do_not_depend_on_the_number_of_workers() -> None:
     pop = villages(200)
     scenario = Scenario(seed_per_100k=200)
     members = 30
-    assert batch_size(pop, members) == 10  # three batches, spread over the workers
+    assert batch_size(pop, members, 60) == 10  # three batches, spread over the workers
     one = forecast(pop, DiseaseParameters(), scenario, 60, members=members, seed=4, workers=1)
     two = forecast(pop, DiseaseParameters(), scenario, 60, members=members, seed=4, workers=2)
     for measure in MEASURES:

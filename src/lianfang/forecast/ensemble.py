@@ -114,12 +114,23 @@ fifth of a Nantong batch (50,125): each recorded series is cells / 5 × days × 
 for one village's 2,000 members over 120 days against 9.6 MB for Nantong's five."""
 
 
-def batch_size(pop: Metapopulation, members: int) -> int:
+MAX_BATCH_VALUES = 150_000_000
+"""Villages × age bands × members × days a batch holds at most (at least one member): about 33
+bytes of a worker's memory each while the batch runs (measured: 12.4 GB for five members of
+500,000 villages over 30 days, when the 24 GB machine ran out of memory with two workers), so
+about 5 GB a batch. Below it sit Jiangsu's 21,958 villages over 120 days (66 M values in five
+members) and every smaller population: their batches, and so their random streams, are as they
+were; 500,000 villages over 30 days get two members a batch."""
+
+
+def batch_size(pop: Metapopulation, members: int, days: int) -> int:
     """Members per batch: enough for ``TARGET_CELLS`` cells, at least ``BATCH``, at most
-    ``members``. It depends on the population and ``members`` only, never on the number of
-    workers, so that results do not either."""
+    ``members``, and no more than ``MAX_BATCH_VALUES`` allows (at least one). It depends on the
+    population, ``members`` and ``days`` only, never on the number of workers, so that results
+    do not either."""
     cells = max(pop.villages * N_AGES, 1)
-    return min(members, max(BATCH, -(-TARGET_CELLS // cells)))
+    size = min(members, max(BATCH, -(-TARGET_CELLS // cells)))
+    return max(1, min(size, MAX_BATCH_VALUES // (cells * max(days, 1))))
 
 
 def fold(runs: Trajectory, params: DiseaseParameters, groups: np.ndarray, n_groups: int) -> Folded:
@@ -186,8 +197,8 @@ def forecast(
     """Run ``members`` stochastic members (0: one deterministic run) and summarise them.
 
     ``groups`` gives each village a group index (default: its county). Members run in batches
-    of ``batch_size(pop, members)`` (five for large populations, up to all of them for a small
-    one), each seeded from ``seed`` through ``SeedSequence.spawn``, so results do not depend
+    of ``batch_size(pop, members, days)`` (five for large populations, up to all of them for a
+    small one, fewer for the largest), each seeded from ``seed`` through ``SeedSequence.spawn``, so results do not depend
     on ``workers``. With ``scheduler`` (a Dask distributed scheduler's address) batches run on
     that cluster instead of ``workers`` local processes, with the same figures.
     """
@@ -196,7 +207,7 @@ def forecast(
     names = tuple(group_names or [str(g) for g in range(n_groups)])
     jobs: list[tuple[np.random.SeedSequence | None, int]] = [(None, 1)]
     if members > 0:
-        size = batch_size(pop, members)
+        size = batch_size(pop, members, days)
         sizes = [min(size, members - start) for start in range(0, members, size)]
         jobs = list(zip(np.random.SeedSequence(seed).spawn(len(sizes)), sizes, strict=True))
     results = _run_all(

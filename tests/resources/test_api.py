@@ -412,3 +412,29 @@ def test_the_export_api_answers_the_import_sheet_audited_and_in_scope(
 def ledger_receive(session: Session, facility_id: int) -> None:
     ledger.receive(session=session, actor=SYSTEM, facility_id=facility_id,
                    item_id=item(session, "ibuprofen").id, quantity=5)  # fmt: skip
+
+
+def test_the_reserve_api_answers_a_page_at_a_time(client: TestClient, session: Session) -> None:
+    for n in range(3):
+        ledger_receive(session, facility(session, f"A-PAGE-{n}", VILLAGE).id)
+    session.commit()
+    headers = bearer(client, Role.town_operator)
+
+    def get(**params: Any) -> dict[str, Any]:
+        answer = client.get("/api/resources/reserve", params={"area": TOWN, **params},
+                            headers=headers)  # fmt: skip
+        assert answer.status_code == 200, answer.text
+        body: dict[str, Any] = answer.json()
+        return body
+
+    whole = get(limit=5000)
+    assert whole["total"] == len(whole["rows"]) >= 3 * 10  # every item at every facility
+    pages = [get(limit=7, offset=start) for start in range(0, whole["total"], 7)]
+    assert all(len(p["rows"]) <= 7 and p["total"] == whole["total"] for p in pages)
+    assert [r for p in pages for r in p["rows"]] == whole["rows"]
+    short = get(short=True, limit=2)
+    assert short["total"] == len(get(short=True, limit=5000)["rows"]) > 2
+    assert len(short["rows"]) == 2
+    assert get(limit=5, offset=whole["total"])["rows"] == []
+    assert client.get("/api/resources/reserve", params={"area": TOWN, "limit": 5001},
+                      headers=headers).status_code == 422  # fmt: skip

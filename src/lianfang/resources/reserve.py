@@ -669,7 +669,16 @@ class Reserve:
 
     @functools.cached_property
     def rows(self) -> list[StockRow]:
-        return [self._row(k) for k in self.shown.tolist()]
+        return self.rows_page()
+
+    def rows_page(self, offset: int = 0, limit: int | None = None) -> list[StockRow]:
+        """The area's rows from ``offset`` on, at most ``limit`` of them (all without one)."""
+        end = None if limit is None else offset + limit
+        return [self._row(k) for k in self.shown[offset:end].tolist()]
+
+    @property
+    def row_count(self) -> int:
+        return len(self.shown)
 
     @functools.cached_property
     def _short_order(self) -> np.ndarray:
@@ -687,9 +696,11 @@ class Reserve:
         """The rows below target, the furthest below (by share of the target) first."""
         return self.short_rows()
 
-    def short_rows(self, limit: int | None = None) -> list[StockRow]:
-        """The first ``limit`` rows below target (all of them without a limit)."""
-        return [self._row(k) for k in self._short_order[:limit].tolist()]
+    def short_rows(self, limit: int | None = None, offset: int = 0) -> list[StockRow]:
+        """The rows below target from ``offset`` on, at most ``limit`` of them (all of them
+        without a limit)."""
+        end = None if limit is None else offset + limit
+        return [self._row(k) for k in self._short_order[offset:end].tolist()]
 
     @property
     def short_count(self) -> int:

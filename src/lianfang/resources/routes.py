@@ -440,6 +440,10 @@ def set_target(body: TargetWrite, session: SessionDep, actor: CurrentActor) -> T
     return TargetRead.of(row, ledger.item(session, row.item_id))
 
 
+RESERVE_PAGE, RESERVE_PAGE_MAX = 1000, 5000
+"""Rows of the reserve an answer holds by default, and at most (Jiangsu has 270,000)."""
+
+
 @router.get(
     "/resources/reserve",
     response_model=ReserveRead,
@@ -451,10 +455,15 @@ def area_reserve(
     actor: CurrentActor,
     area: Annotated[str, Query(description="area code (any form)")],
     short: Annotated[bool, Query(description="only rows below target")] = False,
+    limit: Annotated[int, Query(ge=1, le=RESERVE_PAGE_MAX)] = RESERVE_PAGE,
+    offset: Offset = 0,
 ) -> ReserveRead:
     """Per facility and item: balance (stale when older than `stale_hours`), days of supply,
-    the reserve target, the shortfall and the nearest facility that could transfer."""
-    return ReserveRead.of(reserve.reserve(session=session, actor=actor, area_code=area), short)
+    the reserve target, the shortfall and the nearest facility that could transfer. A page of
+    `limit` rows from `offset` (by facility, then item; below target, the furthest below first);
+    `total` counts them all."""
+    read = reserve.reserve(session=session, actor=actor, area_code=area)
+    return ReserveRead.of(read, short, offset, limit)
 
 
 ExportKind = Annotated[

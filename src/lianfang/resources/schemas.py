@@ -240,16 +240,23 @@ class StockRowRead(BaseModel):
 
 
 class ReserveRead(BaseModel):
-    """An area's reserve: every stock row of its facilities (or only those below target)."""
+    """An area's reserve: its stock rows (or only those below target), a page of them."""
 
     area_code: str
     area: str
+    total: int = Field(description="rows in all (below target only, with short=true)")
+    offset: int
     rows: list[StockRowRead]
 
     @classmethod
-    def of(cls, read: Reserve, short_only: bool = False) -> ReserveRead:
-        rows = read.short if short_only else read.rows
-        return cls(area_code=read.area.code, area=read.area.name,
+    def of(
+        cls, read: Reserve, short_only: bool = False, offset: int = 0, limit: int | None = None
+    ) -> ReserveRead:
+        if short_only:
+            rows, total = read.short_rows(limit, offset), read.short_count
+        else:
+            rows, total = read.rows_page(offset, limit), read.row_count
+        return cls(area_code=read.area.code, area=read.area.name, total=total, offset=offset,
                    rows=[StockRowRead.of(r) for r in rows])  # fmt: skip
 
 

@@ -11,8 +11,8 @@ two runs are checked to be identical. Memory: the largest resident set of any on
 
 Memory: a batch of five members of 500,000 villages over 30 days peaked at 12.4 GB in a pool
 worker, and the 24 GB machine's out-of-memory killer ended it (2026-12-06); batches now hold at
-most ``ensemble.MAX_BATCH_VALUES`` values (two members here, about 5 GB). About 45 minutes of
-both cores: run it on a quiet machine.
+most ``ensemble.MAX_BATCH_VALUES`` values (two members here; the largest process then peaks at
+10.3 GB). About 8 minutes of both cores: run it on a quiet machine.
 """
 
 from __future__ import annotations
@@ -146,7 +146,8 @@ def run() -> Table:
     overhead = 100.0 * (dask_s / pool_s - 1.0)
     table.notes.append(
         "Load average of the machine (1 min) before the pool's run "
-        f"{loads[0]:.1f}, before Dask's {loads[1]:.1f}: other work shared its 2 cores."
+        f"{loads[0]:.1f}, before Dask's {loads[1]:.1f} (which still counts the pool's two "
+        "workers of the minute before)."
     )
     same = "identical figures" if identical(pooled, dasked) else "FIGURES DIFFER"
     table.add(

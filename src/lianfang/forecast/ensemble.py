@@ -115,12 +115,12 @@ for one village's 2,000 members over 120 days against 9.6 MB for Nantong's five.
 
 
 MAX_BATCH_VALUES = 150_000_000
-"""Villages × age bands × members × days a batch holds at most (at least one member): about 33
-bytes of a worker's memory each while the batch runs (measured: 12.4 GB for five members of
-500,000 villages over 30 days, when the 24 GB machine ran out of memory with two workers), so
-about 5 GB a batch. Below it sit Jiangsu's 21,958 villages over 120 days (66 M values in five
-members) and every smaller population: their batches, and so their random streams, are as they
-were; 500,000 villages over 30 days get two members a batch."""
+"""Villages × age bands × members × days a batch holds at most (at least one member). Five
+members of 500,000 villages over 30 days (375 M) grew a pool worker past 12.4 GB, and the 24 GB
+machine's out-of-memory killer ended it with two workers running; two members (150 M) peak at
+10.3 GB in the largest process (BENCHMARKS.md, the Dask benchmark). Below the cap sit
+Jiangsu's 21,958 villages over 120 days (66 M values in five members) and every smaller
+population: their batches, and so their random streams, are as they were."""
 
 
 def batch_size(pop: Metapopulation, members: int, days: int) -> int:

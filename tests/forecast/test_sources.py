@@ -55,7 +55,7 @@ def test_the_former_delays_peaked_too_soon(rudong: Metapopulation) -> None:  # n
 
 
 @pytest.mark.parametrize(
-    ("name", "value"), [("onset_to_admission_days", 7.0), ("onset_to_death_days", 16.0)]
+    ("name", "value"), [("onset_to_admission_days", 8.0), ("onset_to_death_days", 16.0)]
 )
 def test_describe_names_the_calibration_and_its_source(name: str, value: float) -> None:
     row = next(r for r in DiseaseParameters.describe() if r["name"] == name)

@@ -178,24 +178,27 @@ class DiseaseParameters:
         metadata=_doc(
             "mean delay from symptom onset to a fever-clinic visit",
             "days",
-            "assumption, unverified: no published delay for Dec 2022 fever clinics found. "
-            "Consistent with China CDC's national report of 25 Jan 2023 (positive tests peaked "
-            "on 22 Dec 2022, fever-clinic visits on 23 Dec, 2.867 million), which is not a "
-            "measure of the delay",
+            "mainland China measured a mean of 1.6 d from onset to first consultation outside "
+            "Hubei in late Jan–early Feb 2020 (Zhang et al., Lancet Infect Dis 2020, 1,052 "
+            "cases; 3.0 d earlier, before fever clinics screened everyone); in Dec 2022 "
+            "fever-clinic visits of hospitals and urban community centres peaked on 22 Dec, the "
+            "day positive tests did, and all fever clinics' on 23 Dec (China CDC, national "
+            "report of 25 Jan 2023): a delay of about a day. No delay measured in the Dec 2022 "
+            "wave itself could be read",
         ),
     )
     onset_to_admission_days: float = field(
-        default=7.0,
+        default=8.0,
         metadata=_doc(
             "mean delay from symptom onset (in the model, the start of infectiousness) to "
             "hospital admission, gamma with shape 2",
             "days",
-            "calibrated, not measured: with it (and icu_stay_days 10) the severe-case census "
+            "calibrated, not measured: with it (and icu_stay_days 8) the severe-case census "
             "of the Nantong demo world peaks 13 days after fever-clinic visits, as it did in "
             "mainland China (China CDC, national report of 25 Jan 2023: visits peaked on 23 Dec "
-            "2022, severe cases in hospital on 5 Jan 2023 at 128,000; 5 d gave 11 days). In "
-            "line with England's Omicron BA.1 infection-to-hospitalisation mean of over 11 d "
-            "less a 3.67 d incubation (Ward et al., Epidemiol Infect 2022). No onset-to-"
+            "2022, severe cases in hospital on 5 Jan 2023 at 128,000; 5 d gave 11 days, 7 d "
+            "12). In line with England's Omicron BA.1 infection-to-hospitalisation mean of over "
+            "11 d less a 3.67 d incubation (Ward et al., Epidemiol Infect 2022). No onset-to-"
             "admission delay for mainland China or Hong Kong, nor one by age, could be read",
         ),
     )
@@ -215,15 +218,17 @@ class DiseaseParameters:
         ),
     )
     icu_stay_days: tuple[float, ...] = field(
-        default=_ages(10.0, 10.0, 10.0, 10.0, 10.0),
+        default=_ages(8.0, 8.0, 8.0, 8.0, 8.0),
         metadata=_doc(
             "mean length of an ICU stay, by age of the patient",
             "days",
-            "unverified (was cited as Hong Kong HA 2022): no ICU stay for mainland China's Dec "
-            "2022 wave or Hong Kong's fifth wave, nor one by age, could be read; the same value "
-            "at every age. With onset_to_admission_days 7 it gives mainland China's 13 days "
-            "from the fever-clinic peak to the severe-case census peak (see "
-            "onset_to_admission_days), which a shorter stay with a longer delay would too",
+            "8 d (exponential) at every age, as in the model of mainland China's Omicron epidemic "
+            "of Cai et al. (Modeling transmission of SARS-CoV-2 Omicron in China, Nat Med 2022; "
+            "its published inputs leave ICU at 0.125 a day, to death or recovery, in all 14 age "
+            "groups). Measured for Omicron elsewhere: a median of 5 d in unvaccinated critically "
+            "ill adults (Los Angeles, Dec 2021–Jan 2022, BMJ Open Respir Res 2023). No ICU stay "
+            "for mainland China's Dec 2022 wave or Hong Kong's fifth wave, nor one by age, could "
+            "be read (was 10 d, cited as Hong Kong HA 2022 without a publication)",
         ),
     )
     onset_to_death_days: float = field(

@@ -1251,8 +1251,14 @@ def covasim_notes(p: DiseaseParameters, reference: Reference, m: Mechanics) -> l
         "admissions 530–576 against 541 and 548 (inside). lianfang's attack rate and peak "
         "day do not depend on the delay; Covasim's moved a little (its severe cases transmit "
         "until they recover). A longer delay spreads the same admissions "
-        "over more days, so both models' census peaks are lower; the table above is the "
-        "7-day delay.",
+        "over more days, so both models' census peaks are lower.",
+        "Then §3 sourced the ICU stay (8 d, Cai et al., Nat Med 2022, against 10 d) and "
+        "recalibrated onset→admission to it (8 d against 7 d). The comparison keeps one "
+        "hospital stay at every age and counts ICU patients in the census as Covasim does, so "
+        "only the delay enters it. Before (commit 39be96a, 2026-12-06, 7 d): Covasim peak census "
+        "183–204 (seeds 190 / 192 / 204 / 186 / 183), matched deterministic 174 (MISS), 40 "
+        "members' median 175 (162–191, MISS, 4 of 40 inside); admissions 517–579 against 543 "
+        "and 544 (inside). The table above is the 8-day delay.",
     ]
 
 

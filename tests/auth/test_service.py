@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -32,6 +33,18 @@ def test_passwords_are_hashed_with_argon2(session: Session) -> None:
     assert user is not None
     assert user.password_hash.startswith("$argon2id$")
     assert PASSWORD not in user.password_hash
+
+
+def test_a_hash_made_with_other_parameters_is_renewed_at_sign_in(session: Session) -> None:
+    user = auth.get_user(session=session, username=role_username(Role.viewer))
+    assert user is not None
+    assert "m=19456,t=2,p=1" in user.password_hash  # OWASP's first setting
+    user.password_hash = PasswordHasher().hash(PASSWORD)  # argon2-cffi's defaults
+    session.flush()
+    assert "m=65536,t=3,p=4" in user.password_hash
+    auth.authenticate(session=session, username=user.username, password=PASSWORD, ip=None)
+    assert "m=19456,t=2,p=1" in user.password_hash
+    assert auth.PASSWORDS.verify(user.password_hash, PASSWORD)
 
 
 def test_sign_in_succeeds_and_failures_are_audited(session: Session) -> None:

@@ -2,12 +2,14 @@ import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
+from lianfang.db import engine as engine_module
 from lianfang.db.engine import (
+    POOL_SIZE,
     begin_write,
     make_engine,
     make_sessionmaker,
@@ -100,8 +102,36 @@ def test_reads_do_not_take_the_write_lock(tmp_path: Path) -> None:
 
 def test_pool_size_and_time_out_follow_the_settings(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'pool.db'}"
-    assert make_engine(url).pool.size() == 10  # type: ignore[attr-defined]
+    assert make_engine(url).pool.size() == POOL_SIZE["sqlite"]  # type: ignore[attr-defined]
     small = make_engine(url, pool_size=2, pool_timeout_s=0.1)
     assert small.pool.size() == 2  # type: ignore[attr-defined]
     with small.connect(), small.connect(), pytest.raises(PoolTimeout):
         small.connect()
+
+
+def test_a_connection_the_server_dropped_while_idle_is_replaced(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite has no server to drop a connection")
+    own = make_engine(engine.url.render_as_string(hide_password=False), pool_size=1)
+
+    def drop_the_pooled_connection() -> int:
+        with own.connect() as connection:
+            pid: int = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        with engine.connect() as admin:  # as a server restart or an idle time-out would
+            admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            admin.commit()
+        return pid
+
+    try:
+        drop_the_pooled_connection()
+        monkeypatch.setattr(engine_module, "PING_AFTER_S", 3600.0)  # just used: not tried
+        with pytest.raises(OperationalError), own.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        pid = drop_the_pooled_connection()
+        monkeypatch.setattr(engine_module, "PING_AFTER_S", 0.0)  # idle long enough: tried
+        with own.connect() as connection:  # found dropped and replaced: no error
+            assert connection.execute(text("SELECT pg_backend_pid()")).scalar_one() != pid
+    finally:
+        own.dispose()

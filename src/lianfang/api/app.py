@@ -37,13 +37,16 @@ from lianfang.web.task_pages import router as task_page_router
 
 
 @asynccontextmanager
-async def _threads_by_connections(app: FastAPI) -> AsyncIterator[None]:
-    """As many threads for requests as the pool has connections (when it has a limit): a request
-    that reaches a thread then finds a connection free, instead of waiting for one (and failing
-    with 503 after the pool's time-out) while requests queued for a thread hold them all."""
+async def _threads_by_connections(app: FastAPI, reserved: int) -> AsyncIterator[None]:
+    """As many threads for requests as the pool has connections (when it has a limit), less the
+    ``reserved`` ones the periodic jobs hold: a request that reaches a thread then finds a
+    connection free, instead of waiting for one (and failing with 503 after the pool's time-out)
+    while requests queued for a thread hold them all. No more threads either: one process runs
+    Python on one core at a time, and each thread beyond what keeps that core busy while others
+    wait for the database only lengthens every request's turn — and the locks it holds."""
     size = getattr(app.state.engine.pool, "size", None)
     if callable(size):
-        anyio.to_thread.current_default_thread_limiter().total_tokens = size()
+        anyio.to_thread.current_default_thread_limiter().total_tokens = max(1, size() - reserved)
     yield
 
 
@@ -65,12 +68,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     @asynccontextmanager
     async def lifespan(started: FastAPI) -> AsyncIterator[None]:
-        async with _threads_by_connections(started):
+        runner = (  # its first pass a tick after start-up, once the server answers
+            jobs.Runner(make_sessionmaker(engine), delay=jobs.TICK_S) if settings.jobs else None
+        )
+        async with _threads_by_connections(started, reserved=1 if runner else 0):
             if settings.forecast_jobs > 0:  # a server computing no forecasts leaves runs alone
                 queue.open()
-            runner = (  # its first pass a tick after start-up, once the server answers
-                jobs.Runner(make_sessionmaker(engine), delay=jobs.TICK_S) if settings.jobs else None
-            )
             if runner is not None:
                 runner.start()
             try:

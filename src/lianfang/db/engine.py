@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from lianfang.errors import DatabaseUnavailableError, InvalidInputError
@@ -62,8 +63,14 @@ WRITE = "lianfang_write"
 BUSY_TIMEOUT_MS = 5000
 """How long a SQLite writer waits for the write lock before the request answers 503."""
 
-POOL_SIZE = {"sqlite": 10, "postgresql+psycopg": 20}
-"""Connections a process opens at most, per back end, when the settings do not say."""
+POOL_SIZE = {"sqlite": 5, "postgresql+psycopg": 7}
+"""Connections a process opens at most, per back end, when the settings do not say: one for
+the periodic jobs and the rest for requests, each on a thread of its own. Few, because a
+process runs Python one thread at a time: 50 users at once on the 2-core benchmark machine
+answered with a p99 of 2.9 s for writes with 10 (SQLite) and 4.0 s with 20 (PostgreSQL)
+request threads, 1.9 s with 4 and 2.1 s with 6 — the rest of the crowd waits its turn in
+order instead of slowing the turns of everyone (see BENCHMARKS.md). PostgreSQL's have more:
+there a thread also waits for the server's answers."""
 
 
 def _sqlite_begin(connection: Connection) -> None:
@@ -72,6 +79,33 @@ def _sqlite_begin(connection: Connection) -> None:
     # "database is locked" (SQLITE_BUSY_SNAPSHOT) when another writer committed in between.
     mode = "BEGIN IMMEDIATE" if connection.get_execution_options().get(WRITE) else "BEGIN"
     connection.exec_driver_sql(mode)
+
+
+PING_AFTER_S = 10.0
+"""A pooled PostgreSQL connection unused this long is tried before a request gets it."""
+_IDLE_SINCE = "lianfang_idle_since"
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Try a connection that waited in the pool longer than ``PING_AFTER_S`` (``SELECT 1``)
+    before handing it out, and replace it when the server has dropped it (a restart, an idle
+    time-out): what ``pool_pre_ping`` does, without its round trip for every request of a busy
+    server, whose connections go back and forth within milliseconds."""
+
+    def checked_in(dbapi_connection: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    def checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        since = record.info.pop(_IDLE_SINCE, None)
+        if since is None or time.monotonic() - since < PING_AFTER_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:  # the pool connects afresh
+            raise DisconnectionError("the pooled connection was dropped") from exc
+
+    event.listen(engine, "checkin", checked_in)
+    event.listen(engine, "checkout", checkout)
 
 
 def _pool_options(url: URL, pool_size: int | None, pool_timeout_s: float) -> dict[str, Any]:
@@ -97,7 +131,6 @@ def make_engine(
     if url.drivername == "sqlite":
         kwargs["connect_args"] = {"check_same_thread": False}
     else:
-        kwargs["pool_pre_ping"] = True
         kwargs["connect_args"] = {"connect_timeout": 5}
     # Error messages name the statement but never its values: they end up in logs, and the values
     # are people's ID numbers and phones.
@@ -105,6 +138,8 @@ def make_engine(
     if url.drivername == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
+    else:
+        _ping_when_idle(engine)
     try:
         with engine.connect():
             pass

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from argon2 import PasswordHasher
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -28,6 +27,7 @@ from lianfang.auth import audit
 from lianfang.auth.choices import AuditAction
 from lianfang.auth.models import User
 from lianfang.auth.scope import Actor
+from lianfang.auth.service import PASSWORDS
 from lianfang.db.bulk import insert_columns
 from lianfang.demo import story
 from lianfang.dispatch import jobs as dispatch_jobs
@@ -74,7 +74,7 @@ def staff(*, session: Session, actor: Actor, prefix: str) -> int:
     wanted = [(c, n, lv) for c, n, lv in rows if (c, service.LEVEL_ROLE[lv]) not in have]
     if not wanted:
         return 0
-    secret = PasswordHasher().hash(secrets.token_urlsafe(32))
+    secret = PASSWORDS.hash(secrets.token_urlsafe(32))
     names = [f"{doctors[c][1] if c in doctors else n + TITLE[lv]}（演示）" for c, n, lv in wanted]
     n = len(wanted)
     insert_columns(session, User.__table__, {  # type: ignore[arg-type]

@@ -6,12 +6,13 @@ same transaction as the change."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, or_, select, union
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, exists, func, or_, select, union
 from sqlalchemy.orm import Session, aliased
 
 from lianfang import timeutil
@@ -362,30 +363,38 @@ def my_tasks(*, session: Session, actor: Actor, include_finished: bool = False) 
 
 def open_count(*, session: Session, actor: Actor) -> int:
     """How many of the actor's tasks are still to be carried out (the header's badge, read on
-    every page): open or sent back; 0 for a role that reads no tasks.
+    every page): open or sent back; 0 for a role that reads no tasks."""
+    if actor.user_id is None or not actor.can(Permission.dispatch_read):
+        return 0
+    return int(session.scalar(_open_count_query(actor.prefix), {"me": actor.user_id}) or 0)
+
+
+@functools.lru_cache(maxsize=1024)
+def _open_count_query(prefix: str) -> Select[tuple[int]]:
+    """The count of ``open_count`` for the users of one area, the user a parameter (``me``):
+    built once per area, not on every page.
 
     The tasks of ``_mine`` as a union of three indexed reads — owned, escalated from a task
     they own, escalated from a directive they issued — instead of one scan of the tasks in
     scope testing the three for each."""
-    if actor.user_id is None or not actor.can(Permission.dispatch_read):
-        return 0
+    me = bindparam("me", type_=Integer)
     waiting = (*OPEN_STATUSES, TaskStatus.rejected)
-    base = (Task.leaf, Task.status.in_(waiting), actor.area_filter(Task.area_code))
+    base = (Task.leaf, Task.status.in_(waiting), codes.in_subtree(Task.area_code, prefix))
     late = (Task.escalated_at.is_not(None), Task.status.in_(OPEN_STATUSES))
     parent = aliased(Task)
-    owned = select(Task.id).where(Task.owner_id == actor.user_id, *base)
+    owned = select(Task.id).where(Task.owner_id == me, *base)
     from_task = (
         select(Task.id)
         .join(parent, parent.id == Task.parent_id)
-        .where(parent.owner_id == actor.user_id, *late, *base)
+        .where(parent.owner_id == me, *late, *base)
     )
     from_directive = (
         select(Task.id)
         .join(Directive, Directive.id == Task.directive_id)
-        .where(Directive.issued_by == actor.user_id, Task.parent_id.is_(None), *late, *base)
+        .where(Directive.issued_by == me, Task.parent_id.is_(None), *late, *base)
     )
     tasks = union(owned, from_task, from_directive).subquery()
-    return int(session.scalar(select(func.count()).select_from(tasks)) or 0)
+    return select(func.count()).select_from(tasks)
 
 
 def act(

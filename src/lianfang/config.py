@@ -40,8 +40,8 @@ class Settings(BaseSettings):
         None,
         ge=1,
         le=1000,
-        description="Database connections a server process opens at most; default 10 on SQLite, "
-        "20 on PostgreSQL.",
+        description="Database connections a server process opens at most (one for the periodic "
+        "jobs, the rest for requests); default 5 on SQLite, 7 on PostgreSQL.",
     )
     pool_timeout_s: float = Field(
         10.0,

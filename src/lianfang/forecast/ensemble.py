@@ -199,8 +199,9 @@ def forecast(
     ``groups`` gives each village a group index (default: its county). Members run in batches
     of ``batch_size(pop, members, days)`` (five for large populations, up to all of them for a
     small one, fewer for the largest), each seeded from ``seed`` through
-    ``SeedSequence.spawn``, so results do not depend on ``workers``. With ``scheduler`` (a Dask distributed scheduler's address) batches run on
-    that cluster instead of ``workers`` local processes, with the same figures.
+    ``SeedSequence.spawn``, so results do not depend on ``workers``. With ``scheduler`` (a Dask
+    distributed scheduler's address) batches run on that cluster instead of ``workers`` local
+    processes, with the same figures.
     """
     index = np.asarray(pop.county if groups is None else groups, dtype=np.int64)
     n_groups = int(index.max()) + 1 if len(index) else 0

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -211,10 +212,17 @@ def served_population(session: Session, places: Iterable[Place | Facility]) -> d
 
 
 def plain_rows(session: Session, statement: Executable) -> Sequence[Any]:
-    """The rows of a select of columns as the driver gives them, without the ORM's per-row
-    work (pending changes are written first, as the session's own execute would)."""
+    """The rows of a select of columns as the driver gives them: its own tuples, with no row
+    object or type conversion of SQLAlchemy's per row (pending changes are written first, as
+    the session's own execute would). For numbers and text, and values converted by hand
+    (``_moments``): a province's reserve reads 270,000 balances."""
     session.flush()
-    return session.connection().execute(statement).all()
+    result = session.connection().execute(statement)
+    try:
+        rows: Sequence[Any] = result.cursor.fetchall()
+        return rows
+    finally:
+        result.close()
 
 
 def _common_prefix(words: Sequence[str]) -> str:
@@ -271,10 +279,10 @@ def _rules(
 
 def places_of(session: Session, where: Sequence[ColumnElement[bool]]) -> list[Place]:
     """Facilities as plain columns, in id order."""
+    session.flush()
     return [
         Place(*row)
-        for row in plain_rows(
-            session,
+        for row in session.connection().execute(  # typed columns (enums): rows, not the ORM
             select(Facility.id, Facility.name, Facility.type, Facility.area_code,
                    Facility.status, Facility.lon, Facility.lat)
             .where(*where)
@@ -365,7 +373,7 @@ def stock_columns(
     item_order = np.argsort(item_ids)
     sorted_items = np.asarray(item_ids, dtype=np.int64)[item_order]
 
-    def cells(f: Sequence[int], i: Sequence[int]) -> np.ndarray:
+    def cells(f: Sequence[int] | np.ndarray, i: Sequence[int] | np.ndarray) -> np.ndarray:
         """Grid cells (facility index × m + item index) of (facility id, item id) pairs; -1
         for a pair outside the grid."""
         fi = _index(ids, np.asarray(f, dtype=np.int64))
@@ -384,14 +392,16 @@ def stock_columns(
     )  # fmt: skip
     present = np.zeros(n * m, dtype=bool)
     balance = np.zeros(n * m, dtype=np.int64)
-    moved = np.full(n * m, None, dtype=object)
+    moment = np.zeros(n * m, dtype=np.intp)  # index into moments; 0: no balance row
+    moments: list[datetime | None] = [None]
     if held:
-        f, i, b, at = zip(*held, strict=True)
-        cell = cells(f, i)
+        cell = cells(_column(held, 0), _column(held, 1))
         ok = cell >= 0
         present[cell[ok]] = True
-        balance[cell[ok]] = np.asarray(b, dtype=np.int64)[ok]
-        moved[cell[ok]] = np.asarray(_moments(session, at), dtype=object)[ok]
+        balance[cell[ok]] = _column(held, 2)[ok]
+        distinct, which = _moments(session, held, 3)
+        moments.extend(distinct)
+        moment[cell[ok]] = which[ok] + 1
     now = timeutil.now()
     use_scope = and_(
         codes.in_subtree(StockMovement.area_code, prefix), StockMovement.item_id.in_(item_ids)
@@ -417,28 +427,40 @@ def stock_columns(
     per_day = np.maximum(recent[keep], forecast[keep])
     per_day[per_day == 0] = np.nan
     stale_before = now - stale_after()
-    kept_moved = moved[keep]
+    moved_at = np.empty(len(moments), dtype=object)
+    moved_at[:] = moments
+    stale = np.array([t is None or t < stale_before for t in moments], dtype=bool)
+    kept = moment[keep]
     stock = Stock(
         places=places, items=items, place=keep // m, item=keep % m, balance=balance[keep],
-        moved_at=kept_moved,
-        stale=np.fromiter((t is None or t < stale_before for t in kept_moved), dtype=bool,
-                          count=len(keep)),
-        per_day=per_day, target=np.zeros(len(keep), dtype=np.int64), rule=rule[keep],
-        rules=rules, served=served,
+        moved_at=moved_at[kept], stale=stale[kept], per_day=per_day,
+        target=np.zeros(len(keep), dtype=np.int64), rule=rule[keep], rules=rules, served=served,
     )  # fmt: skip
     _set_targets(stock)
     return stock
 
 
-def _moments(session: Session, raw: Sequence[Any]) -> list[datetime | None]:
-    """Stored times as the column type reads them, each distinct value converted once."""
+def _column(rows: Sequence[Any], k: int) -> np.ndarray:
+    """The k-th column of the driver's rows, as whole numbers."""
+    return np.fromiter(map(itemgetter(k), rows), dtype=np.int64, count=len(rows))
+
+
+def _moments(
+    session: Session, rows: Sequence[Any], k: int
+) -> tuple[list[datetime | None], np.ndarray]:
+    """The k-th column of the driver's rows, stored times of ``stock_balance.moved_at``: its
+    distinct values as the column type reads them (each converted once; a province's 270,000
+    balances hold a few dozen), and each row's index among them."""
     column_type = StockBalance.__table__.c.moved_at.type
     dialect = session.get_bind().dialect
     read = column_type.dialect_impl(dialect).result_processor(dialect, None)
-    if read is None:
-        return list(raw)
-    seen = {value: read(value) for value in set(raw)}
-    return [seen[value] for value in raw]
+    number: dict[Any, int] = {}
+    which = np.fromiter(
+        (number.setdefault(value, len(number)) for value in map(itemgetter(k), rows)),
+        dtype=np.intp, count=len(rows),
+    )  # fmt: skip
+    values = list(number)
+    return ([read(v) for v in values] if read is not None else values), which
 
 
 def _chosen_rules(

@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
 
+import anyio
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
@@ -187,5 +188,26 @@ def test_a_page_needs_one_connection(crowd: Crowd) -> None:
                 answer = client.get(path)
                 assert answer.status_code in (200, 404), (path, answer.status_code)
                 assert answer.status_code != 503
+    finally:
+        small.dispose()
+
+
+async def _request_threads() -> float:
+    return anyio.to_thread.current_default_thread_limiter().total_tokens
+
+
+@pytest.mark.parametrize("jobs", [False, True])
+def test_each_request_thread_finds_a_connection_beside_the_jobs_one(
+    crowd: Crowd, jobs: bool
+) -> None:
+    """As many request threads as pooled connections, less the one the periodic jobs hold when
+    they run inside the server: a request on a thread never waits for a connection."""
+    url = crowd.engine.url.render_as_string(hide_password=False)
+    small = make_engine(url, pool_size=3)
+    app = create_app(Settings(database_url=url, jobs=jobs), small)
+    try:
+        with TestClient(app) as client:
+            assert client.portal is not None
+            assert client.portal.call(_request_threads) == (2 if jobs else 3)
     finally:
         small.dispose()

@@ -370,7 +370,7 @@ def open_count(*, session: Session, actor: Actor) -> int:
 
 
 @functools.lru_cache(maxsize=1024)
-def _open_count_query(prefix: str) -> Select[tuple[int]]:
+def _open_count_query(prefix: str) -> Select[int]:
     """The count of ``open_count`` for the users of one area, the user a parameter (``me``):
     built once per area, not on every page.
 

@@ -35,7 +35,6 @@ PASSWORDS = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 one core a sign-in, where argon2-cffi's defaults (64 MiB, 3 passes, 4 lanes) take about 200 ms
 of CPU over both cores of a small server, so that a morning's sign-ins stall every other
 request. A hash made with other parameters is renewed at the next sign-in."""
-_hasher = PASSWORDS
 _BAD_SIGN_IN = AuthenticationError(_("wrong username or password"))
 
 
@@ -63,7 +62,7 @@ def create_user(*, session: Session, actor: Actor, user_in: UserCreate) -> User:
         display_name=user_in.display_name,
         role=user_in.role,
         area_code=area_code,
-        password_hash=_hasher.hash(user_in.password),
+        password_hash=PASSWORDS.hash(user_in.password),
         active=True,
     )
     session.add(user)
@@ -208,8 +207,8 @@ def authenticate(*, session: Session, username: str, password: str, ip: str | No
             area_code=user.area_code if user else None,
         )
         raise _BAD_SIGN_IN
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
+    if PASSWORDS.check_needs_rehash(user.password_hash):
+        user.password_hash = PASSWORDS.hash(password)
     audit.record(
         session=session,
         actor=actor_for(user, ip),
@@ -222,10 +221,10 @@ def authenticate(*, session: Session, username: str, password: str, ip: str | No
 
 def _password_matches(user: User | None, password: str) -> bool:
     if user is None or not user.active:
-        _hasher.hash(password)  # same cost whether or not the user exists
+        PASSWORDS.hash(password)  # same cost whether or not the user exists
         return False
     try:
-        return _hasher.verify(user.password_hash, password)
+        return PASSWORDS.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -333,7 +332,7 @@ def set_password(*, session: Session, actor: Actor, user: User, password: str) -
         actor.require_area(user.area_code)
     if len(password) < 10:
         raise InvalidInputError(_("a password needs 10 characters or more"))
-    user.password_hash = _hasher.hash(password)
+    user.password_hash = PASSWORDS.hash(password)
     audit.record(
         session=session,
         actor=actor,

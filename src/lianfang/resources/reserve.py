@@ -26,9 +26,8 @@ from typing import Any
 
 import numpy as np
 from scipy.spatial import cKDTree
-from sqlalchemy import ColumnElement, Executable, and_, case, func, select, type_coerce
+from sqlalchemy import ColumnElement, Executable, and_, case, func, select
 from sqlalchemy.orm import Session, aliased, load_only
-from sqlalchemy.types import NullType
 
 from lianfang import timeutil
 from lianfang.areas import codes
@@ -388,7 +387,7 @@ def stock_columns(
     held = plain_rows(
         session,
         select(StockBalance.facility_id, StockBalance.item_id, StockBalance.balance,
-               type_coerce(StockBalance.moved_at, NullType())).where(scope),
+               StockBalance.moved_at).where(scope),
     )  # fmt: skip
     present = np.zeros(n * m, dtype=bool)
     balance = np.zeros(n * m, dtype=np.int64)
